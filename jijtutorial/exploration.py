@@ -1,0 +1,133 @@
+"""First looks at a pair data set: J against distance, element-pair maps, sign statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .elements import IMPURITY_ELEMENTS
+from .plotting import J_CMAP, figure
+
+
+def j_matrix(frame: pd.DataFrame, geometry: str) -> pd.DataFrame:
+    """20 x 20 table of J (meV) at one geometry: rows element i, columns element j.
+
+    ``geometry`` is a value of the frame's ``geometry`` column, e.g. 'same Bi layer, 4.38 Å'.
+    Missing element pairs are NaN. Raises if the geometry is not in the frame.
+    """
+    if geometry not in set(frame["geometry"]):
+        raise ValueError(f"geometry {geometry!r} not in the data; choose one of {sorted(set(frame['geometry']))}.")
+    sub = frame[frame["geometry"] == geometry]
+    table = sub.pivot_table(index="element_i", columns="element_j", values="J", aggfunc="mean")
+    return table.reindex(index=list(IMPURITY_ELEMENTS), columns=list(IMPURITY_ELEMENTS))
+
+
+def nearest_geometry(frame: pd.DataFrame) -> str:
+    """Geometry label of the shortest pair vector in the frame."""
+    return str(frame.loc[frame["distance"].idxmin(), "geometry"])
+
+
+def sign_summary(frame: pd.DataFrame, threshold: float = 1e-3) -> pd.DataFrame:
+    """Count ferromagnetic (J > threshold), antiferromagnetic (J < -threshold) and ~zero pairs per geometry.
+
+    ``threshold`` in meV. Returns one row per geometry, sorted by distance.
+    """
+    g = frame.assign(
+        sign=np.select([frame["J"] > threshold, frame["J"] < -threshold], ["FM (J > 0)", "AFM (J < 0)"], "|J| ≈ 0")
+    )
+    table = g.pivot_table(index="geometry", columns="sign", values="J", aggfunc="size", fill_value=0)
+    order = frame.groupby("geometry")["distance"].first().sort_values().index
+    return table.reindex(order)
+
+
+def plot_j_map(frame: pd.DataFrame, geometry: str | None = None, ax=None, vmax: float | None = None):
+    """Heat map of :func:`j_matrix` with a symmetric diverging colour scale (meV)."""
+    geometry = geometry or nearest_geometry(frame)
+    table = j_matrix(frame, geometry)
+    if ax is None:
+        fig, ax = figure(figsize=(6.8, 5.6))
+    else:
+        fig = ax.figure
+    vmax = vmax or float(np.nanmax(np.abs(table.to_numpy())))
+    im = ax.imshow(table.to_numpy(), cmap=J_CMAP, vmin=-vmax, vmax=vmax)
+    n = len(IMPURITY_ELEMENTS)
+    ax.set_xticks(range(n), IMPURITY_ELEMENTS, rotation=90)
+    ax.set_yticks(range(n), IMPURITY_ELEMENTS)
+    ax.set_xlabel("impurity j")
+    ax.set_ylabel("impurity i")
+    ax.grid(False)
+    ax.axhline(9.5, color="k", lw=0.6)
+    ax.axvline(9.5, color="k", lw=0.6)
+    ax.set_title(f"J_ij at {geometry}")
+    fig.colorbar(im, ax=ax, label="J (meV); > 0 ferromagnetic")
+    return fig, ax
+
+
+def plot_j_vs_distance(frame: pd.DataFrame, pairs=(("Cr", "Cr"), ("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "Mn"), ("V", "V")), ax=None):
+    """J (meV) against distance (Å) for a few element pairs, one line per pair and sublattice family."""
+    if ax is None:
+        fig, ax = figure(figsize=(7, 4.2))
+    else:
+        fig = ax.figure
+    for (a, b), color in zip(pairs, mpl_colors()):
+        sub = frame[(frame["element_i"] == a) & (frame["element_j"] == b)].sort_values("distance")
+        if sub.empty:
+            raise ValueError(f"element pair ({a}, {b}) is not in the data.")
+        for sublattice, marker, ls in (("same", "o", "-"), ("other", "s", "--")):
+            s = sub[sub["sublattice_j"] == sublattice]
+            if len(s):
+                ax.plot(s["distance"], s["J"], marker=marker, ls=ls, color=color,
+                        label=f"{a}–{b}, {'same' if sublattice == 'same' else 'other'} Bi sublattice")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("distance |r_ij| (Å)")
+    ax.set_ylabel("J_ij (meV)")
+    ax.set_title("Exchange against distance")
+    ax.legend(fontsize=8, ncol=2)
+    return fig, ax
+
+
+def mpl_colors():
+    import matplotlib as mpl
+
+    return mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+#: Boltzmann constant in meV/K.
+K_B_MEV = 0.08617333262
+
+
+def coordination_number(vector) -> int:
+    """Number of Bi sites equivalent to the one at ``vector`` (Å) from impurity i.
+
+    Counts the Bi sites at the same distance and in the same Bi layer relative to i (the
+    geometry label of :func:`jijtutorial.structures.locate_bi_site`), e.g. 6 in-plane nearest
+    neighbours at 4.38 Å, 1 site straight across the van der Waals gap at 6.10 Å.
+    """
+    from .structures import bi_pair_vectors, locate_bi_site
+
+    site = locate_bi_site(vector)
+    candidates = bi_pair_vectors(site.distance + 0.01, site.sublattice)
+    same_length = candidates[np.abs(np.linalg.norm(candidates, axis=1) - site.distance) < 0.01]
+    return int(sum(locate_bi_site(v).layer == site.layer for v in same_length))
+
+
+def mean_field_curie_temperature(frame: pd.DataFrame, element: str, concentration: float) -> dict:
+    """Mean-field Curie temperature (K) of ``element`` spread at random over Bi sites.
+
+    Classical unit spins with H = -sum_<ij> J_ij S_i.S_j give k_B T_C = J_0 / 3 with
+    J_0 = x * sum over Bi sites j of J_0j, the sum running over the pair vectors in the data
+    (all others are taken as zero) and ``x`` = ``concentration`` the fraction of Bi sites occupied.
+    Returns T_C, J_0 (meV) and the per-geometry contributions.
+    """
+    if not 0 < concentration <= 1:
+        raise ValueError(f"concentration must be a fraction of Bi sites in (0, 1], not {concentration!r}.")
+    sub = frame[(frame["element_i"] == element) & (frame["element_j"] == element)]
+    if sub.empty:
+        raise ValueError(f"no {element}-{element} pairs in the data.")
+    rows = []
+    for _, r in sub.drop_duplicates("geometry").sort_values("distance").iterrows():
+        z = coordination_number((r["rx"], r["ry"], r["rz"]))
+        rows.append({"geometry": r["geometry"], "J (meV)": r["J"], "sites": z, "z*J (meV)": z * r["J"]})
+    contributions = pd.DataFrame(rows)
+    j0 = concentration * contributions["z*J (meV)"].sum()
+    return {"T_C (K)": j0 / 3 / K_B_MEV, "J_0 (meV)": j0, "contributions": contributions}

@@ -1,0 +1,37 @@
+"""pyproject.toml and environment.yml describe the same stack."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _name(spec: str) -> str:
+    return re.split(r"[<>=!~ \[]", spec.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _spec(spec: str) -> str:
+    return spec.strip().lower().replace("_", "-").replace(" ", "")
+
+
+def test_pyproject_and_environment_yml_agree():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip_specs = project["dependencies"] + project["optional-dependencies"]["test"]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda_specs = [d for d in env["dependencies"] if isinstance(d, str) and _name(d) not in ("python", "pip")]
+    assert {_name(s): _spec(s) for s in pip_specs} == {_name(s): _spec(s) for s in conda_specs}
+
+
+def test_requested_packages_are_dependencies():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {_name(s) for s in project["dependencies"]}
+    for wanted in ("jupyter-book", "jupyterlab", "ase", "dscribe", "scikit-learn", "numpy", "matplotlib",
+                   "nglview", "papermill"):
+        assert wanted in names
+    jb = next(s for s in project["dependencies"] if _name(s) == "jupyter-book")
+    assert "<2" in jb  # Jupyter Book 2.x needs the web at build time
