@@ -12,8 +12,8 @@ Set ``JIJTUTORIAL_DATA_DIR`` to the folder holding the JuKKR table to use the re
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,35 +63,22 @@ def book(args: list[str]) -> int:
     args = [a for a in args if a != "--keep"]
     t0 = time.perf_counter()
     env = {**os.environ, "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-    _run([BIN / "jupyter-book", "build", ".", "--path-output", ".", "-W", "-n", "--keep-going", *args], env=env)
-    _say(f"book built in {time.perf_counter() - t0:.0f} s -> {out / 'html' / 'index.html'}")
-    _report_execution_times(out)
-    return 0
-
-
-def _report_execution_times(out: Path) -> None:
-    """Print how long each notebook took to execute (from myst-nb's execution reports)."""
-    times = []
-    for meta in sorted((out / "jupyter_execute").rglob("*.ipynb")):
-        try:
-            nb = json.loads(meta.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        cells = nb.get("cells", [])
-        start = [c.get("metadata", {}).get("execution", {}).get("iopub.execute_input") for c in cells]
-        end = [c.get("metadata", {}).get("execution", {}).get("shell.execute_reply") for c in cells]
-        start = [s for s in start if s]
-        end = [e for e in end if e]
-        if start and end:
-            from datetime import datetime
-
-            t = (datetime.fromisoformat(max(end).replace("Z", "+00:00"))
-                 - datetime.fromisoformat(min(start).replace("Z", "+00:00"))).total_seconds()
-            times.append((meta.relative_to(out / "jupyter_execute"), t))
-    if times:
-        _say("notebook execution times:")
-        for name, t in times:
-            print(f"    {t:7.1f} s  {name}")
+    cmd = [str(BIN / "jupyter-book"), "build", ".", "--path-output", ".", "-W", "-n", "--keep-going", *args]
+    _say(" ".join(cmd))
+    executed = []  # (notebook, seconds) from myst-nb's "Executed notebook in N seconds" lines
+    with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            m = re.search(r"(\S+\.ipynb): Executed notebook in ([0-9.]+) seconds", line)
+            if m:
+                executed.append((Path(m.group(1)).name, float(m.group(2))))
+    _say(f"book build took {time.perf_counter() - t0:.0f} s -> {out / 'html' / 'index.html'}")
+    for name, seconds in executed:
+        print(f"    {seconds:7.1f} s  executing {name}")
+    if proc.returncode:
+        _say("the book build failed: see the messages above (a notebook error or a Sphinx warning).")
+    return proc.returncode
 
 
 def test(args: list[str]) -> int:
