@@ -131,3 +131,51 @@ def mean_field_curie_temperature(frame: pd.DataFrame, element: str, concentratio
     contributions = pd.DataFrame(rows)
     j0 = concentration * contributions["z*J (meV)"].sum()
     return {"T_C (K)": j0 / 3 / K_B_MEV, "J_0 (meV)": j0, "contributions": contributions}
+
+
+def coverage(frame: pd.DataFrame) -> pd.DataFrame:
+    """How the database was designed: number of computed ordered pairs per geometry and element i.
+
+    Rows are geometries sorted by distance, columns the impurity elements; a cell counts the rows
+    with that element on site i at that geometry (20 when all partners j were computed).
+    """
+    table = frame.pivot_table(index="geometry", columns="element_i", values="J", aggfunc="size", fill_value=0)
+    order = frame.groupby("geometry")["distance"].first().sort_values().index
+    cols = [e for e in IMPURITY_ELEMENTS if e in table.columns]
+    return table.reindex(index=order, columns=cols, fill_value=0)
+
+
+def compare_datasets(reference: pd.DataFrame, other: pd.DataFrame, *, suffixes=("_ref", "_other")) -> pd.DataFrame:
+    """Pairs present in both data sets, matched on (element_i, element_j, geometry).
+
+    Returns one row per match with ``J`` of both (meV) and the distance; raises if nothing matches.
+    Symmetry-equivalent vectors share a geometry label, so a model computed on another member
+    of the same star of vectors still matches.
+    """
+    key = ["element_i", "element_j", "geometry"]
+    a = reference.groupby(key, as_index=False).agg(J=("J", "mean"), distance=("distance", "first"))
+    b = other.groupby(key, as_index=False).agg(J=("J", "mean"))
+    merged = a.merge(b, on=key, suffixes=suffixes)
+    if merged.empty:
+        raise ValueError("the two data sets share no (element_i, element_j, geometry); nothing to compare.")
+    return merged.sort_values(["distance", "element_i", "element_j"]).reset_index(drop=True)
+
+
+def agreement_by_geometry(matched: pd.DataFrame, ref: str = "J_ref", other: str = "J_other") -> pd.DataFrame:
+    """Per geometry: pairs, Pearson correlation, MAE (meV) and the fraction of equal signs of J.
+
+    Pairs where either |J| < 0.01 meV are left out of the sign agreement (the sign of a zero is noise).
+    """
+    rows = []
+    for geometry, g in matched.groupby("geometry", sort=False):
+        x, y = g[ref].to_numpy(), g[other].to_numpy()
+        signed = (np.abs(x) > 0.01) & (np.abs(y) > 0.01)
+        corr = float(np.corrcoef(x, y)[0, 1]) if len(g) > 2 and x.std() > 0 and y.std() > 0 else np.nan
+        rows.append({
+            "geometry": geometry,
+            "pairs": len(g),
+            "Pearson r": corr,
+            "MAE (meV)": float(np.mean(np.abs(x - y))),
+            "same sign": float(np.mean(np.sign(x[signed]) == np.sign(y[signed]))) if signed.any() else np.nan,
+        })
+    return pd.DataFrame(rows)
