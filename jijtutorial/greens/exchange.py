@@ -1,0 +1,128 @@
+"""Exchange couplings from the magnetic force theorem (Liechtenstein et al. 1987).
+
+Convention (the one of the JuKKR data set, pair counted once):
+
+    E = −Σ_{i<j} [ e_i·J^S_ij·e_j + D_ij·(e_i × e_j) ] = −Σ_{i<j} e_i·J_ij·e_j,
+
+e_i unit vectors of the moments, J > 0 ferromagnetic, J_ij the full 3 × 3 tensor, J^S its symmetric
+part, D_x = (J_yz − J_zy)/2, D_y = (J_zx − J_xz)/2, D_z = (J_xy − J_yx)/2, isotropic J = Tr J / 3.
+TB2J writes E = −Σ_{i≠j} J_ij e_i·e_j (every pair twice), so J_TB2J = J/2 for the same physics;
+a Heisenberg model written with ½ Σ_{i≠j} is the same as ours.
+
+Force theorem: rotating the impurity potentials V = U − (Δ/2) e·σ rigidly changes the band
+(grand-potential) energy by Lloyd's formula Ω = (1/π) Im ∫ dE f(E) ln det(1 − G_0 V). Its mixed second
+derivative in the rotations δe_i ⊥ e_i, δe_j ⊥ e_j is −δe_i·J·δe_j with
+
+    J_ab = (1/π) Im ∫ dE f(E) (Δ_i Δ_j / 4) Tr[ G_ji σ_a G_ij σ_b ],
+
+G the Green function with both impurities embedded, G_ij = <i|G|j>, the trace over orbitals and
+spin. One reference direction e gives the 2 × 2 block of J ⊥ e; the references z, x, y give all nine
+components (the diagonal ones twice; they are averaged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .contour import Contour
+from .impurity import embed_pair, impurity_potential, unit_vector
+from .tight_binding import PAULI
+
+#: Reference directions and the two tensor components each one determines.
+REFERENCES = (((0.0, 0.0, 1.0), (0, 1)), ((1.0, 0.0, 0.0), (1, 2)), ((0.0, 1.0, 0.0), (2, 0)))
+
+
+@dataclass(frozen=True)
+class ExchangeResult:
+    """Exchange tensor(s) J_ij, shape (..., 3, 3), in eV (E = −e_i·J·e_j, pair once)."""
+
+    tensor: np.ndarray
+
+    @property
+    def J(self) -> np.ndarray:
+        """Isotropic exchange Tr J / 3 (eV), shape (...)."""
+        return np.trace(self.tensor, axis1=-2, axis2=-1) / 3.0
+
+    @property
+    def symmetric(self) -> np.ndarray:
+        """Symmetric part J^S (eV), shape (..., 3, 3)."""
+        return 0.5 * (self.tensor + np.swapaxes(self.tensor, -1, -2))
+
+    @property
+    def D(self) -> np.ndarray:
+        """Dzyaloshinskii–Moriya vector (eV), shape (..., 3): D·(e_i × e_j) = e_i·A·e_j, A = antisymmetric part."""
+        t = self.tensor
+        return 0.5 * np.stack([t[..., 1, 2] - t[..., 2, 1], t[..., 2, 0] - t[..., 0, 2], t[..., 0, 1] - t[..., 1, 0]],
+                              axis=-1)
+
+
+def _spin_operators(n_orbitals: int) -> np.ndarray:
+    return np.array([np.kron(s, np.eye(n_orbitals)) for s in PAULI])
+
+
+def liechtenstein(g_ij, g_ji, delta_i: float, delta_j: float, contour: Contour) -> np.ndarray:
+    """J_ab (eV) of the force-theorem formula for all a, b in x, y, z, shape (..., 3, 3).
+
+    g_ij, g_ji: full Green function blocks <i|G|j>, <j|G|i> on the contour, shape (nz, ..., nb, nb).
+    Only the components perpendicular to the reference direction used for G are meaningful.
+    """
+    g_ij = np.asarray(g_ij)
+    S = _spin_operators(g_ij.shape[-1] // 2)
+    left = np.einsum("...pq,aqr->...apr", g_ji, S)  # G_ji σ_a
+    right = np.einsum("...rs,bsp->...brp", g_ij, S)  # G_ij σ_b
+    T = np.einsum("...apr,...brp->...ab", left, right)  # Tr[G_ji σ_a G_ij σ_b]
+    prefactor = 0.25 * float(delta_i) * float(delta_j)
+    return -prefactor * contour.integrate(T) + 0.0  # (1/π) Im ∫ f ... = −contour.integrate(...); +0.0 drops −0.0
+
+
+def exchange_for_reference(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, direction) -> np.ndarray:
+    """J_ab (eV, shape (..., 3, 3)) with both moments along ``direction``; meaningful only for a, b ⊥ direction.
+
+    g_onsite (nz, nb, nb) or broadcastable, g_ij = G_0(R), g_ji = G_0(−R): (nz, ..., nb, nb) host blocks.
+    impurity_i, impurity_j: (U, Δ) pairs in eV.
+    """
+    e = unit_vector(direction)
+    nb = np.shape(g_ij)[-1]
+    (U_i, d_i), (U_j, d_j) = impurity_i, impurity_j
+    v_i = impurity_potential(U_i, d_i, e, nb // 2)
+    v_j = impurity_potential(U_j, d_j, e, nb // 2)
+    g_onsite = np.asarray(g_onsite)
+    extra = np.ndim(g_ij) - g_onsite.ndim
+    g0 = g_onsite.reshape(g_onsite.shape[:1] + (1,) * extra + g_onsite.shape[1:])
+    _, G_ij, G_ji, _ = embed_pair(g0, g_ij, g_ji, v_i, v_j)
+    return liechtenstein(G_ij, G_ji, d_i, d_j, contour)
+
+
+def exchange_tensor(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j) -> ExchangeResult:
+    """Full exchange tensor from the three references z, x, y (see :data:`REFERENCES`), eV."""
+    tensor = np.zeros(np.shape(g_ij)[1:-2] + (3, 3))
+    count = np.zeros((3, 3))
+    for direction, (a, b) in REFERENCES:
+        Jr = exchange_for_reference(g_onsite, g_ij, g_ji, contour, impurity_i, impurity_j, direction)
+        for p in (a, b):
+            for q in (a, b):
+                tensor[..., p, q] += Jr[..., p, q]
+                count[p, q] += 1
+    return ExchangeResult(tensor=tensor / count + 0.0)
+
+
+def grand_potential_change(g_onsite, g_ij, g_ji, contour: Contour, v_pair, v_reference) -> np.ndarray:
+    """Ω(V) − Ω(V_ref) (eV) of the two-impurity system from Lloyd's formula.
+
+    Ω = (1/π) Im ∫ dE f(E) ln det(1 − G_0 V); the difference is evaluated as
+    ln det(1 − G_ref (V − V_ref)) with G_ref the Green function at V_ref (no branch ambiguity for
+    small changes). v_pair, v_reference: (V_i, V_j) tuples of (nb, nb) potentials.
+    Host blocks: g_onsite (nz, nb, nb), g_ij, g_ji (nz, nb, nb) for one pair vector.
+    """
+    vi, vj = (np.asarray(v, dtype=complex) for v in v_pair)
+    ri, rj = (np.asarray(v, dtype=complex) for v in v_reference)
+    G_ii, G_ij, G_ji, G_jj = embed_pair(g_onsite, g_ij, g_ji, ri, rj)
+    G = np.concatenate([np.concatenate([G_ii, G_ij], -1), np.concatenate([G_ji, G_jj], -1)], -2)
+    nb = vi.shape[-1]
+    dV = np.zeros((2 * nb, 2 * nb), dtype=complex)
+    dV[:nb, :nb], dV[nb:, nb:] = vi - ri, vj - rj
+    sign, logabs = np.linalg.slogdet(np.eye(2 * nb) - G @ dV)
+    L = logabs + np.log(sign)
+    return -contour.integrate(L)
