@@ -9,7 +9,7 @@ Typical use::
     host = greens.HostGreen(model, kmesh=16, contour=contour)
     g00, gij, gji = host.pair_blocks([[-4.383, 0, 0]])
     fe = greens.impurity_parameters("Fe").as_tuple()   # (U, Δ) in eV
-    res = greens.exchange_tensor(g00, gij, gji, contour, fe, fe)
+    res = greens.exchange_tensor(g00, gij, gji, contour, fe, fe, projector=greens.upper_bi_projector())
     res.J * 1e3, res.D * 1e3                          # meV, E = −Σ_{i<j} e_i·J·e_j
 """
 
@@ -18,10 +18,10 @@ from .element_table import element_table, impurity_parameters, ImpurityParameter
 from .exchange import (ExchangeResult, exchange_for_reference, exchange_tensor, grand_potential_change,
                        liechtenstein)
 from .green import HostGreen
-from .impurity import embed_pair, embed_single, impurity_potential
+from .impurity import embed_pair, embed_single, impurity_potential, orbital_projector
 from .ti_model import (BI2TE3, TIParameters, band_bottom, band_edges, bulk_gap, high_symmetry_path,
                        inversion_operator, mass_at_trim, rhombohedral_cell, slab_bands, surface_path, ti_model,
-                       trim_parities, trim_points, z2_index)
+                       trim_parities, trim_points, upper_bi_projector, z2_index)
 from .tight_binding import PAULI, TightBinding, simple_cubic, slab_hamiltonian, spin_diagonal
 
 __all__ = [
@@ -29,6 +29,6 @@ __all__ = [
     "band_bottom", "band_edges", "bulk_gap", "element_table", "embed_pair", "embed_single", "exchange_for_reference",
     "exchange_tensor", "fermi_function", "fermi_pole_expansion", "grand_potential_change", "high_symmetry_path",
     "impurity_parameters", "impurity_potential", "inversion_operator", "liechtenstein", "mass_at_trim", "ozaki",
-    "ozaki_poles", "rhombohedral_cell", "semicircle", "simple_cubic", "slab_bands", "slab_hamiltonian",
-    "spin_diagonal", "surface_path", "ti_model", "trim_parities", "trim_points", "z2_index",
+    "orbital_projector", "ozaki_poles", "rhombohedral_cell", "semicircle", "simple_cubic", "slab_bands", "slab_hamiltonian",
+    "spin_diagonal", "surface_path", "ti_model", "trim_parities", "trim_points", "upper_bi_projector", "z2_index",
 ]

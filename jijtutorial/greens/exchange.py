@@ -9,11 +9,11 @@ part, D_x = (J_yz − J_zy)/2, D_y = (J_zx − J_xz)/2, D_z = (J_xy − J_yx)/2,
 TB2J writes E = −Σ_{i≠j} J_ij e_i·e_j (every pair twice), so J_TB2J = J/2 for the same physics;
 a Heisenberg model written with ½ Σ_{i≠j} is the same as ours.
 
-Force theorem: rotating the impurity potentials V = U − (Δ/2) e·σ rigidly changes the band
+Force theorem: rotating the impurity potentials V = [U − (Δ/2) e·σ] ⊗ Π rigidly changes the band
 (grand-potential) energy by Lloyd's formula Ω = (1/π) Im ∫ dE f(E) ln det(1 − G_0 V). Its mixed second
 derivative in the rotations δe_i ⊥ e_i, δe_j ⊥ e_j is −δe_i·J·δe_j with
 
-    J_ab = (1/π) Im ∫ dE f(E) (Δ_i Δ_j / 4) Tr[ G_ji σ_a G_ij σ_b ],
+    J_ab = (1/π) Im ∫ dE f(E) (Δ_i Δ_j / 4) Tr[ G_ji (σ_a ⊗ Π) G_ij (σ_b ⊗ Π) ],
 
 G the Green function with both impurities embedded, G_ij = <i|G|j>, the trace over orbitals and
 spin. One reference direction e gives the 2 × 2 block of J ⊥ e; the references z, x, y give all nine
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contour import Contour
-from .impurity import embed_pair, impurity_potential, unit_vector
+from .impurity import embed_pair, impurity_potential, orbital_projector, unit_vector
 from .tight_binding import PAULI
 
 #: Reference directions and the two tensor components each one determines.
@@ -58,18 +58,20 @@ class ExchangeResult:
                               axis=-1)
 
 
-def _spin_operators(n_orbitals: int) -> np.ndarray:
-    return np.array([np.kron(s, np.eye(n_orbitals)) for s in PAULI])
+def _spin_operators(n_orbitals: int, projector=None) -> np.ndarray:
+    P = orbital_projector(projector, n_orbitals)
+    return np.array([np.kron(s, P) for s in PAULI])
 
 
-def liechtenstein(g_ij, g_ji, delta_i: float, delta_j: float, contour: Contour) -> np.ndarray:
+def liechtenstein(g_ij, g_ji, delta_i: float, delta_j: float, contour: Contour, projector=None) -> np.ndarray:
     """J_ab (eV) of the force-theorem formula for all a, b in x, y, z, shape (..., 3, 3).
 
     g_ij, g_ji: full Green function blocks <i|G|j>, <j|G|i> on the contour, shape (nz, ..., nb, nb).
     Only the components perpendicular to the reference direction used for G are meaningful.
+    projector: the impurities' orbital projector Π (None: the whole site).
     """
     g_ij = np.asarray(g_ij)
-    S = _spin_operators(g_ij.shape[-1] // 2)
+    S = _spin_operators(g_ij.shape[-1] // 2, projector)
     left = np.einsum("...pq,aqr->...apr", g_ji, S)  # G_ji σ_a
     right = np.einsum("...rs,bsp->...brp", g_ij, S)  # G_ij σ_b
     T = np.einsum("...apr,...brp->...ab", left, right)  # Tr[G_ji σ_a G_ij σ_b]
@@ -77,30 +79,31 @@ def liechtenstein(g_ij, g_ji, delta_i: float, delta_j: float, contour: Contour) 
     return -prefactor * contour.integrate(T) + 0.0  # (1/π) Im ∫ f ... = −contour.integrate(...); +0.0 drops −0.0
 
 
-def exchange_for_reference(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, direction) -> np.ndarray:
+def exchange_for_reference(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, direction,
+                           projector=None) -> np.ndarray:
     """J_ab (eV, shape (..., 3, 3)) with both moments along ``direction``; meaningful only for a, b ⊥ direction.
 
     g_onsite (nz, nb, nb) or broadcastable, g_ij = G_0(R), g_ji = G_0(−R): (nz, ..., nb, nb) host blocks.
-    impurity_i, impurity_j: (U, Δ) pairs in eV.
+    impurity_i, impurity_j: (U, Δ) pairs in eV; projector: orbital projector Π of the impurities.
     """
     e = unit_vector(direction)
     nb = np.shape(g_ij)[-1]
     (U_i, d_i), (U_j, d_j) = impurity_i, impurity_j
-    v_i = impurity_potential(U_i, d_i, e, nb // 2)
-    v_j = impurity_potential(U_j, d_j, e, nb // 2)
+    v_i = impurity_potential(U_i, d_i, e, nb // 2, projector)
+    v_j = impurity_potential(U_j, d_j, e, nb // 2, projector)
     g_onsite = np.asarray(g_onsite)
     extra = np.ndim(g_ij) - g_onsite.ndim
     g0 = g_onsite.reshape(g_onsite.shape[:1] + (1,) * extra + g_onsite.shape[1:])
     _, G_ij, G_ji, _ = embed_pair(g0, g_ij, g_ji, v_i, v_j)
-    return liechtenstein(G_ij, G_ji, d_i, d_j, contour)
+    return liechtenstein(G_ij, G_ji, d_i, d_j, contour, projector)
 
 
-def exchange_tensor(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j) -> ExchangeResult:
+def exchange_tensor(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, projector=None) -> ExchangeResult:
     """Full exchange tensor from the three references z, x, y (see :data:`REFERENCES`), eV."""
     tensor = np.zeros(np.shape(g_ij)[1:-2] + (3, 3))
     count = np.zeros((3, 3))
     for direction, (a, b) in REFERENCES:
-        Jr = exchange_for_reference(g_onsite, g_ij, g_ji, contour, impurity_i, impurity_j, direction)
+        Jr = exchange_for_reference(g_onsite, g_ij, g_ji, contour, impurity_i, impurity_j, direction, projector)
         for p in (a, b):
             for q in (a, b):
                 tensor[..., p, q] += Jr[..., p, q]

@@ -1,8 +1,10 @@
 """Impurities on host sites: their potential and the exact Dyson embedding of a pair.
 
-An impurity replaces the host site by V = U·1 − (Δ/2) (e·σ) ⊗ 1_orb on that site's block (eV):
-U shifts all its orbitals, Δ splits spin parallel / antiparallel to the unit vector e
-(majority along e is lowered by Δ/2, so the moment points along e).
+An impurity adds V = [U·1 − (Δ/2) (e·σ)] ⊗ Π to its site's block (eV): U shifts, Δ splits spin
+parallel / antiparallel to the unit vector e (majority along e is lowered by Δ/2, so the moment
+points along e). Π is the orbital projector of the impurity: 1_orb when it replaces the whole site,
+or a projector on part of the site (for the Bi2Te3 model the upper half of a quintuple layer,
+:func:`jijtutorial.greens.ti_model.upper_bi_projector`, which breaks the site's inversion symmetry).
 
 Both impurities are embedded exactly on the two-site block:
     G = (1 − G_0 V)^{-1} G_0,   G_0 = [[G_0(0), G_0(R)], [G_0(−R), G_0(0)]],   V = diag(V_i, V_j).
@@ -23,15 +25,27 @@ def unit_vector(direction, name: str = "direction") -> np.ndarray:
     return e / np.linalg.norm(e)
 
 
-def impurity_potential(U: float, delta: float, direction, n_orbitals: int) -> np.ndarray:
-    """V = U·1 − (Δ/2)(e·σ) ⊗ 1_orb, shape (2 n_orbitals, 2 n_orbitals), eV."""
+def orbital_projector(projector, n_orbitals: int) -> np.ndarray:
+    """The orbital projector as an (n_orbitals, n_orbitals) array (None -> identity), validated."""
+    if projector is None:
+        return np.eye(n_orbitals)
+    P = np.asarray(projector, dtype=complex)
+    if P.shape != (n_orbitals, n_orbitals) or not np.allclose(P, P.conj().T) or not np.allclose(P @ P, P):
+        raise ValueError(f"projector must be a Hermitian idempotent ({n_orbitals} × {n_orbitals}) orbital matrix, "
+                         f"not {projector!r}.")
+    return P
+
+
+def impurity_potential(U: float, delta: float, direction, n_orbitals: int, projector=None) -> np.ndarray:
+    """V = [U·1 − (Δ/2)(e·σ)] ⊗ Π, shape (2 n_orbitals, 2 n_orbitals), eV (Π = 1 by default)."""
     if not (np.isfinite(U) and np.isfinite(delta)):
         raise ValueError(f"U and delta must be finite energies in eV, not U={U!r}, delta={delta!r}.")
     if delta < 0:
         raise ValueError(f"delta (exchange splitting) must be ≥ 0 eV, not {delta!r}: the moment's sign is its direction.")
     e = unit_vector(direction)
     spin = np.einsum("a,aij->ij", e, PAULI)
-    return U * np.eye(2 * n_orbitals) - 0.5 * delta * np.kron(spin, np.eye(n_orbitals))
+    P = orbital_projector(projector, n_orbitals)
+    return np.kron(U * np.eye(2) - 0.5 * delta * spin, P)
 
 
 def embed_pair(g_onsite, g_ij, g_ji, v_i, v_j) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -142,6 +142,18 @@ def ti_model(params: TIParameters = BI2TE3) -> TightBinding:
     return TightBinding(cell=cell, hoppings=hop, n_orbitals=2, name="Bi2Te3 4-band TI model")
 
 
+def upper_bi_projector() -> np.ndarray:
+    """Orbital projector (2 × 2) of an impurity on the upper Bi layer of a quintuple layer.
+
+    In a two-layer picture of the QL, P1+ and P2− are the even and odd combinations of the upper
+    (u) and lower (l) halves, |P1+> = (|u> + |l>)/√2, |P2−> = (|u> − |l>)/√2 (this fixes the sign
+    convention of the orbitals). A potential on the upper half alone is then V ⊗ |u><u| with
+    |u><u| = (τ_0 + τ_x)/2: it mixes the two parities, so an impurity on a Bi site, which is not an
+    inversion centre (2.03 Å above the QL centre), breaks inversion as it does in Bi2Te3.
+    """
+    return 0.5 * (np.eye(2) + TAU[0].real)
+
+
 def inversion_operator() -> np.ndarray:
     """Parity on a site's 4-dimensional basis: P = 1_σ ⊗ τ_z (P1+ even, P2− odd)."""
     return np.kron(_I2, TAU[2]).real

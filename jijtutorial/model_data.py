@@ -1,0 +1,248 @@
+"""The package's own J_ij data set: every ordered element pair of the element table, on the lattice
+vectors of the Bi2Te3 model up to ``max_distance``, computed from Green functions.
+
+``jijtutorial generate-model-data [--out DIR] [--n-jobs N] [--kmesh N] ...`` writes
+``model_jij.csv`` (raw columns of :func:`jijtutorial.datasets.tidy_frame`: element_i, element_j,
+rx, ry, rz (Å), J, Dx, Dy, Dz (meV), moment_i, moment_j (μB), plus the tensor Jxx ... Jzz (meV),
+U_i, U_j, delta_i, delta_j (eV), model_shell, multiplicity) and ``model_jij.provenance.json``.
+
+Geometry: the model has one site per quintuple layer on the rhombohedral lattice of the upper-Bi
+sites, so each model lattice vector *is* an upper-Bi → upper-Bi vector of
+:mod:`jijtutorial.structures` ('same' sublattice). One representative per symmetry orbit (point
+group D3d of the model) is kept; the JuKKR table's own vectors are used where they fall in an orbit.
+
+Convention: E = −Σ_{i<j} [e_i·J^S·e_j + D·(e_i × e_j)], each pair once, J > 0 ferromagnetic, meV,
+the convention of the JuKKR data (H = −Σ J_ij S_i·S_j). TB2J sums over i ≠ j (each pair twice):
+J_TB2J = J/2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .elements import IMPURITY_ELEMENTS
+from .structures import ALAT
+
+MODEL_FILENAME = "model_jij.csv"
+PROVENANCE_SUFFIX = ".provenance.json"
+
+#: The five same-sublattice pair vectors of the JuKKR table (units of alat = 10.4727 Å), used as
+#: the representatives of their orbits so that the two data sets share exact geometries.
+JUKKR_SAME_SUBLATTICE_ALAT = (
+    (-0.41851489357247, 0.0, 0.0),
+    (-0.83703, 0.0, 0.0),
+    (0.209257, 0.120815, 0.970369),
+    (-0.627772, -0.120815, -0.970369),
+    (-1.255545, 0.0, 0.0),
+)
+
+#: Defaults of the data set (documented in the provenance file).
+DEFAULTS = {"kmesh": 16, "n_points": 48, "max_distance": 16.0, "e_fermi": None, "margin": 0.5}
+
+RAW_ORDER = ["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j",
+             "Jxx", "Jxy", "Jxz", "Jyx", "Jyy", "Jyz", "Jzx", "Jzy", "Jzz",
+             "U_i", "U_j", "delta_i", "delta_j", "model_shell", "multiplicity"]
+
+
+def point_group_d3d() -> np.ndarray:
+    """The 12 rotations of D3d in the hexagonal frame (C3 about z, C2 about x, inversion), shape (12, 3, 3)."""
+    c, s = np.cos(2 * np.pi / 3), np.sin(2 * np.pi / 3)
+    c3 = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+    c2x = np.diag([1.0, -1.0, -1.0])
+    ops = []
+    for inv in (1.0, -1.0):
+        for m in (np.eye(3), c2x):
+            for k in range(3):
+                ops.append(inv * np.linalg.matrix_power(c3, k) @ m)
+    return np.array(ops)
+
+
+def model_vectors(model, max_distance: float = DEFAULTS["max_distance"]) -> list[dict]:
+    """Representative lattice vectors of the model, one per D3d orbit, with |R| ≤ max_distance (Å).
+
+    Returns dicts {vector (3,) Å, distance, shell (1 = nearest orbit), multiplicity}, sorted by distance.
+    """
+    if not (np.isfinite(max_distance) and max_distance >= 4.0):
+        raise ValueError(f"max_distance must be at least the nearest-neighbour distance (4.38 Å), not {max_distance!r}.")
+    cell = model.cell
+    n = int(np.ceil(max_distance / min(np.linalg.norm(cell, axis=1)) * 2)) + 2
+    rng = np.arange(-n, n + 1)
+    frac = np.stack(np.meshgrid(rng, rng, rng, indexing="ij"), -1).reshape(-1, 3)
+    R = frac @ cell
+    d = np.linalg.norm(R, axis=1)
+    keep = (d > 1e-6) & (d <= max_distance + 1e-6)
+    R, d = R[keep], d[keep]
+    order = np.lexsort((np.round(R[:, 1], 6), np.round(R[:, 0], 6), -np.round(R[:, 2], 6), np.round(d, 6)))
+    R, d = R[order], d[order]
+    ops = point_group_d3d()
+    preferred = np.array(JUKKR_SAME_SUBLATTICE_ALAT) * ALAT
+    seen = np.zeros(len(R), bool)
+    out = []
+    for i in range(len(R)):
+        if seen[i]:
+            continue
+        images = np.einsum("gab,b->ga", ops, R[i])
+        members = [j for j in range(len(R)) if np.min(np.linalg.norm(images - R[j], axis=1)) < 1e-6]
+        seen[members] = True
+        rep = R[i]
+        for p in preferred:
+            hit = [j for j in members if np.linalg.norm(R[j] - p) < 0.01]
+            if hit:
+                rep = R[hit[0]]
+        out.append({"vector": rep, "distance": float(d[i]), "multiplicity": len(members)})
+    out.sort(key=lambda x: round(x["distance"], 6))
+    for k, o in enumerate(out):
+        o["shell"] = k + 1
+    return out
+
+
+def _setup(kmesh, n_points, e_fermi, max_distance, margin, model=None):
+    from .greens import HostGreen, band_bottom, band_edges, semicircle, ti_model
+
+    model = model if model is not None else ti_model()
+    vbm, cbm = band_edges(model)
+    ef = 0.5 * (vbm + cbm) if e_fermi is None else float(e_fermi)
+    contour = semicircle(band_bottom(model) - margin, ef, n_points)
+    host = HostGreen(model, kmesh, contour)
+    vecs = model_vectors(model, max_distance)
+    R = np.array([v["vector"] for v in vecs])
+    g00, gij, gji = host.pair_blocks(R)
+    return model, host, vecs, (g00, gij, gji), {"vbm": vbm, "cbm": cbm, "e_fermi": ef}
+
+
+def _compute_chunk(pairs, blocks, contour, params):
+    """Exchange tensors (meV) for a list of element pairs on all vectors: list of (nR, 3, 3) arrays."""
+    from .greens import exchange_tensor, upper_bi_projector
+
+    g00, gij, gji = blocks
+    projector = upper_bi_projector()
+    out = []
+    for a, b in pairs:
+        res = exchange_tensor(g00, gij, gji, contour, params[a], params[b], projector=projector)
+        out.append(res.tensor * 1e3)
+    return out
+
+
+def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFAULTS["n_points"],
+                        e_fermi=DEFAULTS["e_fermi"], max_distance=DEFAULTS["max_distance"],
+                        margin=DEFAULTS["margin"], n_jobs: int = 1, progress: bool = True, chunk_size: int = 20):
+    """Compute the model data set; returns a raw pandas DataFrame (see module docstring).
+
+    elements: symbols (default: the 20 of the data set); kmesh: k-points per reciprocal axis;
+    n_points: contour points; e_fermi: eV (default: middle of the bulk gap); max_distance: Å;
+    n_jobs: joblib workers (results are identical to n_jobs=1: the same chunks are computed in the
+    same way). ``frame.attrs['provenance']`` holds everything needed to reproduce it.
+    """
+    import pandas as pd
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    from . import __version__
+    from .greens import impurity_parameters, trim_parities, z2_index
+
+    elements = list(IMPURITY_ELEMENTS if elements is None else elements)
+    table = {s: impurity_parameters(s) for s in elements}
+    if int(n_jobs) == 0:
+        raise ValueError("n_jobs must be a positive number of workers or −1 for all cores, not 0.")
+    model, host, vecs, blocks, edges = _setup(kmesh, n_points, e_fermi, max_distance, margin)
+    contour = host.contour
+    params = {s: p.as_tuple() for s, p in table.items()}
+    pairs = [(a, b) for a in elements for b in elements]
+    chunks = [pairs[i:i + chunk_size] for i in range(0, len(pairs), chunk_size)]
+    bar = tqdm(total=len(pairs), desc="element pairs", unit="pair", disable=not progress)
+    results = []
+    if int(n_jobs) == 1:
+        for ch in chunks:
+            results.extend(_compute_chunk(ch, blocks, contour, params))
+            bar.update(len(ch))
+    else:
+        gen = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_compute_chunk)(ch, blocks, contour, params) for ch in chunks)
+        for ch, res in zip(chunks, gen):
+            results.extend(res)
+            bar.update(len(ch))
+    bar.close()
+
+    rows = []
+    comps = ["xx", "xy", "xz", "yx", "yy", "yz", "zx", "zy", "zz"]
+    for (a, b), T in zip(pairs, results):
+        pa, pb = table[a], table[b]
+        for v, t in zip(vecs, T):
+            D = 0.5 * np.array([t[1, 2] - t[2, 1], t[2, 0] - t[0, 2], t[0, 1] - t[1, 0]])
+            row = {"element_i": a, "element_j": b, "rx": v["vector"][0], "ry": v["vector"][1],
+                   "rz": v["vector"][2], "J": np.trace(t) / 3, "Dx": D[0], "Dy": D[1], "Dz": D[2],
+                   "moment_i": pa.moment, "moment_j": pb.moment}
+            row.update({f"J{c}": t["xyz".index(c[0]), "xyz".index(c[1])] for c in comps})
+            row.update({"U_i": pa.U, "U_j": pb.U, "delta_i": pa.delta, "delta_j": pb.delta,
+                        "model_shell": v["shell"], "multiplicity": v["multiplicity"]})
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=RAW_ORDER)
+    for c in ("rx", "ry", "rz"):
+        frame[c] = frame[c].round(6) + 0.0
+    frame.attrs["provenance"] = {
+        "generator": f"jijtutorial {__version__}, jijtutorial.model_data.generate_model_data",
+        "convention": ("E = -sum_{i<j} [e_i.J^S_ij.e_j + D_ij.(e_i x e_j)], each pair once, J > 0 ferromagnetic, "
+                       "J = Tr(J_ij)/3, meV; TB2J's J (sum over i != j) is J/2."),
+        "model": {"name": model.name, **model_params_dict()},
+        "impurity_potential": ("V = [U - (Delta/2) e.sigma] (x) Pi on the impurity's model site, Pi = (tau_0 + tau_x)/2 "
+                               "the projector on the upper half of the quintuple layer (upper Bi layer)"),
+        "lattice_vectors_A": model.cell.round(6).tolist(),
+        "band_edges_eV": {"vbm": edges["vbm"], "cbm": edges["cbm"], "gap": edges["cbm"] - edges["vbm"]},
+        "z2_index": z2_index(model), "trim_parities": trim_parities(model).tolist(),
+        "e_fermi_eV": edges["e_fermi"],
+        "kmesh": list(host.kmesh_size), "contour": contour.describe(),
+        "max_distance_A": float(max_distance), "n_vectors": len(vecs),
+        "vectors": [{"shell": v["shell"], "vector_A": np.round(v["vector"], 6).tolist(),
+                     "distance_A": round(v["distance"], 6), "multiplicity": v["multiplicity"]} for v in vecs],
+        "elements": {s: {"moment_muB": p.moment, "U_eV": p.U, "delta_eV": p.delta, "sources": p.sources}
+                     for s, p in table.items()},
+        "n_rows": len(frame),
+    }
+    return frame
+
+
+def model_params_dict() -> dict:
+    from .greens import BI2TE3
+
+    return BI2TE3.as_dict()
+
+
+def write_model_data(out_dir="data", **kwargs) -> tuple[Path, Path]:
+    """Generate the data set and write ``model_jij.csv`` and ``model_jij.provenance.json`` to ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = generate_model_data(**kwargs)
+    csv = out / MODEL_FILENAME
+    frame.to_csv(csv, index=False, float_format="%.10g", lineterminator="\n")
+    prov = dict(frame.attrs["provenance"])
+    prov["csv_sha256"] = hashlib.sha256(csv.read_bytes()).hexdigest()
+    pj = csv.with_suffix(PROVENANCE_SUFFIX)
+    pj.write_text(json.dumps(prov, indent=1, ensure_ascii=False) + "\n")
+    return csv, pj
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``jijtutorial generate-model-data``."""
+    parser.add_argument("--out", default="data", help="output folder (default: data)")
+    parser.add_argument("--n-jobs", type=int, default=1, help="joblib workers over element pairs (default 1)")
+    parser.add_argument("--kmesh", type=int, default=DEFAULTS["kmesh"], help="k-points per reciprocal axis")
+    parser.add_argument("--n-points", type=int, default=DEFAULTS["n_points"], help="energy contour points")
+    parser.add_argument("--e-fermi", type=float, default=None, help="Fermi level in eV (default: mid-gap)")
+    parser.add_argument("--max-distance", type=float, default=DEFAULTS["max_distance"], help="largest |R| in Å")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``jijtutorial generate-model-data``."""
+    import time
+
+    t0 = time.perf_counter()
+    csv, pj = write_model_data(args.out, kmesh=args.kmesh, n_points=args.n_points, e_fermi=args.e_fermi,
+                               max_distance=args.max_distance, n_jobs=args.n_jobs, progress=not args.no_progress)
+    print(f"wrote {csv} ({csv.stat().st_size / 1e6:.2f} MB) and {pj} in {time.perf_counter() - t0:.1f} s")
+    return 0
