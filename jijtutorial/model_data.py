@@ -42,7 +42,7 @@ JUKKR_SAME_SUBLATTICE_ALAT = (
 )
 
 #: Defaults of the data set (documented in the provenance file).
-DEFAULTS = {"kmesh": 24, "n_points": 48, "max_distance": 16.0, "e_fermi": None, "margin": 0.5}
+DEFAULTS = {"kmesh": 32, "n_points": 48, "max_distance": 16.0, "e_fermi": None, "margin": 0.5}
 
 RAW_ORDER = ["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j",
              "Jxx", "Jxy", "Jxz", "Jyx", "Jyy", "Jyz", "Jzx", "Jzy", "Jzz",
