@@ -23,12 +23,14 @@ from .ti_model import (BI2TE3, TIParameters, band_bottom, band_edges, bulk_gap, 
                        inversion_operator, mass_at_trim, rhombohedral_cell, slab_bands, surface_path, ti_model,
                        trim_parities, trim_points, upper_bi_projector, z2_index)
 from .tight_binding import PAULI, TightBinding, simple_cubic, slab_hamiltonian, spin_diagonal
+from .workflow import make_contour, midgap, pair_exchange
 
 __all__ = [
     "BI2TE3", "Contour", "ExchangeResult", "HostGreen", "ImpurityParameters", "PAULI", "TIParameters", "TightBinding",
     "band_bottom", "band_edges", "bulk_gap", "element_table", "embed_pair", "embed_single", "exchange_for_reference",
     "exchange_tensor", "fermi_function", "fermi_pole_expansion", "grand_potential_change", "high_symmetry_path",
-    "impurity_parameters", "impurity_potential", "inversion_operator", "liechtenstein", "mass_at_trim", "ozaki",
+    "impurity_parameters", "impurity_potential", "inversion_operator", "liechtenstein", "make_contour", "mass_at_trim",
+    "midgap", "ozaki", "pair_exchange",
     "orbital_projector", "ozaki_poles", "rhombohedral_cell", "semicircle", "simple_cubic", "slab_bands", "slab_hamiltonian",
     "spin_diagonal", "surface_path", "ti_model", "trim_parities", "trim_points", "upper_bi_projector", "z2_index",
 ]

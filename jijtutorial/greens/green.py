@@ -39,6 +39,14 @@ class HostGreen:
     def __call__(self, vectors) -> np.ndarray:
         R = np.atleast_2d(np.asarray(vectors, dtype=float))
         self.model.fractional(R)  # clear error for a vector that is not a lattice vector
+        key = tuple(np.round(R, 8).ravel().tolist())
+        if key not in self._cache:
+            if len(self._cache) > 16:
+                self._cache.clear()
+            self._cache[key] = self._compute(R)
+        return self._cache[key].copy()
+
+    def _compute(self, R: np.ndarray) -> np.ndarray:
         z = self.contour.z
         nz, nb, nR = len(z), self.model.n_basis, len(R)
         out = np.zeros((nz, nR * nb * nb), dtype=complex)
