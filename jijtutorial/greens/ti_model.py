@@ -28,8 +28,8 @@ that freedom and let M use F_z with ``z_boundary_factor`` λ_M = 6 (F_z(Z) = λ_
 M(Z) = +0.35 eV, the bands are inverted only at Γ, and Z2 = 1. ε(k) keeps the nearest-neighbour
 form (``eps_boundary_factor`` λ_ε = 1): with C1 > M1 a common λ > 1 would lift the valence band
 along Γ–Z above the conduction band at Γ (no global gap). λ_M = 3...10 all give Z2 = 1 and a gap
-of 0.05–0.07 eV, limited by the small B0 = 0.30 eVÅ where M(k) changes sign along Γ–Z; λ_M = 6
-gives 0.064 eV (indirect, both edges on Γ–Z), less than the measured ≈ 0.15 eV of Bi2Te3.
+of about 0.05 eV, limited by the small B0 = 0.30 eVÅ where M(k) changes sign along Γ–Z; λ_M = 6
+gives 0.053 eV (indirect, both edges on Γ–Z), less than the measured ≈ 0.15 eV of Bi2Te3.
 :func:`trim_parities` and :func:`z2_index` verify the result; :func:`bulk_gap` measures the gap.
 """
 
