@@ -62,7 +62,9 @@ def book(args: list[str]) -> int:
         shutil.rmtree(out)
     args = [a for a in args if a != "--keep"]
     t0 = time.perf_counter()
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    # No MPLBACKEND here: the kernels must use the inline backend so that figures reach the pages.
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     cmd = [str(BIN / "jupyter-book"), "build", ".", "--path-output", ".", "-W", "-n", "--keep-going", *args]
     _say(" ".join(cmd))
     executed = []  # (notebook, seconds) from myst-nb's "Executed notebook in N seconds" lines
