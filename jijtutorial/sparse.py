@@ -1,0 +1,96 @@
+"""Sparse kernel ridge regression: a few representative training points carry the model.
+
+Subset-of-regressors (projected-process) approximation: with m inducing points X_m chosen from
+the training set, the prediction is f(x) = k(x, X_m) c with
+
+    c = (K_mn K_nm + α K_mm)^{-1} K_mn y,
+
+which costs O(n m²) to fit and O(m) per prediction instead of O(n³) and O(n) for full KRR.
+Inducing points are chosen by farthest-point sampling (FPS) in feature space, which spreads
+them over the data, or at random.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics.pairwise import pairwise_kernels
+from sklearn.utils.validation import check_is_fitted
+
+_KERNELS = ("linear", "rbf", "laplacian")
+
+
+def farthest_point_sampling(X, n_points: int, *, start: int = 0) -> np.ndarray:
+    """Indices of ``n_points`` rows of ``X`` (n, d), each the farthest (Euclidean) from those chosen before.
+
+    Deterministic: starts from row ``start``. Shape (n_points,).
+    """
+    X = np.asarray(X, dtype=float)
+    n = len(X)
+    if not 1 <= n_points <= n:
+        raise ValueError(f"n_points must be between 1 and the number of rows ({n}), not {n_points}.")
+    chosen = np.empty(n_points, dtype=int)
+    chosen[0] = start
+    d2 = np.sum((X - X[start]) ** 2, axis=1)
+    for k in range(1, n_points):
+        chosen[k] = int(np.argmax(d2))
+        d2 = np.minimum(d2, np.sum((X - X[chosen[k]]) ** 2, axis=1))
+    return chosen
+
+
+class SparseKRR(RegressorMixin, BaseEstimator):
+    """Kernel ridge regression on ``n_inducing`` inducing points (subset of regressors).
+
+    Parameters
+    ----------
+    kernel : 'linear', 'rbf' (Gaussian) or 'laplacian'.
+    gamma : kernel width parameter (1/length² for rbf, 1/length for laplacian); ignored for linear.
+    alpha : ridge regularisation (units of the kernel).
+    n_inducing : number of inducing points m (≤ number of training rows).
+    selection : 'fps' (farthest-point sampling) or 'random'.
+    random_state : seed for 'random' selection.
+    """
+
+    def __init__(self, kernel: str = "rbf", gamma: float = 1.0, alpha: float = 1e-3, n_inducing: int = 200,
+                 selection: str = "fps", random_state: int = 0):
+        self.kernel = kernel
+        self.gamma = gamma
+        self.alpha = alpha
+        self.n_inducing = n_inducing
+        self.selection = selection
+        self.random_state = random_state
+
+    def _k(self, A, B):
+        params = {} if self.kernel == "linear" else {"gamma": self.gamma}
+        return pairwise_kernels(A, B, metric=self.kernel, **params)
+
+    def fit(self, X, y):
+        if self.kernel not in _KERNELS:
+            raise ValueError(f"kernel must be one of {_KERNELS}, not {self.kernel!r}.")
+        if self.selection not in ("fps", "random"):
+            raise ValueError(f"selection must be 'fps' or 'random', not {self.selection!r}.")
+        if not self.alpha > 0:
+            raise ValueError(f"alpha must be positive, not {self.alpha!r}.")
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float).ravel()
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)} values.")
+        m = min(int(self.n_inducing), len(X))
+        if self.selection == "fps":
+            idx = farthest_point_sampling(X, m)
+        else:
+            idx = np.sort(np.random.default_rng(self.random_state).choice(len(X), m, replace=False))
+        self.inducing_ = X[idx]
+        self.inducing_indices_ = idx
+        self.y_mean_ = float(y.mean())
+        K_nm = self._k(X, self.inducing_)
+        K_mm = self._k(self.inducing_, self.inducing_)
+        A = K_nm.T @ K_nm + self.alpha * K_mm
+        A[np.diag_indices_from(A)] += 1e-10 * max(1.0, np.trace(A) / m)  # jitter for duplicate inducing rows
+        self.coef_ = cho_solve(cho_factor(A), K_nm.T @ (y - self.y_mean_))
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        return self._k(np.asarray(X, dtype=float), self.inducing_) @ self.coef_ + self.y_mean_
