@@ -1,10 +1,17 @@
 """The package's own J_ij data set: every ordered element pair of the element table, on the lattice
 vectors of the Bi2Te3 model up to ``max_distance``, computed from Green functions.
 
-``jijtutorial generate-model-data [--out DIR] [--n-jobs N] [--kmesh N] ...`` writes
+``jijtutorial generate-model-data [--out DIR] [--n-jobs N] [--kmesh N] [--impurity-model M] ...`` writes
 ``model_jij.csv`` (raw columns of :func:`jijtutorial.datasets.tidy_frame`: element_i, element_j,
 rx, ry, rz (Å), J, Dx, Dy, Dz (meV), moment_i, moment_j (μB), plus the tensor Jxx ... Jzz (meV),
-U_i, U_j, delta_i, delta_j (eV), model_shell, multiplicity) and ``model_jij.provenance.json``.
+the impurity parameters — U_i, U_j, delta_i, delta_j (eV) for the static impurity model, the d
+occupations n_up_i, n_down_i, n_up_j, n_down_j per spin for the resonant one — model_shell,
+multiplicity) and ``model_jij.provenance.json``.
+
+Impurity models (:data:`jijtutorial.greens.IMPURITY_MODELS`): 'resonant' (default), every element a
+spin-split d virtual bound state V_σ(z) = W/(z − ε_dσ + iΓ) with ε_dσ from the Friedel sum rule
+(:mod:`jijtutorial.greens.resonant`); 'static', a constant potential U and splitting Δ
+(:mod:`jijtutorial.greens.element_table`).
 
 Geometry: the model has one site per quintuple layer on the rhombohedral lattice of the upper-Bi
 sites, so each model lattice vector *is* an upper-Bi → upper-Bi vector of
@@ -44,9 +51,24 @@ JUKKR_SAME_SUBLATTICE_ALAT = (
 #: Defaults of the data set (documented in the provenance file).
 DEFAULTS = {"kmesh": 32, "n_points": 48, "max_distance": 16.0, "e_fermi": None, "margin": 0.5}
 
-RAW_ORDER = ["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j",
-             "Jxx", "Jxy", "Jxz", "Jyx", "Jyy", "Jyz", "Jzx", "Jzy", "Jzz",
-             "U_i", "U_j", "delta_i", "delta_j", "model_shell", "multiplicity"]
+_COMMON = ["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j",
+           "Jxx", "Jxy", "Jxz", "Jyx", "Jyy", "Jyz", "Jzx", "Jzy", "Jzz"]
+#: Columns of the raw frame for each impurity model.
+RAW_ORDERS = {
+    "static": _COMMON + ["U_i", "U_j", "delta_i", "delta_j", "model_shell", "multiplicity"],
+    "resonant": _COMMON + ["n_up_i", "n_down_i", "n_up_j", "n_down_j", "model_shell", "multiplicity"],
+}
+
+
+def _default_model() -> str:
+    from .greens.workflow import DEFAULT_IMPURITY_MODEL
+
+    return DEFAULT_IMPURITY_MODEL
+
+
+def raw_order(impurity_model: str | None = None) -> list[str]:
+    """Columns of the raw frame for ``impurity_model`` (default: the package's default model)."""
+    return list(RAW_ORDERS[impurity_model or _default_model()])
 
 
 def point_group_d3d() -> np.ndarray:
@@ -130,28 +152,38 @@ def _compute_chunk(pairs, blocks, contour, params):
 
 def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFAULTS["n_points"],
                         e_fermi=DEFAULTS["e_fermi"], max_distance=DEFAULTS["max_distance"],
-                        margin=DEFAULTS["margin"], n_jobs: int = 1, progress: bool = True, chunk_size: int = 20):
+                        margin=DEFAULTS["margin"], n_jobs: int = 1, progress: bool = True, chunk_size: int = 20,
+                        impurity_model: str | None = None, gamma: float | None = None, weight: float | None = None,
+                        rule: str | None = None):
     """Compute the model data set; returns a raw pandas DataFrame (see module docstring).
 
     elements: symbols (default: the 20 of the data set); kmesh: k-points per reciprocal axis;
     n_points: contour points; e_fermi: eV (default: middle of the bulk gap); max_distance: Å;
     n_jobs: joblib workers (results are identical to n_jobs=1: the same chunks are computed in the
-    same way). ``frame.attrs['provenance']`` holds everything needed to reproduce it.
+    same way); impurity_model: 'resonant' or 'static' (default: the package default); gamma (eV),
+    weight (eV²), rule: parameters of the resonant model (defaults of :mod:`jijtutorial.greens.resonant`).
+    ``frame.attrs['provenance']`` holds everything needed to reproduce it.
     """
     import pandas as pd
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     from . import __version__
-    from .greens import impurity_parameters, trim_parities, z2_index
+    from .greens import impurity_parameters, resonant, trim_parities, z2_index
+    from .greens.workflow import check_impurity_model, impurity_on_contour
 
+    impurity_model = check_impurity_model(impurity_model or _default_model())
+    res_kw = {"gamma": resonant.GAMMA if gamma is None else float(gamma),
+              "weight": resonant.WEIGHT if weight is None else float(weight),
+              "rule": resonant.DEFAULT_RULE if rule is None else rule}
     elements = list(IMPURITY_ELEMENTS if elements is None else elements)
     table = {s: impurity_parameters(s) for s in elements}
+    d_table = {s: resonant.resonant_parameters(s, **res_kw) for s in elements}
     if int(n_jobs) == 0:
         raise ValueError("n_jobs must be a positive number of workers or −1 for all cores, not 0.")
     model, host, vecs, blocks, edges = _setup(kmesh, n_points, e_fermi, max_distance, margin)
     contour = host.contour
-    params = {s: p.as_tuple() for s, p in table.items()}
+    params = {s: impurity_on_contour(s, contour, impurity_model, **res_kw) for s in elements}
     pairs = [(a, b) for a in elements for b in elements]
     chunks = [pairs[i:i + chunk_size] for i in range(0, len(pairs), chunk_size)]
     bar = tqdm(total=len(pairs), desc="element pairs", unit="pair", disable=not progress)
@@ -178,10 +210,14 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
                    "rz": v["vector"][2], "J": np.trace(t) / 3, "Dx": D[0], "Dy": D[1], "Dz": D[2],
                    "moment_i": pa.moment, "moment_j": pb.moment}
             row.update({f"J{c}": t["xyz".index(c[0]), "xyz".index(c[1])] for c in comps})
-            row.update({"U_i": pa.U, "U_j": pb.U, "delta_i": pa.delta, "delta_j": pb.delta,
-                        "model_shell": v["shell"], "multiplicity": v["multiplicity"]})
+            if impurity_model == "static":
+                row.update({"U_i": pa.U, "U_j": pb.U, "delta_i": pa.delta, "delta_j": pb.delta})
+            else:
+                da, db = d_table[a], d_table[b]
+                row.update({"n_up_i": da.n_up, "n_down_i": da.n_down, "n_up_j": db.n_up, "n_down_j": db.n_down})
+            row.update({"model_shell": v["shell"], "multiplicity": v["multiplicity"]})
             rows.append(row)
-    frame = pd.DataFrame(rows, columns=RAW_ORDER)
+    frame = pd.DataFrame(rows, columns=raw_order(impurity_model))
     for c in ("rx", "ry", "rz"):
         frame[c] = frame[c].round(6) + 0.0
     frame.attrs["provenance"] = {
@@ -189,8 +225,16 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
         "convention": ("E = -sum_{i<j} [e_i.J^S_ij.e_j + D_ij.(e_i x e_j)], each pair once, J > 0 ferromagnetic, "
                        "J = Tr(J_ij)/3, meV; TB2J's J (sum over i != j) is J/2."),
         "model": {"name": model.name, **model_params_dict()},
-        "impurity_potential": ("V = [U - (Delta/2) e.sigma] (x) Pi on the impurity's model site, Pi = (tau_0 + tau_x)/2 "
-                               "the projector on the upper half of the quintuple layer (upper Bi layer)"),
+        "impurity_model": impurity_model,
+        **({"resonant_parameters": {"gamma_eV": res_kw["gamma"], "weight_eV2": res_kw["weight"], "d_count_rule": res_kw["rule"],
+                                    "d_count_note": resonant.RULE_NOTES[res_kw["rule"]]}}
+           if impurity_model == "resonant" else {}),
+        "impurity_potential": (
+            "V = [U - (Delta/2) e.sigma] (x) Pi on the impurity's model site, Pi = (tau_0 + tau_x)/2 "
+            "the projector on the upper half of the quintuple layer (upper Bi layer)"
+            + ("" if impurity_model == "static" else
+               "; resonant d level: U(z) = (V_up + V_down)/2, Delta(z) = V_down - V_up, V_s(z) = W/(z - E_F - eps_s + i Gamma), "
+               "eps_s = Gamma cot(pi n_s/5) (Friedel sum rule), n_s = (N_d +- m)/2 clipped to [0, 5]")),
         "lattice_vectors_A": model.cell.round(6).tolist(),
         "band_edges_eV": {"vbm": edges["vbm"], "cbm": edges["cbm"], "gap": edges["cbm"] - edges["vbm"]},
         "z2_index": z2_index(model), "trim_parities": trim_parities(model).tolist(),
@@ -199,8 +243,9 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
         "max_distance_A": float(max_distance), "n_vectors": len(vecs),
         "vectors": [{"shell": v["shell"], "vector_A": np.round(v["vector"], 6).tolist(),
                      "distance_A": round(v["distance"], 6), "multiplicity": v["multiplicity"]} for v in vecs],
-        "elements": {s: {"moment_muB": p.moment, "U_eV": p.U, "delta_eV": p.delta, "sources": p.sources}
-                     for s, p in table.items()},
+        "elements": ({s: {"moment_muB": p.moment, "U_eV": p.U, "delta_eV": p.delta, "sources": p.sources}
+                      for s, p in table.items()} if impurity_model == "static" else
+                     {s: d_table[s].as_dict() for s in elements}),
         "n_rows": len(frame),
     }
     return frame
@@ -234,6 +279,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-points", type=int, default=DEFAULTS["n_points"], help="energy contour points")
     parser.add_argument("--e-fermi", type=float, default=None, help="Fermi level in eV (default: mid-gap)")
     parser.add_argument("--max-distance", type=float, default=DEFAULTS["max_distance"], help="largest |R| in Å")
+    parser.add_argument("--impurity-model", choices=("resonant", "static"), default=None,
+                        help="impurity model (default: the package default, resonant)")
+    parser.add_argument("--gamma", type=float, default=None, help="resonant model: half-width of the d level (eV)")
+    parser.add_argument("--weight", type=float, default=None, help="resonant model: hybridisation weight W (eV^2)")
+    parser.add_argument("--rule", choices=("trivalent", "divalent", "neutral"), default=None,
+                        help="resonant model: d-count rule (default divalent, N_d = group - 2)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -243,6 +294,7 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     csv, pj = write_model_data(args.out, kmesh=args.kmesh, n_points=args.n_points, e_fermi=args.e_fermi,
-                               max_distance=args.max_distance, n_jobs=args.n_jobs, progress=not args.no_progress)
+                               max_distance=args.max_distance, n_jobs=args.n_jobs, progress=not args.no_progress,
+                               impurity_model=args.impurity_model, gamma=args.gamma, weight=args.weight, rule=args.rule)
     print(f"wrote {csv} ({csv.stat().st_size / 1e6:.2f} MB) and {pj} in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -22,7 +22,7 @@ def small():
 
 
 def test_schema_and_tidy_frame(small):
-    assert list(small.columns) == model_data.RAW_ORDER
+    assert list(small.columns) == model_data.raw_order()
     tidy = datasets.tidy_frame(small, {}, source="model")
     assert len(tidy) == 9 * 3  # 3 × 3 ordered pairs × 3 orbits up to 9 Å
     assert set(tidy.sublattice_j) == {"same"}
@@ -45,6 +45,22 @@ def test_parallel_is_identical_to_serial(small):
     ser = model_data.generate_model_data(**SMALL, chunk_size=2)
     pd.testing.assert_frame_equal(par, ser, check_exact=True)
     pd.testing.assert_frame_equal(ser, small, check_exact=True)
+
+
+def test_static_impurity_model_is_still_available(small):
+    static = model_data.generate_model_data(**SMALL, impurity_model="static")
+    assert list(static.columns) == model_data.raw_order("static") and "U_i" in static.columns
+    assert static.attrs["provenance"]["impurity_model"] == "static"
+    prov = small.attrs["provenance"]
+    assert prov["impurity_model"] == "resonant" and list(small.columns) == model_data.raw_order("resonant")
+    assert prov["resonant_parameters"] == {"gamma_eV": 0.3, "weight_eV2": 0.3, "d_count_rule": "divalent",
+                                           "d_count_note": "N_d = group - 2 (divalent ion, atomic d^n s^2 count)"}
+    cu = (static.element_i == "Cu") | (static.element_j == "Cu")
+    assert (static.loc[cu, "J"] == 0).all() and not np.allclose(static.J[~cu], small.J[~cu])
+    fe = small[small.element_i == "Fe"].iloc[0]
+    assert (fe.n_up_i, fe.n_down_i) == pytest.approx(((6 + 3.386) / 2, (6 - 3.386) / 2))
+    with pytest.raises(ValueError, match="impurity_model"):
+        model_data.generate_model_data(**SMALL, impurity_model="kondo")
 
 
 def test_vectors_are_one_per_orbit_and_include_the_jukkr_ones():
@@ -92,3 +108,4 @@ def test_committed_data_set():
     assert prov["csv_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert path.stat().st_size < 3e6
     assert json.loads(path.with_suffix(".provenance.json").read_text())["z2_index"] == 1
+    assert prov["impurity_model"] == "resonant" and list(frame.columns[-6:]) == model_data.raw_order("resonant")[-6:]

@@ -16,7 +16,9 @@ derivative in the rotations δe_i ⊥ e_i, δe_j ⊥ e_j is −δe_i·J·δe_j w
     J_ab = (1/π) Im ∫ dE f(E) (Δ_i Δ_j / 4) Tr[ G_ji (σ_a ⊗ Π) G_ij (σ_b ⊗ Π) ],
 
 G the Green function with both impurities embedded, G_ij = <i|G|j>, the trace over orbitals and
-spin. One reference direction e gives the 2 × 2 block of J ⊥ e; the references z, x, y give all nine
+spin. For an energy-dependent potential V(z) = [U(z) − (Δ(z)/2) e·σ] ⊗ Π (the resonant d level of
+:mod:`jijtutorial.greens.resonant`, Δ(z) = V↓(z) − V↑(z)) the same algebra holds at every energy,
+and Δ_i(z)Δ_j(z)/4 stands inside the integral. One reference direction e gives the 2 × 2 block of J ⊥ e; the references z, x, y give all nine
 components (the diagonal ones twice; they are averaged).
 """
 
@@ -63,10 +65,22 @@ def _spin_operators(n_orbitals: int, projector=None) -> np.ndarray:
     return np.array([np.kron(s, P) for s in PAULI])
 
 
-def liechtenstein(g_ij, g_ji, delta_i: float, delta_j: float, contour: Contour, projector=None) -> np.ndarray:
+def _per_energy(x, ndim: int) -> np.ndarray:
+    """A number, or an array over the contour (nz,), shaped to broadcast against an (nz, ...) array of ``ndim`` axes."""
+    x = np.asarray(x)
+    if x.ndim == 0:
+        return x
+    if x.ndim != 1:
+        raise ValueError(f"an energy-dependent parameter must have one value per contour point, shape (nz,), not {x.shape}.")
+    return x.reshape((-1,) + (1,) * (ndim - 1))
+
+
+def liechtenstein(g_ij, g_ji, delta_i, delta_j, contour: Contour, projector=None) -> np.ndarray:
     """J_ab (eV) of the force-theorem formula for all a, b in x, y, z, shape (..., 3, 3).
 
     g_ij, g_ji: full Green function blocks <i|G|j>, <j|G|i> on the contour, shape (nz, ..., nb, nb).
+    delta_i, delta_j: exchange splittings Δ (eV), numbers, or arrays (nz,) for an energy-dependent
+    splitting Δ(z) = V↓(z) − V↑(z) (then Δ_iΔ_j/4 moves inside the energy integral).
     Only the components perpendicular to the reference direction used for G are meaningful.
     projector: the impurities' orbital projector Π (None: the whole site).
     """
@@ -75,8 +89,12 @@ def liechtenstein(g_ij, g_ji, delta_i: float, delta_j: float, contour: Contour, 
     left = np.einsum("...pq,aqr->...apr", g_ji, S)  # G_ji σ_a
     right = np.einsum("...rs,bsp->...brp", g_ij, S)  # G_ij σ_b
     T = np.einsum("...apr,...brp->...ab", left, right)  # Tr[G_ji σ_a G_ij σ_b]
-    prefactor = 0.25 * float(delta_i) * float(delta_j)
-    return -prefactor * contour.integrate(T) + 0.0  # (1/π) Im ∫ f ... = −contour.integrate(...); +0.0 drops −0.0
+    d_i, d_j = np.asarray(delta_i), np.asarray(delta_j)
+    if d_i.ndim == 0 and d_j.ndim == 0:
+        prefactor = 0.25 * float(delta_i) * float(delta_j)
+        return -prefactor * contour.integrate(T) + 0.0  # (1/π) Im ∫ f ... = −contour.integrate(...); +0.0 drops −0.0
+    prefactor = 0.25 * _per_energy(d_i, T.ndim) * _per_energy(d_j, T.ndim)
+    return -contour.integrate(prefactor * T) + 0.0
 
 
 def exchange_for_reference(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, direction,
@@ -84,7 +102,9 @@ def exchange_for_reference(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, i
     """J_ab (eV, shape (..., 3, 3)) with both moments along ``direction``; meaningful only for a, b ⊥ direction.
 
     g_onsite (nz, nb, nb) or broadcastable, g_ij = G_0(R), g_ji = G_0(−R): (nz, ..., nb, nb) host blocks.
-    impurity_i, impurity_j: (U, Δ) pairs in eV; projector: orbital projector Π of the impurities.
+    impurity_i, impurity_j: (U, Δ) pairs in eV, numbers or arrays over the contour (nz,) for an
+    energy-dependent potential (see :func:`jijtutorial.greens.impurity_potential`);
+    projector: orbital projector Π of the impurities.
     """
     e = unit_vector(direction)
     nb = np.shape(g_ij)[-1]
@@ -94,6 +114,8 @@ def exchange_for_reference(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, i
     g_onsite = np.asarray(g_onsite)
     extra = np.ndim(g_ij) - g_onsite.ndim
     g0 = g_onsite.reshape(g_onsite.shape[:1] + (1,) * extra + g_onsite.shape[1:])
+    v_i, v_j = (v.reshape(v.shape[:1] + (1,) * (np.ndim(g_ij) - 3) + v.shape[1:]) if v.ndim == 3 else v
+                for v in (v_i, v_j))
     _, G_ij, G_ji, _ = embed_pair(g0, g_ij, g_ji, v_i, v_j)
     return liechtenstein(G_ij, G_ji, d_i, d_j, contour, projector)
 
@@ -116,7 +138,8 @@ def grand_potential_change(g_onsite, g_ij, g_ji, contour: Contour, v_pair, v_ref
 
     Ω = (1/π) Im ∫ dE f(E) ln det(1 − G_0 V); the difference is evaluated as
     ln det(1 − G_ref (V − V_ref)) with G_ref the Green function at V_ref (no branch ambiguity for
-    small changes). v_pair, v_reference: (V_i, V_j) tuples of (nb, nb) potentials.
+    small changes). v_pair, v_reference: (V_i, V_j) tuples of (nb, nb) potentials, or (nz, nb, nb)
+    for energy-dependent ones (one per contour point).
     Host blocks: g_onsite (nz, nb, nb), g_ij, g_ji (nz, nb, nb) for one pair vector.
     """
     vi, vj = (np.asarray(v, dtype=complex) for v in v_pair)
@@ -124,8 +147,8 @@ def grand_potential_change(g_onsite, g_ij, g_ji, contour: Contour, v_pair, v_ref
     G_ii, G_ij, G_ji, G_jj = embed_pair(g_onsite, g_ij, g_ji, ri, rj)
     G = np.concatenate([np.concatenate([G_ii, G_ij], -1), np.concatenate([G_ji, G_jj], -1)], -2)
     nb = vi.shape[-1]
-    dV = np.zeros((2 * nb, 2 * nb), dtype=complex)
-    dV[:nb, :nb], dV[nb:, nb:] = vi - ri, vj - rj
+    dV = np.zeros(np.broadcast_shapes(vi.shape, vj.shape, ri.shape, rj.shape)[:-2] + (2 * nb, 2 * nb), dtype=complex)
+    dV[..., :nb, :nb], dV[..., nb:, nb:] = vi - ri, vj - rj
     sign, logabs = np.linalg.slogdet(np.eye(2 * nb) - G @ dV)
     L = logabs + np.log(sign)
     return -contour.integrate(L)

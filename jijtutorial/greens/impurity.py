@@ -36,16 +36,30 @@ def orbital_projector(projector, n_orbitals: int) -> np.ndarray:
     return P
 
 
-def impurity_potential(U: float, delta: float, direction, n_orbitals: int, projector=None) -> np.ndarray:
-    """V = [U·1 − (Δ/2)(e·σ)] ⊗ Π, shape (2 n_orbitals, 2 n_orbitals), eV (Π = 1 by default)."""
-    if not (np.isfinite(U) and np.isfinite(delta)):
+def impurity_potential(U, delta, direction, n_orbitals: int, projector=None) -> np.ndarray:
+    """V = [U·1 − (Δ/2)(e·σ)] ⊗ Π, shape (2 n_orbitals, 2 n_orbitals), eV (Π = 1 by default).
+
+    U and Δ are numbers (the static impurity), or arrays of shape (nz,) with one value per contour
+    point (an energy-dependent potential such as the resonant d level of
+    :mod:`jijtutorial.greens.resonant`: U(z) = [V↑(z) + V↓(z)]/2, Δ(z) = V↓(z) − V↑(z)); then
+    V has shape (nz, 2 n_orbitals, 2 n_orbitals).
+    """
+    U_arr, d_arr = np.asarray(U), np.asarray(delta)
+    if not (np.all(np.isfinite(U_arr)) and np.all(np.isfinite(d_arr))):
         raise ValueError(f"U and delta must be finite energies in eV, not U={U!r}, delta={delta!r}.")
-    if delta < 0:
+    if d_arr.ndim == 0 and np.isrealobj(d_arr) and delta < 0:
         raise ValueError(f"delta (exchange splitting) must be ≥ 0 eV, not {delta!r}: the moment's sign is its direction.")
+    if U_arr.ndim > 1 or d_arr.ndim > 1:
+        raise ValueError(f"U and delta must be numbers or 1-d arrays over the contour, not shapes {U_arr.shape}, "
+                         f"{d_arr.shape}.")
     e = unit_vector(direction)
     spin = np.einsum("a,aij->ij", e, PAULI)
     P = orbital_projector(projector, n_orbitals)
-    return np.kron(U * np.eye(2) - 0.5 * delta * spin, P)
+    if U_arr.ndim == 0 and d_arr.ndim == 0:
+        return np.kron(U * np.eye(2) - 0.5 * delta * spin, P)
+    U_arr, d_arr = np.broadcast_arrays(U_arr, d_arr)
+    spin_part = U_arr[:, None, None] * np.eye(2) - 0.5 * d_arr[:, None, None] * spin
+    return np.einsum("zab,ij->zaibj", spin_part, P).reshape(len(U_arr), 2 * n_orbitals, 2 * n_orbitals)
 
 
 def embed_pair(g_onsite, g_ij, g_ji, v_i, v_j) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""One-call helpers for the book: a contour for a given Fermi level, J for element pairs on vectors."""
+"""One-call helpers for the book: a contour for a given Fermi level, impurities on it, J for element pairs on vectors."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 
 from .contour import Contour, ozaki, semicircle
 from .element_table import impurity_parameters
+from .resonant import DEFAULT_RULE, GAMMA, WEIGHT, resonant_parameters
 from .exchange import ExchangeResult, exchange_tensor
 from .green import HostGreen
 from .ti_model import band_bottom, band_edges, ti_model, upper_bi_projector
@@ -27,12 +28,41 @@ def make_contour(model: TightBinding, e_fermi: float | None = None, temperature:
     return semicircle(band_bottom(model) - margin, ef, n_points)
 
 
+#: Impurity models: 'static' (U, Δ of the element table) and 'resonant' (spin-split d virtual bound state).
+IMPURITY_MODELS = ("static", "resonant")
+#: The model used when none is given.
+DEFAULT_IMPURITY_MODEL = "resonant"
+
+
+def check_impurity_model(impurity_model: str) -> str:
+    if impurity_model not in IMPURITY_MODELS:
+        raise ValueError(f"unknown impurity_model {impurity_model!r}: use one of {', '.join(IMPURITY_MODELS)}.")
+    return impurity_model
+
+
+def impurity_on_contour(symbol: str, contour: Contour, impurity_model: str = DEFAULT_IMPURITY_MODEL, *,
+                        gamma: float = GAMMA, weight: float = WEIGHT, rule: str = DEFAULT_RULE):
+    """The (U, Δ) pair of ``symbol`` that the exchange functions take, for the chosen impurity model.
+
+    'static': numbers (eV) from :func:`impurity_parameters`. 'resonant': arrays over the contour,
+    Ū(z) = (V↑ + V↓)/2 and Δ(z) = V↓ − V↑ of the virtual bound state (:mod:`.resonant`), with the
+    d levels placed relative to the contour's Fermi level.
+    """
+    if check_impurity_model(impurity_model) == "static":
+        return impurity_parameters(symbol).as_tuple()
+    p = resonant_parameters(symbol, gamma=gamma, weight=weight, rule=rule)
+    return p.on_contour(contour.z, contour.params["e_fermi"])
+
+
 def pair_exchange(element_i: str, element_j: str, vectors, *, model: TightBinding | None = None, kmesh=16,
-                  contour: Contour | None = None, host: HostGreen | None = None) -> ExchangeResult:
+                  contour: Contour | None = None, host: HostGreen | None = None,
+                  impurity_model: str = DEFAULT_IMPURITY_MODEL, **resonant) -> ExchangeResult:
     """Exchange tensors (eV) of impurity ``element_i`` at 0 and ``element_j`` at each vector (Å, shape (n, 3)).
 
     Uses the Bi2Te3 model and the element table; impurities on the upper Bi layer of their QL.
     Pass ``host`` to reuse a computed host Green function (then model, kmesh, contour are ignored).
+    impurity_model: 'resonant' (default; keyword arguments gamma, weight, rule go to
+    :func:`jijtutorial.greens.resonant_parameters`) or 'static'.
     """
     if host is None:
         model = ti_model() if model is None else model
@@ -40,5 +70,6 @@ def pair_exchange(element_i: str, element_j: str, vectors, *, model: TightBindin
         host = HostGreen(model, kmesh, contour)
     R = np.atleast_2d(np.asarray(vectors, dtype=float))
     g00, gij, gji = host.pair_blocks(R)
-    pi, pj = impurity_parameters(element_i), impurity_parameters(element_j)
-    return exchange_tensor(g00, gij, gji, host.contour, pi.as_tuple(), pj.as_tuple(), projector=upper_bi_projector())
+    pi = impurity_on_contour(element_i, host.contour, impurity_model, **resonant)
+    pj = impurity_on_contour(element_j, host.contour, impurity_model, **resonant)
+    return exchange_tensor(g00, gij, gji, host.contour, pi, pj, projector=upper_bi_projector())
