@@ -1,0 +1,191 @@
+"""Figures of the kernel ridge benchmark: parity plots, errors per element pair and shell, learning curves.
+
+All figures use the project style (:mod:`jijtutorial.plotting`): opaque white background, axis
+labels with units, a title.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .plotting import J_CMAP, STYLE, figure
+
+
+def _style():
+    import matplotlib as mpl
+
+    return mpl.rc_context(STYLE)
+
+
+def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4):
+    """Out-of-fold predicted against DFT J (meV), one panel per model, for one CV repeat."""
+    pred = result.predictions
+    models = list(models or pred["model"].unique())
+    nrows = int(np.ceil(len(models) / ncols))
+    fig, axes = figure(nrows, min(ncols, len(models)), figsize=(3.2 * min(ncols, len(models)), 3.2 * nrows),
+                       squeeze=False, sharex=True, sharey=True)
+    lo, hi = float(pred["J"].min()), float(pred["J"].max())
+    pad = 0.05 * (hi - lo)
+    with _style():
+        for ax, name in zip(axes.flat, models):
+            p = pred[(pred["model"] == name) & (pred["repeat"] == repeat)]
+            ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.5", lw=0.8, zorder=0)
+            ax.scatter(p["J"], p["J_pred"], s=6, alpha=0.6, color="C0", edgecolor="none")
+            mae = np.mean(np.abs(p["J_pred"] - p["J"]))
+            ax.set_title(name, fontsize=9)
+            ax.text(0.04, 0.96, f"MAE {mae:.2f} meV", transform=ax.transAxes, va="top", fontsize=8)
+            ax.set_xlim(lo - pad, hi + pad)
+            ax.set_ylim(lo - pad, hi + pad)
+        for ax in axes[-1]:
+            ax.set_xlabel("DFT J (meV)")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("predicted J (meV)")
+        for ax in list(axes.flat)[len(models):]:
+            ax.set_visible(False)
+        fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})")
+        fig.tight_layout()
+    return fig
+
+
+def parity_plot(ax, y, p, title: str = ""):
+    """One parity panel on ``ax``."""
+    lo, hi = float(min(np.min(y), np.min(p))), float(max(np.max(y), np.max(p)))
+    ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, zorder=0)
+    ax.scatter(y, p, s=6, alpha=0.6, edgecolor="none")
+    ax.set_xlabel("DFT J (meV)")
+    ax.set_ylabel("predicted J (meV)")
+    ax.set_title(title)
+    return ax
+
+
+def error_table(result, model: str, by: str = "pair") -> pd.DataFrame:
+    """MAE (meV) of ``model``'s out-of-fold predictions per unordered element pair or per geometry."""
+    from .datasets import element_pair_labels
+
+    p = result.predictions[result.predictions["model"] == model]
+    f = result.frame
+    rows = p["row"].to_numpy()
+    d = pd.DataFrame({
+        "pair": element_pair_labels(f)[rows],
+        "element_i": f["element_i"].to_numpy()[rows], "element_j": f["element_j"].to_numpy()[rows],
+        "geometry": f["geometry"].to_numpy()[rows], "distance": f["distance"].to_numpy()[rows],
+        "abs_error": np.abs(p["J_pred"].to_numpy() - p["J"].to_numpy()), "abs_J": np.abs(p["J"].to_numpy()),
+    })
+    if by == "pair":
+        return d.groupby("pair").agg(MAE=("abs_error", "mean"), mean_abs_J=("abs_J", "mean"),
+                                     n=("abs_error", "size")).sort_values("MAE", ascending=False)
+    if by == "geometry":
+        return (d.groupby(["distance", "geometry"]).agg(MAE=("abs_error", "mean"), mean_abs_J=("abs_J", "mean"),
+                                                        n=("abs_error", "size")).reset_index().drop(columns="distance"))
+    if by == "elements":
+        return d.groupby(["element_i", "element_j"])["abs_error"].mean().unstack()
+    raise ValueError(f"by must be 'pair', 'geometry' or 'elements', not {by!r}.")
+
+
+def error_heatmap(result, model: str, ax=None):
+    """MAE (meV) per ordered element pair (rows: element i, columns: element j), all geometries."""
+    from .elements import IMPURITY_ELEMENTS
+
+    m = error_table(result, model, by="elements")
+    order = [e for e in IMPURITY_ELEMENTS if e in m.index or e in m.columns]
+    m = m.reindex(index=order, columns=order)
+    if ax is None:
+        fig, ax = figure(figsize=(6.2, 5.2))
+    else:
+        fig = ax.figure
+    with _style():
+        im = ax.imshow(m.to_numpy(), cmap="magma_r")
+        ax.set_xticks(range(len(order)), order, rotation=90)
+        ax.set_yticks(range(len(order)), order)
+        ax.set_xlabel("element j")
+        ax.set_ylabel("element i")
+        ax.set_title(f"{model}: MAE per element pair ({result.protocol})")
+        ax.grid(False)
+        fig.colorbar(im, ax=ax, label="MAE (meV)")
+    return fig
+
+
+def errors_by_geometry_plot(results, models, ax=None):
+    """MAE (meV) per pair geometry, several models and protocols as grouped bars."""
+    results = results if isinstance(results, (list, tuple)) else [results]
+    tables = []
+    for res in results:
+        for model in models:
+            t = error_table(res, model, by="geometry")
+            t["label"] = f"{model} ({res.protocol})"
+            tables.append(t)
+    t = pd.concat(tables)
+    geos = list(dict.fromkeys(t["geometry"]))
+    labels = list(dict.fromkeys(t["label"]))
+    if ax is None:
+        fig, ax = figure(figsize=(9, 3.8))
+    else:
+        fig = ax.figure
+    w = 0.8 / len(labels)
+    with _style():
+        for k, lab in enumerate(labels):
+            s = t[t["label"] == lab].set_index("geometry").reindex(geos)
+            ax.bar(np.arange(len(geos)) + (k - (len(labels) - 1) / 2) * w, s["MAE"], w, label=lab)
+        ax.set_xticks(range(len(geos)), [g.replace(", ", "\n") for g in geos], fontsize=7)
+        ax.set_ylabel("MAE (meV)")
+        ax.set_xlabel("pair geometry (j relative to i)")
+        ax.set_title("Errors per shell")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+    return fig
+
+
+def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = None):
+    """MAE (meV) against training-set size, mean ± std over folds, per model (log-log)."""
+    if ax is None:
+        fig, ax = figure(figsize=(5.5, 4))
+    else:
+        fig = ax.figure
+    with _style():
+        for (model, protocol), d in curve.groupby(["model", "protocol"], sort=False):
+            g = d.groupby("n_train")["MAE"].agg(["mean", "std"]).reset_index()
+            ax.errorbar(g["n_train"], g["mean"], yerr=g["std"], marker="o", capsize=2, label=f"{model} ({protocol})")
+        if baseline is not None:
+            ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training pairs")
+        ax.set_ylabel("test MAE (meV)")
+        ax.set_title("Learning curves")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def study_comparison_plot(table: pd.DataFrame, ax=None):
+    """Our cross-validation MAE (both protocols) beside the study's, per model."""
+    if ax is None:
+        fig, ax = figure(figsize=(8, 3.8))
+    else:
+        fig = ax.figure
+    models = list(dict.fromkeys(table["model"]))
+    protocols = list(dict.fromkeys(table["protocol"]))
+    bars = [("study (2023)", None)] + [(f"ours, {p} protocol", p) for p in protocols]
+    w = 0.8 / len(bars)
+    with _style():
+        for k, (label, prot) in enumerate(bars):
+            vals = []
+            for m in models:
+                t = table[table["model"] == m]
+                if prot is None:
+                    vals.append(t["study_MAE"].iloc[0] if "study_MAE" in t and len(t) else np.nan)
+                else:
+                    t = t[t["protocol"] == prot]
+                    vals.append(t["MAE"].iloc[0] if len(t) else np.nan)
+            ax.bar(np.arange(len(models)) + (k - (len(bars) - 1) / 2) * w, vals, w, label=label)
+        ax.set_xticks(range(len(models)), [m.replace("-rcut", "\nrcut") for m in models], fontsize=7)
+        ax.set_ylabel("CV MAE (meV)")
+        ax.set_title("Cross-validation MAE: the study and this benchmark")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+__all__ = ["parity_grid", "parity_plot", "error_table", "error_heatmap", "errors_by_geometry_plot",
+           "learning_curve_plot", "study_comparison_plot", "J_CMAP"]
