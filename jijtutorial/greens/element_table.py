@@ -17,7 +17,9 @@ Every number has its source next to it:
   Allred, J. Inorg. Nucl. Chem. 17, 215 (1961); χ_Bi = 2.02.
 
 This is a *model*: the model site is a whole quintuple layer with two p-like orbitals, not a d shell,
-so U and Δ set the scale and the chemical trend of J, not JuKKR's numbers.
+so U and Δ set the scale and the chemical trend of J, not JuKKR's numbers. These are the parameters
+of the 'static' impurity model; the default 'resonant' model (a spin-split d virtual bound state,
+:mod:`jijtutorial.greens.resonant`) uses the same moments.
 """
 
 from __future__ import annotations
