@@ -7,9 +7,9 @@ What is shared (see :class:`GridKRR`)
 ------------------------------------
 * The descriptor is computed once per model, and the N x N distance (or Gram) matrix of *all*
   pairs once; every fold and every kernel width slices it.
-* Kernel widths are in units of the median pairwise distance of the *training* rows
-  (:class:`DistanceScaler` does the same inside a scikit-learn ``Pipeline``), so a grid of
-  ``gamma`` means the same thing on any descriptor.
+* Kernel widths are in units of the median pairwise distance of the *training* rows (at
+  most 500 of them, evenly spaced; :class:`DistanceScaler` does the same inside a
+  scikit-learn ``Pipeline``), so a grid of ``gamma`` means the same thing on any descriptor.
 * Hyperparameters are chosen inside each training fold by an **exact closed-form** inner
   cross-validation, never by refitting: with ``H = (K + alpha I)^{-1}`` and ``c = H y``,
 
@@ -85,6 +85,16 @@ def _row_sq_norms(X) -> np.ndarray:
     return np.einsum("ij,ij->i", X, X)
 
 
+#: The kernel-width unit is the median distance among at most this many training rows.
+SCALE_ROWS = 500
+
+
+def scale_rows(n: int, max_rows: int = SCALE_ROWS) -> np.ndarray:
+    """Evenly spaced positions of at most ``max_rows`` of ``n`` rows (deterministic)."""
+    step = max(1, int(np.ceil(n / max_rows)))
+    return np.arange(0, n, step)
+
+
 def median_distance(D: np.ndarray) -> float:
     """Median of the off-diagonal pairwise distances (i < j) of a square distance matrix."""
     n = D.shape[0]
@@ -98,6 +108,9 @@ def median_distance(D: np.ndarray) -> float:
 class DistanceScaler(TransformerMixin, BaseEstimator):
     """Divide features by the median pairwise (L1 or L2) distance of the training rows.
 
+    The median is taken over :func:`scale_rows` (at most 500 evenly spaced training rows), the
+    same rule :class:`GridKRR` uses, so both give identical models.
+
     Makes a kernel width ``gamma`` dimensionless: ``exp(-gamma d/median)`` means the same on a
     Coulomb matrix (entries ~1e4) and on SOAP (entries ~1). Works on dense and sparse input.
     """
@@ -106,7 +119,9 @@ class DistanceScaler(TransformerMixin, BaseEstimator):
         self.metric = metric
 
     def fit(self, X, y=None):
-        self.scale_ = median_distance(distance_matrix(X, metric=self.metric))
+        rows = scale_rows(X.shape[0])
+        Xs = X[rows] if sp.issparse(X) else np.asarray(X, dtype=float)[rows]
+        self.scale_ = median_distance(distance_matrix(Xs, metric=self.metric))
         return self
 
     def transform(self, X):
@@ -304,7 +319,8 @@ class GridKRR:
 
     def fit_fold(self, train_idx, y_train, groups_train=None) -> FoldFit:
         tr = np.asarray(train_idx)
-        scale = median_distance(self.D_[np.ix_(tr, tr)])
+        sub = tr[scale_rows(len(tr))]
+        scale = median_distance(self.D_[np.ix_(sub, sub)])
         scores = np.empty((len(self.gammas), len(self.alphas)))
         best = None
         for g, gamma in enumerate(self.gammas):
@@ -503,6 +519,7 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
 
     def _prepare(self, X, y):
         """Learn moments and profiles from the training rows; return their encoding."""
+        _pair_table_columns(X)  # a clear error for anything but a pair table
         self.moments_ = self.learn_moments(X)
         self.profile_d2_ = self.profile_distances(X, y) if self.profile_length else None
         (self.element_index_, self.element_kernel_, self.scale_,

@@ -1,0 +1,129 @@
+"""The benchmark: model names, protocols, grouped splits that never leak, a small run end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jijtutorial import benchmark, cli, datasets, featurecache
+from jijtutorial.benchmark import (BASELINE, OUR_MODEL, STUDY_MODELS, cv_splits, get_model, holdout_split,
+                                   learning_curve, run_benchmark)
+from jijtutorial.datasets import element_pair_groups, tidy_frame
+from jijtutorial.elements import group
+from jijtutorial.structures import bi_pair_vectors
+
+ELEMENTS = ("V", "Cr", "Mn", "Fe", "Co", "Mo", "Sc", "Cu")
+MOMENTS = {"V": 2.6, "Cr": 3.8, "Mn": 4.4, "Fe": 3.4, "Co": 2.1, "Mo": 2.6, "Sc": 0.0, "Cu": 0.0}
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(featurecache.CACHE_VARIABLE, str(tmp_path / "cache"))
+    featurecache.clear_memory_cache()
+    yield
+    featurecache.clear_memory_cache()
+
+
+def raw_pairs(seed=0) -> pd.DataFrame:
+    """Raw rows (the model-data CSV schema) of all ordered pairs at two geometries, toy J."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for v in (bi_pair_vectors(4.5, "same")[0], np.array([0.0, 0.0, 6.0966])):
+        for a in ELEMENTS:
+            for b in ELEMENTS:
+                J = (MOMENTS[a] * MOMENTS[b] * np.cos(0.6 * (group(a) - group(b))) / np.linalg.norm(v)
+                     + rng.normal(scale=0.01))
+                rows.append(dict(element_i=a, element_j=b, rx=v[0], ry=v[1], rz=v[2], J=J, Dx=0.0, Dy=0.0, Dz=0.0,
+                                 moment_i=MOMENTS[a], moment_j=MOMENTS[b]))
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def toy() -> pd.DataFrame:
+    return tidy_frame(raw_pairs(), {"name": "toy"}, source="toy")
+
+
+def test_model_names_and_clear_errors():
+    for name in STUDY_MODELS:
+        spec = get_model(name)
+        assert spec.name == name
+    assert get_model("CM-KKR-lin-rcut-4.0").kernel == "linear"  # the slide's typo is understood
+    assert get_model("SOAP-KRR-lap-rcut-5").r_cut == 5.0
+    assert get_model(OUR_MODEL).kernel == "pair" and get_model(BASELINE).kernel == "mean"
+    with pytest.raises(ValueError, match="unknown model 'CM-SVR-rbf'.*CM-KRR-lin-rcut-4.0"):
+        get_model("CM-SVR-rbf")
+    with pytest.raises(ValueError, match="unknown protocol 'random'"):
+        run_benchmark(pd.DataFrame(), "random")
+    with pytest.raises(ValueError, match="unknown protocol"):
+        cv_splits(pd.DataFrame(), "leave-one-out")
+
+
+def _assert_no_pair_on_both_sides(frame, train, test):
+    g = element_pair_groups(frame)
+    assert not set(g[train]) & set(g[test])
+
+
+def test_grouped_splits_never_share_an_element_pair(toy):
+    splits = cv_splits(toy, "grouped", n_splits=4, n_repeats=2, seed=3)
+    assert len(splits) == 8
+    for r in range(2):
+        tests = np.concatenate([te for rr, f, tr, te in splits if rr == r])
+        assert np.array_equal(np.sort(tests), np.arange(len(toy)))  # each row tested once per repeat
+    for _, _, tr, te in splits:
+        _assert_no_pair_on_both_sides(toy, tr, te)
+    dev, test = holdout_split(toy, "grouped", 0.25, seed=0)
+    _assert_no_pair_on_both_sides(toy, dev, test)
+    # repeats reshuffle; the study protocol does put twins on both sides
+    assert not np.array_equal(splits[0][3], splits[4][3])
+    study = cv_splits(toy, "study", 4, 1, 0)
+    g = element_pair_groups(toy)
+    assert any(set(g[tr]) & set(g[te]) for _, _, tr, te in study)
+
+
+def test_grouped_splits_on_jukkr(jukkr):
+    for _, _, tr, te in cv_splits(jukkr, "grouped", 5, 3, 0):
+        _assert_no_pair_on_both_sides(jukkr, tr, te)
+
+
+def test_small_benchmark_end_to_end(toy, tmp_path):
+    models = ["CM-KRR-lin-rcut-4.0", "CM-KRR-lap-rcut-4.0", "SOAP-KRR-rbf-rcut-4.0", OUR_MODEL, BASELINE]
+    res = run_benchmark(toy, "grouped", models, n_splits=3, n_repeats=1, test_size=0.25, progress=False,
+                        out=tmp_path / "out", n_jobs=2)
+    t = res.table.set_index("model")
+    assert list(t.index) == models
+    assert t.loc["CM-KRR-lap-rcut-4.0", "study_MAE"] == 0.50 and np.isnan(t.loc[OUR_MODEL, "study_MAE"])
+    assert (t["MAE"] > 0).all() and t[["t_train", "t_test", "R2", "test_MAE"]].notna().all().all()
+    assert t.loc[OUR_MODEL, "MAE"] < t.loc[BASELINE, "MAE"]
+    assert len(res.folds) == 3 * len(models)
+    assert res.predictions.groupby("model")["J_pred"].apply(lambda s: s.notna().all()).all()
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"table-toy-grouped.csv", "table-toy-grouped.md", "parity-toy-grouped.png"} <= written
+    md = (tmp_path / "out" / "table-toy-grouped.md").read_text()
+    assert "study MAE" in md and "CM-KRR-lap-rcut-4.0" in md and "leave-one-group-out" in md
+    lc = learning_curve(toy, [OUR_MODEL], "study", fractions=(0.5, 1.0), n_splits=3, progress=False)
+    assert set(lc["fraction"]) == {0.5, 1.0} and (lc["MAE"] > 0).all()
+
+
+def test_command_line_on_a_model_data_file(tmp_path, capsys):
+    csv = tmp_path / "model_jij.csv"
+    raw_pairs().to_csv(csv, index=False)
+    out = tmp_path / "res"
+    code = cli.main(["benchmark", "--dataset", "model", "--data-path", str(csv), "--protocol", "study",
+                     "--folds", "3", "--repeats", "1", "--models", f"CM-KRR-lap-rcut-4.0,{OUR_MODEL},{BASELINE}",
+                     "--out", str(out), "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "model data, study protocol" in printed and "SymPair-KRR" in printed
+    assert (out / "table-model-study.csv").is_file() and (out / "parity-model-study.png").is_file()
+    assert cli.main(["benchmark", "--models", "CM-KRR-poly-rcut-4.0", "--out", str(out)]) == 2
+    assert "unknown model" in capsys.readouterr().err
+
+
+def test_falls_back_to_model_data_and_says_how_to_get_data(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "jukkr_available", lambda path=None: False)
+    monkeypatch.setattr(datasets, "PACKAGE_DATA_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="generate-model-data"):
+        benchmark.resolve_dataset("auto")
+    raw_pairs().to_csv(tmp_path / datasets.MODEL_FILENAME, index=False)
+    assert benchmark.resolve_dataset("auto").attrs["name"] == "model"

@@ -1,0 +1,139 @@
+"""Closed-form CV equals brute-force refits; GridKRR equals scikit-learn; our pair kernel is honest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jijtutorial.datasets import tidy_frame
+from jijtutorial.kernels import (KERNEL_METRIC, DistanceScaler, GridKRR, GridSymmetricPairKRR,
+                                 SymmetricPairKRR, kernel_from_distance, krr_path, linear_krr_path)
+from jijtutorial.structures import bi_pair_vectors
+
+MOMENTS = {"V": 2.6, "Cr": 3.8, "Mn": 4.4, "Fe": 3.4, "Co": 2.1, "Mo": 2.6, "Sc": 0.0, "Cu": 0.0}
+
+
+def pair_frame(elements=tuple(MOMENTS), n_vectors=2, seed=0) -> pd.DataFrame:
+    """All ordered pairs of ``elements`` at the first in-plane and across-gap vectors, toy J."""
+    rng = np.random.default_rng(seed)
+    vectors = [bi_pair_vectors(4.5, "same")[0], np.array([0.0, 0.0, 6.0966])][:n_vectors]
+    rows = []
+    for v in vectors:
+        for a in elements:
+            for b in elements:
+                rows.append(dict(element_i=a, element_j=b, rx=v[0], ry=v[1], rz=v[2], J=0.0, Dx=0, Dy=0, Dz=0,
+                                 moment_i=MOMENTS[a] * (1 + rng.normal(scale=0.01)), moment_j=MOMENTS[b]))
+    f = tidy_frame(pd.DataFrame(rows), {"name": "toy"}, source="toy")
+    ma, mb = f["moment_i"].to_numpy(), f["moment_j"].to_numpy()
+    f["J"] = ma * mb * np.cos(0.7 * (f["Z_i"] - f["Z_j"])) / f["distance"] + rng.normal(scale=0.01, size=len(f))
+    return f
+
+
+def _brute_force_residuals(K, y, alpha, blocks):
+    e = np.empty_like(y)
+    for S in blocks:
+        keep = np.setdiff1d(np.arange(len(y)), S)
+        c = np.linalg.solve(K[np.ix_(keep, keep)] + alpha * np.eye(len(keep)), y[keep])
+        e[S] = y[S] - K[np.ix_(S, keep)] @ c
+    return e
+
+
+@pytest.mark.parametrize("solver", ["cholesky", "eigh"])
+@pytest.mark.parametrize("grouped", [False, True], ids=["LOO", "LOGO"])
+def test_closed_form_cv_equals_refitting(solver, grouped):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 3))
+    y = rng.normal(size=40)
+    groups = rng.integers(0, 12, 40) if grouped else None
+    K = np.exp(-np.abs(X[:, None] - X[None]).sum(-1) / 2)
+    alphas = [1e-3, 1e-1]
+    path = krr_path(K, y, alphas, groups, solver)
+    blocks = [np.flatnonzero(groups == g) for g in np.unique(groups)] if grouped else [np.array([i]) for i in range(40)]
+    for a, alpha in enumerate(alphas):
+        np.testing.assert_allclose(path.residuals[a], _brute_force_residuals(K, y, alpha, blocks), atol=1e-9)
+        np.testing.assert_allclose(path.coef[a], np.linalg.solve(K + alpha * np.eye(40), y), atol=1e-9)
+    # linear kernel from a thin SVD (d < n), with its zero eigenvalues
+    lin = linear_krr_path(X, y, alphas, groups)
+    for a, alpha in enumerate(alphas):
+        np.testing.assert_allclose(lin.residuals[a], _brute_force_residuals(X @ X.T, y, alpha, blocks), atol=1e-8)
+
+
+@pytest.mark.parametrize("kernel", ["linear", "laplacian", "rbf"])
+def test_grid_krr_equals_scikit_learn(kernel):
+    from sklearn.kernel_ridge import KernelRidge
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(70, 6))
+    y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=70)
+    tr, te = np.arange(50), np.arange(50, 70)
+    grid = GridKRR(kernel, gammas=(0.5, 2.0), alphas=(1e-3, 1e-1)).prepare(X)
+    fit = grid.fit_fold(tr, y[tr])
+    scaler = DistanceScaler(KERNEL_METRIC[kernel]).fit(X[tr])
+    assert scaler.scale_ == pytest.approx(fit.scale)
+    ref = KernelRidge(kernel=kernel, alpha=fit.params["alpha"], gamma=fit.params.get("gamma"))
+    ref.fit(scaler.transform(X[tr]), y[tr])
+    np.testing.assert_allclose(grid.predict_fold(fit, te), ref.predict(scaler.transform(X[te])), atol=1e-10)
+    assert fit.grid_scores.shape == (len(grid.gammas), 2)
+
+
+def test_kernel_values_never_subnormal():
+    K = kernel_from_distance(np.linspace(0, 1e4, 1000)[None, :], "laplacian", 1.0)
+    tiny = (K > 0) & (K < np.finfo(float).tiny)
+    assert not tiny.any() and K[0, 0] == 1.0
+
+
+def test_pair_kernel_is_symmetric_psd_and_reads_no_test_moments():
+    frame = pair_frame()
+    y = frame["J"].to_numpy()
+    model = SymmetricPairKRR(alpha=1e-3).fit(frame, y)
+    K = model.kernel(frame)
+    assert np.allclose(K, K.T) and np.linalg.eigvalsh(K).min() > -1e-8
+    swapped = frame.assign(element_i=frame["element_j"], element_j=frame["element_i"])
+    np.testing.assert_allclose(model.predict(swapped), model.predict(frame), atol=1e-10)
+    # predictions never read moments or J
+    blind = frame.drop(columns=["moment_i", "moment_j", "J"])
+    np.testing.assert_allclose(model.predict(blind), model.predict(frame))
+    # a non-magnetic element (no moment in training) cannot couple
+    assert np.all(np.abs(model.predict(frame[frame["element_i"].eq("Sc")])) < 1e-12)
+    assert model.element_similarity.loc["Fe", "Fe"] == pytest.approx(1.0, rel=1e-2)
+
+
+def test_moments_and_profiles_are_learned_from_training_rows_only():
+    frame = pair_frame()
+    y = frame["J"].to_numpy()
+    train = frame["element_i"].ne("Co") & frame["element_j"].ne("Co") | (frame["element_i"] == frame["element_j"])
+    test = ~train
+    m1 = SymmetricPairKRR().fit(frame[train], y[train])
+    # corrupt the test rows' moments and J: nothing learned may change
+    corrupted = frame.copy()
+    corrupted.loc[test, ["moment_i", "moment_j"]] = 99.0
+    y2 = y.copy()
+    y2[test.to_numpy()] = 1e3
+    m2 = SymmetricPairKRR().fit(corrupted[train], y2[train])
+    np.testing.assert_allclose(m1.predict(frame[test]), m2.predict(corrupted[test]))
+    assert m1.moments_ == m2.moments_
+
+
+def test_fast_pair_grid_matches_the_estimator():
+    from sklearn.base import clone
+
+    frame = pair_frame()
+    y = frame["J"].to_numpy()
+    tr, te = np.arange(0, len(frame), 2), np.arange(1, len(frame), 2)
+    grid = GridSymmetricPairKRR({"profile_length": (2.0, 8.0)}, alphas=(1e-3, 1e-1)).prepare(frame)
+    fit = grid.fit_fold(tr, y[tr])
+    ref = clone(SymmetricPairKRR(**fit.params)).fit(frame.iloc[tr], y[tr])
+    np.testing.assert_allclose(grid.predict_fold(fit, te), ref.predict(frame.iloc[te]), atol=1e-8)
+    assert np.mean(np.abs(grid.predict_fold(fit, te) - y[te])) < np.mean(np.abs(y[te] - y[tr].mean()))
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="unknown kernel"):
+        GridKRR("cosine")
+    with pytest.raises(ValueError, match="solver"):
+        krr_path(np.eye(3), np.ones(3), [1.0], solver="qr")
+    with pytest.raises(TypeError, match="DataFrame"):
+        SymmetricPairKRR().fit(np.zeros((3, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="moment_i"):
+        SymmetricPairKRR().fit(pair_frame().drop(columns="moment_i"), np.zeros(128))
