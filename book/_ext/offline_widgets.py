@@ -21,6 +21,7 @@ book must work without network, so this extension
   ``const THEBE_JS_URL = ...`` twice under jupyter-book 1 / Sphinx 7, a JavaScript error on
   every page) and sets the theme's ``default_mode`` (an ``html_context`` value) to ``auto`` if unset (pydata-sphinx-theme
   logs an error for the empty default), so the browser test can demand an error-free console;
+* writes the book's favicon also as ``/favicon.ico`` of the HTML root;
 * adds ``structure-views.css``: a cell tagged ``structure-views`` shows its outputs (the
   static picture and the 3D view of :func:`jijtutorial.viewer.show_structure`) side by side.
 
@@ -215,6 +216,29 @@ def _build_finished(app: Sphinx, exception) -> None:
     if exception is None and app.builder is not None and app.builder.format == "html":
         dst = copy_nglview(Path(app.builder.outdir))
         logger.info(f"offline_widgets: nglview widget module copied to {dst}")
+        write_root_favicon(app)
+
+
+def write_root_favicon(app: Sphinx) -> None:
+    """Put the book's favicon at /favicon.ico of the HTML root as well.
+
+    Pages link their favicon, but a page without the link (jupyter-book's redirecting
+    index.html) makes browsers ask for /favicon.ico, a 404 in the console otherwise.
+    """
+    src = app.config.html_favicon
+    out = Path(app.builder.outdir) / "favicon.ico"
+    if not src or "://" in str(src) or out.exists():
+        return
+    path = Path(app.confdir, src)
+    if not path.is_file():
+        return
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            img.convert("RGBA").save(out, format="ICO", sizes=[(32, 32), (64, 64)])
+    except Exception as err:  # noqa: BLE001 - a missing root favicon is cosmetic
+        logger.info(f"offline_widgets: no /favicon.ico written ({err})")
 
 
 def setup(app: Sphinx) -> dict:

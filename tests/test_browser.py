@@ -1,0 +1,320 @@
+"""The built book in a real browser (headless Chromium), with no network but the loopback.
+
+For the index and every page of ``_toc.yml`` in ``_build/html`` (served by a local
+``http.server`` on 127.0.0.1): no JavaScript error in the console (severity SEVERE, which
+includes failed loads), no request to any other host (no CDN), every <img> loaded, and on pages
+with nglview widgets every 3D viewer drawn (its canvas is not blank). A second test builds the
+small book in ``tests/fixtures/widget_book`` (an Fe-Mn pair shown with
+``jijtutorial.viewer.show_structure``) and checks the same there, so the offline widget
+pipeline is tested even while no chapter shows a 3D view.
+
+Marked ``browser`` and ``slow``. Skips, with the reason, when Chromium/chromedriver or selenium are missing
+(``bash .ci/install_browser.sh`` installs them) or when the book has not been built
+(``python3 tasks.py book``).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The built book; JIJTUTORIAL_BOOK_HTML points the test at a build elsewhere.
+BUILT = Path(os.environ.get("JIJTUTORIAL_BOOK_HTML", ROOT / "_build" / "html"))
+FIXTURE_BOOK = ROOT / "tests" / "fixtures" / "widget_book"
+
+#: Chromium flags: headless, no GPU but WebGL through SwiftShader (software), nothing that
+#: phones home, a fresh profile for each run.
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--window-size=1280,1000",
+)
+
+#: Longest wait for a page's scripts (MathJax, widgets, WebGL drawing) to finish.
+PAGE_TIMEOUT = 90.0
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _find_browser() -> tuple[str, str]:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        pytest.skip("selenium is not installed (pip install -e '.[test]').")
+    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    driver = shutil.which("chromedriver")
+    if not browser or not driver:
+        pytest.skip("headless Chromium or chromedriver not found: run `bash .ci/install_browser.sh` "
+                    "(Debian packages chromium, chromium-driver).")
+    return browser, driver
+
+
+def toc_pages(toc_file: Path) -> list[str]:
+    """HTML paths (relative to the HTML root) of the root and every file entry of a _toc.yml."""
+    toc = yaml.safe_load(toc_file.read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for e in entries or []:
+            if "file" in e:
+                files.append(e["file"])
+            walk(e.get("sections"))
+            walk(e.get("chapters"))
+            for part in e.get("parts", []) or []:
+                walk(part.get("chapters"))
+
+    walk(toc.get("chapters"))
+    walk(toc.get("sections"))
+    for part in toc.get("parts", []) or []:
+        walk(part.get("chapters"))
+    pages = [str(Path(f).with_suffix("")) + ".html" for f in files]
+    return ["index.html"] + [p for p in pages if p != "index.html"]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+class LocalServer:
+    """Serve a folder on 127.0.0.1 (an ephemeral port) in a background thread."""
+
+    def __init__(self, folder: Path):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+        self.origin = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _make_driver(browser: str, driver_path: str, profile: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for flag in CHROMIUM_FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={profile}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    drv = webdriver.Chrome(service=Service(driver_path), options=opts)
+    drv.set_page_load_timeout(PAGE_TIMEOUT)
+    return drv
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    browser, driver_path = _find_browser()
+    with tempfile.TemporaryDirectory(prefix="jij-chromium-") as profile:
+        drv = _make_driver(browser, driver_path, Path(profile))
+        try:
+            yield drv
+        finally:
+            drv.quit()
+
+
+#: JavaScript: is the page done? Document loaded, MathJax (if any) typeset, every widget view
+#: rendered by the embed manager and every nglview stage finished loading its structure.
+_PAGE_STATE_JS = r"""
+const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+const rendered = Array.from(views).filter(s => s.previousElementSibling &&
+    s.previousElementSibling.classList.contains('widget-subarea') &&
+    s.previousElementSibling.children.length > 0).length;
+const state = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+let nglViews = 0;
+if (state) {
+  const models = JSON.parse(state.textContent).state;
+  for (const s of views) {
+    const m = models[JSON.parse(s.textContent).model_id];
+    if (m && m.model_name === 'NGLModel') nglViews += 1;
+  }
+}
+const mathjax = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+if (mathjax && !window.__jijMathDone) {
+  window.__jijMathDone = 'pending';
+  mathjax.then(() => { window.__jijMathDone = 'done'; });
+}
+return {ready: document.readyState, views: views.length, rendered: rendered, nglViews: nglViews,
+        canvases: document.querySelectorAll('.widget-subarea canvas').length,
+        math: window.MathJax ? (window.__jijMathDone || 'pending') : 'none',
+        mathLoaded: !!(window.MathJax && window.MathJax.startup)};
+"""
+
+
+def _wait_for_page(drv) -> dict:
+    start = time.monotonic()
+    deadline = start + PAGE_TIMEOUT
+    state = {}
+    while time.monotonic() < deadline:
+        state = drv.execute_script(_PAGE_STATE_JS)
+        done = (state["ready"] == "complete" and state["math"] in ("done", "none")
+                and state["rendered"] == state["views"] and state["canvases"] >= state["nglViews"])
+        if done:
+            return state
+        if state["ready"] == "complete" and state["math"] == "pending" and not state["mathLoaded"] \
+                and time.monotonic() - start > 15:
+            return state  # MathJax is configured but its script never arrived: no use waiting
+        time.sleep(0.5)
+    return state
+
+
+def _image_report(drv) -> list[str]:
+    """<img> elements that did not load (scrolled into view first, in case any is lazy)."""
+    return drv.execute_script(r"""
+const bad = [];
+for (const img of document.images) {
+  img.scrollIntoView();
+  if (!img.complete || img.naturalWidth === 0) bad.push(img.currentSrc || img.src || img.outerHTML.slice(0, 120));
+}
+window.scrollTo(0, 0);
+return bad;
+""")
+
+
+def _canvas_drawn(drv, canvas, min_fraction: float = 0.02) -> tuple[bool, str]:
+    """Is the canvas drawn? Its pixels on screen must not be (almost) all one colour."""
+    import numpy as np
+    from PIL import Image
+
+    drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
+    time.sleep(0.3)
+    px = np.asarray(Image.open(io.BytesIO(canvas.screenshot_as_png)).convert("RGB")).astype(int)
+    h, w = px.shape[:2]
+    if w < 50 or h < 50:
+        return False, f"canvas is only {w}x{h} px on screen"
+    flat = px.reshape(-1, 3)
+    colours, counts = np.unique(flat, axis=0, return_counts=True)
+    background = colours[np.argmax(counts)]
+    frac = float(np.mean(np.abs(flat - background).max(axis=1) > 24))
+    return frac >= min_fraction and len(colours) > 20, f"{w}x{h} px, {frac:.1%} not background, {len(colours)} colours"
+
+
+def check_page(drv, origin: str, page: str) -> list[str]:
+    """Open one page; return a list of problems found (empty if none)."""
+    from selenium.webdriver.common.by import By
+
+    drv.get_log("browser")  # drop what earlier pages left
+    drv.get_log("performance")
+    drv.get(f"{origin}/{page}")
+    state = _wait_for_page(drv)
+    problems = []
+    if state.get("ready") != "complete" or state.get("math") not in ("done", "none"):
+        problems.append(f"page did not finish loading (scripts, formulas, widgets): {state}")
+    if state.get("rendered") != state.get("views"):
+        problems.append(f"only {state.get('rendered')} of {state.get('views')} widget views rendered")
+    problems += [f"image not loaded: {src}" for src in _image_report(drv)]
+
+    # 3D views: one drawn canvas per nglview widget on the page.
+    if state.get("nglViews"):
+        canvases = drv.find_elements(By.CSS_SELECTOR, ".widget-subarea canvas")
+        if len(canvases) < state["nglViews"]:
+            problems.append(f"{state['nglViews']} nglview widgets but {len(canvases)} canvases")
+        for k, canvas in enumerate(canvases):
+            ok, why = _canvas_drawn(drv, canvas)
+            if not ok:
+                # Software WebGL can be slow on a busy machine: one more look after a pause.
+                time.sleep(5)
+                ok, why = _canvas_drawn(drv, canvas)
+            if not ok:
+                problems.append(f"3D view {k} is blank ({why})")
+
+    for entry in drv.get_log("browser"):
+        if entry["level"] == "SEVERE":
+            problems.append(f"console error: {entry['message']}")
+    for entry in drv.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") != "Network.requestWillBeSent":
+            continue
+        url = msg["params"]["request"]["url"]
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https", "ws", "wss") and f"{parts.scheme}://{parts.netloc}" != origin:
+            problems.append(f"request to another host (pages must work offline): {url}")
+    return problems
+
+
+def _assert_pages(drv, folder: Path, pages: list[str]):
+    missing = [p for p in pages if not (folder / p).is_file()]
+    assert not missing, f"pages listed in the toc but not built: {missing}"
+    report = {}
+    with LocalServer(folder) as server:
+        for page in pages:
+            problems = check_page(drv, server.origin, page)
+            if problems:
+                report[page] = problems
+    assert not report, "problems in the browser:\n" + "\n".join(
+        f"{page}:\n  " + "\n  ".join(p[:400] for p in probs) for page, probs in report.items())
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_built_book_pages_work_offline(chromium):
+    if not (BUILT / "index.html").is_file():
+        pytest.skip(f"book not built ({BUILT / 'index.html'} missing): run `python3 tasks.py book` first.")
+    _assert_pages(chromium, BUILT, toc_pages(ROOT / "_toc.yml"))
+
+
+@pytest.fixture(scope="module")
+def widget_book(tmp_path_factory) -> Path:
+    """Build tests/fixtures/widget_book (one notebook with an nglview widget) into a temp folder."""
+    _find_browser()  # skip before spending time on the build
+    out = tmp_path_factory.mktemp("widget_book")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(FIXTURE_BOOK), "--path-output", str(out), "-W", "-n"]
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"building the widget fixture book failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return out / "_build" / "html"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_widget_book_renders_3d_view_offline(chromium, widget_book):
+    html = (widget_book / "widget_smoke.html").read_text()
+    # The page loads the widget code from the book itself, not from a CDN.
+    assert "_static/vendor/jupyter-widgets/embed-amd.js" in html
+    assert "cdn.jsdelivr.net" not in html and "unpkg.com/@jupyter-widgets" not in html
+    assert (widget_book / "_static" / "vendor" / "nglview-js-widgets" / "index.js").stat().st_size > 1_000_000
+    assert '"model_name": "NGLModel"' in html
+    _assert_pages(chromium, widget_book, toc_pages(FIXTURE_BOOK / "_toc.yml"))
+
+
+def test_toc_pages_lists_root_and_chapters(tmp_path):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("format: jb-book\nroot: book/intro\nparts:\n  - caption: A\n    chapters:\n"
+                   "      - file: notebooks/01_a\n        sections:\n          - file: notebooks/01b\n"
+                   "  - caption: B\n    chapters:\n      - file: book/bib\n")
+    assert toc_pages(toc) == ["index.html", "book/intro.html", "notebooks/01_a.html", "notebooks/01b.html",
+                              "book/bib.html"]
