@@ -169,9 +169,10 @@ def view_structure(
         view.add_unitcell()
     view.camera = camera
     view.background = "white"
-    view.control.orient(orientation)
+    # Size first: NGL fixes the orthographic zoom from the canvas height when orient() runs.
     view.layout.width = width
     view.layout.height = height
+    view.control.orient(orientation)
     return view
 
 

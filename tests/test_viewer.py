@@ -205,6 +205,14 @@ def test_widget_camera_looks_from_the_requested_side(pair):
     assert np.linalg.norm(m[:3, 0]) * np.tan(np.radians(20)) > pair.cell.array[2, 2] / 2
 
 
+def test_widget_is_sized_before_the_camera_is_oriented(pair):
+    """NGL fixes the orthographic zoom from the canvas height at orient(): size must come first."""
+    names = [m.get("methodName") for m in viewer.view_structure(pair)._ngl_msg_archive]
+    last_size = max(k for k, n in enumerate(names) if n == "setSize")
+    assert names.index("orient") > last_size
+    assert names.index("orient") > names.index("setParameters")  # after the camera type
+
+
 def test_widget_settings(pair):
     view = viewer.view_structure(pair, height="300px", camera="perspective")
     assert view.layout.height == "300px" and view.layout.width == "100%"
