@@ -38,8 +38,10 @@ BUILT = Path(os.environ.get("JIJTUTORIAL_BOOK_HTML", ROOT / "_build" / "html"))
 FIXTURE_BOOK = ROOT / "tests" / "fixtures" / "widget_book"
 
 #: Chromium flags: headless, no GPU but WebGL through SwiftShader (software), nothing that
-#: phones home, a fresh profile for each run.
+#: phones home, no name resolution but for the loopback (so the pages are tested offline even
+#: on a machine with network), a fresh profile for each run.
 CHROMIUM_FLAGS = (
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
     "--headless=new",
     "--no-sandbox",
     "--disable-gpu",
