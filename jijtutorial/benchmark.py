@@ -470,6 +470,113 @@ def compare_protocols(*results: BenchmarkResult) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# reuse between notebooks, subsampling, and what random splits hide
+# --------------------------------------------------------------------------------------------
+def subsample_pairs(frame: pd.DataFrame, max_pairs: int | None, seed: int = 0) -> pd.DataFrame:
+    """At most ``max_pairs`` rows, drawn as whole unordered element pairs (twins stay together)."""
+    from .datasets import element_pair_groups
+
+    if not max_pairs or len(frame) <= max_pairs:
+        return frame
+    groups = element_pair_groups(frame)
+    order = np.random.default_rng(seed).permutation(np.unique(groups))
+    sizes = pd.Series(groups).value_counts()
+    keep, n = [], 0
+    for g in order:
+        if n + sizes[g] > max_pairs:
+            continue
+        keep.append(g)
+        n += sizes[g]
+    out = frame[np.isin(groups, keep)].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    out.attrs["subsample"] = f"{len(out)} of {len(frame)} pairs (whole element pairs, seed {seed})"
+    return out
+
+
+def _frame_digest(frame: pd.DataFrame) -> str:
+    import hashlib
+
+    cols = [c for c in ("element_i", "element_j", "rx", "ry", "rz", "J", "moment_i", "moment_j") if c in frame.columns]
+    h = hashlib.sha256(pd.util.hash_pandas_object(frame[cols].round(10), index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def cached_benchmark(frame: pd.DataFrame, protocol: str = "study", models=None, **kwargs) -> BenchmarkResult:
+    """:func:`run_benchmark`, reusing an earlier identical run from the cache folder.
+
+    The key is the data (elements, vectors, J, moments), the protocol, models, CV settings and
+    the package version; the result is pickled to ``$JIJTUTORIAL_CACHE_DIR/benchmark-<key>.pkl``
+    (the notebooks "Kernel ridge benchmark" and "Results" share runs this way).
+    """
+    import hashlib
+    import json
+    import pickle
+
+    from . import __version__
+    from .featurecache import cache_dir
+
+    settings = {k: v for k, v in kwargs.items() if k not in ("progress", "out", "plots", "cache", "n_jobs")}
+    key = hashlib.sha256(json.dumps({"data": _frame_digest(frame), "protocol": protocol,
+                                     "models": list(models or DEFAULT_MODELS), "settings": settings,
+                                     "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__},
+                                    sort_keys=True, default=str).encode()).hexdigest()[:20]
+    path = cache_dir() / f"benchmark-{key}.pkl"
+    if path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # unreadable: recompute
+            pass
+    result = run_benchmark(frame, protocol, models, **kwargs)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(result, fh)
+        tmp.replace(path)
+    except OSError:
+        pass
+    return result
+
+
+def twin_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Row of the twin of each row -- (B, A) at the same pair vector as (A, B) -- or -1 if none."""
+    vec = frame[["rx", "ry", "rz"]].to_numpy(float).round(4) + 0.0
+    key = {(a, b, tuple(v)): k for k, (a, b, v) in enumerate(zip(frame["element_i"], frame["element_j"], vec))}
+    out = np.full(len(frame), -1)
+    for k, (a, b, v) in enumerate(zip(frame["element_i"], frame["element_j"], vec)):
+        if a != b:
+            out[k] = key.get((b, a, tuple(v)), -1)
+    return out
+
+
+def leakage_breakdown(result: BenchmarkResult) -> pd.DataFrame:
+    """Out-of-fold MAE per model, split by whether the test row's twin was in the training fold.
+
+    Rebuilds the outer splits of ``result`` (same seed) and labels each test row: ``twin in
+    training`` (its (B, A) partner was trained on), ``twin also in test`` or ``no twin``
+    (A = B, or the partner is missing).
+    """
+    c = result.config
+    frame = result.frame
+    twin = twin_rows(frame)
+    label = np.empty((c["n_repeats"], len(frame)), dtype=object)
+    for r, f, tr, te in cv_splits(frame, result.protocol, c["n_splits"], c["n_repeats"], c["seed"]):
+        in_train = np.zeros(len(frame), bool)
+        in_train[tr] = True
+        t = twin[te]
+        label[r, te] = np.where(t < 0, "no twin", np.where(in_train[np.maximum(t, 0)], "twin in training",
+                                                           "twin also in test"))
+    p = result.predictions.copy()
+    p["case"] = label[p["repeat"].to_numpy(), p["row"].to_numpy()]
+    p["abs_error"] = (p["J_pred"] - p["J"]).abs()
+    out = p.groupby(["model", "case"]).agg(MAE=("abs_error", "mean"), share=("abs_error", "size")).reset_index()
+    out["share"] = out["share"] / out.groupby("model")["share"].transform("sum")
+    return out.pivot(index="model", columns="case", values=["MAE", "share"]).reindex(
+        [m for m in dict.fromkeys(result.table["model"])])
+
+
+# --------------------------------------------------------------------------------------------
 # learning curves
 # --------------------------------------------------------------------------------------------
 def learning_curve(dataset="auto", models=("SOAP-KRR-rbf-rcut-4.0", OUR_MODEL), protocol: str = "grouped", *,

@@ -28,13 +28,15 @@ impurity, plus the two impurities (impurity i is atom 0, j atom 1).
   *averaging* the spectra of the two impurity centres, ``(p_i + p_j) / 2`` -- a symmetric
   function of the two -- and, by default (``centres='pair'``), append the spectrum centred on
   the *bond midpoint*, which is itself unchanged by swapping the impurities. Why the midpoint:
-  with ``r_cut = 4 Å`` a centre on an impurity does not see its partner for any pair of the
-  data (the nearest pair is 4.38 Å apart), so impurity-centred spectra alone cannot tell the
-  pair distances apart; the midpoint sees both impurities up to ``r = 2 r_cut`` and its host
-  neighbourhood differs from geometry to geometry. ``centres='all'`` averages the spectra of
-  all atoms of the cluster (what a study using an off-the-shelf averaged SOAP would get; the
-  cluster surface then leaks into the descriptor), ``centres='impurities'`` keeps the
-  impurity average only.
+  with ``r_cut = 4 Å`` a centre on an impurity barely sees its partner (dscribe counts atoms
+  up to ``r_cut`` plus a Gaussian-tail padding of 1.9 Å for sigma = 0.5 Å, so only the tail
+  of a partner at 4.38 Å and nothing farther), so impurity-centred spectra alone hardly tell
+  the pair distances apart; the midpoint sees both impurities up to ``r ~ 2 r_cut`` and its
+  host neighbourhood differs from geometry to geometry. ``centres='all'`` averages the spectra
+  of all atoms of the cluster of radius ``r_cut`` (what an off-the-shelf averaged SOAP of the
+  cluster gives; its surface then enters the descriptor), ``centres='impurities'`` keeps the
+  impurity average only. Clusters are built large enough (``r_cut`` + padding, + r/2 for the
+  midpoint) that every centre's spectrum equals that in the infinite crystal.
 
 In the data, (A at i, B at j) and (B at i, A at j) at the same pair vector are images of each
 other under a mirror (pairs in one Bi layer) or an inversion (pairs across a gap) of the host,
@@ -111,6 +113,22 @@ def pair_environments(X, r_cut: float) -> list:
     return [environment(a, b, v, r_cut) for a, b, v in zip(ei, ej, vec)]
 
 
+@lru_cache(maxsize=256)
+def _trimmed_template(vector: tuple[float, float, float], r_cut: float, padding: float, centres: str):
+    """Template cluster of a pair vector holding the atoms within ``r_cut + padding`` of a SOAP centre."""
+    if centres == "all":
+        return _template(vector, r_cut)
+    reach = r_cut + padding + 1e-6
+    distance = float(np.linalg.norm(vector))
+    big = _template(vector, reach + (distance / 2.0 if centres == "pair" else 0.0))
+    pos = big.positions
+    near = np.minimum(np.linalg.norm(pos - pos[0], axis=1), np.linalg.norm(pos - pos[1], axis=1)) <= reach
+    if centres == "pair":
+        near |= np.linalg.norm(pos - (pos[0] + pos[1]) / 2.0, axis=1) <= reach
+    near[:2] = True
+    return big[np.flatnonzero(near)]
+
+
 @lru_cache(maxsize=32)
 def max_environment_size(r_cut: float) -> int:
     """Largest number of atoms of a pair environment at ``r_cut``: two disjoint spheres."""
@@ -125,6 +143,8 @@ class _PairDescriptor(TransformerMixin, BaseEstimator):
     """Shared machinery: pair-table validation, per-pair caching, ``fit`` = no-op."""
 
     _cache_exclude: tuple[str, ...] = ("cache",)
+    #: bumped whenever the features of a parameter set change (part of the cache key)
+    _cache_version = 1
 
     def fit(self, X, y=None):
         """Check the parameters and ``X``; there is nothing to learn. Returns ``self``."""
@@ -139,6 +159,7 @@ class _PairDescriptor(TransformerMixin, BaseEstimator):
         ei, ej, vec = pair_columns(X)
         keys = row_keys(ei, ej, vec)
         params = {k: v for k, v in self.get_params().items() if k not in self._cache_exclude}
+        params["_version"] = self._cache_version
 
         def compute(pos: np.ndarray):
             return self._compute(ei[pos], ej[pos], vec[pos])
@@ -194,6 +215,10 @@ class CoulombMatrixDescriptor(_PairDescriptor):
         n = self.atoms_max
         return n if self.permutation == "eigenspectrum" else n * n
 
+    def environment(self, element_i: str, element_j: str, vector):
+        """The cluster this descriptor featurises (:func:`environment` at ``r_cut``)."""
+        return environment(element_i, element_j, vector, self.r_cut)
+
     def _dscribe(self):
         from dscribe.descriptors import CoulombMatrix
 
@@ -214,7 +239,7 @@ class CoulombMatrixDescriptor(_PairDescriptor):
         cm = self._dscribe()
         out = np.empty((len(ei), self.n_features))
         for s in range(0, len(ei), _CHUNK):
-            envs = [environment(a, b, v, self.r_cut) for a, b, v in zip(ei[s:s + _CHUNK], ej[s:s + _CHUNK], vec[s:s + _CHUNK])]
+            envs = [self.environment(a, b, v) for a, b, v in zip(ei[s:s + _CHUNK], ej[s:s + _CHUNK], vec[s:s + _CHUNK])]
             out[s:s + len(envs)] = np.asarray(cm.create(envs), dtype=float).reshape(len(envs), -1)
         return out
 
@@ -239,6 +264,7 @@ class SOAPDescriptor(_PairDescriptor):
     """
 
     _cache_exclude = ("cache", "sparse")
+    _cache_version = 2
 
     def __init__(self, r_cut: float = 4.0, n_max: int = 4, l_max: int = 3, sigma: float = 0.5,
                  centres: str = "pair", species: tuple[str, ...] | None = None, sparse: bool = True,
@@ -274,9 +300,24 @@ class SOAPDescriptor(_PairDescriptor):
         n = self._dscribe().get_number_of_features()
         return 2 * n if self.centres == "pair" else n
 
-    def _radius(self, distance: float) -> float:
-        # The midpoint's neighbourhood needs every atom within r_cut of it: r_cut + r/2 of an impurity.
-        return float(self.r_cut) + (distance / 2.0 + 1e-6 if self.centres == "pair" else 0.0)
+    @property
+    def padding(self) -> float:
+        """How far beyond ``r_cut`` dscribe still counts atoms (Gaussian tails; sigma sqrt(2 ln 1000) Å)."""
+        return float(self.sigma) * float(np.sqrt(-2.0 * np.log(1e-3)))
+
+    def environment(self, element_i: str, element_j: str, vector):
+        """The cluster this descriptor featurises: every atom dscribe uses for any centre, no more.
+
+        Built from a cached template per pair vector (atoms within ``r_cut + padding`` of a
+        centre) with the two impurity species substituted.
+        """
+        key = tuple(float(x) for x in np.round(np.asarray(vector, dtype=float), 6) + 0.0)
+        atoms = _trimmed_template(key, float(self.r_cut), self.padding, self.centres).copy()
+        numbers = atoms.numbers.copy()
+        numbers[0] = z_of(element_i, where="element_i")
+        numbers[1] = z_of(element_j, where="element_j")
+        atoms.numbers = numbers
+        return atoms
 
     def _spectra(self, soap, systems) -> np.ndarray:
         if self.centres == "all":
@@ -292,8 +333,8 @@ class SOAPDescriptor(_PairDescriptor):
     def featurize_atoms(self, atoms) -> np.ndarray:
         """Dense features of one cluster (or a list) given as ``ase.Atoms``; impurities = atoms 0, 1.
 
-        The cluster must contain every atom within ``r_cut`` of the centres for the result to
-        match :meth:`transform` (which builds it with :func:`environment`).
+        The cluster must contain every atom within ``r_cut`` + :attr:`padding` of the centres for
+        the result to match :meth:`transform` (which uses :meth:`environment`).
         """
         self._check_params()
         many = isinstance(atoms, (list, tuple))
@@ -305,8 +346,7 @@ class SOAPDescriptor(_PairDescriptor):
         soap = self._dscribe()
         blocks = []
         for s in range(0, len(ei), _CHUNK):
-            envs = [environment(a, b, v, self._radius(float(np.linalg.norm(v))))
-                    for a, b, v in zip(ei[s:s + _CHUNK], ej[s:s + _CHUNK], vec[s:s + _CHUNK])]
+            envs = [self.environment(a, b, v) for a, b, v in zip(ei[s:s + _CHUNK], ej[s:s + _CHUNK], vec[s:s + _CHUNK])]
             blocks.append(sp.csr_matrix(self._spectra(soap, envs)))
         return sp.vstack(blocks, format="csr")
 

@@ -71,13 +71,21 @@ DESCRIPTORS = [
 @pytest.mark.parametrize("desc", DESCRIPTORS, ids=lambda d: f"{type(d).__name__[:4]}-{d.r_cut}-{getattr(d, 'centres', '')}")
 @pytest.mark.parametrize("vector", VECTORS, ids=["inplane", "gap", "sameQL"])
 def test_swap_rotation_translation_invariance(desc, vector):
-    radius = desc._radius(np.linalg.norm(vector)) if isinstance(desc, SOAPDescriptor) else desc.r_cut
-    atoms = environment("Fe", "Mo", vector, radius)
+    atoms = desc.environment("Fe", "Mo", vector)
     f0 = desc.featurize_atoms(atoms)
     for seed, reflect in ((0, False), (1, True)):
         _close(f0, desc.featurize_atoms(_swap_rotate_translate(atoms, seed, reflect)))
     # and it does see the elements: swapping Fe for Co changes the features
-    assert np.max(np.abs(f0 - desc.featurize_atoms(environment("Co", "Mo", vector, radius)))) > 1e-3
+    assert np.max(np.abs(f0 - desc.featurize_atoms(desc.environment("Co", "Mo", vector)))) > 1e-3
+
+
+@pytest.mark.parametrize("centres", ["pair", "impurities"])
+def test_soap_cluster_holds_every_atom_dscribe_uses(centres):
+    # the trimmed cluster gives the spectra of the infinite crystal: a much larger cluster agrees
+    desc = SOAPDescriptor(r_cut=4.0, centres=centres)
+    for v in VECTORS[:2]:
+        big = environment("Cr", "Ni", v, 4.0 + desc.padding + np.linalg.norm(v) / 2 + 3.0)
+        _close(desc.featurize_atoms(desc.environment("Cr", "Ni", v)), desc.featurize_atoms(big), 1e-12)
 
 
 @pytest.mark.parametrize("desc", DESCRIPTORS[:1] + DESCRIPTORS[2:3], ids=["CM", "SOAP"])
