@@ -151,19 +151,25 @@ def view_structure(
             "spacefill", selection=sel, colorScheme="element", radiusType="size",
             radiusSize=impurity_radius,
         )
+        gap = impurity_radius + 0.2
+        place = _label_placement(atoms, hl, axis)
         if labels:
-            view.add_representation(
-                "label", selection=sel, labelType="text",
-                labelText={int(k): str(atoms.symbols[k]) for k in hl},
-                color="black", zOffset=lift, yOffset=impurity_radius + 0.2,
-                attachment="bottom-center", radiusType="size", radiusSize=label_size,
-            )
+            # One label per atom, each on the side away from its partner (see _label_placement).
+            for k in hl:
+                x, y, attach = place[k]
+                view.add_representation(
+                    "label", selection=f"@{k}", labelType="text",
+                    labelText={int(k): str(atoms.symbols[k])}, color="black", zOffset=lift,
+                    xOffset=x * gap, yOffset=y * gap, attachment=attach, radiusType="size",
+                    radiusSize=label_size,
+                )
         if show_distance and len(hl) == 2 and _pair_is_direct(atoms, *hl):
+            x, y, attach = place["distance"]
             view.add_representation(
                 "distance", atomPair=[[f"@{hl[0]}", f"@{hl[1]}"]], color="black",
                 labelColor="black", labelUnit="angstrom", labelSize=0.8 * label_size,
-                labelZOffset=lift, labelAttachment="top-center",
-                labelYOffset=-(impurity_radius + 0.2),
+                labelZOffset=lift, labelAttachment=attach, labelXOffset=x * gap,
+                labelYOffset=y * gap,
             )
     if unit_cell and atoms.cell.rank == 3:
         view.add_unitcell()
@@ -203,6 +209,28 @@ def _ngl_orientation(atoms: Atoms, axis, margin: float = 1.15, min_aspect: float
     m[:3, :3] = rot * distance
     m[:3, 3] = -centre  # NGL translates the scene before rotating it
     return [float(x) for x in m.T.reshape(-1)]  # column-major, as three.js Matrix4.fromArray
+
+
+def _label_placement(atoms: Atoms, hl: Sequence[int], axis) -> dict:
+    """Where the 3D view puts labels: {atom: (x, y, attachment)} and the same for 'distance'.
+
+    (x, y) is a unit offset on screen. For a pair seen more side by side than one above the
+    other, both element labels go above their atoms and the distance below the line; for a
+    pair seen more one above the other, the upper atom's label goes above it, the lower one's
+    below it, and the distance to the right of the line, so no label sits on the line.
+    """
+    above, below = (0.0, 1.0, "bottom-center"), (0.0, -1.0, "top-center")
+    place = {k: above for k in hl}
+    place["distance"] = below
+    if len(hl) == 2:
+        right, up, _, _ = _view_basis(axis)
+        d = atoms.positions[hl[1]] - atoms.positions[hl[0]]
+        dx, dy = float(d @ right), float(d @ up)
+        if abs(dy) > abs(dx):
+            upper, lower = (hl[1], hl[0]) if dy > 0 else (hl[0], hl[1])
+            place[upper], place[lower] = above, below
+            place["distance"] = (1.0, 0.0, "middle-left")
+    return place
 
 
 def _pair_is_direct(atoms: Atoms, i: int, j: int) -> bool:

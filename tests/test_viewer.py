@@ -162,9 +162,30 @@ def test_widget_highlights_exactly_the_impurities(pair):
     assert sorted(_indices(reps["spacefill"]["sele"])) == sorted([i, j])
     host = _indices(reps["ball+stick"]["sele"])
     assert len(host) == len(pair) - 2 and i not in host and j not in host
-    assert reps["label"]["labelText"] == {i: "Fe", j: "Mn"}
+    labels = [m["kwargs"] for m in _messages(view, "addRepresentation") if m["args"][0] == "label"]
+    assert [(lab["sele"], lab["labelText"]) for lab in labels] == [(f"@{i}", {i: "Fe"}), (f"@{j}", {j: "Mn"})]
     assert reps["distance"]["atomPair"] == [[f"@{i}", f"@{j}"]]
     assert "unitcell" in reps
+
+
+def test_labels_keep_off_the_line_between_the_pair():
+    """Side by side: labels above, distance below; one above the other: labels outside, distance right."""
+    flat = embed_pair("Fe", "Mn", PAIR_VECTOR)
+    i, j = flat.info["impurities"]
+    place = viewer._label_placement(flat, (i, j), "-y")
+    assert place[i][:2] == place[j][:2] == (0.0, 1.0) and place["distance"][:2] == (0.0, -1.0)
+    tall = embed_pair("Cr", "Fe", (0.0, 0.0, 6.097))  # across the van der Waals gap: j above i
+    i, j = tall.info["impurities"]
+    assert tall.positions[j, 2] > tall.positions[i, 2]
+    place = viewer._label_placement(tall, (i, j), "-y")
+    assert place[j][:2] == (0.0, 1.0) and place[i][:2] == (0.0, -1.0) and place["distance"][:2] == (1.0, 0.0)
+    # Seen from above (axis z) the same pair is one point: the default placement holds.
+    assert viewer._label_placement(tall, (i, j), "z")["distance"][:2] == (0.0, -1.0)
+    # The widget uses the placement: the lower atom's label hangs below it.
+    msgs = [m["kwargs"] for m in viewer.view_structure(tall)._ngl_msg_archive
+            if m.get("methodName") == "addRepresentation" and m["args"][0] == "label"]
+    by_atom = {m["sele"]: m for m in msgs}
+    assert by_atom[f"@{i}"]["yOffset"] < 0 < by_atom[f"@{j}"]["yOffset"]
 
 
 def test_widget_without_highlight_draws_all_atoms_as_host():
