@@ -278,17 +278,42 @@ def tidy_frame(raw: pd.DataFrame, attrs: dict, *, source: str = "input") -> pd.D
     return frame
 
 
-def model_path(path: str | os.PathLike | None = None) -> Path:
-    """Where the model data set is: ``path`` (file or folder), else the package's ``data/``."""
-    p = Path(path).expanduser() if path is not None else PACKAGE_DATA_DIR
-    if p.is_dir():
-        p = p / MODEL_FILENAME
-    if not p.is_file():
+def model_path(path: str | os.PathLike | None = None, *, generate_if_missing: bool = True) -> Path:
+    """Where the model data set is: ``path`` (file or folder), else the repository's ``data/``.
+
+    With no ``path``, an installation without the repository's ``data/`` folder (a wheel, Colab)
+    falls back to the user cache (``$JIJTUTORIAL_CACHE_DIR`` or ``~/.cache/jijtutorial``) and, if
+    ``generate_if_missing``, computes the data set there once (deterministic: the same numbers
+    as the shipped file; about half a minute on two cores).
+    """
+    if path is not None:
+        p = Path(path).expanduser()
+        if p.is_dir():
+            p = p / MODEL_FILENAME
+        if not p.is_file():
+            raise FileNotFoundError(
+                f"model data set not found at {p}. Generate it with `jijtutorial generate-model-data "
+                f"--out {p.parent}` (under a minute), or pass the path of an existing {MODEL_FILENAME}."
+            )
+        return p
+    shipped = PACKAGE_DATA_DIR / MODEL_FILENAME
+    if shipped.is_file():
+        return shipped
+    from .featurecache import cache_dir
+
+    cached = cache_dir() / MODEL_FILENAME
+    if cached.is_file():
+        return cached
+    if not generate_if_missing:
         raise FileNotFoundError(
-            f"model data set not found at {p}. Generate it with `jijtutorial generate-model-data "
-            f"--out {p.parent}` (about a minute), or pass the path of an existing {MODEL_FILENAME}."
+            f"model data set not found in {shipped.parent} nor {cached.parent}. Generate it with "
+            f"`jijtutorial generate-model-data --out {cached.parent}`."
         )
-    return p
+    from .model_data import write_model_data
+
+    print(f"jijtutorial: the model data set is not installed; computing it once into {cached.parent} ...")
+    csv, _ = write_model_data(cached.parent, n_jobs=-1)
+    return csv
 
 
 def load_model(path: str | os.PathLike | None = None) -> pd.DataFrame:

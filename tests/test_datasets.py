@@ -165,3 +165,21 @@ def test_tidy_frame_rejects_bad_rows(over, message):
 def test_load_dataset_names():
     with pytest.raises(ValueError, match="unknown data set 'foo'"):
         datasets.load_dataset("foo")
+
+
+def test_model_data_falls_back_to_the_cache(tmp_path, monkeypatch):
+    """Without the repository's data/ (a wheel, Colab) the model data come from the user cache."""
+    import shutil
+
+    shipped = datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shutil.copy(shipped, cache / datasets.MODEL_FILENAME)
+    monkeypatch.setattr(datasets, "PACKAGE_DATA_DIR", tmp_path / "no-data")
+    monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(cache))
+    assert datasets.model_path() == cache / datasets.MODEL_FILENAME
+    (cache / datasets.MODEL_FILENAME).unlink()
+    with pytest.raises(FileNotFoundError, match="jijtutorial generate-model-data"):
+        datasets.model_path(generate_if_missing=False)
+    with pytest.raises(FileNotFoundError, match="model data set not found at"):
+        datasets.load_model(tmp_path / "nowhere.csv")
