@@ -331,7 +331,7 @@ def run_benchmark(dataset="auto", protocol: str = "study", models=None, *, n_spl
     rows, fold_rows, preds, test_preds = [], [], [], []
     n_jobs = _n_jobs(n_jobs)
     config["n_jobs"] = n_jobs
-    with _single_threaded_blas():
+    with single_threaded_blas():
         for spec in specs:
             bar.set_postfix_str(spec.name)
             t0 = time.perf_counter()
@@ -404,7 +404,7 @@ def _n_jobs(n_jobs: int | None) -> int:
     return max(1, int(n_jobs))
 
 
-def _single_threaded_blas():
+def single_threaded_blas():
     """Context limiting BLAS/OpenMP to one thread (folds are parallel instead)."""
     from threadpoolctl import threadpool_limits
 
@@ -581,7 +581,8 @@ def leakage_breakdown(result: BenchmarkResult) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 def learning_curve(dataset="auto", models=("SOAP-KRR-rbf-rcut-4.0", OUR_MODEL), protocol: str = "grouped", *,
                    fractions=(0.1, 0.2, 0.35, 0.5, 0.75, 1.0), n_splits: int = 5, n_repeats: int = 1,
-                   seed: int = 0, data_path=None, progress: bool = True, cache=True) -> pd.DataFrame:
+                   seed: int = 0, data_path=None, progress: bool = True, cache=True,
+                   n_jobs: int | None = None) -> pd.DataFrame:
     """MAE on the test folds against the number of training pairs.
 
     Each training fold of the outer CV is subsampled (random rows for ``study``, whole element
@@ -597,25 +598,31 @@ def learning_curve(dataset="auto", models=("SOAP-KRR-rbf-rcut-4.0", OUR_MODEL), 
     splits = cv_splits(frame, protocol, n_splits, n_repeats, seed)
     rows = []
     bar = _progress(len(models) * len(splits) * len(fractions), progress, f"learning curve/{protocol}")
-    for name in models:
-        spec = get_model(name)
-        desc = spec.make_descriptor(cache)
-        grid = spec.make_grid().prepare(desc.fit_transform(frame) if desc is not None else frame)
-        for r, f, tr, te in splits:
-            rng = np.random.default_rng(seed + 1000 * r + f)
-            if protocol == "study":
-                order = rng.permutation(tr)
-            else:
-                ug = rng.permutation(np.unique(groups[tr]))
-                rank = {g: i for i, g in enumerate(ug)}
-                order = tr[np.argsort([rank[g] for g in groups[tr]], kind="stable")]
-            for frac in fractions:
-                sub = np.sort(order[: max(10, int(round(frac * len(tr))))])
+    with single_threaded_blas():
+        for name in models:
+            spec = get_model(name)
+            desc = spec.make_descriptor(cache)
+            grid = spec.make_grid().prepare(desc.fit_transform(frame) if desc is not None else frame)
+            tasks = []
+            for r, f, tr, te in splits:
+                rng = np.random.default_rng(seed + 1000 * r + f)
+                if protocol == "study":
+                    order = rng.permutation(tr)
+                else:
+                    ug = rng.permutation(np.unique(groups[tr]))
+                    rank = {g: i for i, g in enumerate(ug)}
+                    order = tr[np.argsort([rank[g] for g in groups[tr]], kind="stable")]
+                for frac in fractions:
+                    tasks.append((r, f, frac, np.sort(order[: max(10, int(round(frac * len(tr))))]), te))
+
+            def one(task, grid=grid, spec=spec):
+                r, f, frac, sub, te = task
                 fit = grid.fit_fold(sub, y[sub], None if protocol == "study" else groups[sub])
                 p = grid.predict_fold(fit, te)
-                rows.append(dict(model=spec.name, protocol=protocol, fraction=frac, n_train=len(sub), repeat=r,
-                                 fold=f, MAE=float(np.mean(np.abs(p - y[te]))), R2=_r2(y[te], p)))
-                bar.update()
+                return dict(model=spec.name, protocol=protocol, fraction=frac, n_train=len(sub), repeat=r,
+                            fold=f, MAE=float(np.mean(np.abs(p - y[te]))), R2=_r2(y[te], p))
+
+            rows.extend(_map(one, tasks, _n_jobs(n_jobs), bar))
     bar.close()
     return pd.DataFrame(rows)
 
@@ -647,7 +654,7 @@ def sklearn_reference(dataset="auto", protocol: str = "study", models=STUDY_MODE
     n_jobs = _n_jobs(n_jobs)
     rows = []
     bar = _progress(len(models) * len(splits), progress, f"sklearn/{protocol}")
-    with _single_threaded_blas(), parallel_backend("threading", n_jobs=n_jobs):
+    with single_threaded_blas(), parallel_backend("threading", n_jobs=n_jobs):
         for name in models:
             spec = get_model(name)
             res = []

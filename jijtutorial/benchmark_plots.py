@@ -1,7 +1,7 @@
 """Figures of the kernel ridge benchmark: parity plots, errors per element pair and shell, learning curves.
 
-All figures use the project style (:mod:`jijtutorial.plotting`): opaque white background, axis
-labels with units, a title.
+All figures are made with :func:`jijtutorial.plotting.figure` (the project style: opaque white
+background) and carry axis labels with units and a title.
 """
 
 from __future__ import annotations
@@ -9,13 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .plotting import J_CMAP, STYLE, figure
-
-
-def _style():
-    import matplotlib as mpl
-
-    return mpl.rc_context(STYLE)
+from .plotting import J_CMAP, figure
 
 
 def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4):
@@ -27,24 +21,23 @@ def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4):
                        squeeze=False, sharex=True, sharey=True)
     lo, hi = float(pred["J"].min()), float(pred["J"].max())
     pad = 0.05 * (hi - lo)
-    with _style():
-        for ax, name in zip(axes.flat, models):
-            p = pred[(pred["model"] == name) & (pred["repeat"] == repeat)]
-            ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.5", lw=0.8, zorder=0)
-            ax.scatter(p["J"], p["J_pred"], s=6, alpha=0.6, color="C0", edgecolor="none")
-            mae = np.mean(np.abs(p["J_pred"] - p["J"]))
-            ax.set_title(name, fontsize=9)
-            ax.text(0.04, 0.96, f"MAE {mae:.2f} meV", transform=ax.transAxes, va="top", fontsize=8)
-            ax.set_xlim(lo - pad, hi + pad)
-            ax.set_ylim(lo - pad, hi + pad)
-        for ax in axes[-1]:
-            ax.set_xlabel("DFT J (meV)")
-        for ax in axes[:, 0]:
-            ax.set_ylabel("predicted J (meV)")
-        for ax in list(axes.flat)[len(models):]:
-            ax.set_visible(False)
-        fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})")
-        fig.tight_layout()
+    for ax, name in zip(axes.flat, models):
+        p = pred[(pred["model"] == name) & (pred["repeat"] == repeat)]
+        ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.5", lw=0.8, zorder=0)
+        ax.scatter(p["J"], p["J_pred"], s=6, alpha=0.6, color="C0", edgecolor="none")
+        mae = np.mean(np.abs(p["J_pred"] - p["J"]))
+        ax.set_title(name, fontsize=9)
+        ax.text(0.04, 0.96, f"MAE {mae:.2f} meV", transform=ax.transAxes, va="top", fontsize=8)
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(lo - pad, hi + pad)
+    for ax in axes[-1]:
+        ax.set_xlabel("DFT J (meV)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("predicted J (meV)")
+    for ax in list(axes.flat)[len(models):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})")
+    fig.tight_layout()
     return fig
 
 
@@ -83,7 +76,7 @@ def error_table(result, model: str, by: str = "pair") -> pd.DataFrame:
     raise ValueError(f"by must be 'pair', 'geometry' or 'elements', not {by!r}.")
 
 
-def error_heatmap(result, model: str, ax=None):
+def error_heatmap(result, model: str, ax=None, vmax: float | None = None):
     """MAE (meV) per ordered element pair (rows: element i, columns: element j), all geometries."""
     from .elements import IMPURITY_ELEMENTS
 
@@ -94,15 +87,14 @@ def error_heatmap(result, model: str, ax=None):
         fig, ax = figure(figsize=(6.2, 5.2))
     else:
         fig = ax.figure
-    with _style():
-        im = ax.imshow(m.to_numpy(), cmap="magma_r")
-        ax.set_xticks(range(len(order)), order, rotation=90)
-        ax.set_yticks(range(len(order)), order)
-        ax.set_xlabel("element j")
-        ax.set_ylabel("element i")
-        ax.set_title(f"{model}: MAE per element pair ({result.protocol})")
-        ax.grid(False)
-        fig.colorbar(im, ax=ax, label="MAE (meV)")
+    im = ax.imshow(m.to_numpy(), cmap="magma_r", vmin=0, vmax=vmax)
+    ax.set_xticks(range(len(order)), order, rotation=90)
+    ax.set_yticks(range(len(order)), order)
+    ax.set_xlabel("element j")
+    ax.set_ylabel("element i")
+    ax.set_title(f"{model}: MAE per element pair ({result.protocol})")
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, label="MAE (meV)")
     return fig
 
 
@@ -123,38 +115,37 @@ def errors_by_geometry_plot(results, models, ax=None):
     else:
         fig = ax.figure
     w = 0.8 / len(labels)
-    with _style():
-        for k, lab in enumerate(labels):
-            s = t[t["label"] == lab].set_index("geometry").reindex(geos)
-            ax.bar(np.arange(len(geos)) + (k - (len(labels) - 1) / 2) * w, s["MAE"], w, label=lab)
-        ax.set_xticks(range(len(geos)), [g.replace(", ", "\n") for g in geos], fontsize=7)
-        ax.set_ylabel("MAE (meV)")
-        ax.set_xlabel("pair geometry (j relative to i)")
-        ax.set_title("Errors per shell")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
+    for k, lab in enumerate(labels):
+        s = t[t["label"] == lab].set_index("geometry").reindex(geos)
+        ax.bar(np.arange(len(geos)) + (k - (len(labels) - 1) / 2) * w, s["MAE"], w, label=lab)
+    ax.set_xticks(range(len(geos)), geos, fontsize=7, rotation=30, ha="right")
+    ax.set_ylabel("MAE (meV)")
+    ax.set_xlabel("pair geometry (j relative to i)")
+    ax.set_title("Errors per shell")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
     return fig
 
 
 def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = None):
-    """MAE (meV) against training-set size, mean ± std over folds, per model (log-log)."""
+    """MAE (meV) against training-set size (mean over folds of each fraction), ± std, per model (log-log)."""
     if ax is None:
         fig, ax = figure(figsize=(5.5, 4))
     else:
         fig = ax.figure
-    with _style():
-        for (model, protocol), d in curve.groupby(["model", "protocol"], sort=False):
-            g = d.groupby("n_train")["MAE"].agg(["mean", "std"]).reset_index()
-            ax.errorbar(g["n_train"], g["mean"], yerr=g["std"], marker="o", capsize=2, label=f"{model} ({protocol})")
-        if baseline is not None:
-            ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("training pairs")
-        ax.set_ylabel("test MAE (meV)")
-        ax.set_title("Learning curves")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
+    for (model, protocol), d in curve.groupby(["model", "protocol"], sort=False):
+        g = d.groupby("fraction").agg(n=("n_train", "mean"), mean=("MAE", "mean"), std=("MAE", "std")).reset_index()
+        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o", capsize=2,
+                    ls="-" if protocol == "grouped" else "--", label=f"{model} ({protocol})")
+    if baseline is not None:
+        ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training pairs")
+    ax.set_ylabel("test MAE (meV)")
+    ax.set_title("Learning curves")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 
@@ -168,22 +159,21 @@ def study_comparison_plot(table: pd.DataFrame, ax=None):
     protocols = list(dict.fromkeys(table["protocol"]))
     bars = [("study (2023)", None)] + [(f"ours, {p} protocol", p) for p in protocols]
     w = 0.8 / len(bars)
-    with _style():
-        for k, (label, prot) in enumerate(bars):
-            vals = []
-            for m in models:
-                t = table[table["model"] == m]
-                if prot is None:
-                    vals.append(t["study_MAE"].iloc[0] if "study_MAE" in t and len(t) else np.nan)
-                else:
-                    t = t[t["protocol"] == prot]
-                    vals.append(t["MAE"].iloc[0] if len(t) else np.nan)
-            ax.bar(np.arange(len(models)) + (k - (len(bars) - 1) / 2) * w, vals, w, label=label)
-        ax.set_xticks(range(len(models)), [m.replace("-rcut", "\nrcut") for m in models], fontsize=7)
-        ax.set_ylabel("CV MAE (meV)")
-        ax.set_title("Cross-validation MAE: the study and this benchmark")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
+    for k, (label, prot) in enumerate(bars):
+        vals = []
+        for m in models:
+            t = table[table["model"] == m]
+            if prot is None:
+                vals.append(t["study_MAE"].iloc[0] if "study_MAE" in t and len(t) else np.nan)
+            else:
+                t = t[t["protocol"] == prot]
+                vals.append(t["MAE"].iloc[0] if len(t) else np.nan)
+        ax.bar(np.arange(len(models)) + (k - (len(bars) - 1) / 2) * w, vals, w, label=label)
+    ax.set_xticks(range(len(models)), [m.replace("-rcut", "\nrcut") for m in models], fontsize=7)
+    ax.set_ylabel("CV MAE (meV)")
+    ax.set_title("Cross-validation MAE: the study and this benchmark")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 
