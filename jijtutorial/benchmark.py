@@ -181,7 +181,8 @@ def resolve_dataset(dataset="auto", path=None) -> pd.DataFrame:
             raise FileNotFoundError(
                 f"no data set to benchmark: the JuKKR table is not available (download "
                 f"{datasets.JUKKR_FILENAME} from Materials Cloud, doi:{datasets.JUKKR_DOI}, and set "
-                f"{datasets.DATA_DIR_VARIABLE}) and the model data set is missing ({err})"
+                f"{datasets.DATA_DIR_VARIABLE}) and the model data set could not be loaded ({err}); "
+                f"generate it with `jijtutorial generate-model-data`"
             ) from None
     return datasets.load_dataset(dataset, path)
 
@@ -250,8 +251,17 @@ class BenchmarkResult:
     config: dict = field(default_factory=dict)
     seconds: float = 0.0
 
+    @property
+    def best_model(self) -> str:
+        """The model with the lowest cross-validation MAE."""
+        return str(self.table.loc[self.table["MAE"].idxmin(), "model"])
+
     def markdown(self, digits: int = 3) -> str:
-        return table_markdown(self.table, digits)
+        """The table as Markdown, and the best model's held-out score."""
+        best = self.table.set_index("model").loc[self.best_model]
+        return (f"{table_markdown(self.table, digits)}\n\nBest model by cross-validation: {self.best_model} "
+                f"(CV MAE {best['MAE']:.3f} meV, R² {best['R2']:.3f}); on the held-out test set: "
+                f"MAE {best['test_MAE']:.3f} meV, R² {best['test_R2']:.3f}.")
 
     def save(self, out, plots: bool = True) -> list[Path]:
         """Write table.csv/.md, folds.csv, predictions.csv and (``plots``) parity plots to ``out``."""
@@ -473,23 +483,42 @@ def compare_protocols(*results: BenchmarkResult) -> pd.DataFrame:
 # reuse between notebooks, subsampling, and what random splits hide
 # --------------------------------------------------------------------------------------------
 def subsample_pairs(frame: pd.DataFrame, max_pairs: int | None, seed: int = 0) -> pd.DataFrame:
-    """At most ``max_pairs`` rows, drawn as whole unordered element pairs (twins stay together)."""
+    """At most ``max_pairs`` rows: the nearest pair geometries, each with all its element pairs.
+
+    Keeping whole geometries keeps every element pair's twin (A, B)/(B, A) and the 20 x 20
+    structure of each shell, as in the JuKKR table. If even the nearest geometry is larger than
+    ``max_pairs``, whole unordered element pairs of it are drawn at random (``seed``).
+    """
     from .datasets import element_pair_groups
 
     if not max_pairs or len(frame) <= max_pairs:
         return frame
-    groups = element_pair_groups(frame)
-    order = np.random.default_rng(seed).permutation(np.unique(groups))
-    sizes = pd.Series(groups).value_counts()
-    keep, n = [], 0
+    geo = frame["geometry"].to_numpy() if "geometry" in frame.columns else np.round(frame["distance"], 2)
+    order = pd.Series(frame["distance"].to_numpy()).groupby(geo).min().sort_values().index
+    keep_geo, n = [], 0
     for g in order:
-        if n + sizes[g] > max_pairs:
-            continue
-        keep.append(g)
-        n += sizes[g]
-    out = frame[np.isin(groups, keep)].reset_index(drop=True)
+        size = int(np.sum(geo == g))
+        if n + size > max_pairs:
+            break
+        keep_geo.append(g)
+        n += size
+    if keep_geo:
+        mask = np.isin(geo, keep_geo)
+        how = f"the {len(keep_geo)} nearest pair geometries"
+    else:
+        mask = geo == order[0]
+        groups = element_pair_groups(frame)
+        chosen, n = [], 0
+        for g in np.random.default_rng(seed).permutation(np.unique(groups[mask])):
+            size = int(np.sum(mask & (groups == g)))
+            if n + size <= max_pairs:
+                chosen.append(g)
+                n += size
+        mask &= np.isin(groups, chosen)
+        how = f"random element pairs of the nearest geometry, seed {seed}"
+    out = frame[mask].reset_index(drop=True)
     out.attrs = dict(frame.attrs)
-    out.attrs["subsample"] = f"{len(out)} of {len(frame)} pairs (whole element pairs, seed {seed})"
+    out.attrs["subsample"] = f"{len(out)} of {len(frame)} pairs: {how}"
     return out
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from jijtutorial import benchmark, cli, datasets, featurecache
 from jijtutorial.benchmark import (BASELINE, OUR_MODEL, STUDY_MODELS, cv_splits, get_model, holdout_split,
-                                   learning_curve, run_benchmark)
+                                   leakage_breakdown, learning_curve, run_benchmark, subsample_pairs, twin_rows)
 from jijtutorial.datasets import element_pair_groups, tidy_frame
 from jijtutorial.elements import group
 from jijtutorial.structures import bi_pair_vectors
@@ -123,7 +123,30 @@ def test_command_line_on_a_model_data_file(tmp_path, capsys):
 def test_falls_back_to_model_data_and_says_how_to_get_data(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "jukkr_available", lambda path=None: False)
     monkeypatch.setattr(datasets, "PACKAGE_DATA_DIR", tmp_path)
-    with pytest.raises(FileNotFoundError, match="generate-model-data"):
-        benchmark.resolve_dataset("auto")
     raw_pairs().to_csv(tmp_path / datasets.MODEL_FILENAME, index=False)
     assert benchmark.resolve_dataset("auto").attrs["name"] == "model"
+
+    def missing(path=None):
+        raise FileNotFoundError("model data set not found")
+
+    monkeypatch.setattr(datasets, "load_model", missing)
+    with pytest.raises(FileNotFoundError, match="materialscloud.*generate-model-data"):
+        benchmark.resolve_dataset("auto")
+
+
+def test_subsampling_keeps_geometries_and_twins(toy):
+    near = subsample_pairs(toy, 100)
+    assert len(near) == 64 and near["distance"].nunique() == 1 and near["distance"].iloc[0] < 4.5
+    few = subsample_pairs(toy, 30, seed=1)
+    assert len(few) <= 30 and few["distance"].nunique() == 1
+    assert ((twin_rows(few) >= 0) == (few["element_i"] != few["element_j"])).all()  # every twin kept
+    assert subsample_pairs(toy, None) is toy
+
+
+def test_leakage_breakdown_counts_twins(toy):
+    res = run_benchmark(toy, "study", [OUR_MODEL], n_splits=4, n_repeats=1, test_size=0, progress=False)
+    leak = leakage_breakdown(res)
+    shares = leak["share"].loc[OUR_MODEL]
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares["no twin"] == pytest.approx(16 / 128)  # the A = A pairs
+    assert 0.5 < shares["twin in training"] < 0.95
