@@ -339,6 +339,7 @@ def run_benchmark(dataset="auto", protocol: str = "study", models=None, *, n_spl
                   models=[s.name for s in specs], gammas=GAMMAS, alphas=ALPHAS, our_grid=OUR_GRID)
     bar = _progress(len(specs) * (len(splits) + 1), progress, f"{name}/{protocol}")
     rows, fold_rows, preds, test_preds = [], [], [], []
+    shared: dict[str, dict] = {}
     n_jobs = _n_jobs(n_jobs)
     config["n_jobs"] = n_jobs
     with single_threaded_blas():
@@ -347,7 +348,11 @@ def run_benchmark(dataset="auto", protocol: str = "study", models=None, *, n_spl
             t0 = time.perf_counter()
             desc = spec.make_descriptor(cache)
             X = desc.fit_transform(frame) if desc is not None else frame
-            grid = spec.make_grid().prepare(X)
+            grid = spec.make_grid()
+            if desc is not None:  # models on one descriptor share its Gram/distance matrices
+                grid.prepare(X, shared.setdefault(repr(desc), {}))
+            else:
+                grid.prepare(X)
             t_prep = time.perf_counter() - t0
 
             def one_task(task, grid=grid, spec=spec):

@@ -59,12 +59,35 @@ def test_closed_form_cv_equals_refitting(solver, grouped):
         np.testing.assert_allclose(lin.residuals[a], _brute_force_residuals(X @ X.T, y, alpha, blocks), atol=1e-8)
 
 
+@pytest.mark.parametrize("solver", ["cholesky", "eigh"])
+@pytest.mark.parametrize("grouped", [False, True], ids=["LOO", "LOGO"])
+def test_duplicated_inputs_are_exact(solver, grouped):
+    # twins: rows with identical inputs but (slightly) different y, fitted on the distinct inputs only
+    rng = np.random.default_rng(3)
+    Xu = rng.normal(size=(25, 3))
+    inverse = np.r_[np.arange(25), rng.integers(0, 25, 20)]  # 45 rows, 25 distinct inputs
+    y = rng.normal(size=45)
+    groups = (inverse % 9 if grouped else None)  # duplicates in the same group ...
+    if grouped:
+        groups[-3:] = 100  # ... and a few apart from their twin
+    Ku = np.exp(-np.abs(Xu[:, None] - Xu[None]).sum(-1))
+    K = Ku[np.ix_(inverse, inverse)]
+    blocks = [np.flatnonzero(groups == g) for g in np.unique(groups)] if grouped else [np.array([i]) for i in range(45)]
+    path = krr_path(Ku, y, [1e-6, 1e-2], groups, solver, inverse=inverse)
+    for a, alpha in enumerate([1e-6, 1e-2]):
+        brute = _brute_force_residuals(K, y, alpha, blocks)
+        np.testing.assert_allclose(path.residuals[a], brute, rtol=1e-6, atol=1e-7 * np.abs(brute).max())
+        c = np.linalg.solve(K + alpha * np.eye(45), y)
+        np.testing.assert_allclose(path.coef[a], np.bincount(inverse, weights=c, minlength=25), rtol=1e-6, atol=1e-8)
+
+
 @pytest.mark.parametrize("kernel", ["linear", "laplacian", "rbf"])
 def test_grid_krr_equals_scikit_learn(kernel):
     from sklearn.kernel_ridge import KernelRidge
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(70, 6))
+    X[40:50] = X[:10]  # twins with identical inputs, in training and test
     y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=70)
     tr, te = np.arange(50), np.arange(50, 70)
     grid = GridKRR(kernel, gammas=(0.5, 2.0), alphas=(1e-3, 1e-1)).prepare(X)
