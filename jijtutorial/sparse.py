@@ -7,7 +7,10 @@ the training set, the prediction is f(x) = k(x, X_m) c with
 
 which costs O(n m²) to fit and O(m) per prediction instead of O(n³) and O(n) for full KRR.
 Inducing points are chosen by farthest-point sampling (FPS) in feature space, which spreads
-them over the data, or at random.
+them over the data, or at random. ``kernel`` may also be a callable ``k(A, B) -> (len(A), len(B))``
+on any row container (a DataFrame of pairs, say, with the kernel of a fitted
+:class:`jijtutorial.kernels.SymmetricPairKRR`); FPS then runs in the kernel's own feature space,
+with distances d(a, b)² = k(a, a) + k(b, b) − 2 k(a, b).
 """
 
 from __future__ import annotations
@@ -39,12 +42,31 @@ def farthest_point_sampling(X, n_points: int, *, start: int = 0) -> np.ndarray:
     return chosen
 
 
+def _take(X, idx):
+    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+
+
+def kernel_farthest_point_sampling(kernel, X, n_points: int, *, start: int = 0) -> np.ndarray:
+    """FPS with the kernel-induced distance d² = k(a, a) + k(b, b) − 2 k(a, b); shape (n_points,)."""
+    n = len(X)
+    if not 1 <= n_points <= n:
+        raise ValueError(f"n_points must be between 1 and the number of rows ({n}), not {n_points}.")
+    diag = np.array([kernel(_take(X, [i]), _take(X, [i]))[0, 0] for i in range(n)])
+    chosen = np.empty(n_points, dtype=int)
+    chosen[0] = start
+    d2 = diag + diag[start] - 2 * kernel(X, _take(X, [start]))[:, 0]
+    for k in range(1, n_points):
+        chosen[k] = int(np.argmax(d2))
+        d2 = np.minimum(d2, diag + diag[chosen[k]] - 2 * kernel(X, _take(X, [chosen[k]]))[:, 0])
+    return chosen
+
+
 class SparseKRR(RegressorMixin, BaseEstimator):
     """Kernel ridge regression on ``n_inducing`` inducing points (subset of regressors).
 
     Parameters
     ----------
-    kernel : 'linear', 'rbf' (Gaussian) or 'laplacian'.
+    kernel : 'linear', 'rbf' (Gaussian), 'laplacian', or a callable k(A, B) returning the kernel matrix.
     gamma : kernel width parameter (1/length² for rbf, 1/length for laplacian); ignored for linear.
     alpha : ridge regularisation (units of the kernel).
     n_inducing : number of inducing points m (≤ number of training rows).
@@ -62,26 +84,31 @@ class SparseKRR(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _k(self, A, B):
+        if callable(self.kernel):
+            return np.asarray(self.kernel(A, B), dtype=float)
         params = {} if self.kernel == "linear" else {"gamma": self.gamma}
         return pairwise_kernels(A, B, metric=self.kernel, **params)
 
     def fit(self, X, y):
-        if self.kernel not in _KERNELS:
+        if not callable(self.kernel) and self.kernel not in _KERNELS:
             raise ValueError(f"kernel must be one of {_KERNELS}, not {self.kernel!r}.")
         if self.selection not in ("fps", "random"):
             raise ValueError(f"selection must be 'fps' or 'random', not {self.selection!r}.")
         if not self.alpha > 0:
             raise ValueError(f"alpha must be positive, not {self.alpha!r}.")
-        X = np.asarray(X, dtype=float)
+        if not callable(self.kernel):
+            X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float).ravel()
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} values.")
         m = min(int(self.n_inducing), len(X))
-        if self.selection == "fps":
-            idx = farthest_point_sampling(X, m)
-        else:
+        if self.selection == "random":
             idx = np.sort(np.random.default_rng(self.random_state).choice(len(X), m, replace=False))
-        self.inducing_ = X[idx]
+        elif callable(self.kernel):
+            idx = kernel_farthest_point_sampling(self._k, X, m)
+        else:
+            idx = farthest_point_sampling(X, m)
+        self.inducing_ = _take(X, idx)
         self.inducing_indices_ = idx
         self.y_mean_ = float(y.mean())
         K_nm = self._k(X, self.inducing_)
@@ -93,4 +120,5 @@ class SparseKRR(RegressorMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        return self._k(np.asarray(X, dtype=float), self.inducing_) @ self.coef_ + self.y_mean_
+        X = X if callable(self.kernel) else np.asarray(X, dtype=float)
+        return self._k(X, self.inducing_) @ self.coef_ + self.y_mean_

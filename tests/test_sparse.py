@@ -48,3 +48,16 @@ def test_bad_parameters(kw, message):
     X, y = _data(10)
     with pytest.raises(ValueError, match=message):
         SparseKRR(**kw).fit(X, y)
+
+
+def test_callable_kernel_matches_the_builtin_one():
+    """A callable kernel (here the rbf kernel by hand) gives the same model, FPS in kernel space included."""
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    X, y = _data(80)
+    Xt, _ = _data(20, seed=4)
+    builtin = SparseKRR(kernel="rbf", gamma=0.5, alpha=1e-2, n_inducing=30).fit(X, y)
+    custom = SparseKRR(kernel=lambda A, B: rbf_kernel(A, B, gamma=0.5), alpha=1e-2, n_inducing=30).fit(X, y)
+    # For an rbf kernel, d_k² = 2 − 2 exp(−γ|a − b|²) is monotone in |a − b|: FPS picks the same points.
+    np.testing.assert_array_equal(custom.inducing_indices_, builtin.inducing_indices_)
+    np.testing.assert_allclose(custom.predict(Xt), builtin.predict(Xt), rtol=1e-10)
