@@ -47,17 +47,21 @@ def _take(X, idx):
 
 
 def kernel_farthest_point_sampling(kernel, X, n_points: int, *, start: int = 0) -> np.ndarray:
-    """FPS with the kernel-induced distance d² = k(a, a) + k(b, b) − 2 k(a, b); shape (n_points,)."""
+    """FPS with the kernel-induced distance d² = k(a, a) + k(b, b) − 2 k(a, b); shape (n_points,).
+
+    Evaluates the n × n kernel of ``X`` once (fine for the few thousand rows of a pair table).
+    """
     n = len(X)
     if not 1 <= n_points <= n:
         raise ValueError(f"n_points must be between 1 and the number of rows ({n}), not {n_points}.")
-    diag = np.array([kernel(_take(X, [i]), _take(X, [i]))[0, 0] for i in range(n)])
+    K = np.asarray(kernel(X, X), dtype=float)
+    diag = np.diag(K)
     chosen = np.empty(n_points, dtype=int)
     chosen[0] = start
-    d2 = diag + diag[start] - 2 * kernel(X, _take(X, [start]))[:, 0]
+    d2 = diag + diag[start] - 2 * K[:, start]
     for k in range(1, n_points):
         chosen[k] = int(np.argmax(d2))
-        d2 = np.minimum(d2, diag + diag[chosen[k]] - 2 * kernel(X, _take(X, [chosen[k]]))[:, 0])
+        d2 = np.minimum(d2, diag + diag[chosen[k]] - 2 * K[:, chosen[k]])
     return chosen
 
 
