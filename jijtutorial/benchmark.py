@@ -12,10 +12,10 @@ Protocols
     over all N pairs (shuffled ``KFold``, seed ``seed + repeat``), as in the study's table
     (N = 1728); in each training fold the (gamma, alpha) grid is chosen by exact leave-one-out
     cross-validation inside that fold. Separately, a held-out test score: a random 80/20
-    split, hyperparameters chosen on the 80 % by the same inner CV, scored on the 20 %. Because a symmetry-adapted
-    descriptor gives (A, B) and (B, A) at one pair vector the *same* features, and their J
-    agree to 1e-3 meV, a random split puts the answer of most test pairs into the training
-    set.
+    split, hyperparameters chosen on the 80 % by the same inner CV, scored on the 20 %.
+    Because a symmetry-adapted descriptor gives (A, B) and (B, A) at one pair vector the
+    *same* features, and their J agree to 1e-3 meV, a random split puts the answer of most
+    test pairs into the training set.
 ``grouped``
     Every unordered element pair {A, B} -- both orders, all distances -- is one group
     (:func:`jijtutorial.datasets.element_pair_groups`); the cross-validation is a shuffled
@@ -470,8 +470,10 @@ def table_markdown(table: pd.DataFrame, digits: int = 3) -> str:
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return "–"
         if c.startswith("t_") or c.endswith("t_train") or c.endswith("t_test"):
-            return f"{v:.3g}"
-        return f"{v:.{digits - 1}f}" if "R2" in c else f"{v:.{digits - 1}f}"
+            return f"{v:.3g}" if c.startswith("study") else f"{v:.3f}"
+        if c.startswith("study"):
+            return f"{v:.2f}"  # the study's figures, as printed
+        return f"{v:.{digits}f}"
 
     lines = ["| " + " | ".join(h for _, h in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for _, row in table.iterrows():
@@ -613,7 +615,11 @@ def leakage_breakdown(result: BenchmarkResult) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # learning curves
 # --------------------------------------------------------------------------------------------
-def learning_curve(dataset="auto", models=("SOAP-KRR-rbf-rcut-4.0", OUR_MODEL), protocol: str = "grouped", *,
+#: Learning curves: the study's best model, the best study model in our reproduction, and ours.
+CURVE_MODELS = ("SOAP-KRR-rbf-rcut-4.0", "CM-KRR-lap-rcut-4.0", OUR_MODEL)
+
+
+def learning_curve(dataset="auto", models=CURVE_MODELS, protocol: str = "grouped", *,
                    fractions=(0.1, 0.2, 0.35, 0.5, 0.75, 1.0), n_splits: int = 5, n_repeats: int = 1,
                    seed: int = 0, data_path=None, progress: bool = True, cache=True,
                    n_jobs: int | None = None) -> pd.DataFrame:

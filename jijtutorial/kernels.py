@@ -34,7 +34,6 @@ fold too: (A, B) and (B, A) are always left out together.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -339,6 +338,7 @@ class FoldFit:
     scale: float
     grid_scores: np.ndarray = field(repr=False)  # (n_gamma, n_alpha) inner CV MAE
     primal: bool = False
+    model: object = None  # the fitted estimator, when there is one (SymmetricPairKRR)
 
 
 class GridKRR:
@@ -686,18 +686,10 @@ class GridSymmetricPairKRR:
                 model.train_encoding_ = enc_u
                 best = (scores[c, a], model, values)
         mae, model, values = best
-        fit = FoldFit({**dict(zip(names, values)), "alpha": model.alpha}, float(mae), tr, model.dual_coef_, 1.0, scores)
-        fit.model = model
-        return fit
+        return FoldFit({**dict(zip(names, values)), "alpha": model.alpha}, float(mae), tr, model.dual_coef_, 1.0,
+                       scores, model=model)
 
     def predict_fold(self, fit: FoldFit, test_idx) -> np.ndarray:
         test = self.frame_.iloc[np.asarray(test_idx)]
         # the model must not read the test rows' moments or J: drop them
         return fit.model.predict(test.drop(columns=[c for c in ("moment_i", "moment_j", "J") if c in test.columns]))
-
-
-def timed(fn, *args, **kwargs):
-    """``(result, seconds)`` of one call."""
-    t = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t
