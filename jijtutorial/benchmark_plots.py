@@ -133,17 +133,25 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
         fig, ax = figure(figsize=(5.5, 4))
     else:
         fig = ax.figure
+    colours = {m: f"C{k}" for k, m in enumerate(dict.fromkeys(curve["model"]))}
     for (model, protocol), d in curve.groupby(["model", "protocol"], sort=False):
         g = d.groupby("fraction").agg(n=("n_train", "mean"), mean=("MAE", "mean"), std=("MAE", "std")).reset_index()
-        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o", capsize=2,
-                    ls="-" if protocol == "grouped" else "--", label=f"{model} ({protocol})")
+        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o" if protocol == "grouped" else "s", capsize=2,
+                    color=colours[model], ls="-" if protocol == "grouped" else "--", label=f"{model} ({protocol})")
     if baseline is not None:
         ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_formatter(NullFormatter())
+    lo, hi = curve["n_train"].min(), curve["n_train"].max()
+    ax.set_xticks([t for t in (50, 100, 200, 500, 1000, 2000, 5000, 10000) if lo / 1.5 <= t <= hi * 1.5])
     ax.set_xlabel("training pairs")
     ax.set_ylabel("test MAE (meV)")
-    ax.set_title("Learning curves")
+    ax.set_title("Learning curves (dashed: study protocol, solid: grouped)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
