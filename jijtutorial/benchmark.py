@@ -260,8 +260,8 @@ class BenchmarkResult:
         """The table as Markdown, and the best model's held-out score."""
         best = self.table.set_index("model").loc[self.best_model]
         return (f"{table_markdown(self.table, digits)}\n\nBest model by cross-validation: {self.best_model} "
-                f"(CV MAE {best['MAE']:.3f} meV, R² {best['R2']:.3f}); on the held-out test set: "
-                f"MAE {best['test_MAE']:.3f} meV, R² {best['test_R2']:.3f}.")
+                f"(CV MAE {best['MAE']:.3g} meV, R² {best['R2']:.3f}); on the held-out test set: "
+                f"MAE {best['test_MAE']:.3g} meV, R² {best['test_R2']:.3f}.")
 
     def save(self, out, plots: bool = True) -> list[Path]:
         """Write table.csv/.md, folds.csv, predictions.csv and (``plots``) parity plots to ``out``."""
@@ -473,6 +473,8 @@ def table_markdown(table: pd.DataFrame, digits: int = 3) -> str:
             return f"{v:.3g}" if c.startswith("study") else f"{v:.3f}"
         if c.startswith("study"):
             return f"{v:.2f}"  # the study's figures, as printed
+        if "MAE" in c and abs(v) < 0.1:
+            return f"{v:.{digits}g}"  # small couplings (the model data set): significant digits
         return f"{v:.{digits}f}"
 
     lines = ["| " + " | ".join(h for _, h in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
