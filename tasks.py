@@ -86,7 +86,9 @@ def book(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     """Run the test suite (pytest); extra arguments go to pytest."""
     ensure_env()
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    # As for the book: no MPLBACKEND, so notebook kernels keep the inline backend (tests check figures).
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     return subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
 
 

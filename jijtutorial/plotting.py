@@ -33,9 +33,14 @@ def use_style() -> None:
 
 
 def figure(*args, **kwargs):
-    """``plt.subplots`` with the project style and an opaque white background."""
-    with mpl.rc_context(STYLE):
-        fig, ax = plt.subplots(*args, **kwargs)
+    """``plt.subplots`` with the project style and an opaque white background.
+
+    Applies :data:`STYLE` to the session (as :func:`use_style` does) rather than inside an
+    ``rc_context``: leaving such a context while the inline backend starts switches interactive
+    mode off, and later figures of the notebook would no longer be shown.
+    """
+    use_style()
+    fig, ax = plt.subplots(*args, **kwargs)
     fig.patch.set_facecolor("white")
     fig.patch.set_alpha(1.0)
     return fig, ax

@@ -297,12 +297,11 @@ def structure_image(
     Draws into ``ax`` if given (else a new figure of ``figsize``), and writes a PNG with an
     opaque white background to ``path`` if given.
     """
-    import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection, PatchCollection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Circle
 
-    from .plotting import STYLE
+    from .plotting import figure
 
     atoms = _check_atoms(atoms)
     hl = _highlight_indices(atoms, highlight)
@@ -320,8 +319,7 @@ def structure_image(
     radii = np.where(is_hl, radii * impurity_scale, radii)
 
     if ax is None:
-        with plt.rc_context(STYLE):
-            fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+        fig, ax = figure(figsize=figsize, dpi=dpi)  # no rc_context: it would stop later inline figures
     else:
         fig = ax.figure
     fig.patch.set_facecolor("white")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,22 @@ def test_notebook_is_committed_clean_and_parameterised(path):
         assert part in text, f"chapter lacks {part!r}"
 
 
+FIGURE_CELL = re.compile(r"^\s*fig(, *axe?s?)? *= ", re.MULTILINE)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs(path, tmp_path):
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    """Runs with FAST = True, and every cell that makes a figure shows it (inline backend)."""
     papermill = pytest.importorskip("papermill")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # Agg in the kernel would hide every figure
+    out = tmp_path / path.name
     papermill.execute_notebook(
-        str(path), str(tmp_path / path.name), parameters={"FAST": True}, kernel_name="python3",
+        str(path), str(out), parameters={"FAST": True}, kernel_name="python3",
         cwd=str(path.parent), progress_bar=False,
     )
+    for k, cell in enumerate(_cells(out)):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and FIGURE_CELL.search(source):
+            images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+            assert images, f"cell {k} makes a figure but shows none:\n{source[:300]}"
