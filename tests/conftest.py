@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jijtutorial import datasets
+from jijtutorial import datasets, featurecache
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,3 +32,12 @@ def jukkr_copy(jukkr_file, tmp_path) -> Path:
     dst = tmp_path / datasets.JUKKR_FILENAME
     shutil.copy(jukkr_file, dst)
     return dst
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """A feature cache of the test's own, empty in memory and on disk."""
+    monkeypatch.setenv(featurecache.CACHE_VARIABLE, str(tmp_path / "cache"))
+    featurecache.clear_memory_cache()
+    yield
+    featurecache.clear_memory_cache()

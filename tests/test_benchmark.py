@@ -17,12 +17,7 @@ ELEMENTS = ("V", "Cr", "Mn", "Fe", "Co", "Mo", "Sc", "Cu")
 MOMENTS = {"V": 2.6, "Cr": 3.8, "Mn": 4.4, "Fe": 3.4, "Co": 2.1, "Mo": 2.6, "Sc": 0.0, "Cu": 0.0}
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(featurecache.CACHE_VARIABLE, str(tmp_path / "cache"))
-    featurecache.clear_memory_cache()
-    yield
-    featurecache.clear_memory_cache()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def raw_pairs(seed=0) -> pd.DataFrame:

@@ -17,12 +17,7 @@ VECTORS = [bi_pair_vectors(4.5, "same")[0], np.array([0.0, 0.0, 6.0966]), bi_pai
 ELEMENTS = ["V", "Cr", "Mn", "Fe", "Mo", "Sc"]
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(featurecache.CACHE_VARIABLE, str(tmp_path / "cache"))
-    featurecache.clear_memory_cache()
-    yield
-    featurecache.clear_memory_cache()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def synthetic_frame(elements=ELEMENTS, vectors=VECTORS[:2]) -> pd.DataFrame:
