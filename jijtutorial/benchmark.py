@@ -551,12 +551,13 @@ def cached_benchmark(frame: pd.DataFrame, protocol: str = "study", models=None, 
     import pickle
 
     from . import __version__
-    from .featurecache import cache_dir
+    from .featurecache import cache_dir, source_digest
 
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "out", "plots", "cache", "n_jobs")}
     key = hashlib.sha256(json.dumps({"data": _frame_digest(frame), "protocol": protocol,
                                      "models": list(models or DEFAULT_MODELS), "settings": settings,
-                                     "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__},
+                                     "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__,
+                                     "source": source_digest()},
                                     sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = cache_dir() / f"benchmark-{key}.pkl"
     if path.is_file():

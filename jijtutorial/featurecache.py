@@ -53,6 +53,26 @@ def clear_memory_cache() -> None:
     _MEMO.clear()
 
 
+def source_digest() -> str:
+    """SHA-256 (first 16 hex digits) of the package's own source files.
+
+    Part of every cache key, so that a change of the code -- not only of the version number --
+    invalidates cached features and benchmark runs.
+    """
+    global _SOURCE_DIGEST
+    if _SOURCE_DIGEST is None:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent
+        for f in sorted(root.rglob("*.py")):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+        _SOURCE_DIGEST = h.hexdigest()[:16]
+    return _SOURCE_DIGEST
+
+
+_SOURCE_DIGEST: str | None = None
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -62,7 +82,7 @@ def _versions() -> dict[str, str]:
         ds = version("dscribe")
     except PackageNotFoundError:  # pragma: no cover - dscribe is a dependency
         ds = "none"
-    return {"jijtutorial": __version__, "dscribe": ds, "format": str(FORMAT_VERSION)}
+    return {"jijtutorial": __version__, "source": source_digest(), "dscribe": ds, "format": str(FORMAT_VERSION)}
 
 
 def parameter_key(name: str, params: dict) -> str:

@@ -165,3 +165,11 @@ def test_jukkr_twins_and_featurisation_of_all_pairs(jukkr):
     assert len(twins) == 2 * 762
     i, j = np.array(twins).T
     _close(X[i], X[j])
+
+
+def test_cache_keys_change_with_the_source(monkeypatch):
+    """A change of the package's code (not only of its version) gives new cache keys."""
+    key = featurecache.parameter_key("CoulombMatrixDescriptor", {"r_cut": 4.0})
+    assert key == featurecache.parameter_key("CoulombMatrixDescriptor", {"r_cut": 4.0})
+    monkeypatch.setattr(featurecache, "_SOURCE_DIGEST", "0" * 16)
+    assert featurecache.parameter_key("CoulombMatrixDescriptor", {"r_cut": 4.0}) != key
