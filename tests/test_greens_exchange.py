@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from jijtutorial import greens
+from lloyd import rotated_omega
 
 R_INPLANE = np.array([-4.383, 0.0, 0.0])
 R_UP = np.array([2.1915, 1.265263, 10.162333])  # t1, the nearest inter-QL vector
@@ -79,17 +80,8 @@ def test_dyson_embedding_equals_inverting_the_pair_block(ti):
 
 # --------------------------------------------------------------------------- force theorem
 def _omega(ti, vec, imp_i, imp_j, axis_i, axis_j, a, b):
-    _, contour, _, (g00, gij, gji) = ti
-    k = 0 if vec is R_INPLANE else 1
-
-    def V(imp, axis, th):
-        e = np.array([0.0, 0.0, np.cos(th)])
-        e["xy".index(axis)] = np.sin(th)
-        return greens.impurity_potential(*imp, e, 2, P_UP)
-
-    ref = (V(imp_i, axis_i, 0.0), V(imp_j, axis_j, 0.0))
-    return greens.grand_potential_change(g00, gij[:, k], gji[:, k], contour,
-                                         (V(imp_i, axis_i, a), V(imp_j, axis_j, b)), ref)
+    _, contour, _, blocks = ti
+    return rotated_omega(contour, blocks, 0 if vec is R_INPLANE else 1, imp_i, imp_j, axis_i, axis_j, a, b)
 
 
 @pytest.mark.parametrize("vec,axis_i,axis_j", [(R_INPLANE, "x", "x"), (R_UP, "y", "y"), (R_UP, "x", "y")])

@@ -7,6 +7,7 @@ import pytest
 
 from jijtutorial import greens
 from jijtutorial.greens import resonant
+from lloyd import rotated_omega
 
 R_INPLANE = np.array([-4.383, 0.0, 0.0])
 R_UP = np.array([2.1915, 1.265263, 10.162333])
@@ -96,19 +97,6 @@ def test_energy_dependent_path_equals_static_path_for_constant_potentials(ti):
     assert np.allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
-def _resonant_omega(contour, blocks, k, imp_i, imp_j, axis_i, axis_j, a, b):
-    g00, gij, gji = blocks
-
-    def V(imp, axis, th):
-        e = np.array([0.0, 0.0, np.cos(th)])
-        e["xy".index(axis)] = np.sin(th)
-        return greens.impurity_potential(*imp, e, 2, P_UP)
-
-    ref = (V(imp_i, axis_i, 0.0), V(imp_j, axis_j, 0.0))
-    return greens.grand_potential_change(g00, gij[:, k], gji[:, k], contour,
-                                         (V(imp_i, axis_i, a), V(imp_j, axis_j, b)), ref)
-
-
 @pytest.mark.parametrize("k,axis_i,axis_j,pair,kw", [
     (0, "x", "x", ("V", "Fe"), {}),
     (1, "y", "y", ("Cr", "Cr"), {}),
@@ -119,7 +107,7 @@ def test_force_theorem_equals_lloyd_finite_difference_for_the_resonant_potential
     contour, blocks = ti
     imp_i, imp_j = _on(contour, pair[0], **kw), _on(contour, pair[1], **kw)
     h = 1e-3
-    O = lambda a, b: _resonant_omega(contour, blocks, k, imp_i, imp_j, axis_i, axis_j, a, b)
+    O = lambda a, b: rotated_omega(contour, blocks, k, imp_i, imp_j, axis_i, axis_j, a, b)
     fd = -(O(h, h) - O(h, -h) - O(-h, h) + O(-h, -h)) / (4 * h * h)
     g00, gij, gji = blocks
     J = greens.exchange_for_reference(g00, gij[:, k], gji[:, k], contour, imp_i, imp_j, [0, 0, 1], P_UP)
