@@ -29,15 +29,19 @@ def test_notebook_is_committed_clean_and_parameterised(path):
         assert part in text, f"chapter lacks {part!r}"
 
 
-FIGURE_CELL = re.compile(r"^\s*fig(, *axe?s?)? *= ", re.MULTILINE)
+# A figure made at the top level of a cell (not inside an `if`, which may not run).
+FIGURE_CELL = re.compile(r"^fig(, *axe?s?)? *= ", re.MULTILINE)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("data", ["as configured", "without JuKKR"])
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs(path, tmp_path, monkeypatch):
-    """Runs with FAST = True, and every cell that makes a figure shows it (inline backend)."""
+def test_notebook_runs(path, data, tmp_path, monkeypatch):
+    """Runs with FAST = True, with and without the JuKKR table, and every figure cell shows its figure."""
     papermill = pytest.importorskip("papermill")
     monkeypatch.delenv("MPLBACKEND", raising=False)  # Agg in the kernel would hide every figure
+    if data == "without JuKKR":
+        monkeypatch.delenv("JIJTUTORIAL_DATA_DIR", raising=False)
     out = tmp_path / path.name
     papermill.execute_notebook(
         str(path), str(out), parameters={"FAST": True}, kernel_name="python3",
