@@ -1,4 +1,4 @@
-"""Shared by the force-theorem tests: Lloyd's grand potential of a pair with rotated moments."""
+"""Shared by the Green-function tests: the host on a small mesh, and Lloyd's grand potential with rotated moments."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ import numpy as np
 from jijtutorial import greens
 
 P_UP = greens.upper_bi_projector()
+R_INPLANE = np.array([-4.383, 0.0, 0.0])
+R_UP = np.array([2.1915, 1.265263, 10.162333])  # t1, the nearest inter-QL vector
+
+
+def ti_host():
+    """(model, contour, host, (G0(0), G0(R), G0(−R))) of the Bi2Te3 model for R = R_INPLANE, R_UP: small mesh."""
+    model = greens.ti_model()
+    vbm, cbm = greens.band_edges(model, kmesh=12)
+    contour = greens.semicircle(greens.band_bottom(model, 6) - 0.5, 0.5 * (vbm + cbm), 40)
+    host = greens.HostGreen(model, 8, contour)
+    return model, contour, host, host.pair_blocks(np.array([R_INPLANE, R_UP, -R_UP]))
 
 
 def rotated_omega(contour, blocks, k, imp_i, imp_j, axis_i, axis_j, a, b):

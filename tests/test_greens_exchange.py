@@ -6,10 +6,8 @@ import numpy as np
 import pytest
 
 from jijtutorial import greens
-from lloyd import rotated_omega
+from lloyd import P_UP, R_INPLANE, R_UP, rotated_omega, ti_host
 
-R_INPLANE = np.array([-4.383, 0.0, 0.0])
-R_UP = np.array([2.1915, 1.265263, 10.162333])  # t1, the nearest inter-QL vector
 
 
 # --------------------------------------------------------------------------- contours
@@ -43,17 +41,11 @@ def test_contour_input_errors():
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def ti():
-    model = greens.ti_model()
-    vbm, cbm = greens.band_edges(model, kmesh=12)
-    contour = greens.semicircle(greens.band_bottom(model, 6) - 0.5, 0.5 * (vbm + cbm), 40)
-    host = greens.HostGreen(model, 8, contour)
-    g00, gij, gji = host.pair_blocks(np.array([R_INPLANE, R_UP, -R_UP]))
-    return model, contour, host, (g00, gij, gji)
+    return ti_host()
 
 
 FE = (0.19, 3.05)  # (U, Δ) eV, about the element table's Fe
 CR = (0.36, 3.42)
-P_UP = greens.upper_bi_projector()
 
 
 # --------------------------------------------------------------------------- Green function

@@ -7,21 +7,14 @@ import pytest
 
 from jijtutorial import greens
 from jijtutorial.greens import resonant
-from lloyd import rotated_omega
+from lloyd import P_UP, R_INPLANE, R_UP, rotated_omega, ti_host
 
-R_INPLANE = np.array([-4.383, 0.0, 0.0])
-R_UP = np.array([2.1915, 1.265263, 10.162333])
-P_UP = greens.upper_bi_projector()
 
 
 @pytest.fixture(scope="module")
 def ti():
-    model = greens.ti_model()
-    vbm, cbm = greens.band_edges(model, kmesh=12)
-    contour = greens.semicircle(greens.band_bottom(model, 6) - 0.5, 0.5 * (vbm + cbm), 40)
-    host = greens.HostGreen(model, 8, contour)
-    g00, gij, gji = host.pair_blocks(np.array([R_INPLANE, R_UP, -R_UP]))
-    return contour, (g00, gij, gji)
+    _, contour, _, blocks = ti_host()
+    return contour, blocks
 
 
 def _on(contour, symbol, **kw):
