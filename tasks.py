@@ -37,26 +37,34 @@ def _run(cmd: list, **kw) -> None:
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)
 
 
-def ensure_env() -> None:
-    """Create .venv and install the package with its test extra, once per pyproject.toml."""
+#: What each command installs: the book needs the package and the book tools; the tests need
+#: those and the test tools (pytest, selenium, ruff). ``test`` includes ``book``.
+EXTRAS = {"book": ("book",), "test": ("book", "test"), "env": ("book", "test")}
+
+
+def ensure_env(extras: tuple[str, ...] = ("book", "test")) -> None:
+    """Create .venv and install the package with ``extras``, once per pyproject.toml."""
     if sys.version_info < (3, 10):
         sys.exit(f"jijtutorial needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == want:
+    have = STAMP.read_text().split() if PYTHON.exists() and STAMP.exists() else []
+    if have and have[0] == want and set(extras) <= set(have[1:]):
         return
+    installed = set(have[1:]) if have and have[0] == want else set()
+    extras = tuple(sorted(installed | set(extras)))
     t0 = time.perf_counter()
     if not PYTHON.exists():
         _say(f"creating virtual environment {VENV}")
         venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
     _run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    _run([PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[test]"])
-    STAMP.write_text(want)
+    _run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{','.join(extras)}]"])
+    STAMP.write_text(" ".join((want,) + extras))
     _say(f"environment ready in {time.perf_counter() - t0:.0f} s")
 
 
 def book(args: list[str]) -> int:
     """Build the book with every notebook executed; fail on any notebook error or warning."""
-    ensure_env()
+    ensure_env(EXTRAS["book"])
     out = ROOT / "_build"
     if out.exists() and "--keep" not in args:
         shutil.rmtree(out)
@@ -85,14 +93,14 @@ def book(args: list[str]) -> int:
 
 def test(args: list[str]) -> int:
     """Run the test suite (pytest); extra arguments go to pytest."""
-    ensure_env()
+    ensure_env(EXTRAS["test"])
     # As for the book: no MPLBACKEND, so notebook kernels keep the inline backend (tests check figures).
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     return subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
 
 
-COMMANDS = {"book": book, "test": test, "env": lambda args: ensure_env() or 0}
+COMMANDS = {"book": book, "test": test, "env": lambda args: ensure_env(EXTRAS["env"]) or 0}
 
 
 def main(argv: list[str]) -> int:

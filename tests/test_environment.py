@@ -21,7 +21,8 @@ def _spec(spec: str) -> str:
 
 def test_pyproject_and_environment_yml_agree():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_specs = project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    pip_specs = [s for s in project["dependencies"] + extras["book"] + extras["test"] if _name(s) != "jijtutorial"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_specs = [d for d in env["dependencies"] if isinstance(d, str) and _name(d) not in ("python", "pip")]
     assert {_name(s): _spec(s) for s in pip_specs} == {_name(s): _spec(s) for s in conda_specs}
@@ -29,9 +30,14 @@ def test_pyproject_and_environment_yml_agree():
 
 def test_requested_packages_are_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    names = {_name(s) for s in project["dependencies"]}
-    for wanted in ("jupyter-book", "jupyterlab", "ase", "dscribe", "scikit-learn", "numpy", "matplotlib",
-                   "nglview", "papermill"):
-        assert wanted in names
-    jb = next(s for s in project["dependencies"] if _name(s) == "jupyter-book")
+    core = {_name(s) for s in project["dependencies"]}
+    book = {_name(s) for s in project["optional-dependencies"]["book"]}
+    for wanted in ("ase", "dscribe", "scikit-learn", "numpy", "scipy", "pandas", "matplotlib", "threadpoolctl"):
+        assert wanted in core
+    for wanted in ("jupyter-book", "jupyterlab", "nglview", "papermill"):
+        assert wanted in book
+    # a scientist who only wants the loaders and models gets no book toolchain
+    assert not core & {"jupyter-book", "jupyterlab", "nglview", "papermill", "ipykernel", "notebook"}
+    jb = next(s for s in project["optional-dependencies"]["book"] if _name(s) == "jupyter-book")
     assert "<2" in jb  # Jupyter Book 2.x needs the web at build time
+    assert "jijtutorial[book]" in project["optional-dependencies"]["test"]  # the tests run the chapters
