@@ -66,8 +66,8 @@ def main(argv=None) -> int:
         print(f"ratio  plain / ours: {t_plain / t_ours:.1f}x")
         table = table.merge(plain[["model", "MAE", "R2", "t_train"]].rename(
             columns={"MAE": "MAE sklearn", "R2": "R2 sklearn", "t_train": "t_train sklearn"}), on="model")
-    table["MAE study"] = [STUDY_RESULTS[m][2] for m in table["model"]]
-    table["R2 study"] = [STUDY_RESULTS[m][3] for m in table["model"]]
+    table["MAE study"] = [STUDY_RESULTS[m].MAE for m in table["model"]]
+    table["R2 study"] = [STUDY_RESULTS[m].R2 for m in table["model"]]
     print()
     print(table.round(3).to_string(index=False))
     print("\nMAE in meV, times in s (t_train/t_test: mean per fold; t_prep: featurisation + distance matrix, once).")

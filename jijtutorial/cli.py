@@ -12,7 +12,7 @@ import sys
 #: command name -> (module, one-line help)
 COMMANDS = {
     "generate-model-data": ("jijtutorial.model_data", "compute the package's own J_ij data set from Green functions"),
-    "benchmark": ("jijtutorial.benchmark", "run the kernel ridge benchmark and write its table and plots"),
+    "benchmark": ("jijtutorial.benchmark._cli", "run the kernel ridge benchmark and write its table and plots"),
     "info": ("jijtutorial.cli", "show where the data sets are and whether they load"),
 }
 

@@ -353,7 +353,16 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFra
     if name == "model":
         return load_model(path)
     if name == "auto":
-        return load_jukkr(path) if jukkr_available(path) else load_model()
+        if jukkr_available(path):
+            return load_jukkr(path)
+        try:
+            return load_model()
+        except FileNotFoundError as err:
+            raise FileNotFoundError(
+                f"no data set: the JuKKR table is not available (download {JUKKR_FILENAME} from Materials Cloud, "
+                f"doi:{JUKKR_DOI}, and set {DATA_DIR_VARIABLE}) and the model data set could not be loaded ({err}); "
+                f"generate it with `jijtutorial generate-model-data`"
+            ) from None
     raise ValueError(f"unknown data set {name!r}: use 'jukkr', 'model' or 'auto'.")
 
 

@@ -119,14 +119,14 @@ def test_falls_back_to_model_data_and_says_how_to_get_data(tmp_path, monkeypatch
     monkeypatch.setattr(datasets, "jukkr_available", lambda path=None: False)
     monkeypatch.setattr(datasets, "PACKAGE_DATA_DIR", tmp_path)
     raw_pairs().to_csv(tmp_path / datasets.MODEL_FILENAME, index=False)
-    assert benchmark.resolve_dataset("auto").attrs["name"] == "model"
+    assert datasets.load_dataset("auto").attrs["name"] == "model"
 
     def missing(path=None):
         raise FileNotFoundError("model data set not found")
 
     monkeypatch.setattr(datasets, "load_model", missing)
     with pytest.raises(FileNotFoundError, match="materialscloud.*generate-model-data"):
-        benchmark.resolve_dataset("auto")
+        datasets.load_dataset("auto")
 
 
 def test_subsampling_keeps_geometries_and_twins(toy):

@@ -1,4 +1,4 @@
-"""Closed-form CV equals brute-force refits; GridKRR equals scikit-learn; our pair kernel is honest."""
+"""Closed-form CV equals brute-force refits; the KRR fold model equals scikit-learn; our pair kernel is honest."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from jijtutorial.datasets import tidy_frame
-from jijtutorial.kernels import (KERNEL_METRIC, DistanceScaler, GridKRR, GridSymmetricPairKRR,
-                                 SymmetricPairKRR, kernel_from_distance, krr_path, linear_krr_path)
+from jijtutorial.benchmark import KernelRidgeFolds, PairKernelFolds
+from jijtutorial.kernels import (KERNEL_METRIC, DistanceScaler, SymmetricPairKRR, kernel_from_distance, krr_path,
+                                 linear_krr_path)
 from jijtutorial.structures import bi_pair_vectors
 
 MOMENTS = {"V": 2.6, "Cr": 3.8, "Mn": 4.4, "Fe": 3.4, "Co": 2.1, "Mo": 2.6, "Sc": 0.0, "Cu": 0.0}
@@ -90,10 +91,10 @@ def test_grid_krr_equals_scikit_learn(kernel):
     X[40:50] = X[:10]  # twins with identical inputs, in training and test
     y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=70)
     tr, te = np.arange(50), np.arange(50, 70)
-    grid = GridKRR(kernel, gammas=(0.5, 2.0), alphas=(1e-3, 1e-1)).prepare(X)
+    grid = KernelRidgeFolds(None, kernel, gammas=(0.5, 2.0), alphas=(1e-3, 1e-1)).prepare_features(X)
     fit = grid.fit_fold(tr, y[tr])
     scaler = DistanceScaler(KERNEL_METRIC[kernel]).fit(X[tr])
-    assert scaler.scale_ == pytest.approx(fit.scale)
+    assert scaler.length_scale_ == pytest.approx(fit.length_scale)
     ref = KernelRidge(kernel=kernel, alpha=fit.params["alpha"], gamma=fit.params.get("gamma"))
     ref.fit(scaler.transform(X[tr]), y[tr])
     np.testing.assert_allclose(grid.predict_fold(fit, te), ref.predict(scaler.transform(X[te])), atol=1e-10)
@@ -144,7 +145,7 @@ def test_fast_pair_grid_matches_the_estimator():
     frame = pair_frame()
     y = frame["J"].to_numpy()
     tr, te = np.arange(0, len(frame), 2), np.arange(1, len(frame), 2)
-    grid = GridSymmetricPairKRR({"profile_length": (2.0, 8.0)}, alphas=(1e-3, 1e-1)).prepare(frame)
+    grid = PairKernelFolds({"profile_length": (2.0, 8.0)}, alphas=(1e-3, 1e-1)).prepare(frame)
     fit = grid.fit_fold(tr, y[tr])
     ref = clone(SymmetricPairKRR(**fit.params)).fit(frame.iloc[tr], y[tr])
     np.testing.assert_allclose(grid.predict_fold(fit, te), ref.predict(frame.iloc[te]), atol=1e-8)
@@ -153,7 +154,7 @@ def test_fast_pair_grid_matches_the_estimator():
 
 def test_clear_errors():
     with pytest.raises(ValueError, match="unknown kernel"):
-        GridKRR("cosine")
+        KernelRidgeFolds(None, "cosine")
     with pytest.raises(ValueError, match="solver"):
         krr_path(np.eye(3), np.ones(3), [1.0], solver="qr")
     with pytest.raises(TypeError, match="DataFrame"):

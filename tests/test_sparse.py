@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.kernel_ridge import KernelRidge
 
-from jijtutorial.sparse import SparseKRR, farthest_point_sampling
+from jijtutorial.kernels import SparseKRR, farthest_point_sampling
 
 
 def _data(n=120, seed=1):

@@ -9,7 +9,7 @@ which costs O(n m²) to fit and O(m) per prediction instead of O(n³) and O(n) f
 Inducing points are chosen by farthest-point sampling (FPS) in feature space, which spreads
 them over the data, or at random. ``kernel`` may also be a callable ``k(A, B) -> (len(A), len(B))``
 on any row container (a DataFrame of pairs, say, with the kernel of a fitted
-:class:`jijtutorial.kernels.SymmetricPairKRR`); FPS then runs in the kernel's own feature space,
+:class:`SymmetricPairKRR`); FPS then runs in the kernel's own feature space,
 with distances d(a, b)² = k(a, a) + k(b, b) − 2 k(a, b).
 """
 
@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils.validation import check_is_fitted
 
-_KERNELS = ("linear", "rbf", "laplacian")
+from ._distances import KERNELS
 
 
 def farthest_point_sampling(X, n_points: int, *, start: int = 0) -> np.ndarray:
@@ -94,8 +94,8 @@ class SparseKRR(RegressorMixin, BaseEstimator):
         return pairwise_kernels(A, B, metric=self.kernel, **params)
 
     def fit(self, X, y):
-        if not callable(self.kernel) and self.kernel not in _KERNELS:
-            raise ValueError(f"kernel must be one of {_KERNELS}, not {self.kernel!r}.")
+        if not callable(self.kernel) and self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}, not {self.kernel!r}.")
         if self.selection not in ("fps", "random"):
             raise ValueError(f"selection must be 'fps' or 'random', not {self.selection!r}.")
         if not self.alpha > 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .plotting import J_CMAP, figure
+from ..plotting import J_CMAP, figure
 
 
 def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4):
@@ -41,20 +41,9 @@ def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4):
     return fig
 
 
-def parity_plot(ax, y, p, title: str = ""):
-    """One parity panel on ``ax``."""
-    lo, hi = float(min(np.min(y), np.min(p))), float(max(np.max(y), np.max(p)))
-    ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, zorder=0)
-    ax.scatter(y, p, s=6, alpha=0.6, edgecolor="none")
-    ax.set_xlabel("DFT J (meV)")
-    ax.set_ylabel("predicted J (meV)")
-    ax.set_title(title)
-    return ax
-
-
 def error_table(result, model: str, by: str = "pair") -> pd.DataFrame:
     """MAE (meV) of ``model``'s out-of-fold predictions per unordered element pair or per geometry."""
-    from .datasets import element_pair_labels
+    from ..datasets import element_pair_labels
 
     p = result.predictions[result.predictions["model"] == model]
     f = result.frame
@@ -78,7 +67,7 @@ def error_table(result, model: str, by: str = "pair") -> pd.DataFrame:
 
 def error_heatmap(result, model: str, ax=None, vmax: float | None = None):
     """MAE (meV) per ordered element pair (rows: element i, columns: element j), all geometries."""
-    from .elements import IMPURITY_ELEMENTS
+    from ..elements import IMPURITY_ELEMENTS
 
     m = error_table(result, model, by="elements")
     order = [e for e in IMPURITY_ELEMENTS if e in m.index or e in m.columns]
@@ -183,7 +172,3 @@ def study_comparison_plot(table: pd.DataFrame, ax=None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
-
-
-__all__ = ["parity_grid", "parity_plot", "error_table", "error_heatmap", "errors_by_geometry_plot",
-           "learning_curve_plot", "study_comparison_plot", "J_CMAP"]
