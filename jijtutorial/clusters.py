@@ -7,7 +7,7 @@ of a cluster are embedded at once,
     G = (1 − G_0 V)^{-1} G_0   on the n-site block,  <a|G_0|b> = G_0(r_b − r_a),
 
 and the Liechtenstein formula is applied to every pair (a, b) of the cluster with the full
-G_ab, G_ba, from the three reference directions of :data:`jijtutorial.greens.exchange.REFERENCES`.
+G_ab, G_ba, from the three reference directions (:func:`jijtutorial.greens.assemble_references`).
 With n = 2 this is exactly :func:`jijtutorial.greens.pair_exchange`.
 """
 
@@ -19,13 +19,17 @@ import numpy as np
 import pandas as pd
 
 from .elements import z_of
-from .greens.exchange import REFERENCES, liechtenstein
-from .greens.green import HostGreen
-from .greens.impurity import impurity_potential
-from .greens.ti_model import upper_bi_projector
-from .greens.workflow import DEFAULT_IMPURITY_MODEL, impurity_on_contour
-
-EV_TO_MEV = 1000.0
+from .greens import (
+    DEFAULT_IMPURITY_MODEL,
+    HostGreen,
+    assemble_references,
+    embed,
+    impurity_on_contour,
+    impurity_potential,
+    liechtenstein,
+    upper_bi_projector,
+)
+from .units import EV_TO_MEV
 
 
 def _check_cluster(elements, positions) -> tuple[list[str], np.ndarray]:
@@ -65,26 +69,21 @@ def cluster_tensors(elements, positions, host: HostGreen, *, impurity_model: str
     G0 = blocks.transpose(0, 1, 3, 2, 4).reshape(nz, n * nb, n * nb)
     projector = upper_bi_projector()
     params = [impurity_on_contour(e, host.contour, impurity_model) for e in elements]
-    tensor = np.zeros((n, n, 3, 3))
-    count = np.zeros((3, 3))
-    for direction, (p, q) in REFERENCES:
+
+    def per_reference(direction):
         V = np.zeros((nz, n * nb, n * nb), dtype=complex)
         for a, (U, delta) in enumerate(params):
-            v = impurity_potential(U, delta, direction, nb // 2, projector)
-            V[:, a * nb:(a + 1) * nb, a * nb:(a + 1) * nb] = v
-        G = np.linalg.solve(np.eye(n * nb) - G0 @ V, G0)
+            V[:, a * nb:(a + 1) * nb, a * nb:(a + 1) * nb] = impurity_potential(U, delta, direction, nb // 2, projector)
+        G = embed(G0, V)
+        Jr = np.zeros((n, n, 3, 3))
         for a, b in combinations(range(n), 2):
             g_ab = G[:, a * nb:(a + 1) * nb, b * nb:(b + 1) * nb]
             g_ba = G[:, b * nb:(b + 1) * nb, a * nb:(a + 1) * nb]
-            Jr = liechtenstein(g_ab, g_ba, params[a][1], params[b][1], host.contour, projector)
-            for s in (p, q):
-                for t in (p, q):
-                    tensor[a, b, s, t] += Jr[s, t]
-                    tensor[b, a, t, s] += Jr[s, t]
-        for s in (p, q):
-            for t in (p, q):
-                count[s, t] += 1
-    return tensor / count + 0.0
+            Jr[a, b] = liechtenstein(g_ab, g_ba, params[a][1], params[b][1], host.contour, projector)
+            Jr[b, a] = Jr[a, b].T
+        return Jr
+
+    return assemble_references(per_reference)
 
 
 def cluster_exchange(elements, positions, host: HostGreen, *, impurity_model: str = DEFAULT_IMPURITY_MODEL) -> pd.DataFrame:
@@ -100,3 +99,6 @@ def cluster_exchange(elements, positions, host: HostGreen, *, impurity_model: st
                      "distance": float(np.linalg.norm(pos[b] - pos[a])),
                      "J": float(np.trace(T[a, b]) / 3 * EV_TO_MEV)})
     return pd.DataFrame(rows)
+
+
+__all__ = ["cluster_exchange", "cluster_tensors"]

@@ -407,3 +407,24 @@ def element_pair_labels(frame: pd.DataFrame) -> np.ndarray:
     b = frame["element_j"].to_numpy()
     return np.where(a <= b, np.char.add(np.char.add(a.astype(str), "-"), b.astype(str)),
                     np.char.add(np.char.add(b.astype(str), "-"), a.astype(str)))
+
+
+def data_notice(frame: pd.DataFrame, requested: str = "auto") -> str:
+    """What a chapter says about its data: which data set ``frame`` is and, if the JuKKR table was
+    asked for (``requested`` 'jukkr' or 'auto') but is not on this machine, how to get it.
+    """
+    name = frame.attrs.get("name", "custom")
+    line = f"Data set: {frame.attrs.get('title', 'pair data set')} — {len(frame)} pairs."
+    if "subsample" in frame.attrs:
+        line += f" ({frame.attrs['subsample']})"
+    if requested in ("jukkr", "auto") and name != "jukkr":
+        line = (f"The JuKKR table is not available on this machine, so this chapter uses the package's own model "
+                f"data set. To use the JuKKR data, download '{JUKKR_FILENAME}' from the Materials Cloud Archive "
+                f"(doi:{JUKKR_DOI}, CC BY 4.0) and set {DATA_DIR_VARIABLE} to its folder.\n" + line)
+    return line
+
+
+__all__ = ["CONVENTION", "DATA_DIR_VARIABLE", "JUKKR_COLUMNS", "JUKKR_DOI", "JUKKR_FILENAME", "JUKKR_SHA256",
+           "JUKKR_URL", "MODEL_FILENAME", "PACKAGE_DATA_DIR", "RAW_COLUMNS", "TIDY_COLUMNS", "data_notice", "describe",
+           "element_pair_groups", "element_pair_labels", "jukkr_available", "jukkr_path", "load_dataset", "load_jukkr",
+           "load_model", "model_path", "tidy_frame"]

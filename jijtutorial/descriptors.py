@@ -96,15 +96,23 @@ def _template(vector: tuple[float, float, float], radius: float):
     return pair_environment("Sc", "Sc", np.array(vector), radius)
 
 
-def environment(element_i: str, element_j: str, vector, radius: float):
-    """:func:`jijtutorial.structures.pair_environment`, built from a cached template cluster."""
-    key = tuple(float(x) for x in np.round(np.asarray(vector, dtype=float), 6) + 0.0)
-    atoms = _template(key, float(radius)).copy()
+def _vector_key(vector) -> tuple[float, float, float]:
+    return tuple(float(x) for x in np.round(np.asarray(vector, dtype=float), 6) + 0.0)
+
+
+def _with_impurities(template, element_i: str, element_j: str):
+    """A copy of a template cluster with the two impurity species (atoms 0 and 1) substituted."""
+    atoms = template.copy()
     numbers = atoms.numbers.copy()
     numbers[0] = z_of(element_i, where="element_i")
     numbers[1] = z_of(element_j, where="element_j")
     atoms.numbers = numbers
     return atoms
+
+
+def environment(element_i: str, element_j: str, vector, radius: float):
+    """:func:`jijtutorial.structures.pair_environment`, built from a cached template cluster."""
+    return _with_impurities(_template(_vector_key(vector), float(radius)), element_i, element_j)
 
 
 def pair_environments(X, r_cut: float) -> list:
@@ -168,6 +176,11 @@ class _PairDescriptor(TransformerMixin, BaseEstimator):
 
     def _format(self, features):
         return features
+
+    def _environment_chunks(self, ei, ej, vec):
+        """The clusters of the pairs, :data:`_CHUNK` at a time (bounds dscribe's buffers)."""
+        for s in range(0, len(ei), _CHUNK):
+            yield [self.environment(a, b, v) for a, b, v in zip(ei[s:s + _CHUNK], ej[s:s + _CHUNK], vec[s:s + _CHUNK])]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -237,11 +250,9 @@ class CoulombMatrixDescriptor(_PairDescriptor):
 
     def _compute(self, ei, ej, vec) -> np.ndarray:
         cm = self._dscribe()
-        out = np.empty((len(ei), self.n_features))
-        for s in range(0, len(ei), _CHUNK):
-            envs = [self.environment(a, b, v) for a, b, v in zip(ei[s:s + _CHUNK], ej[s:s + _CHUNK], vec[s:s + _CHUNK])]
-            out[s:s + len(envs)] = np.asarray(cm.create(envs), dtype=float).reshape(len(envs), -1)
-        return out
+        blocks = [np.asarray(cm.create(envs), dtype=float).reshape(len(envs), -1)
+                  for envs in self._environment_chunks(ei, ej, vec)]
+        return np.vstack(blocks) if blocks else np.empty((0, self.n_features))
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,13 +322,8 @@ class SOAPDescriptor(_PairDescriptor):
         Built from a cached template per pair vector (atoms within ``r_cut + padding`` of a
         centre) with the two impurity species substituted.
         """
-        key = tuple(float(x) for x in np.round(np.asarray(vector, dtype=float), 6) + 0.0)
-        atoms = _trimmed_template(key, float(self.r_cut), self.padding, self.centres).copy()
-        numbers = atoms.numbers.copy()
-        numbers[0] = z_of(element_i, where="element_i")
-        numbers[1] = z_of(element_j, where="element_j")
-        atoms.numbers = numbers
-        return atoms
+        template = _trimmed_template(_vector_key(vector), float(self.r_cut), self.padding, self.centres)
+        return _with_impurities(template, element_i, element_j)
 
     def _spectra(self, soap, systems) -> np.ndarray:
         if self.centres == "all":
@@ -344,11 +350,8 @@ class SOAPDescriptor(_PairDescriptor):
 
     def _compute(self, ei, ej, vec):
         soap = self._dscribe()
-        blocks = []
-        for s in range(0, len(ei), _CHUNK):
-            envs = [self.environment(a, b, v) for a, b, v in zip(ei[s:s + _CHUNK], ej[s:s + _CHUNK], vec[s:s + _CHUNK])]
-            blocks.append(sp.csr_matrix(self._spectra(soap, envs)))
-        return sp.vstack(blocks, format="csr")
+        blocks = [sp.csr_matrix(self._spectra(soap, envs)) for envs in self._environment_chunks(ei, ej, vec)]
+        return sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((0, self.n_features))
 
     def _format(self, features):
         if self.sparse:
@@ -357,3 +360,7 @@ class SOAPDescriptor(_PairDescriptor):
 
 
 DESCRIPTORS = {"CM": CoulombMatrixDescriptor, "SOAP": SOAPDescriptor}
+
+
+__all__ = ["DESCRIPTORS", "PAIR_COLUMNS", "CoulombMatrixDescriptor", "SOAPDescriptor", "environment",
+           "max_environment_size", "pair_columns", "pair_environments"]

@@ -45,3 +45,6 @@ def group(symbol: str) -> int:
 def row(symbol: str) -> int:
     """Transition-metal row: 3 for Sc-Zn, 4 for Y-Cd."""
     return 3 if z_of(symbol) <= 30 else 4
+
+
+__all__ = ["HOST_ELEMENTS", "IMPURITY_ELEMENTS", "IMPURITY_Z", "group", "row", "symbol_of", "z_of"]

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .elements import IMPURITY_ELEMENTS
 from .plotting import J_CMAP, figure
+from .units import K_B_MEV
 
 
 def j_matrix(frame: pd.DataFrame, geometry: str) -> pd.DataFrame:
@@ -92,8 +93,6 @@ def mpl_colors():
     return mpl.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
-#: Boltzmann constant in meV/K.
-K_B_MEV = 0.08617333262
 
 
 def coordination_number(vector) -> int:
@@ -179,3 +178,7 @@ def agreement_by_geometry(matched: pd.DataFrame, ref: str = "J_ref", other: str 
             "same sign": float(np.mean(np.sign(x[signed]) == np.sign(y[signed]))) if signed.any() else np.nan,
         })
     return pd.DataFrame(rows)
+
+
+__all__ = ["agreement_by_geometry", "compare_datasets", "coordination_number", "coverage", "j_matrix",
+           "mean_field_curie_temperature", "nearest_geometry", "plot_j_map", "plot_j_vs_distance", "sign_summary"]

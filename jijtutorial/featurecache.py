@@ -195,3 +195,7 @@ def cached_features(
             except OSError:  # read-only home etc.: the memo still works
                 pass
     return table.take([str(k) for k in keys])
+
+
+__all__ = ["CACHE_VARIABLE", "FeatureTable", "cache_dir", "cached_features", "clear_memory_cache", "parameter_key",
+           "row_keys", "source_digest"]

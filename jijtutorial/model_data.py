@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .datasets import MODEL_FILENAME
 from .elements import IMPURITY_ELEMENTS
 from .structures import ALAT
 
-MODEL_FILENAME = "model_jij.csv"
 PROVENANCE_SUFFIX = ".provenance.json"
 
 #: The five same-sublattice pair vectors of the JuKKR table (units of alat = 10.4727 Å), used as
@@ -124,13 +124,12 @@ def model_vectors(model, max_distance: float = DEFAULTS["max_distance"]) -> list
 
 
 def _setup(kmesh, n_points, e_fermi, max_distance, margin, model=None):
-    from .greens import HostGreen, band_bottom, band_edges, semicircle, ti_model
+    from .greens import HostGreen, band_edges, make_contour, ti_model
 
     model = model if model is not None else ti_model()
     vbm, cbm = band_edges(model)
     ef = 0.5 * (vbm + cbm) if e_fermi is None else float(e_fermi)
-    contour = semicircle(band_bottom(model) - margin, ef, n_points)
-    host = HostGreen(model, kmesh, contour)
+    host = HostGreen(model, kmesh, make_contour(model, ef, n_points=n_points, margin=margin))
     vecs = model_vectors(model, max_distance)
     R = np.array([v["vector"] for v in vecs])
     g00, gij, gji = host.pair_blocks(R)
@@ -138,15 +137,15 @@ def _setup(kmesh, n_points, e_fermi, max_distance, margin, model=None):
 
 
 def _compute_chunk(pairs, blocks, contour, params):
-    """Exchange tensors (meV) for a list of element pairs on all vectors: list of (nR, 3, 3) arrays."""
-    from .greens import exchange_tensor, upper_bi_projector
+    """Exchange tensors in meV for a list of element pairs on all vectors: list of ExchangeResult (nR, 3, 3)."""
+    from .greens import ExchangeResult, exchange_tensor, upper_bi_projector
 
     g00, gij, gji = blocks
     projector = upper_bi_projector()
     out = []
     for a, b in pairs:
         res = exchange_tensor(g00, gij, gji, contour, params[a], params[b], projector=projector)
-        out.append(res.tensor * 1e3)
+        out.append(ExchangeResult(res.tensor * 1e3))
     return out
 
 
@@ -202,12 +201,12 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
 
     rows = []
     comps = ["xx", "xy", "xz", "yx", "yy", "yz", "zx", "zy", "zz"]
-    for (a, b), T in zip(pairs, results):
+    for (a, b), res in zip(pairs, results):
         pa, pb = table[a], table[b]
-        for v, t in zip(vecs, T):
-            D = 0.5 * np.array([t[1, 2] - t[2, 1], t[2, 0] - t[0, 2], t[0, 1] - t[1, 0]])
+        for k, v in enumerate(vecs):
+            t, D = res.tensor[k], res.D[k]
             row = {"element_i": a, "element_j": b, "rx": v["vector"][0], "ry": v["vector"][1],
-                   "rz": v["vector"][2], "J": np.trace(t) / 3, "Dx": D[0], "Dy": D[1], "Dz": D[2],
+                   "rz": v["vector"][2], "J": res.J[k], "Dx": D[0], "Dy": D[1], "Dz": D[2],
                    "moment_i": pa.moment, "moment_j": pb.moment}
             row.update({f"J{c}": t["xyz".index(c[0]), "xyz".index(c[1])] for c in comps})
             if impurity_model == "static":
@@ -298,3 +297,7 @@ def run(args: argparse.Namespace) -> int:
                                impurity_model=args.impurity_model, gamma=args.gamma, weight=args.weight, rule=args.rule)
     print(f"wrote {csv} ({csv.stat().st_size / 1e6:.2f} MB) and {pj} in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+__all__ = ["DEFAULTS", "JUKKR_SAME_SUBLATTICE_ALAT", "generate_model_data", "model_vectors", "point_group_d3d",
+           "raw_order", "write_model_data"]

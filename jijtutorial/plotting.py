@@ -44,3 +44,6 @@ def figure(*args, **kwargs):
     fig.patch.set_facecolor("white")
     fig.patch.set_alpha(1.0)
     return fig, ax
+
+
+__all__ = ["J_CMAP", "STYLE", "figure", "use_style"]

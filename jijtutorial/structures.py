@@ -271,3 +271,7 @@ def pair_environment(element_i, element_j, vector, r_cut: float) -> Atoms:
 def _cloud_radius(r: float) -> float:
     # Few distinct radii so the lru_cache is reused across pairs.
     return float(np.ceil((r + 1.0) / 10.0) * 10.0)
+
+
+__all__ = ["ALAT", "A_HEX", "BiSite", "C_HEX", "SITE_TOLERANCE", "Z_BI", "Z_TE1", "bi2te3_host", "bi_pair_vectors",
+           "embed_pair", "locate_bi_site", "pair_environment"]

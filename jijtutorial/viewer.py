@@ -416,3 +416,6 @@ def show_structure(atoms: Atoms, *, highlight: Sequence[int] | None = None, axis
     display(Image(data=buf.getvalue(), format="png"))
     view = view_structure(atoms, highlight=highlight, **view_kwargs)
     display(view)
+
+
+__all__ = ["BOND_TOLERANCE", "show_structure", "structure_image", "view_structure"]

@@ -6,9 +6,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jijtutorial import benchmark, cli, datasets
-from jijtutorial.benchmark import (BASELINE, OUR_MODEL, STUDY_MODELS, cv_splits, get_model, holdout_split,
-                                   leakage_breakdown, learning_curve, run_benchmark, subsample_pairs, twin_rows)
+from jijtutorial import cli, datasets
+from jijtutorial.benchmark import (
+    BASELINE,
+    OUR_MODEL,
+    STUDY_MODELS,
+    cv_splits,
+    get_model,
+    holdout_split,
+    leakage_breakdown,
+    learning_curve,
+    run_benchmark,
+    subsample_pairs,
+    twin_rows,
+)
 from jijtutorial.datasets import element_pair_groups, tidy_frame
 from jijtutorial.elements import group
 from jijtutorial.structures import bi_pair_vectors

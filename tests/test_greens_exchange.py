@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from jijtutorial import greens
 from lloyd import P_UP, R_INPLANE, R_UP, rotated_omega, ti_host
 
+from jijtutorial import greens
 
 
 # --------------------------------------------------------------------------- contours

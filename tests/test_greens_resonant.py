@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lloyd import P_UP, R_INPLANE, rotated_omega, ti_host
 
 from jijtutorial import greens
 from jijtutorial.greens import resonant
-from lloyd import P_UP, R_INPLANE, R_UP, rotated_omega, ti_host
-
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jijtutorial.datasets import tidy_frame
 from jijtutorial.benchmark import KernelRidgeFolds, PairKernelFolds
-from jijtutorial.kernels import (KERNEL_METRIC, DistanceScaler, SymmetricPairKRR, kernel_from_distance, krr_path,
-                                 linear_krr_path)
+from jijtutorial.datasets import tidy_frame
+from jijtutorial.kernels import (
+    KERNEL_METRIC,
+    DistanceScaler,
+    SymmetricPairKRR,
+    kernel_from_distance,
+    krr_path,
+    linear_krr_path,
+)
 from jijtutorial.structures import bi_pair_vectors
 
 MOMENTS = {"V": 2.6, "Cr": 3.8, "Mn": 4.4, "Fe": 3.4, "Co": 2.1, "Mo": 2.6, "Sc": 0.0, "Cu": 0.0}

@@ -24,18 +24,56 @@ module              concept
 
 from ._cache import cached_benchmark, frame_digest
 from ._curves import learning_curve
-from ._folds import (DualFit, EstimatorFit, FoldFit, FoldModel, KernelRidgeFolds, MeanFit, MeanFolds,
-                     PairKernelFolds, PrimalFit)
+from ._folds import (
+                     DualFit,
+                     EstimatorFit,
+                     FoldFit,
+                     FoldModel,
+                     KernelRidgeFolds,
+                     MeanFit,
+                     MeanFolds,
+                     PairKernelFolds,
+                     PrimalFit,
+)
 from ._leakage import leakage_breakdown, twin_rows
-from ._plots import (error_heatmap, error_table, errors_by_geometry_plot, learning_curve_plot, parity_grid,
-                     study_comparison_plot)
+from ._plots import (
+                     error_heatmap,
+                     error_table,
+                     errors_by_geometry_plot,
+                     learning_curve_plot,
+                     parity_grid,
+                     study_comparison_plot,
+)
 from ._protocols import PROTOCOLS, check_protocol, cv_splits, holdout_split, split_groups, subsample_pairs
 from ._reference import compare_one_fold, sklearn_reference, sklearn_search
-from ._registry import (ALPHAS, BASELINE, CURVE_MODELS, DEFAULT_MODELS, GAMMAS, OUR_GRID, OUR_MODEL, STUDY_MODELS,
-                        STUDY_N, STUDY_RESULTS, ModelSpec, StudyFigures, get_model)
+from ._registry import (
+                     ALPHAS,
+                     BASELINE,
+                     CURVE_MODELS,
+                     DEFAULT_MODELS,
+                     GAMMAS,
+                     OUR_GRID,
+                     OUR_MODEL,
+                     STUDY_MODELS,
+                     STUDY_N,
+                     STUDY_RESULTS,
+                     ModelSpec,
+                     StudyFigures,
+                     get_model,
+)
 from ._report import compare_protocols, describe_config, protocols_side_by_side, table_markdown
-from ._runner import (BenchmarkResult, Setup, default_jobs, map_threads, prepared_models, r2_score, resolve_frame,
-                      run_benchmark, setup, single_threaded_blas)
+from ._runner import (
+                     BenchmarkResult,
+                     Setup,
+                     default_jobs,
+                     map_threads,
+                     prepared_models,
+                     r2_score,
+                     resolve_frame,
+                     run_benchmark,
+                     setup,
+                     single_threaded_blas,
+)
 
 __all__ = [
     "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "DualFit", "EstimatorFit", "FoldFit",

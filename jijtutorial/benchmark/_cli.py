@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ._curves import learning_curve
 from ._protocols import PROTOCOLS, check_protocol

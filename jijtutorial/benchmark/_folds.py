@@ -24,8 +24,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ..kernels import (KERNEL_METRIC, KERNELS, SymmetricPairKRR, distance_matrix, duplicate_index, gram_matrix,
-                       kernel_from_distance, krr_path, linear_krr_path, median_distance, scale_rows)
+from ..kernels import (
+    KERNEL_METRIC,
+    KERNELS,
+    SymmetricPairKRR,
+    distance_matrix,
+    duplicate_index,
+    gram_matrix,
+    kernel_from_distance,
+    krr_path,
+    linear_krr_path,
+    median_distance,
+    scale_rows,
+)
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def leakage_breakdown(result) -> pd.DataFrame:
     frame = result.frame
     twin = twin_rows(frame)
     label = np.empty((c["n_repeats"], len(frame)), dtype=object)
-    for r, f, tr, te in cv_splits(frame, result.protocol, c["n_splits"], c["n_repeats"], c["seed"]):
+    for r, _f, tr, te in cv_splits(frame, result.protocol, c["n_splits"], c["n_repeats"], c["seed"]):
         in_train = np.zeros(len(frame), bool)
         in_train[tr] = True
         t = twin[te]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..plotting import J_CMAP, figure
+from ..plotting import figure
 
 
 def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4):

@@ -62,7 +62,7 @@ def sklearn_reference(dataset="auto", protocol: str = "study", models=STUDY_MODE
         for name in models:
             spec = get_model(name)
             res = []
-            for r, f, tr, te in run.splits:
+            for _r, _f, tr, te in run.splits:
                 search = sklearn_search(spec, _inner_cv(protocol, seed), cache)
                 groups = run.inner_groups(tr)
                 fit_kw = {} if groups is None else {"groups": groups}

@@ -16,26 +16,67 @@ Typical use::
     greens.exchange_tensor(g00, gij, gji, contour, fe_d, fe_d, projector=greens.upper_bi_projector())
 """
 
-from .contour import Contour, fermi_function, fermi_pole_expansion, ozaki, ozaki_poles, semicircle
-from .element_table import element_table, impurity_parameters, ImpurityParameters
-from .exchange import (ExchangeResult, exchange_for_reference, exchange_tensor, grand_potential_change,
-                       liechtenstein)
+from .contour import KB_EV, Contour, fermi_function, fermi_pole_expansion, ozaki, ozaki_poles, semicircle
+from .element_table import ImpurityParameters, element_table, impurity_parameters
+from .exchange import (
+                       REFERENCES,
+                       ExchangeResult,
+                       assemble_references,
+                       exchange_for_reference,
+                       exchange_tensor,
+                       grand_potential_change,
+                       liechtenstein,
+)
 from .green import HostGreen
-from .impurity import embed_pair, embed_single, impurity_potential, orbital_projector
-from .resonant import ResonantParameters, d_count, d_occupation, resonant_parameters, resonant_table
-from .ti_model import (BI2TE3, TIParameters, band_bottom, band_edges, bulk_gap, high_symmetry_path,
-                       inversion_operator, mass_at_trim, rhombohedral_cell, slab_bands, surface_path, ti_model,
-                       trim_parities, trim_points, upper_bi_projector, z2_index)
+from .impurity import embed, embed_pair, impurity_potential, orbital_projector
+from .resonant import (
+                       ResonantParameters,
+                       d_count,
+                       d_occupation,
+                       level_from_occupation,
+                       level_potential,
+                       occupation_from_level,
+                       resonant_parameters,
+                       resonant_table,
+)
+from .ti_model import (
+                       BI2TE3,
+                       TIParameters,
+                       band_bottom,
+                       band_edges,
+                       bulk_gap,
+                       high_symmetry_path,
+                       inversion_operator,
+                       mass_at_trim,
+                       rhombohedral_cell,
+                       slab_bands,
+                       surface_path,
+                       ti_model,
+                       trim_parities,
+                       trim_points,
+                       upper_bi_projector,
+                       z2_index,
+)
 from .tight_binding import PAULI, TightBinding, simple_cubic, slab_hamiltonian, spin_diagonal
-from .workflow import (DEFAULT_IMPURITY_MODEL, IMPURITY_MODELS, impurity_on_contour, make_contour, midgap,
-                       pair_exchange)
+from .workflow import (
+                       DEFAULT_IMPURITY_MODEL,
+                       IMPURITY_MODELS,
+                       check_impurity_model,
+                       impurity_on_contour,
+                       make_contour,
+                       midgap,
+                       pair_exchange,
+)
 
 __all__ = [
-    "BI2TE3", "Contour", "DEFAULT_IMPURITY_MODEL", "IMPURITY_MODELS", "ResonantParameters", "ExchangeResult", "HostGreen", "ImpurityParameters", "PAULI", "TIParameters", "TightBinding",
-    "band_bottom", "band_edges", "bulk_gap", "d_count", "d_occupation", "element_table", "embed_pair", "embed_single", "exchange_for_reference",
-    "exchange_tensor", "fermi_function", "fermi_pole_expansion", "grand_potential_change", "high_symmetry_path",
-    "impurity_on_contour", "impurity_parameters", "impurity_potential", "inversion_operator", "liechtenstein", "make_contour", "mass_at_trim",
-    "midgap", "ozaki", "pair_exchange",
-    "orbital_projector", "ozaki_poles", "resonant_parameters", "resonant_table", "rhombohedral_cell", "semicircle", "simple_cubic", "slab_bands", "slab_hamiltonian",
-    "spin_diagonal", "surface_path", "ti_model", "trim_parities", "trim_points", "upper_bi_projector", "z2_index",
+    "assemble_references", "band_bottom", "band_edges", "BI2TE3", "bulk_gap", "check_impurity_model", "Contour",
+    "d_count", "d_occupation", "DEFAULT_IMPURITY_MODEL", "element_table", "embed", "embed_pair",
+    "exchange_for_reference", "exchange_tensor", "ExchangeResult", "fermi_function", "fermi_pole_expansion",
+    "grand_potential_change", "high_symmetry_path", "HostGreen", "IMPURITY_MODELS", "impurity_on_contour",
+    "impurity_parameters", "impurity_potential", "ImpurityParameters", "inversion_operator", "KB_EV",
+    "level_from_occupation", "level_potential", "liechtenstein", "make_contour", "mass_at_trim", "midgap",
+    "occupation_from_level", "orbital_projector", "ozaki", "ozaki_poles", "pair_exchange", "PAULI", "REFERENCES",
+    "resonant_parameters", "resonant_table", "ResonantParameters", "rhombohedral_cell", "semicircle",
+    "simple_cubic", "slab_bands", "slab_hamiltonian", "spin_diagonal", "surface_path", "ti_model", "TightBinding",
+    "TIParameters", "trim_parities", "trim_points", "upper_bi_projector", "z2_index",
 ]

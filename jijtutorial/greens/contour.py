@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Boltzmann constant in eV/K (CODATA 2018).
-KB_EV = 8.617333262e-5
+from ..units import K_B_EV as KB_EV
 
 
 @dataclass(frozen=True)

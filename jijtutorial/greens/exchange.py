@@ -18,7 +18,8 @@ derivative in the rotations δe_i ⊥ e_i, δe_j ⊥ e_j is −δe_i·J·δe_j w
 G the Green function with both impurities embedded, G_ij = <i|G|j>, the trace over orbitals and
 spin. For an energy-dependent potential V(z) = [U(z) − (Δ(z)/2) e·σ] ⊗ Π (the resonant d level of
 :mod:`jijtutorial.greens.resonant`, Δ(z) = V↓(z) − V↑(z)) the same algebra holds at every energy,
-and Δ_i(z)Δ_j(z)/4 stands inside the integral. One reference direction e gives the 2 × 2 block of J ⊥ e; the references z, x, y give all nine
+and Δ_i(z)Δ_j(z)/4 stands inside the integral. One reference direction e gives the 2 × 2 block of J ⊥ e;
+the references z, x, y give all nine
 components (the diagonal ones twice; they are averaged).
 """
 
@@ -120,17 +121,31 @@ def exchange_for_reference(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, i
     return liechtenstein(G_ij, G_ji, d_i, d_j, contour, projector)
 
 
-def exchange_tensor(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, projector=None) -> ExchangeResult:
-    """Full exchange tensor from the three references z, x, y (see :data:`REFERENCES`), eV."""
-    tensor = np.zeros(np.shape(g_ij)[1:-2] + (3, 3))
+def assemble_references(per_reference) -> np.ndarray:
+    """The full tensor (..., 3, 3) from the three reference directions of :data:`REFERENCES`.
+
+    ``per_reference(direction)`` returns J (..., 3, 3) computed with the moments along
+    ``direction``; only the 2 × 2 block perpendicular to it is taken, and the diagonal
+    components (given by two references each) are averaged.
+    """
+    tensor = None
     count = np.zeros((3, 3))
     for direction, (a, b) in REFERENCES:
-        Jr = exchange_for_reference(g_onsite, g_ij, g_ji, contour, impurity_i, impurity_j, direction, projector)
+        Jr = per_reference(direction)
+        if tensor is None:
+            tensor = np.zeros(np.shape(Jr))
         for p in (a, b):
             for q in (a, b):
                 tensor[..., p, q] += Jr[..., p, q]
                 count[p, q] += 1
-    return ExchangeResult(tensor=tensor / count + 0.0)
+    return tensor / count + 0.0
+
+
+def exchange_tensor(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, projector=None) -> ExchangeResult:
+    """Full exchange tensor from the three references z, x, y (see :data:`REFERENCES`), eV."""
+    return ExchangeResult(tensor=assemble_references(
+        lambda direction: exchange_for_reference(g_onsite, g_ij, g_ji, contour, impurity_i, impurity_j, direction,
+                                                 projector)))
 
 
 def grand_potential_change(g_onsite, g_ij, g_ji, contour: Contour, v_pair, v_reference) -> np.ndarray:

@@ -6,8 +6,8 @@ points along e). Π is the orbital projector of the impurity: 1_orb when it repl
 or a projector on part of the site (for the Bi2Te3 model the upper half of a quintuple layer,
 :func:`jijtutorial.greens.ti_model.upper_bi_projector`, which breaks the site's inversion symmetry).
 
-Both impurities are embedded exactly on the two-site block:
-    G = (1 − G_0 V)^{-1} G_0,   G_0 = [[G_0(0), G_0(R)], [G_0(−R), G_0(0)]],   V = diag(V_i, V_j).
+Impurities are embedded exactly on the block of their sites (:func:`embed`):
+    G = (1 − G_0 V)^{-1} G_0,   e.g. for a pair G_0 = [[G_0(0), G_0(R)], [G_0(−R), G_0(0)]],   V = diag(V_i, V_j).
 """
 
 from __future__ import annotations
@@ -62,6 +62,17 @@ def impurity_potential(U, delta, direction, n_orbitals: int, projector=None) -> 
     return np.einsum("zab,ij->zaibj", spin_part, P).reshape(len(U_arr), 2 * n_orbitals, 2 * n_orbitals)
 
 
+def embed(g0_block, v_block) -> np.ndarray:
+    """Full Green function G = (1 − G_0 V)^{-1} G_0 of impurities on n sites (Dyson equation).
+
+    g0_block: host Green function on the n sites, shape (..., n·nb, n·nb); v_block: the
+    block-diagonal impurity potentials, same shape (eV). Returns G, same shape (1/eV).
+    """
+    g0_block = np.asarray(g0_block, dtype=complex)
+    A = np.eye(g0_block.shape[-1]) - g0_block @ v_block
+    return np.linalg.solve(A, g0_block)
+
+
 def embed_pair(g_onsite, g_ij, g_ji, v_i, v_j) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Full Green function blocks (G_ii, G_ij, G_ji, G_jj) of the pair, by the Dyson equation.
 
@@ -76,13 +87,5 @@ def embed_pair(g_onsite, g_ij, g_ji, v_i, v_j) -> tuple[np.ndarray, np.ndarray, 
     zero = np.zeros_like(v_i)
     V = np.concatenate([np.concatenate([v_i, zero], axis=-1),
                         np.concatenate([zero, v_j], axis=-1)], axis=-2)
-    A = np.eye(2 * nb) - G0 @ V
-    G = np.linalg.solve(A, G0)
+    G = embed(G0, V)
     return G[..., :nb, :nb], G[..., :nb, nb:], G[..., nb:, :nb], G[..., nb:, nb:]
-
-
-def embed_single(g_onsite, v) -> np.ndarray:
-    """Full on-site Green function of one impurity: (1 − G_0(0) V)^{-1} G_0(0), shape (..., nb, nb)."""
-    g = np.asarray(g_onsite, dtype=complex)
-    nb = g.shape[-1]
-    return np.linalg.solve(np.eye(nb) - g @ np.asarray(v, dtype=complex), g)

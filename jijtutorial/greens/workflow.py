@@ -6,9 +6,9 @@ import numpy as np
 
 from .contour import Contour, ozaki, semicircle
 from .element_table import impurity_parameters
-from .resonant import DEFAULT_RULE, GAMMA, WEIGHT, resonant_parameters
 from .exchange import ExchangeResult, exchange_tensor
 from .green import HostGreen
+from .resonant import DEFAULT_RULE, GAMMA, WEIGHT, resonant_parameters
 from .ti_model import band_bottom, band_edges, ti_model, upper_bi_projector
 from .tight_binding import TightBinding
 

@@ -13,8 +13,18 @@ The benchmark's fold models (:mod:`jijtutorial.benchmark`) are built from these 
 """
 
 from ._closed_form import PathResult, duplicate_index, group_blocks, krr_path, linear_krr_path
-from ._distances import (KERNEL_FLOOR, KERNEL_METRIC, KERNELS, SCALE_ROWS, DistanceScaler, distance_matrix,
-                         gram_matrix, kernel_from_distance, median_distance, scale_rows)
+from ._distances import (
+                         KERNEL_FLOOR,
+                         KERNEL_METRIC,
+                         KERNELS,
+                         SCALE_ROWS,
+                         DistanceScaler,
+                         distance_matrix,
+                         gram_matrix,
+                         kernel_from_distance,
+                         median_distance,
+                         scale_rows,
+)
 from ._pair import SymmetricPairKRR
 from ._sparse import SparseKRR, farthest_point_sampling, kernel_farthest_point_sampling
 
