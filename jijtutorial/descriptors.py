@@ -185,8 +185,9 @@ class _PairDescriptor(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.dataframe = True
+        tags.input_tags.two_d_array = False  # X is a pair table (DataFrame), not a numeric array
+        tags.input_tags.string = True
+        tags.target_tags.required = False
         return tags
 
 

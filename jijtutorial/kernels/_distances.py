@@ -128,7 +128,7 @@ class DistanceScaler(TransformerMixin, BaseEstimator):
         """Learn the length scale from the rows of ``X`` (n, d). Returns ``self``."""
         if self.metric not in ("l1", "l2"):
             raise ValueError(f"metric must be 'l1' or 'l2', not {self.metric!r}.")
-        X = validate_data(self, X, accept_sparse="csr", dtype=float, reset=True)
+        X = validate_data(self, X, accept_sparse="csr", accept_large_sparse=False, dtype=float, reset=True)
         rows = scale_rows(X.shape[0])
         self.length_scale_ = median_distance(distance_matrix(X[rows], metric=self.metric))
         return self
@@ -136,7 +136,7 @@ class DistanceScaler(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """``X / length_scale_``, same shape and sparsity as ``X``."""
         check_is_fitted(self, "length_scale_")
-        X = validate_data(self, X, accept_sparse="csr", dtype=float, reset=False)
+        X = validate_data(self, X, accept_sparse="csr", accept_large_sparse=False, dtype=float, reset=False)
         return X * (1.0 / self.length_scale_) if sp.issparse(X) else X / self.length_scale_
 
     def __sklearn_tags__(self):

@@ -228,8 +228,16 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
         return self._encode(X)
 
     # -- estimator ------------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # X is a pair table (DataFrame), not a numeric array
+        tags.input_tags.string = True
+        return tags
+
     @staticmethod
     def _check_y(X, y) -> np.ndarray:
+        if len(X) == 0:
+            raise ValueError("the pair table has no rows; fitting needs at least one pair with its J.")
         y = np.asarray(y, dtype=float).reshape(-1)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} values; give one J (meV) per pair.")

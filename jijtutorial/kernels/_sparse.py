@@ -19,7 +19,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics.pairwise import pairwise_kernels
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._distances import KERNELS
 
@@ -94,17 +94,23 @@ class SparseKRR(RegressorMixin, BaseEstimator):
         return pairwise_kernels(A, B, metric=self.kernel, **params)
 
     def fit(self, X, y):
+        """Fit on rows ``X`` (n, d) -- any row container for a callable kernel -- and targets ``y`` (n,)."""
         if not callable(self.kernel) and self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, not {self.kernel!r}.")
         if self.selection not in ("fps", "random"):
             raise ValueError(f"selection must be 'fps' or 'random', not {self.selection!r}.")
         if not self.alpha > 0:
             raise ValueError(f"alpha must be positive, not {self.alpha!r}.")
-        if not callable(self.kernel):
-            X = np.asarray(X, dtype=float)
-        y = np.asarray(y, dtype=float).ravel()
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} values.")
+        if int(self.n_inducing) < 1:
+            raise ValueError(f"n_inducing must be a positive number of inducing points, not {self.n_inducing!r}.")
+        if callable(self.kernel):
+            y = np.asarray(y, dtype=float).ravel()
+            if len(X) != len(y):
+                raise ValueError(f"X has {len(X)} rows but y has {len(y)} values.")
+            if not np.all(np.isfinite(y)):
+                raise ValueError("y contains NaN or infinity; every target must be a finite number.")
+        else:
+            X, y = validate_data(self, X, y, dtype=float, y_numeric=True)
         m = min(int(self.n_inducing), len(X))
         if self.selection == "random":
             idx = np.sort(np.random.default_rng(self.random_state).choice(len(X), m, replace=False))
@@ -123,6 +129,8 @@ class SparseKRR(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X) -> np.ndarray:
+        """Predictions, shape (n,), in the units of ``y``."""
         check_is_fitted(self, "coef_")
-        X = X if callable(self.kernel) else np.asarray(X, dtype=float)
+        if not callable(self.kernel):
+            X = validate_data(self, X, dtype=float, reset=False)
         return self._k(X, self.inducing_) @ self.coef_ + self.y_mean_
