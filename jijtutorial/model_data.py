@@ -291,6 +291,11 @@ def run(args: argparse.Namespace) -> int:
     """``jijtutorial generate-model-data``."""
     import time
 
+    from ._files import output_folder
+
+    output_folder(args.out)  # before any computation
+    if args.n_jobs == 0:
+        raise ValueError("--n-jobs must be a positive number of workers or -1 for all cores, not 0.")
     t0 = time.perf_counter()
     csv, pj = write_model_data(args.out, kmesh=args.kmesh, n_points=args.n_points, e_fermi=args.e_fermi,
                                max_distance=args.max_distance, n_jobs=args.n_jobs, progress=not args.no_progress,

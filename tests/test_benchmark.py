@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from toydata import ordered_pairs
 
 from jijtutorial import cli, datasets
 from jijtutorial.benchmark import (
@@ -22,10 +23,8 @@ from jijtutorial.benchmark import (
 )
 from jijtutorial.datasets import element_pair_groups, tidy_frame
 from jijtutorial.elements import group
-from jijtutorial.structures import bi_pair_vectors
 
 ELEMENTS = ("V", "Cr", "Mn", "Fe", "Co", "Mo", "Sc", "Cu")
-MOMENTS = {"V": 2.6, "Cr": 3.8, "Mn": 4.4, "Fe": 3.4, "Co": 2.1, "Mo": 2.6, "Sc": 0.0, "Cu": 0.0}
 
 
 pytestmark = pytest.mark.usefixtures("private_cache")
@@ -33,16 +32,13 @@ pytestmark = pytest.mark.usefixtures("private_cache")
 
 def raw_pairs(seed=0) -> pd.DataFrame:
     """Raw rows (the model-data CSV schema) of all ordered pairs at two geometries, toy J."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for v in (bi_pair_vectors(4.5, "same")[0], np.array([0.0, 0.0, 6.0966])):
-        for a in ELEMENTS:
-            for b in ELEMENTS:
-                J = (MOMENTS[a] * MOMENTS[b] * np.cos(0.6 * (group(a) - group(b))) / np.linalg.norm(v)
-                     + rng.normal(scale=0.01))
-                rows.append(dict(element_i=a, element_j=b, rx=v[0], ry=v[1], rz=v[2], J=J, Dx=0.0, Dy=0.0, Dz=0.0,
-                                 moment_i=MOMENTS[a], moment_j=MOMENTS[b]))
-    return pd.DataFrame(rows)
+    raw = ordered_pairs(ELEMENTS)
+    r = np.linalg.norm(raw[["rx", "ry", "rz"]].to_numpy(), axis=1)
+    g = np.array([[group(a), group(b)] for a, b in zip(raw["element_i"], raw["element_j"])])
+    m = raw[["moment_i", "moment_j"]].to_numpy()
+    raw["J"] = m[:, 0] * m[:, 1] * np.cos(0.6 * (g[:, 0] - g[:, 1])) / r + np.random.default_rng(seed).normal(
+        scale=0.01, size=len(raw))
+    return raw
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.spatial.transform import Rotation
+from toydata import ordered_pairs
 
 from jijtutorial import featurecache
 from jijtutorial.datasets import tidy_frame
@@ -22,13 +23,8 @@ pytestmark = pytest.mark.usefixtures("private_cache")
 
 def synthetic_frame(elements=ELEMENTS, vectors=VECTORS[:2]) -> pd.DataFrame:
     """All ordered element pairs at the given vectors, with a smooth symmetric toy J."""
-    rows = []
-    for v in vectors:
-        for a in elements:
-            for b in elements:
-                rows.append(dict(element_i=a, element_j=b, rx=v[0], ry=v[1], rz=v[2], J=0.0, Dx=0, Dy=0, Dz=0,
-                                 moment_i=1.0, moment_j=1.0))
-    frame = tidy_frame(pd.DataFrame(rows), {"name": "synthetic"}, source="synthetic")
+    frame = tidy_frame(ordered_pairs(elements, vectors, moments={e: 1.0 for e in elements}), {"name": "synthetic"},
+                       source="synthetic")
     frame["J"] = np.cos(frame["Z_i"] - frame["Z_j"]) * (frame["Z_i"] + frame["Z_j"]) / 50 / frame["distance"]
     return frame
 

@@ -8,7 +8,8 @@ from ._curves import learning_curve
 from ._protocols import PROTOCOLS, check_protocol
 from ._registry import DEFAULT_MODELS, get_model
 from ._report import compare_protocols, describe_config, table_markdown
-from ._runner import _check_out, run_benchmark
+from .._files import output_folder
+from ._runner import run_benchmark
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--folds must be at least 2 and --repeats at least 1 (got {args.folds} and {args.repeats}).")
     if not 0 <= args.test_size < 1:
         raise ValueError(f"--test-size must be a fraction in [0, 1) (0: no held-out set), not {args.test_size}.")
-    out = _check_out(args.out)  # before any computation
+    out = output_folder(args.out)  # before any computation
     results = []
     for protocol in protocols:
         res = run_benchmark(args.dataset, protocol, models, n_splits=args.folds, n_repeats=args.repeats,

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._files import output_folder
 from ._protocols import check_protocol, cv_splits, holdout_split, split_groups
 from ._registry import ALPHAS, DEFAULT_MODELS, GAMMAS, OUR_GRID, STUDY_RESULTS, get_model
 
@@ -224,7 +225,7 @@ def run_benchmark(dataset="auto", protocol: str = "study", models=None, *, n_spl
     t_start = time.perf_counter()
     specs = [get_model(m) for m in (models or DEFAULT_MODELS)]
     if out is not None:
-        _check_out(out)
+        output_folder(out)
     run = setup(dataset, protocol, n_splits, n_repeats, seed, data_path)
     frame, y_all = run.frame, run.y
     dev, test = holdout_split(frame, protocol, test_size, seed)
@@ -290,18 +291,3 @@ def run_benchmark(dataset="auto", protocol: str = "study", models=None, *, n_spl
     if out is not None:
         result.save(out, plots=plots)
     return result
-
-
-def _check_out(out) -> Path:
-    """``out`` as a folder that exists (created) and is writable, checked before any computation."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"--out {out} is a file, not a folder; give a folder for the results.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise PermissionError(f"cannot create the output folder {out}: {err.strerror or err}. "
-                              f"Choose a folder you can write to.") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise PermissionError(f"the output folder {out} is not writable; choose a folder you can write to.")
-    return out
