@@ -631,6 +631,11 @@ def describe(frame: pd.DataFrame) -> str:
     ]
     if "duplicates_removed" in prov:
         lines.append(f"exact duplicates removed: {prov['duplicates_removed']} of {prov['rows_in_file']} rows")
+    if prov.get("sha256_matches_published") is False:
+        lines.append(f"NOT the published table (sha256 differs): {prov.get('rows_in_file')} rows in the file, "
+                     f"{len(frame)} pairs, published {prov.get('published_rows')} rows / {prov.get('published_pairs')} pairs")
+    if prov.get("sha256_matches_provenance") is False:
+        lines.append("the CSV differs from the one its provenance file describes (sha256)")
     return "\n".join(lines)
 
 

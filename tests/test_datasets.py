@@ -326,6 +326,7 @@ def test_another_file_than_the_published_one_warns_once_with_its_size(tmp_path):
                             rf"published table 1730, 1728 unique pairs\); no rows were removed; 10 pairs remain"):
         frame = load_jukkr(f)
     assert frame.attrs["n_pairs"] == 10 and not frame.attrs["provenance"]["sha256_matches_published"]
+    assert "NOT the published table (sha256 differs): 10 rows in the file, 10 pairs, published 1730" in datasets.describe(frame)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_jukkr(f)  # once per file
