@@ -29,6 +29,18 @@ ALAT = 10.4727
 #: Largest distance (Å) a pair vector may miss a Bi site by.
 SITE_TOLERANCE = 0.01
 
+#: Longest pair vector (Å) the package accepts. The JuKKR table's longest pair is 13.15 Å
+#: (1.256 alat) and the model data set's 16 Å; 60 Å (about 14 in-plane lattice constants and
+#: two conventional cells along c) leaves ample room for new data, while anything longer is
+#: certainly a unit error (e.g. Å given where alat is expected) or a corrupted row. Checked
+#: before any host cloud is built (whose size grows as the cube of the length).
+MAX_PAIR_DISTANCE = 60.0
+
+#: Largest radius (Å) of host-atom cloud ever built: a pair at :data:`MAX_PAIR_DISTANCE` plus
+#: 40 Å for its environment (descriptor cut-off radii are a few Å): 0.12 million atoms, about
+#: 60 MB and half a second to build; a cloud of 1000 Å would need a thousand times more.
+MAX_CLOUD_RADIUS = 100.0
+
 _QL_HEIGHT = C_HEX / 3.0
 
 
@@ -77,7 +89,14 @@ def _host_cloud(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Host atoms within ``radius`` Å of the reference site, positions relative to it.
 
     Returns (positions (n, 3), atomic numbers (n,), site labels (n,)), sorted by distance.
+    Raises ``ValueError`` for a radius beyond :data:`MAX_CLOUD_RADIUS` (the cloud grows as r³).
     """
+    if not (np.isfinite(radius) and 0 < radius <= MAX_CLOUD_RADIUS):
+        raise ValueError(
+            f"host cloud radius {radius!r} Å is outside (0, {MAX_CLOUD_RADIUS}] Å (MAX_CLOUD_RADIUS): "
+            f"the cloud grows as the cube of its radius. Pair vectors are limited to {MAX_PAIR_DISTANCE} Å "
+            f"and environments to a few tens of Å around them."
+        )
     host = bi2te3_host()
     cell = host.cell.array
     origin = _origin_site()
@@ -145,7 +164,8 @@ def _shell_radii(sublattice: str, radius: float = 40.0) -> np.ndarray:
 def locate_bi_site(vector, *, tolerance: float = SITE_TOLERANCE, where: str = "") -> BiSite:
     """Find the Bi site that impurity j occupies at ``vector`` (Å) from impurity i.
 
-    Raises ``ValueError`` if no Bi site of the ideal host lies within ``tolerance`` Å.
+    Raises ``ValueError`` if no Bi site of the ideal host lies within ``tolerance`` Å, or if
+    the vector is longer than :data:`MAX_PAIR_DISTANCE` (checked before anything is built).
     """
     v = np.asarray(vector, dtype=float).reshape(3)
     if not np.all(np.isfinite(v)):
@@ -153,6 +173,12 @@ def locate_bi_site(vector, *, tolerance: float = SITE_TOLERANCE, where: str = ""
     r = float(np.linalg.norm(v))
     if r < 1e-6:
         raise ValueError(f"pair vector {v} has zero length{_at(where)}: the two impurities would share a site.")
+    if r > MAX_PAIR_DISTANCE:
+        raise ValueError(
+            f"pair vector {np.round(v, 4)} Å has length {r:.1f} Å{_at(where)}, beyond the longest pair the "
+            f"package handles, MAX_PAIR_DISTANCE = {MAX_PAIR_DISTANCE} Å (the data sets reach 16 Å). Check the "
+            f"vector's unit: the JuKKR table gives it in units of alat = {ALAT} Å, the tidy frames in Å."
+        )
     pos, _, sites = _host_cloud(max(r + 5.0, 20.0))
     bi = np.flatnonzero(np.char.startswith(sites, "Bi"))
     miss = np.linalg.norm(pos[bi] - v, axis=1)
@@ -191,6 +217,11 @@ def bi_pair_vectors(max_distance: float, sublattice: str = "same") -> np.ndarray
     """
     if sublattice not in ("same", "other"):
         raise ValueError(f"sublattice must be 'same' or 'other', not {sublattice!r}.")
+    if not (np.isfinite(max_distance) and 0 < max_distance < MAX_CLOUD_RADIUS):
+        raise ValueError(
+            f"max_distance must be a length in Å between 0 and {MAX_CLOUD_RADIUS} (MAX_CLOUD_RADIUS), "
+            f"not {max_distance!r}."
+        )
     pos, _, sites = _host_cloud(max_distance + 1e-6)
     label = "Bi-upper" if sublattice == "same" else "Bi-lower"
     v = pos[sites == label]
@@ -249,7 +280,13 @@ def pair_environment(element_i, element_j, vector, r_cut: float) -> Atoms:
     sym_i, sym_j = _impurity_symbols(element_i, element_j)
     site = locate_bi_site(vector)
     v = np.array(site.position)
-    pos, numbers, _ = _host_cloud(_cloud_radius(np.linalg.norm(v) + r_cut))
+    radius = _cloud_radius(np.linalg.norm(v) + r_cut)
+    if radius > MAX_CLOUD_RADIUS:
+        raise ValueError(
+            f"r_cut = {r_cut} Å is too large for a pair {np.linalg.norm(v):.2f} Å long: the environment "
+            f"would need host atoms up to {radius:.0f} Å away, beyond MAX_CLOUD_RADIUS = {MAX_CLOUD_RADIUS} Å."
+        )
+    pos, numbers, _ = _host_cloud(radius)
     d_i = np.linalg.norm(pos, axis=1)
     d_j = np.linalg.norm(pos - v, axis=1)
     host = (d_i > 1e-6) & (d_j > 1e-6) & (np.minimum(d_i, d_j) <= r_cut + 1e-9)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -120,9 +122,11 @@ def test_unknown_element_is_named(jukkr_copy):
 def test_vector_off_a_bi_site_is_named(jukkr_copy):
     def edit(df):
         df.loc[5, "rx"] = str(float(df.loc[5, "rx"]) + 0.05)
+        df.loc[5, "r"] = str(np.linalg.norm(df.loc[5, ["rx", "ry", "rz"]].astype(float)))  # consistent r
 
     _rewrite(jukkr_copy, edit)
-    with pytest.raises(ValueError, match=r"row 5\).*does not land on a Bi site"):
+    # frame row 5 is file line 7 (header, then rows from line 2)
+    with pytest.raises(ValueError, match=r"line 7\).*does not land on a Bi site"):
         load_jukkr(jukkr_copy)
 
 
@@ -183,3 +187,264 @@ def test_model_data_falls_back_to_the_cache(tmp_path, monkeypatch):
         datasets.model_path(generate_if_missing=False)
     with pytest.raises(FileNotFoundError, match="model data set not found at"):
         datasets.load_model(tmp_path / "nowhere.csv")
+
+
+# ------------------------------------------------------------------------------------------------
+# Nothing lost, nothing silent: a small table in the JuKKR format (no download needed)
+# ------------------------------------------------------------------------------------------------
+NN = (-0.41851489357247, 0.0, 0.0)  # nearest in-plane neighbour, alat
+GAP = (-0.41851489357247, 0.0, 0.5822211212787)  # across the van der Waals gap, 7.51 Å
+
+
+def _jukkr_line(k, zi, zj, vec, J=0.5, mom=(3.0, 2.5), uuid=None):
+    D = (0.01 * k, -0.02, 0.005)
+    r = float(np.linalg.norm(vec))
+    values = [2, uuid or f"00000000-0000-0000-0000-{k:012d}", zi, 0, 3, zj, 1, 3, 0, 1, zi, zj, J,
+              float(np.linalg.norm(D)), *D, *vec, r, mom[0], mom[1], mom[0] + mom[1]]
+    return ",".join(repr(v) if isinstance(v, float) else str(v) for v in values)
+
+
+def _tiny_rows():
+    """Ten distinct pairs: Fe/Mn/Cr combinations at two vectors."""
+    rows = []
+    for k, (zi, zj) in enumerate([(26, 25), (25, 26), (26, 26), (25, 25), (24, 26)]):
+        rows.append(_jukkr_line(2 * k, zi, zj, NN, J=0.1 * k + 0.3))
+        rows.append(_jukkr_line(2 * k + 1, zi, zj, GAP, J=-0.2 * k))
+    return rows
+
+
+def _write_table(tmp_path, lines):
+    f = tmp_path / datasets.JUKKR_FILENAME
+    f.write_text("\n".join([",".join(datasets.JUKKR_COLUMNS), *lines]) + "\n")
+    return f
+
+
+@pytest.fixture(autouse=True)
+def _fresh_warnings():
+    """Each test sees the once-per-file warnings afresh."""
+    datasets._WARNED.clear()
+    yield
+    datasets._WARNED.clear()
+
+
+def test_exact_duplicates_are_dropped_and_counted_with_their_lines(tmp_path):
+    rows = _tiny_rows()
+    again = rows[3].replace("-000000000003", "-000000000099")  # same numbers, another uuid
+    f = _write_table(tmp_path, rows + [again, rows[0]])  # file lines 12 and 13
+    with pytest.warns(datasets.DataFileWarning, match=r"2 exact duplicate row\(s\) were removed: "
+                                                       r"line 12 \(repeats line 5\), line 13 \(repeats line 2\)"):
+        frame = load_jukkr(f)
+    assert len(frame) == 10 and frame.attrs["n_pairs"] == 10
+    prov = frame.attrs["provenance"]
+    assert prov["rows_in_file"] == 12 and prov["duplicates_removed"] == 2
+    assert prov["duplicate_lines"] == [(12, 5), (13, 2)]
+    assert load_jukkr(f, drop_duplicates=False).attrs["n_pairs"] == 12
+
+
+@pytest.mark.parametrize(
+    "change, what",
+    [
+        ({"J": 5.3}, r"J 0.3 vs 5.3"),  # J + 5 meV
+        ({"mom": (3.0, 2.0)}, r"mom2 2.5 vs 2"),
+    ],
+    ids=["J", "moment"],
+)
+def test_conflicting_duplicates_raise_naming_both_lines(tmp_path, change, what):
+    rows = _tiny_rows()
+    conflicting = _jukkr_line(0, 26, 25, NN, **{"J": 0.3, **change})
+    f = _write_table(tmp_path, rows + [conflicting])
+    with pytest.raises(ValueError, match=rf"{f.name}: lines 2 and 12 hold the same pair \(Z_i=26, Z_j=25, .*\) "
+                                         rf"with different values: {what}.*never dropped"):
+        load_jukkr(f)
+
+
+def test_duplicated_header_column_raises(tmp_path):
+    f = tmp_path / datasets.JUKKR_FILENAME
+    lines = [",".join(datasets.JUKKR_COLUMNS) + ",J"] + [r + ",9.9" for r in _tiny_rows()]
+    f.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"header \(line 1\) names column 'J' twice \(fields 13 and 25\)"):
+        load_jukkr(f)
+
+
+def test_errors_name_the_files_own_line_after_duplicates_and_blank_lines(tmp_path):
+    rows = _tiny_rows()
+    bad_vector = _jukkr_line(50, 26, 24, (-0.40, 0.0, 0.0))  # no Bi site there
+    # header, a blank line, 10 rows, an exact duplicate, two blank lines, the bad row
+    f = _write_table(tmp_path, ["", *rows, rows[0], "", "", bad_vector])
+    text = f.read_text().splitlines()
+    assert text[15].startswith("2,00000000-0000-0000-0000-000000000050")  # file line 16
+    with pytest.raises(ValueError, match=r"line 16\).*does not land on a Bi site"):
+        load_jukkr(f)
+    f.write_text(f.read_text().replace(bad_vector, bad_vector.replace(",0.5,", ",nan,", 1)))
+    with pytest.raises(ValueError, match=r"line 16, column 'J'.*not a finite number"):
+        load_jukkr(f)
+
+
+def test_row_with_missing_or_extra_fields_names_its_line(tmp_path):
+    rows = _tiny_rows()
+    f = _write_table(tmp_path, rows[:4] + [rows[4].rsplit(",", 1)[0]] + rows[5:])
+    with pytest.raises(ValueError, match=r"line 6 has 23 fields, the header \(line 1\) has 24"):
+        load_jukkr(f)
+    f = _write_table(tmp_path, rows[:2] + [rows[2] + ",1.0"] + rows[3:])
+    with pytest.raises(ValueError, match=r"line 4 has 25 fields"):
+        load_jukkr(f)
+
+
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        ("r", "0.5", (r"line 3, column 'r': 0.5 alat, but \|\(rx, ry, rz\)\| = 0.71703288 alat "
+                      r"\(difference 0.217, tolerance 0.0001")),
+        ("D", "1.0", r"line 3, column 'D': 1 meV, but \|\(Dx, Dy, Dz\)\|"),
+        ("tot_mom", "9.0", r"line 3, column 'tot_mom': 9 μB, but mom1 \+ mom2 = 5.5"),
+    ],
+    ids=["r", "D", "tot_mom"],
+)
+def test_stated_length_and_sums_are_checked(tmp_path, column, value, message):
+    rows = _tiny_rows()
+    fields = rows[1].split(",")
+    fields[datasets.JUKKR_COLUMNS.index(column)] = value
+    f = _write_table(tmp_path, [rows[0], ",".join(fields)] + rows[2:])
+    with pytest.raises(ValueError, match=message):
+        load_jukkr(f)
+
+
+def test_r_within_tolerance_is_accepted(tmp_path):
+    rows = _tiny_rows()
+    fields = rows[1].split(",")
+    k = datasets.JUKKR_COLUMNS.index("r")
+    fields[k] = repr(float(fields[k]) + 0.5 * datasets.R_TOLERANCE)
+    f = _write_table(tmp_path, [rows[0], ",".join(fields)] + rows[2:])
+    with pytest.warns(datasets.DataFileWarning, match="not the published JuKKR table"):
+        assert len(load_jukkr(f)) == 10
+
+
+def test_another_file_than_the_published_one_warns_once_with_its_size(tmp_path):
+    f = _write_table(tmp_path, _tiny_rows())
+    with pytest.warns(datasets.DataFileWarning,
+                      match=rf"{f} is not the published JuKKR table: its sha256 is .*It has 10 data rows \(the "
+                            rf"published table 1730, 1728 unique pairs\); no rows were removed; 10 pairs remain"):
+        frame = load_jukkr(f)
+    assert frame.attrs["n_pairs"] == 10 and not frame.attrs["provenance"]["sha256_matches_published"]
+    assert "NOT the published table (sha256 differs): 10 rows in the file, 10 pairs, published 1730" in datasets.describe(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_jukkr(f)  # once per file
+
+
+def test_empty_file_names_the_file(tmp_path):
+    f = tmp_path / datasets.JUKKR_FILENAME
+    f.write_bytes(b"")
+    with pytest.raises(ValueError, match=rf"{f}: the file is empty \(0 bytes\)"):
+        load_jukkr(f)
+    f.write_text("\n\n")
+    with pytest.raises(ValueError, match=rf"{f}: the file holds only blank lines"):
+        load_jukkr(f)
+    f.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ValueError, match=rf"{f}: not a UTF-8 text file"):
+        load_jukkr(f)
+
+
+def _deny_reading(monkeypatch, target):
+    """Reading ``target`` fails as it does for a file without read permission (tests may run as root)."""
+    import pathlib
+
+    original = pathlib.Path.read_bytes
+
+    def read_bytes(self):
+        if self.resolve() == target.resolve():
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+
+
+def test_unreadable_file_gives_a_clear_message(tmp_path, monkeypatch):
+    f = _write_table(tmp_path, _tiny_rows())
+    _deny_reading(monkeypatch, f)
+    with pytest.raises(PermissionError, match=rf"{f}: permission denied, the file cannot be read. Make it readable"):
+        load_jukkr(f)
+
+
+@pytest.mark.parametrize("damage", ["unreadable", "empty", "unparsable"])
+def test_auto_falls_back_to_the_model_data_saying_why(tmp_path, monkeypatch, damage):
+    f = _write_table(tmp_path, _tiny_rows())
+    if damage == "unreadable":
+        _deny_reading(monkeypatch, f)
+        why = "permission denied"
+    elif damage == "empty":
+        f.write_bytes(b"")
+        why = r"the file is empty \(0 bytes\)"
+    else:
+        f.write_text(f.read_text().replace(",0.3,", ",zero point three,", 1))
+        why = r"line 2, column 'J'"
+    monkeypatch.setenv(datasets.DATA_DIR_VARIABLE, str(tmp_path))
+    if damage != "unparsable":
+        with pytest.warns(datasets.DataFileWarning, match=rf"JuKKR table exists but cannot be used: .*{why}"):
+            assert not datasets.jukkr_available()
+    with pytest.warns(datasets.DataFileWarning, match=rf"JuKKR table cannot be loaded: .*{why}.*model data set instead"):
+        frame = datasets.load_dataset("auto")
+    assert frame.attrs["name"] == "model"
+
+
+def test_auto_with_neither_data_set_says_both_reasons(tmp_path, monkeypatch):
+    f = _write_table(tmp_path, _tiny_rows())
+    f.write_bytes(b"")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / datasets.MODEL_FILENAME).write_bytes(b"")
+    monkeypatch.setattr(datasets, "PACKAGE_DATA_DIR", tmp_path / "m")
+    monkeypatch.setenv(datasets.DATA_DIR_VARIABLE, str(tmp_path))
+    with pytest.warns(datasets.DataFileWarning), pytest.raises(
+        FileNotFoundError, match=r"no data set can be loaded. JuKKR table: .*empty.* Model data set: .*model_jij.csv: "
+                                 r"the file is empty.*generate-model-data"):
+        datasets.load_dataset("auto")
+
+
+def test_model_csv_edited_after_generation_warns(tmp_path):
+    import shutil
+
+    src = datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME
+    dst = tmp_path / datasets.MODEL_FILENAME
+    shutil.copy(src, dst)
+    shutil.copy(src.with_suffix(".provenance.json"), dst.with_suffix(".provenance.json"))
+    frame = datasets.load_model(dst)
+    assert frame.attrs["path"] == str(dst) and frame.attrs["provenance"]["sha256_matches_provenance"]
+    lines = dst.read_text().splitlines()
+    dst.write_text("\n".join(lines[:101]) + "\n")
+    with pytest.warns(datasets.DataFileWarning, match=r"is not the file its provenance .* describes.*it has 100 rows "
+                                                       r"\(recorded: 5200\)"):
+        frame = datasets.load_model(dst)
+    assert frame.attrs["n_pairs"] == 100
+    dst.write_bytes(b"")
+    with pytest.raises(ValueError, match=rf"{dst}: the file is empty"):
+        datasets.load_model(dst)
+
+
+# --- the same cases on the published table ------------------------------------------------------
+def test_published_table_line_numbers_and_conflicts(jukkr_copy):
+    lines = jukkr_copy.read_text().splitlines()
+    fields = lines[50].split(",")  # file line 51
+    fields[datasets.JUKKR_COLUMNS.index("rx")] = "-0.40"
+    fields[datasets.JUKKR_COLUMNS.index("r")] = "0.40"
+    jukkr_copy.write_text("\n".join(lines[:50] + [",".join(fields)] + lines[51:]) + "\n")
+    with pytest.raises(ValueError, match=r"line 51\).*does not land on a Bi site"):
+        load_jukkr(jukkr_copy)
+    # a second row with J + 5 meV is not an exact duplicate
+    extra = lines[10].split(",")
+    extra[datasets.JUKKR_COLUMNS.index("J")] = repr(float(extra[datasets.JUKKR_COLUMNS.index("J")]) + 5.0)
+    jukkr_copy.write_text("\n".join(lines + [",".join(extra)]) + "\n")
+    with pytest.raises(ValueError, match=r"lines 11 and 1732 hold the same pair"):
+        load_jukkr(jukkr_copy)
+
+
+@pytest.mark.parametrize("kind", ["first-100-rows", "repeated-20-times"])
+def test_published_table_subsets_and_repeats_warn_with_their_real_size(jukkr_copy, kind):
+    lines = jukkr_copy.read_text().splitlines()
+    body = lines[1:101] if kind == "first-100-rows" else lines[1:] * 20
+    jukkr_copy.write_text("\n".join([lines[0], *body]) + "\n")
+    n_rows = len(body)
+    with pytest.warns(datasets.DataFileWarning, match=rf"not the published JuKKR table.*It has {n_rows} data rows"):
+        frame = load_jukkr(jukkr_copy)
+    expected = 99 if kind == "first-100-rows" else 1728  # the first 100 rows hold the duplicate of line 2
+    assert len(frame) == frame.attrs["n_pairs"] == expected
+    assert frame.attrs["provenance"]["duplicates_removed"] == n_rows - expected

@@ -118,3 +118,48 @@ def test_pair_environment_symmetric_under_relabelling():
 def test_pair_environment_rejects_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         st.pair_environment(*args)
+
+
+@pytest.fixture
+def no_big_cloud(monkeypatch):
+    """Fail (instead of exhausting memory) if a host cloud beyond 100 Å is ever requested."""
+    original = st._host_cloud
+
+    def guarded(radius):
+        if radius > 100.0:
+            raise AssertionError(f"a host cloud of radius {radius:.0f} Å was requested")
+        return original(radius)
+
+    monkeypatch.setattr(st, "_host_cloud", guarded)
+
+
+@pytest.mark.parametrize("length", [1000 * st.ALAT, 1000.0, 61.0], ids=["1000-alat", "1000-A", "61-A"])
+def test_absurdly_long_vector_is_rejected_before_building_anything(no_big_cloud, length):
+    with pytest.raises(ValueError, match=r"length .* Å \(file.csv, line 9\), beyond .*MAX_PAIR_DISTANCE = 60.0 Å.*alat"):
+        st.locate_bi_site([length, 0.0, 0.0], where="file.csv, line 9")
+
+
+def test_longest_accepted_vector_still_locates_its_site(no_big_cloud):
+    n = int(st.MAX_PAIR_DISTANCE // st.A_HEX)  # 13 lattice constants along a: 57 Å
+    site = st.locate_bi_site([n * st.A_HEX, 0.0, 0.0])
+    assert site.sublattice == "same" and site.layer == "same Bi layer" and site.miss < 1e-9
+    assert st.MAX_PAIR_DISTANCE >= 16.0  # the longest pair of both data sets, with room to spare
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: st.bi_pair_vectors(1000.0), r"max_distance must be .* between 0 and 100.0"),
+        (lambda: st.pair_environment("Fe", "Mn", (-4.383, 0, 0), 500.0), r"r_cut = 500.0 Å is too large"),
+        (lambda: st.embed_pair("Fe", "Mn", (1000.0, 0, 0)), r"MAX_PAIR_DISTANCE"),
+    ],
+    ids=["bi_pair_vectors", "pair_environment", "embed_pair"],
+)
+def test_no_caller_builds_an_unbounded_cloud(no_big_cloud, call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_host_cloud_itself_refuses_a_huge_radius():
+    with pytest.raises(ValueError, match=r"outside \(0, 100.0\] Å \(MAX_CLOUD_RADIUS\)"):
+        st._host_cloud(st.MAX_CLOUD_RADIUS + 1.0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from .._files import output_folder
 from ._curves import learning_curve
 from ._protocols import PROTOCOLS, check_protocol
 from ._registry import DEFAULT_MODELS, get_model
 from ._report import compare_protocols, describe_config, table_markdown
-from .._files import output_folder
 from ._runner import run_benchmark
 
 
