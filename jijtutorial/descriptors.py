@@ -172,7 +172,8 @@ class _PairDescriptor(TransformerMixin, BaseEstimator):
         def compute(pos: np.ndarray):
             return self._compute(ei[pos], ej[pos], vec[pos])
 
-        return self._format(cached_features(type(self).__name__, params, keys, compute, mode=self.cache))
+        return self._format(cached_features(type(self).__name__, params, keys, compute, mode=self.cache,
+                                            n_features=self.n_features))
 
     def _format(self, features):
         return features

@@ -124,14 +124,14 @@ def test_command_line_on_a_model_data_file(tmp_path, capsys):
 
 def test_falls_back_to_model_data_and_says_how_to_get_data(tmp_path, monkeypatch):
     monkeypatch.delenv(datasets.DATA_DIR_VARIABLE, raising=False)
-    monkeypatch.setattr(datasets, "PACKAGE_DATA_DIR", tmp_path)
+    monkeypatch.setattr(datasets._model, "PACKAGE_DATA_DIR", tmp_path)
     raw_pairs().to_csv(tmp_path / datasets.MODEL_FILENAME, index=False)
     assert datasets.load_dataset("auto").attrs["name"] == "model"
 
     def missing(path=None):
         raise FileNotFoundError("model data set not found; generate it with `jijtutorial generate-model-data`")
 
-    monkeypatch.setattr(datasets, "load_model", missing)
+    monkeypatch.setattr(datasets._select, "load_model", missing)
     with pytest.raises(FileNotFoundError, match="materialscloud.*generate-model-data"):
         run_benchmark("auto", "study", [BASELINE], progress=False)
 

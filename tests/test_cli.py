@@ -13,9 +13,9 @@ from jijtutorial import cli, datasets
 
 @pytest.fixture(autouse=True)
 def _fresh_warnings():
-    datasets._WARNED.clear()
+    datasets._files._WARNED.clear()
     yield
-    datasets._WARNED.clear()
+    datasets._files._WARNED.clear()
 
 
 def test_info_prints_path_size_and_checksum_of_each_data_set(jukkr_copy, monkeypatch, capsys):
@@ -40,7 +40,7 @@ def test_info_says_when_the_table_is_not_the_published_one(jukkr_copy, monkeypat
 
 def test_info_without_the_table_and_with_an_unreadable_model(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(datasets.DATA_DIR_VARIABLE, raising=False)
-    monkeypatch.setattr(datasets, "PACKAGE_DATA_DIR", tmp_path)
+    monkeypatch.setattr(datasets._model, "PACKAGE_DATA_DIR", tmp_path)
     (tmp_path / datasets.MODEL_FILENAME).write_bytes(b"")
     assert cli.main(["info"]) == 0
     out = capsys.readouterr().out

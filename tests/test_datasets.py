@@ -10,6 +10,7 @@ import pytest
 
 from jijtutorial import datasets
 from jijtutorial.datasets import element_pair_groups, load_jukkr, tidy_frame
+from jijtutorial.elements import IMPURITY_ELEMENTS
 
 
 def test_size_and_duplicates(jukkr):
@@ -36,7 +37,7 @@ def test_units_and_tidy_columns(jukkr):
     first = jukkr[jukkr["shell"].eq(1) & jukkr["sublattice_j"].eq("same")]
     np.testing.assert_allclose(first["distance"], 4.383, atol=1e-3)
     np.testing.assert_allclose(jukkr["D"], np.linalg.norm(jukkr[["Dx", "Dy", "Dz"]], axis=1))
-    assert set(jukkr["element_i"]) == set(datasets.IMPURITY_ELEMENTS)
+    assert set(jukkr["element_i"]) == set(IMPURITY_ELEMENTS)
     assert "H = -sum" in jukkr.attrs["convention"] and "CC BY 4.0" in jukkr.attrs["licence"]
     text = datasets.describe(jukkr)
     assert "1728" in text and "10.24435/materialscloud:c9-9x" in text
@@ -179,7 +180,7 @@ def test_model_data_falls_back_to_the_cache(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     cache.mkdir()
     shutil.copy(shipped, cache / datasets.MODEL_FILENAME)
-    monkeypatch.setattr(datasets, "PACKAGE_DATA_DIR", tmp_path / "no-data")
+    monkeypatch.setattr(datasets._model, "PACKAGE_DATA_DIR", tmp_path / "no-data")
     monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(cache))
     assert datasets.model_path() == cache / datasets.MODEL_FILENAME
     (cache / datasets.MODEL_FILENAME).unlink()
@@ -222,9 +223,9 @@ def _write_table(tmp_path, lines):
 @pytest.fixture(autouse=True)
 def _fresh_warnings():
     """Each test sees the once-per-file warnings afresh."""
-    datasets._WARNED.clear()
+    datasets._files._WARNED.clear()
     yield
-    datasets._WARNED.clear()
+    datasets._files._WARNED.clear()
 
 
 def test_exact_duplicates_are_dropped_and_counted_with_their_lines(tmp_path):
@@ -392,7 +393,7 @@ def test_auto_with_neither_data_set_says_both_reasons(tmp_path, monkeypatch):
     f.write_bytes(b"")
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / datasets.MODEL_FILENAME).write_bytes(b"")
-    monkeypatch.setattr(datasets, "PACKAGE_DATA_DIR", tmp_path / "m")
+    monkeypatch.setattr(datasets._model, "PACKAGE_DATA_DIR", tmp_path / "m")
     monkeypatch.setenv(datasets.DATA_DIR_VARIABLE, str(tmp_path))
     with pytest.warns(datasets.DataFileWarning), pytest.raises(
         FileNotFoundError, match=r"no data set can be loaded. JuKKR table: .*empty.* Model data set: .*model_jij.csv: "

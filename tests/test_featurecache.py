@@ -97,7 +97,7 @@ def test_threads_sharing_one_cache_get_the_serial_features(frame, serial, privat
             wrong = int((results[k] != serial[rows]).any(axis=1).sum())
             assert wrong == 0, f"trial {trial}, thread {k}: {wrong} of {len(rows)} rows differ from the serial features"
         # and the cache stays right afterwards
-        table = next(iter(featurecache._MEMO.values()))
+        table = next(iter(featurecache._store._MEMO.values()))
         assert len(table) == n and len(table.index) == n and table.matrix.shape == serial.shape
         np.testing.assert_array_equal(CoulombMatrixDescriptor(r_cut=4.0, cache=mode).transform(frame), serial)
 
@@ -286,7 +286,7 @@ def _table_file(path, keys, matrix, **header):
     arrays = {"keys": np.array(keys, dtype=str), "dense": matrix}
     head = {"format": featurecache.FORMAT_VERSION, "name": "Toy", "parameter_key": "", "n_rows": len(keys),
             "n_features": matrix.shape[1], "sparse": False,
-            "checksum": featurecache._checksum(list(keys), {"dense": matrix})}
+            "checksum": featurecache._table._checksum(list(keys), {"dense": matrix})}
     head.update(header)
     arrays["header"] = np.array(__import__("json").dumps(head))
     with open(path, "wb") as fh:

@@ -24,12 +24,11 @@ def cached_benchmark(frame: pd.DataFrame, protocol: str = "study", models=None, 
     The key is the data (elements, vectors, J, moments), the protocol, models, CV settings, the
     grids and the package source; the result is pickled to
     ``$JIJTUTORIAL_CACHE_DIR/benchmark-<key>.pkl`` (chapters "Kernel ridge benchmark" and "Results"
-    share runs this way).
+    share runs this way). A damaged file, or one holding anything but this run, is reported with a
+    :class:`jijtutorial.featurecache.CacheWarning` and recomputed.
     """
-    import pickle
-
     from .. import __version__
-    from ..featurecache import cache_dir, source_digest
+    from ..featurecache import cache_dir, load_cached_object, save_cached_object, source_digest
 
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "out", "plots", "cache", "n_jobs")}
     key = hashlib.sha256(json.dumps({"data": frame_digest(frame), "protocol": protocol,
@@ -38,19 +37,8 @@ def cached_benchmark(frame: pd.DataFrame, protocol: str = "study", models=None, 
                                      "source": source_digest()},
                                     sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = cache_dir() / f"benchmark-{key}.pkl"
-    if path.is_file():
-        try:
-            with open(path, "rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # unreadable: recompute
-            pass
-    result = run_benchmark(frame, protocol, models, **kwargs)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(result, fh)
-        tmp.replace(path)
-    except OSError:
-        pass
+    result = load_cached_object(path, key=key, expected_type=BenchmarkResult)
+    if result is None:  # a miss, or an unusable file (warned about): compute and replace atomically
+        result = run_benchmark(frame, protocol, models, **kwargs)
+        save_cached_object(path, result, key=key)
     return result

@@ -16,7 +16,11 @@ def describe_config(config: dict) -> str:
             f"{c.get('seed')}) over all N = {c.get('n_rows')} pairs; hyperparameters chosen inside each training "
             f"fold by exact {inner} CV. Held-out test: a separate {c.get('protocol')} split, tuned on "
             f"{c.get('n_dev')} pairs, scored on the other {c.get('n_test')}. t_train, t_test: mean per fold; "
-            f"t_prep: once per model (featurisation, distance matrix). MAE in meV, times in s.")
+            f"t_prep: once per model (featurisation, distance matrix). MAE in meV, times in s. "
+            + (f"The study's columns are its own figures on the same published table (N = {STUDY_N})."
+               if c.get("published_table") else
+               f"The study's columns are its figures for the published JuKKR table (N = {STUDY_N}); this run used "
+               f"another data set (N = {c.get('n_rows')}), so they are not comparable."))
 
 
 def table_markdown(table: pd.DataFrame, digits: int = 3) -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .._files import output_folder
 from ._protocols import check_protocol, cv_splits, holdout_split, split_groups
-from ._registry import ALPHAS, DEFAULT_MODELS, GAMMAS, OUR_GRID, STUDY_RESULTS, get_model
+from ._registry import ALPHAS, DEFAULT_MODELS, GAMMAS, OUR_GRID, STUDY_N, STUDY_RESULTS, get_model
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,7 +230,9 @@ def run_benchmark(dataset="auto", protocol: str = "study", models=None, *, n_spl
     frame, y_all = run.frame, run.y
     dev, test = holdout_split(frame, protocol, test_size, seed)
     n_jobs = default_jobs(n_jobs)
-    config = dict(protocol=protocol, dataset=run.name, n_rows=len(frame), n_dev=len(dev), n_test=len(test),
+    published = bool(frame.attrs.get("provenance", {}).get("sha256_matches_published", False)) and len(frame) == STUDY_N
+    config = dict(protocol=protocol, dataset=run.name, published_table=published, n_rows=len(frame), n_dev=len(dev),
+                  n_test=len(test),
                   n_splits=n_splits, n_repeats=n_repeats, seed=seed, test_size=test_size,
                   models=[s.name for s in specs], gammas=GAMMAS, alphas=ALPHAS, our_grid=OUR_GRID, n_jobs=n_jobs)
     bar = progress_bar(len(specs) * (len(run.splits) + 1), progress, f"{run.name}/{protocol}")
