@@ -34,6 +34,7 @@ import numpy as np
 
 from .datasets import MODEL_FILENAME
 from .elements import IMPURITY_ELEMENTS
+from .greens.workflow import CONTOUR_MARGIN, CONTOUR_POINTS
 from .structures import ALAT
 
 PROVENANCE_SUFFIX = ".provenance.json"
@@ -48,8 +49,11 @@ JUKKR_SAME_SUBLATTICE_ALAT = (
     (-1.255545, 0.0, 0.0),
 )
 
+#: Couplings (meV) below this are written as 0: numerical zeros of symmetry-forbidden components.
+ZERO_COUPLING = 1e-12
+
 #: Defaults of the data set (documented in the provenance file).
-DEFAULTS = {"kmesh": 32, "n_points": 48, "max_distance": 16.0, "e_fermi": None, "margin": 0.5}
+DEFAULTS = {"kmesh": 32, "n_points": CONTOUR_POINTS, "max_distance": 16.0, "e_fermi": None, "margin": CONTOUR_MARGIN}
 
 _COMMON = ["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j",
            "Jxx", "Jxy", "Jxz", "Jyx", "Jyy", "Jyz", "Jzx", "Jzy", "Jzz"]
@@ -219,6 +223,11 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
     frame = pd.DataFrame(rows, columns=raw_order(impurity_model))
     for c in ("rx", "ry", "rz"):
         frame[c] = frame[c].round(6) + 0.0
+    # Couplings below 1e-12 meV are round-off of components that symmetry makes zero (e.g. D at an
+    # inversion centre); their digits differ between BLAS builds. Written as 0, the file is the same
+    # on every machine.
+    couplings = ["J", "Dx", "Dy", "Dz"] + [c for c in frame.columns if c.startswith("J") and len(c) == 3]
+    frame[couplings] = frame[couplings].where(frame[couplings].abs() >= ZERO_COUPLING, 0.0)
     frame.attrs["provenance"] = {
         "generator": f"jijtutorial {__version__}, jijtutorial.model_data.generate_model_data",
         "convention": ("E = -sum_{i<j} [e_i.J^S_ij.e_j + D_ij.(e_i x e_j)], each pair once, J > 0 ferromagnetic, "

@@ -59,6 +59,8 @@ from .ti_model import (
 )
 from .tight_binding import PAULI, TightBinding, simple_cubic, slab_hamiltonian, spin_diagonal
 from .workflow import (
+                       CONTOUR_MARGIN,
+                       CONTOUR_POINTS,
                        DEFAULT_IMPURITY_MODEL,
                        IMPURITY_MODELS,
                        check_impurity_model,
@@ -70,13 +72,13 @@ from .workflow import (
 
 __all__ = [
     "assemble_references", "band_bottom", "band_edges", "BI2TE3", "bulk_gap", "check_impurity_model", "Contour",
-    "d_count", "d_occupation", "DEFAULT_IMPURITY_MODEL", "element_table", "embed", "embed_pair",
-    "exchange_for_reference", "exchange_tensor", "ExchangeResult", "fermi_function", "fermi_pole_expansion",
-    "grand_potential_change", "high_symmetry_path", "HostGreen", "IMPURITY_MODELS", "impurity_on_contour",
-    "impurity_parameters", "impurity_potential", "ImpurityParameters", "inversion_operator", "KB_EV",
-    "level_from_occupation", "level_potential", "liechtenstein", "make_contour", "mass_at_trim", "midgap",
+    "CONTOUR_MARGIN", "CONTOUR_POINTS", "d_count", "d_occupation", "DEFAULT_IMPURITY_MODEL", "element_table", "embed",
+    "embed_pair", "exchange_for_reference", "exchange_tensor", "ExchangeResult", "fermi_function",
+    "fermi_pole_expansion", "grand_potential_change", "high_symmetry_path", "HostGreen", "IMPURITY_MODELS",
+    "impurity_on_contour", "impurity_parameters", "impurity_potential", "ImpurityParameters", "inversion_operator",
+    "KB_EV", "level_from_occupation", "level_potential", "liechtenstein", "make_contour", "mass_at_trim", "midgap",
     "occupation_from_level", "orbital_projector", "ozaki", "ozaki_poles", "pair_exchange", "PAULI", "REFERENCES",
-    "resonant_parameters", "resonant_table", "ResonantParameters", "rhombohedral_cell", "semicircle",
-    "simple_cubic", "slab_bands", "slab_hamiltonian", "spin_diagonal", "surface_path", "ti_model", "TightBinding",
-    "TIParameters", "trim_parities", "trim_points", "upper_bi_projector", "z2_index",
+    "resonant_parameters", "resonant_table", "ResonantParameters", "rhombohedral_cell", "semicircle", "simple_cubic",
+    "slab_bands", "slab_hamiltonian", "spin_diagonal", "surface_path", "ti_model", "TightBinding", "TIParameters",
+    "trim_parities", "trim_points", "upper_bi_projector", "z2_index",
 ]
