@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import types
@@ -105,3 +106,54 @@ def test_unreadable_table_through_the_command_line(tmp_path, monkeypatch, capsys
     out = capsys.readouterr().out
     assert f"jukkr  not available: {dst}: permission denied, the file cannot be read." in out
     assert "model   5200 pairs" in out
+
+
+def _no_computation(monkeypatch):
+    """Make any benchmark run or data generation fail loudly: argument checks must come first."""
+    from jijtutorial import model_data
+    from jijtutorial.benchmark import _cli as bench_cli
+
+    def computed(*args, **kwargs):
+        raise AssertionError("the computation started before the arguments were checked")
+
+    monkeypatch.setattr(bench_cli, "run_benchmark", computed)
+    monkeypatch.setattr(model_data, "generate_model_data", computed)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--repeats", "0"], "--repeats at least 1"),
+    (["--folds", "1"], "--folds must be at least 2"),
+    (["--test-size", "-0.5"], "--test-size must be a fraction in [0, 1)"),
+    (["--test-size", "1.5"], "--test-size must be a fraction in [0, 1)"),
+    (["--models", "CM-SVR-rbf"], "unknown model 'CM-SVR-rbf'"),
+])
+def test_benchmark_arguments_are_checked_first(monkeypatch, capsys, tmp_path, args, message):
+    _no_computation(monkeypatch)
+    assert cli.main(["benchmark", "--out", str(tmp_path / "res"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["benchmark", "generate-model-data"])
+def test_output_folder_is_checked_before_computing(monkeypatch, capsys, tmp_path, command):
+    _no_computation(monkeypatch)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    assert cli.main([command, "--out", str(a_file)]) == 2
+    assert f"--out {a_file} is a file, not a folder" in capsys.readouterr().err
+    assert cli.main([command, "--out", str(a_file / "sub")]) == 2
+    assert "a part of this path is a file" in capsys.readouterr().err
+    ro = tmp_path / "read-only"
+    ro.mkdir(mode=0o500)
+    if os.geteuid() == 0:  # root may write anywhere: let the folder look read-only
+        from jijtutorial import _files
+
+        monkeypatch.setattr(_files.os, "access", lambda path, mode: False)
+    assert cli.main([command, "--out", str(ro)]) == 2
+    assert "not writable" in capsys.readouterr().err
+
+
+def test_generate_model_data_rejects_zero_jobs(monkeypatch, capsys, tmp_path):
+    _no_computation(monkeypatch)
+    assert cli.main(["generate-model-data", "--out", str(tmp_path), "--n-jobs", "0"]) == 2
+    assert "--n-jobs must be a positive number" in capsys.readouterr().err
