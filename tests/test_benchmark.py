@@ -152,3 +152,16 @@ def test_leakage_breakdown_counts_twins(toy):
     assert shares.sum() == pytest.approx(1.0)
     assert shares["no twin"] == pytest.approx(16 / 128)  # the A = A pairs
     assert 0.5 < shares["twin in training"] < 0.95
+
+
+def test_run_says_when_the_studys_figures_are_not_comparable(toy, jukkr):
+    from jijtutorial.benchmark import describe_config
+
+    res = run_benchmark(toy, "study", [BASELINE], n_splits=3, n_repeats=1, test_size=0, progress=False)
+    text = describe_config(res.config)
+    assert f"N = {len(toy)} pairs" in text and "not comparable" in text
+    sub = subsample_pairs(jukkr, 400)
+    res = run_benchmark(sub, "study", [BASELINE], n_splits=3, n_repeats=1, test_size=0, progress=False)
+    assert f"N = {len(sub)}" in describe_config(res.config) and "not comparable" in describe_config(res.config)
+    full = run_benchmark(jukkr, "study", [BASELINE], n_splits=3, n_repeats=1, test_size=0, progress=False)
+    assert "same published table (N = 1728)" in describe_config(full.config)
