@@ -127,13 +127,16 @@ def model_vectors(model, max_distance: float = DEFAULTS["max_distance"]) -> list
     return out
 
 
-def _setup(kmesh, n_points, e_fermi, max_distance, margin, model=None):
+def _setup(kmesh, n_points, e_fermi, max_distance, margin, host=None):
     from .greens import HostGreen, band_edges, make_contour, ti_model
 
-    model = model if model is not None else ti_model()
+    model = ti_model() if host is None else host.model
     vbm, cbm = band_edges(model)
-    ef = 0.5 * (vbm + cbm) if e_fermi is None else float(e_fermi)
-    host = HostGreen(model, kmesh, make_contour(model, ef, n_points=n_points, margin=margin))
+    if host is None:
+        ef = 0.5 * (vbm + cbm) if e_fermi is None else float(e_fermi)
+        host = HostGreen(model, kmesh, make_contour(model, ef, n_points=n_points, margin=margin))
+    else:
+        ef = float(host.contour.params["e_fermi"])
     vecs = model_vectors(model, max_distance)
     R = np.array([v["vector"] for v in vecs])
     g00, gij, gji = host.pair_blocks(R)
@@ -157,7 +160,7 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
                         e_fermi=DEFAULTS["e_fermi"], max_distance=DEFAULTS["max_distance"],
                         margin=DEFAULTS["margin"], n_jobs: int = 1, progress: bool = True, chunk_size: int = 20,
                         impurity_model: str | None = None, gamma: float | None = None, weight: float | None = None,
-                        rule: str | None = None):
+                        rule: str | None = None, host=None):
     """Compute the model data set; returns a raw pandas DataFrame (see module docstring).
 
     elements: symbols (default: the 20 of the data set); kmesh: k-points per reciprocal axis;
@@ -165,6 +168,8 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
     n_jobs: joblib workers (results are identical to n_jobs=1: the same chunks are computed in the
     same way); impurity_model: 'resonant' or 'static' (default: the package default); gamma (eV),
     weight (eV²), rule: parameters of the resonant model (defaults of :mod:`jijtutorial.greens.resonant`).
+    host: a computed :class:`jijtutorial.greens.HostGreen` of the Bi2Te3 model to reuse (its k-mesh,
+    contour and Fermi level replace kmesh, n_points, margin and e_fermi).
     ``frame.attrs['provenance']`` holds everything needed to reproduce it.
     """
     import pandas as pd
@@ -184,7 +189,7 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
     d_table = {s: resonant.resonant_parameters(s, **res_kw) for s in elements}
     if int(n_jobs) == 0:
         raise ValueError("n_jobs must be a positive number of workers or −1 for all cores, not 0.")
-    model, host, vecs, blocks, edges = _setup(kmesh, n_points, e_fermi, max_distance, margin)
+    model, host, vecs, blocks, edges = _setup(kmesh, n_points, e_fermi, max_distance, margin, host)
     contour = host.contour
     params = {s: impurity_on_contour(s, contour, impurity_model, **res_kw) for s in elements}
     pairs = [(a, b) for a in elements for b in elements]
