@@ -11,6 +11,7 @@ from jijtutorial.benchmark import (
     BASELINE,
     OUR_MODEL,
     STUDY_MODELS,
+    chosen_parameters,
     cv_splits,
     get_model,
     holdout_split,
@@ -103,6 +104,12 @@ def test_small_benchmark_end_to_end(toy, tmp_path):
     assert t.loc[OUR_MODEL, "MAE"] < t.loc[BASELINE, "MAE"]
     assert len(res.folds) == 3 * len(models)
     assert res.predictions.groupby("model")["J_pred"].apply(lambda s: s.notna().all()).all()
+    chosen = chosen_parameters(res)  # every fold's choice is counted once per parameter, from the grid
+    for model in ("CM-KRR-lap-rcut-4.0", "SOAP-KRR-rbf-rcut-4.0"):
+        gammas = chosen[(chosen["model"] == model) & (chosen["parameter"] == "gamma")]
+        assert gammas["folds"].sum() == 3 and set(gammas["value"]) <= set(get_model(model).gammas)
+        assert np.isclose(gammas["share"].sum(), 1.0)
+    assert BASELINE not in set(chosen["model"]) and list(dict.fromkeys(chosen["model"])) == models[:-1]
     written = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"table-toy-grouped.csv", "table-toy-grouped.md", "parity-toy-grouped.png"} <= written
     md = (tmp_path / "out" / "table-toy-grouped.md").read_text()
