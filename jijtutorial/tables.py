@@ -6,8 +6,8 @@ as HTML (in JupyterLab and in the built book) and as aligned text elsewhere (a c
 - numbers with a fixed number of significant digits (or fixed decimals) per column, never in the
   ``6.432e-03`` notation: tiny and huge values read ``1.2 × 10⁻¹⁵``;
 - units in the header, ``MAE (meV)``;
-- no 0 … n−1 row index: a meaningful index (named, or not a plain range) becomes the first
-  column(s), a plain range is dropped;
+- no 0 … n−1 row index: a meaningful index (named, or holding labels) becomes the first
+  column(s), row numbers are dropped;
 - the key columns first;
 - wide tables scroll sideways inside the page instead of being cut off at its right edge.
 
@@ -65,14 +65,15 @@ def format_number(value, digits: int = 3, decimals: int | None = None) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return _minus(str(int(value)))
     x = float(value)
     if math.isnan(x):
         return MISSING
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"
     if decimals is not None:
-        return _minus(f"{x:.{decimals}f}")
+        text = f"{x:.{decimals}f}"
+        return _minus(text.lstrip("-") if float(text) == 0 else text)  # no "−0.000"
     if x == 0:
         return "0"
     if SCI_LOW <= abs(x) < SCI_HIGH:
@@ -207,8 +208,9 @@ def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decim
     key : sequence, optional
         Columns to put first, in this order (after the index columns, if any).
     index : bool, optional
-        Show the index as leading column(s)? By default it is shown when it carries information
-        (it has a name or is not the plain range 0 … n−1) and dropped when it is a plain range.
+        Show the index as leading column(s)? By default it is shown when it carries information (it
+        has a name, or holds labels rather than integers) and dropped when it only numbers the rows
+        (0 … n−1, or a shuffled range after a sort).
     caption : str, optional
         A caption above the table.
 
@@ -235,9 +237,8 @@ def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decim
     default_digits = 3 if isinstance(digits, Mapping) else int(digits)
 
     data = frame.copy()
-    plain_range = isinstance(data.index, pd.RangeIndex) and data.index.name is None
-    if index is None:
-        index = not plain_range or any(n is not None for n in data.index.names[1:])
+    if index is None:  # an unnamed integer index (0 … n−1, or shuffled by a sort) is a row number, not information
+        index = any(n is not None for n in data.index.names) or not pd.api.types.is_integer_dtype(data.index)
     if index:
         names = [n if n is not None else "" for n in data.index.names]
         if isinstance(data.columns, pd.MultiIndex):

@@ -24,6 +24,7 @@ from jijtutorial.tables import format_number, present
     (None, 3, "–"),
     (True, 3, "yes"),
     (np.int64(1728), 3, "1728"),    # integers keep all their digits
+    (-1, 3, "−1"),
 ])
 def test_format_number(value, digits, expected):
     assert format_number(value, digits) == expected
@@ -32,6 +33,7 @@ def test_format_number(value, digits, expected):
 def test_format_number_fixed_decimals_and_bad_digits():
     assert format_number(0.5, decimals=2) == "0.50"
     assert format_number(-2.14, decimals=2) == "−2.14"
+    assert format_number(-6.7e-5, decimals=3) == "0.000"  # not "−0.000"
     with pytest.raises(ValueError, match="digits must be at least 1"):
         format_number(1.0, 0)
 
@@ -81,6 +83,13 @@ def test_present_drops_a_plain_index_and_puts_units_and_key_columns_first():
     assert "overflow-x: auto" in cells.divs[0]  # wide tables scroll inside the page
     assert "e-03" not in t.to_html() and "e-03" not in repr(t)
     assert repr(t).splitlines()[0].split() == ["model", "MAE", "(meV)", "n"]
+
+
+def test_row_numbers_shuffled_by_a_sort_are_not_shown():
+    layers = pd.DataFrame({"site": ["Te1", "Bi", "Te2"], "z": [3.8, 2.0, 0.0]}).sort_values("z")
+    cells = _parse(present(layers, units={"z": "Å"}, decimals={"z": 2}))
+    assert cells.head == ["site", "z (Å)"]
+    assert cells.rows[0] == ["Te2", "0.00"]
 
 
 def test_a_named_index_becomes_the_first_column():

@@ -157,8 +157,21 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     return fig
 
 
-def study_comparison_plot(table: pd.DataFrame, ax=None):
-    """Our cross-validation MAE (both protocols) beside the study's, per model."""
+def study_comparison_plot(table: pd.DataFrame, ax=None, metric: str = "MAE"):
+    """Our cross-validation ``metric`` (both protocols) beside the study's, per model.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`compare_protocols` of the runs (one row per model and protocol).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure otherwise.
+    metric : {"MAE", "R2"}
+        MAE (meV) compares errors on the JuKKR table, which the study used; R² (dimensionless) also
+        compares runs on data with another scale of J, such as the package's model data.
+    """
+    if metric not in ("MAE", "R2"):
+        raise ValueError(f"metric must be 'MAE' or 'R2', not {metric!r}.")
     if ax is None:
         fig, ax = figure(figsize=(8, 3.8))
     else:
@@ -172,14 +185,20 @@ def study_comparison_plot(table: pd.DataFrame, ax=None):
         for m in models:
             t = table[table["model"] == m]
             if prot is None:
-                vals.append(t["study_MAE"].iloc[0] if "study_MAE" in t and len(t) else np.nan)
+                vals.append(t[f"study_{metric}"].iloc[0] if f"study_{metric}" in t and len(t) else np.nan)
             else:
                 t = t[t["protocol"] == prot]
-                vals.append(t["MAE"].iloc[0] if len(t) else np.nan)
+                vals.append(t[metric].iloc[0] if len(t) else np.nan)
         ax.bar(np.arange(len(models)) + (k - (len(bars) - 1) / 2) * w, vals, w, label=label)
-    ax.set_xticks(range(len(models)), [m.replace("-rcut", "\nrcut") for m in models], fontsize=7)
-    ax.set_ylabel("CV MAE (meV)")
-    ax.set_title("Cross-validation MAE: the study and this benchmark")
+    ax.set_xticks(range(len(models)), [m.replace("-rcut", "\nrcut") for m in models], fontsize=8)
+    if metric == "MAE":
+        ax.set_ylabel("CV MAE (meV)")
+        ax.set_title("Cross-validation MAE: the study and this benchmark")
+    else:
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_ylim(max(-0.5, ax.get_ylim()[0]), 1.05)
+        ax.set_ylabel("CV R² (dimensionless)")
+        ax.set_title("Cross-validation R²: the study and this benchmark (negative values cut at −0.5)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -126,18 +126,20 @@ def present_results(result_or_table, columns=PAGE_COLUMNS, caption: str | None =
     Returns
     -------
     jijtutorial.tables.Table
-        Errors with 3 significant digits, R² with 3, the study's figures with the 2 decimals they
-        were published with; the model name first.
+        Errors with 3 significant digits, R² with 3 decimals, the study's figures with the 2 decimals
+        they were published with; the model name first.
     """
     table = getattr(result_or_table, "table", result_or_table)
     shown = [c for c in columns if c in table.columns]
-    study = {c: 2 for c in shown if c.startswith("study_") and c != "study_t_train"}
+    fixed = {c: 2 for c in shown if c.startswith("study_") and c != "study_t_train"}
+    fixed.update({c: 3 for c in ("R2", "test_R2") if c in shown})
     return present(table[shown], units={c: u for c, u in UNITS.items() if c in shown},
-                   rename={c: h for c, h in HEADERS.items() if c in shown}, decimals=study, caption=caption)
+                   rename={c: h for c, h in HEADERS.items() if c in shown}, decimals=fixed, caption=caption)
 
 
 def present_side_by_side(*results, caption: str | None = None) -> Table:
-    """:func:`protocols_side_by_side` as a page shows it (MAE in meV, R², the study's figures with 2 decimals)."""
+    """:func:`protocols_side_by_side` as a page shows it (MAE in meV, R² with 3 decimals, the study's figures with 2)."""
     wide = protocols_side_by_side(*results)
-    study = [c for c in wide.columns if str(c[1]).startswith("study")]
-    return present(wide, units={"MAE": "meV"}, rename={"R2": "R²"}, decimals={c: 2 for c in study}, caption=caption)
+    published = f"study ({STUDY_N} pairs, 2023)"  # the study's own figures, printed with 2 decimals
+    fixed = {c: 2 if c[1] == published else 3 for c in wide.columns if c[0] == "R2" or c[1] == published}
+    return present(wide, units={"MAE": "meV"}, rename={"R2": "R²"}, decimals=fixed, caption=caption)
