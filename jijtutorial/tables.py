@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -159,9 +160,27 @@ class Table:
         return styler
 
     def to_html(self) -> str:
-        """The table as an HTML fragment: the styled table inside a horizontally scrolling ``<div>``."""
+        """The table as an HTML fragment: the styled table inside a horizontally scrolling ``<div>``.
+
+        The cell styles that matter for reading (numbers right-aligned, no line break inside a
+        cell; headers may wrap) are also written into each cell's ``style`` attribute: JupyterLab drops the ``<style>``
+        block of an output it does not trust (a notebook opened with outputs it did not compute).
+        """
+        numeric = {k for k, c in enumerate(self.formatted.columns) if c in self._numeric}
+        last = self.formatted.columns.nlevels - 1
+
+        def inline(match: re.Match) -> str:
+            tag, attrs = match.group(1), match.group(2)
+            col = re.search(r"\bcol(\d+)\b", attrs)
+            if col is None or (tag == "th" and f"level{last}" not in attrs):
+                return match.group(0)
+            align = "right" if int(col.group(1)) in numeric else "left"
+            wrap = " white-space: nowrap;" if tag == "td" else ""  # headers may wrap, cells not
+            return f'<{tag}{attrs} style="text-align: {align};{wrap}">'
+
+        table = re.sub(r'<(td|th)((?: [a-z_-]+="[^"]*")*) ?>', inline, self.styler().to_html())
         return ('<div class="jijtutorial-table" style="overflow-x: auto; max-width: 100%; margin-bottom: 1em;">'
-                + self.styler().to_html() + "</div>")
+                + table + "</div>")
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -186,7 +205,7 @@ def _header(column, rename: Mapping, units: Mapping):
     return f"{name} ({unit})" if unit else name
 
 
-def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decimals: Mapping | None = None,
+def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decimals: int | Mapping | None = None,
             units: Mapping | None = None, rename: Mapping | None = None, key: Sequence = (),
             index: bool | None = None, caption: str | None = None) -> Table:
     """Prepare a DataFrame for a page: significant digits, units in the header, no index, key columns first.
@@ -198,8 +217,9 @@ def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decim
     digits : int or mapping, default 3
         Significant digits of the float columns; a mapping gives them per column (by the original
         column name) with 3 for the others.
-    decimals : mapping, optional
-        Fixed decimals for some columns instead of significant digits, e.g. ``{"study_MAE": 2}``.
+    decimals : int or mapping, optional
+        Fixed decimals instead of significant digits: for every float column (an int), or for some
+        columns (a mapping, e.g. ``{"study_MAE": 2}``). Values that round to zero show as 0.00.
     units : mapping, optional
         Unit of each column that has one, e.g. ``{"MAE": "meV", "t_train": "s"}``; shown as
         ``MAE (meV)``. For MultiIndex columns the unit of the first level is used.
@@ -232,7 +252,8 @@ def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decim
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"present() takes a pandas DataFrame or Series, not {type(frame).__name__}.")
     units, rename = dict(units or {}), dict(rename or {})
-    decimals = dict(decimals or {})
+    all_decimals = decimals if isinstance(decimals, int) else None
+    decimals = dict(decimals) if isinstance(decimals, Mapping) else {}
     per_column_digits = dict(digits) if isinstance(digits, Mapping) else {}
     default_digits = 3 if isinstance(digits, Mapping) else int(digits)
 
@@ -280,6 +301,7 @@ def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decim
         if _is_number(series):
             numeric.append(header)
             fixed = lookup(decimals, column)
+            fixed = all_decimals if fixed is None else fixed
             sig = lookup(per_column_digits, column) or default_digits
             whole = fixed is None and _whole(series)
             cells[header] = [format_number(int(v) if whole and pd.notna(v) and np.isfinite(v) else v, sig, fixed)

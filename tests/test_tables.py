@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import numpy as np
@@ -81,6 +82,9 @@ def test_present_drops_a_plain_index_and_puts_units_and_key_columns_first():
     assert cells.head == ["model", "MAE (meV)", "n"]  # no index column
     assert cells.rows == [["SymPair-KRR", "0.00643", "3"], ["Mean-baseline", "2.50", "4"]]
     assert "overflow-x: auto" in cells.divs[0]  # wide tables scroll inside the page
+    # Alignment and no-wrap also inline, for JupyterLab, which drops the <style> block of untrusted outputs.
+    assert re.search(r'<td [^>]*class="data row0 col1"[^>]*style="text-align: right; white-space: nowrap;"', t.to_html())
+    assert re.search(r'<td [^>]*class="data row0 col0"[^>]*style="text-align: left; white-space: nowrap;"', t.to_html())
     assert "e-03" not in t.to_html() and "e-03" not in repr(t)
     assert repr(t).splitlines()[0].split() == ["model", "MAE", "(meV)", "n"]
 
@@ -119,6 +123,11 @@ def test_digits_and_decimals_per_column():
     t = present(frame, digits={"MAE": 2}, decimals={"study_MAE": 2}, rename={"R2": "R²"})
     assert t.formatted.iloc[0].tolist() == ["0.54", "0.50", "0.912"]
     assert t.columns == ["MAE", "study_MAE", "R²"]
+
+
+def test_decimals_for_every_column():
+    moments = pd.DataFrame({"Sc": [-2.78e-11], "Cr": [3.8021]}, index=pd.Index(["moment (μB)"]))
+    assert present(moments, decimals=2).formatted.iloc[0].tolist() == ["moment (μB)", "0.00", "3.80"]
 
 
 def test_multiindex_columns_take_the_unit_of_their_first_level():
