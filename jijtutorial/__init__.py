@@ -20,7 +20,9 @@ module             what it holds
 ``exploration``    first looks at a data set, mean-field Curie temperature
 ``featurecache``   the featurisation cache (memory and disk)
 ``viewer``         static and interactive (nglview) structure views
+``pages``          numbers and sentences glued into a chapter's text (myst-nb glue)
 ``plotting``       the figure style
+``tables``         tables for a page: significant digits, units in the header, no index
 ``units``          constants (k_B) and unit conversions
 =================  ==============================================================================
 """
@@ -33,7 +35,7 @@ __version__ = "0.1.0"
 
 #: Subpackages and modules of the public surface (imported on first attribute access).
 SUBMODULES = ("benchmark", "clusters", "datasets", "descriptors", "elements", "exploration", "featurecache", "greens",
-              "kernels", "model_data", "plotting", "structures", "units", "viewer")
+              "kernels", "model_data", "pages", "plotting", "structures", "tables", "units", "viewer")
 
 #: Shortcuts: name -> module that defines it.
 _SHORTCUTS = {

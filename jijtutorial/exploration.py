@@ -59,7 +59,7 @@ def plot_j_map(frame: pd.DataFrame, geometry: str | None = None, ax=None, vmax: 
     ax.grid(False)
     ax.axhline(9.5, color="k", lw=0.6)
     ax.axvline(9.5, color="k", lw=0.6)
-    ax.set_title(f"J_ij at {geometry}")
+    ax.set_title(f"$J_{{ij}}$ at {geometry}")
     fig.colorbar(im, ax=ax, label="J (meV); > 0 ferromagnetic")
     return fig, ax
 
@@ -81,7 +81,7 @@ def plot_j_vs_distance(frame: pd.DataFrame, pairs=(("Cr", "Cr"), ("Mn", "Mn"), (
                         label=f"{a}–{b}, {'same' if sublattice == 'same' else 'other'} Bi sublattice")
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xlabel("distance |r_ij| (Å)")
-    ax.set_ylabel("J_ij (meV)")
+    ax.set_ylabel("$J_{ij}$ (meV)")
     ax.set_title("Exchange against distance")
     ax.legend(fontsize=8, ncol=2)
     return fig, ax

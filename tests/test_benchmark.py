@@ -12,17 +12,21 @@ from jijtutorial.benchmark import (
     BASELINE,
     OUR_MODEL,
     STUDY_MODELS,
+    chosen_parameters,
     cv_splits,
     get_model,
     holdout_split,
     leakage_breakdown,
     learning_curve,
+    present_results,
+    present_side_by_side,
     run_benchmark,
     subsample_pairs,
     twin_rows,
 )
 from jijtutorial.datasets import element_pair_groups, tidy_frame
 from jijtutorial.elements import group
+from jijtutorial.tables import format_number
 
 ELEMENTS = ("V", "Cr", "Mn", "Fe", "Co", "Mo", "Sc", "Cu")
 
@@ -92,6 +96,8 @@ def test_small_benchmark_end_to_end(toy, tmp_path):
     models = ["CM-KRR-lin-rcut-4.0", "CM-KRR-lap-rcut-4.0", "SOAP-KRR-rbf-rcut-4.0", OUR_MODEL, BASELINE]
     res = run_benchmark(toy, "grouped", models, n_splits=3, n_repeats=1, test_size=0.25, progress=False,
                         out=tmp_path / "out", n_jobs=2)
+    study_run = run_benchmark(toy, "study", ["CM-KRR-lap-rcut-4.0"], n_splits=3, n_repeats=1, test_size=0.25,
+                              progress=False, n_jobs=2)
     t = res.table.set_index("model")
     assert list(t.index) == models
     assert t.loc["CM-KRR-lap-rcut-4.0", "study_MAE"] == 0.50 and np.isnan(t.loc[OUR_MODEL, "study_MAE"])
@@ -99,6 +105,21 @@ def test_small_benchmark_end_to_end(toy, tmp_path):
     assert t.loc[OUR_MODEL, "MAE"] < t.loc[BASELINE, "MAE"]
     assert len(res.folds) == 3 * len(models)
     assert res.predictions.groupby("model")["J_pred"].apply(lambda s: s.notna().all()).all()
+    chosen = chosen_parameters(res)  # every fold's choice is counted once per parameter, from the grid
+    for model in ("CM-KRR-lap-rcut-4.0", "SOAP-KRR-rbf-rcut-4.0"):
+        gammas = chosen[(chosen["model"] == model) & (chosen["parameter"] == "gamma")]
+        assert gammas["folds"].sum() == 3 and set(gammas["value"]) <= set(get_model(model).gammas)
+        assert np.isclose(gammas["share"].sum(), 1.0)
+    assert BASELINE not in set(chosen["model"]) and list(dict.fromkeys(chosen["model"])) == models[:-1]
+    page = present_results(res)  # the table as a page shows it: errors first, units, the study's figures as printed
+    assert page.columns[:4] == ["model", "protocol", "MAE (meV)", "R²"]
+    row = page.formatted.set_index("model").loc["CM-KRR-lap-rcut-4.0"]
+    assert row["study MAE (meV)"] == "0.50" and row["study R²"] == "0.54" and row["t_train (s)"] != ""
+    assert page.formatted.set_index("model").loc[OUR_MODEL, "study MAE (meV)"] == "–"
+    side = present_side_by_side(res, study_run).formatted.set_index(("model", ""))
+    ours = side.loc["CM-KRR-lap-rcut-4.0"]  # our "study" protocol keeps its digits; the published column has 2 decimals
+    assert ours[("MAE (meV)", "study (1728 pairs, 2023)")] == "0.50"
+    assert ours[("MAE (meV)", "study")] == format_number(study_run.table.set_index("model").loc["CM-KRR-lap-rcut-4.0", "MAE"])
     written = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"table-toy-grouped.csv", "table-toy-grouped.md", "parity-toy-grouped.png"} <= written
     md = (tmp_path / "out" / "table-toy-grouped.md").read_text()

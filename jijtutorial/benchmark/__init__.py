@@ -12,7 +12,7 @@ module              concept
 ``_registry``       model names, descriptors, grids, the study's figures
 ``_protocols``      outer splits, held-out split, groups of a protocol, subsampling
 ``_runner``         the shared set-up, threaded folds, :func:`run_benchmark`
-``_report``         Markdown tables, run descriptions, protocols side by side
+``_report``         Markdown and page tables, run descriptions, protocols side by side, chosen parameters
 ``_cache``          :func:`cached_benchmark`
 ``_leakage``        twins on both sides of a split
 ``_curves``         learning curves
@@ -61,7 +61,15 @@ from ._registry import (
                      StudyFigures,
                      get_model,
 )
-from ._report import compare_protocols, describe_config, protocols_side_by_side, table_markdown
+from ._report import (
+                     chosen_parameters,
+                     compare_protocols,
+                     describe_config,
+                     present_results,
+                     present_side_by_side,
+                     protocols_side_by_side,
+                     table_markdown,
+)
 from ._runner import (
                      BenchmarkResult,
                      Setup,
@@ -78,11 +86,11 @@ from ._runner import (
 __all__ = [
     "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "DualFit", "EstimatorFit", "FoldFit",
     "FoldModel", "GAMMAS", "KernelRidgeFolds", "MeanFit", "MeanFolds", "ModelSpec", "OUR_GRID", "OUR_MODEL",
-    "PROTOCOLS", "PairKernelFolds", "PrimalFit", "STUDY_MODELS", "STUDY_N", "STUDY_RESULTS", "Setup",
-    "StudyFigures", "cached_benchmark", "check_protocol", "compare_one_fold", "compare_protocols", "cv_splits",
+    "PROTOCOLS", "PairKernelFolds", "PrimalFit", "STUDY_MODELS", "STUDY_N", "STUDY_RESULTS", "Setup", "StudyFigures",
+    "cached_benchmark", "check_protocol", "chosen_parameters", "compare_one_fold", "compare_protocols", "cv_splits",
     "default_jobs", "describe_config", "error_heatmap", "error_table", "errors_by_geometry_plot", "frame_digest",
     "get_model", "holdout_split", "leakage_breakdown", "learning_curve", "learning_curve_plot", "map_threads",
-    "parity_grid", "prepared_models", "protocols_side_by_side", "r2_score", "resolve_frame", "run_benchmark",
-    "setup", "single_threaded_blas", "sklearn_reference", "sklearn_search", "split_groups",
-    "study_comparison_plot", "subsample_pairs", "table_markdown", "twin_rows",
+    "parity_grid", "prepared_models", "present_results", "present_side_by_side", "protocols_side_by_side", "r2_score",
+    "resolve_frame", "run_benchmark", "setup", "single_threaded_blas", "sklearn_reference", "sklearn_search",
+    "split_groups", "study_comparison_plot", "subsample_pairs", "table_markdown", "twin_rows",
 ]

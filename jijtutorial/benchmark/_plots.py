@@ -12,31 +12,42 @@ import pandas as pd
 from ..plotting import figure
 
 
-def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4):
-    """Out-of-fold predicted against DFT J (meV), one panel per model, for one CV repeat."""
+def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4, panel: float = 2.6):
+    """Out-of-fold predicted against computed J (meV), one panel per model, for one CV repeat.
+
+    The horizontal axis is the data set's J: "DFT J" for the JuKKR table, "model J" for the package's
+    own data set (computed with the tight-binding engine, not DFT).
+
+    Panels are ``panel`` inches square (``ncols`` per row) with titles and labels in 10–11 pt, so
+    that a grid of four panels scaled to the width of a page stays readable.
+    """
     pred = result.predictions
     models = list(models or pred["model"].unique())
+    ncols = min(ncols, len(models))
     nrows = int(np.ceil(len(models) / ncols))
-    fig, axes = figure(nrows, min(ncols, len(models)), figsize=(3.2 * min(ncols, len(models)), 3.2 * nrows),
-                       squeeze=False, sharex=True, sharey=True)
+    fig, axes = figure(nrows, ncols, figsize=(panel * ncols, panel * nrows + 0.5), squeeze=False, sharex=True,
+                       sharey=True)
     lo, hi = float(pred["J"].min()), float(pred["J"].max())
     pad = 0.05 * (hi - lo)
+    reference = {"jukkr": "DFT", "model": "model"}.get(result.dataset, "reference")
     for ax, name in zip(axes.flat, models):
         p = pred[(pred["model"] == name) & (pred["repeat"] == repeat)]
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.5", lw=0.8, zorder=0)
         ax.scatter(p["J"], p["J_pred"], s=6, alpha=0.6, color="C0", edgecolor="none")
         mae = np.mean(np.abs(p["J_pred"] - p["J"]))
-        ax.set_title(name, fontsize=9)
-        ax.text(0.04, 0.96, f"MAE {mae:.2f} meV", transform=ax.transAxes, va="top", fontsize=8)
+        ax.set_title(name, fontsize=11)
+        ax.text(0.04, 0.96, f"MAE {mae:.2g} meV", transform=ax.transAxes, va="top", fontsize=10)
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_ylim(lo - pad, hi + pad)
+        ax.tick_params(labelsize=9)
     for ax in axes[-1]:
-        ax.set_xlabel("DFT J (meV)")
+        ax.set_xlabel(f"{reference} J (meV)", fontsize=11)
     for ax in axes[:, 0]:
-        ax.set_ylabel("predicted J (meV)")
+        ax.set_ylabel("predicted J (meV)", fontsize=11)
     for ax in list(axes.flat)[len(models):]:
         ax.set_visible(False)
-    fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})")
+    fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})",
+                 fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -146,8 +157,21 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     return fig
 
 
-def study_comparison_plot(table: pd.DataFrame, ax=None):
-    """Our cross-validation MAE (both protocols) beside the study's, per model."""
+def study_comparison_plot(table: pd.DataFrame, ax=None, metric: str = "MAE"):
+    """Our cross-validation ``metric`` (both protocols) beside the study's, per model.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`compare_protocols` of the runs (one row per model and protocol).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure otherwise.
+    metric : {"MAE", "R2"}
+        MAE (meV) compares errors on the JuKKR table, which the study used; R² (dimensionless) also
+        compares runs on data with another scale of J, such as the package's model data.
+    """
+    if metric not in ("MAE", "R2"):
+        raise ValueError(f"metric must be 'MAE' or 'R2', not {metric!r}.")
     if ax is None:
         fig, ax = figure(figsize=(8, 3.8))
     else:
@@ -161,14 +185,20 @@ def study_comparison_plot(table: pd.DataFrame, ax=None):
         for m in models:
             t = table[table["model"] == m]
             if prot is None:
-                vals.append(t["study_MAE"].iloc[0] if "study_MAE" in t and len(t) else np.nan)
+                vals.append(t[f"study_{metric}"].iloc[0] if f"study_{metric}" in t and len(t) else np.nan)
             else:
                 t = t[t["protocol"] == prot]
-                vals.append(t["MAE"].iloc[0] if len(t) else np.nan)
+                vals.append(t[metric].iloc[0] if len(t) else np.nan)
         ax.bar(np.arange(len(models)) + (k - (len(bars) - 1) / 2) * w, vals, w, label=label)
-    ax.set_xticks(range(len(models)), [m.replace("-rcut", "\nrcut") for m in models], fontsize=7)
-    ax.set_ylabel("CV MAE (meV)")
-    ax.set_title("Cross-validation MAE: the study and this benchmark")
+    ax.set_xticks(range(len(models)), [m.replace("-rcut", "\nrcut") for m in models], fontsize=8)
+    if metric == "MAE":
+        ax.set_ylabel("CV MAE (meV)")
+        ax.set_title("Cross-validation MAE: the study and this benchmark")
+    else:
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_ylim(max(-0.5, ax.get_ylim()[0]), 1.05)
+        ax.set_ylabel("CV R² (dimensionless)")
+        ax.set_title("Cross-validation R²: the study and this benchmark (negative values cut at −0.5)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

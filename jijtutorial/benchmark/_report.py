@@ -5,7 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..tables import Table, present
 from ._registry import STUDY_N, STUDY_RESULTS
+
+#: Units of the columns of a benchmark table (times per fold in s, errors in meV).
+UNITS = {"t_train": "s", "t_test": "s", "t_prep": "s", "MAE": "meV", "MAE_std": "meV", "test_MAE": "meV",
+         "study_t_train": "s", "study_t_test": "s", "study_MAE": "meV", "study_test_MAE": "meV"}
+#: Readable headers of a benchmark table.
+HEADERS = {"R2": "R²", "MAE_std": "MAE std", "test_MAE": "test MAE", "test_R2": "test R²", "test_params": "test parameters",
+           "study_t_train": "study t_train", "study_t_test": "study t_test", "study_MAE": "study MAE",
+           "study_R2": "study R²", "study_test_MAE": "study test MAE", "study_test_R2": "study test R²"}
+#: Column order of a benchmark table on a page: the errors first, then the study's, then the times.
+PAGE_COLUMNS = ("model", "protocol", "MAE", "R2", "test_MAE", "test_R2", "study_MAE", "study_R2", "study_test_MAE",
+                "study_test_R2", "t_train", "t_test", "t_prep", "study_t_train")
 
 
 def describe_config(config: dict) -> str:
@@ -68,3 +80,70 @@ def protocols_side_by_side(*results) -> pd.DataFrame:
         wide[(metric, f"study ({STUDY_N} pairs, 2023)")] = [
             getattr(STUDY_RESULTS[m], metric) if m in STUDY_RESULTS else np.nan for m in wide.index]
     return wide.sort_index(axis=1)
+
+
+def chosen_parameters(result) -> pd.DataFrame:
+    """How often the inner cross-validation chose each hyperparameter value, per model and parameter.
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+        A run; its ``folds`` table holds the parameters chosen in every outer training fold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, parameter and value, in the run's model order and by value: columns
+        ``model``, ``parameter`` (e.g. ``gamma``), ``value`` (float), ``folds`` (how many outer folds
+        chose it) and ``share`` (of that model's folds). The mean baseline, which has no
+        hyperparameters, has no rows.
+    """
+    rows = []
+    for model, folds in result.folds.groupby("model", sort=False):
+        for text in folds["params"]:
+            for item in filter(None, (p.strip() for p in str(text).split(","))):
+                name, _, value = item.partition("=")
+                rows.append({"model": model, "parameter": name.strip(), "value": float(value)})
+    if not rows:
+        return pd.DataFrame(columns=["model", "parameter", "value", "folds", "share"])
+    chosen = pd.DataFrame(rows)
+    order = {m: k for k, m in enumerate(dict.fromkeys(result.folds["model"]))}
+    counts = chosen.groupby(["model", "parameter", "value"]).size().rename("folds").reset_index()
+    n_folds = result.folds.groupby("model").size()
+    counts["share"] = counts["folds"] / counts["model"].map(n_folds)
+    counts = counts.sort_values(["model", "parameter", "value"], key=lambda c: c.map(order) if c.name == "model" else c)
+    return counts.reset_index(drop=True)
+
+
+def present_results(result_or_table, columns=PAGE_COLUMNS, caption: str | None = None) -> Table:
+    """A benchmark table as a page shows it: errors first, units in the headers, the study's figures as printed.
+
+    Parameters
+    ----------
+    result_or_table : BenchmarkResult or pandas.DataFrame
+        A run (its ``table``) or a table with the columns of :attr:`BenchmarkResult.table`.
+    columns : sequence of str
+        The columns to show, in this order (those missing from the table are skipped).
+    caption : str, optional
+        A caption above the table.
+
+    Returns
+    -------
+    jijtutorial.tables.Table
+        Errors with 3 significant digits, R² with 3 decimals, the study's figures with the 2 decimals
+        they were published with; the model name first.
+    """
+    table = getattr(result_or_table, "table", result_or_table)
+    shown = [c for c in columns if c in table.columns]
+    fixed = {c: 2 for c in shown if c.startswith("study_") and c != "study_t_train"}
+    fixed.update({c: 3 for c in ("R2", "test_R2") if c in shown})
+    return present(table[shown], units={c: u for c, u in UNITS.items() if c in shown},
+                   rename={c: h for c, h in HEADERS.items() if c in shown}, decimals=fixed, caption=caption)
+
+
+def present_side_by_side(*results, caption: str | None = None) -> Table:
+    """:func:`protocols_side_by_side` as a page shows it (MAE in meV, R² with 3 decimals, the study's figures with 2)."""
+    wide = protocols_side_by_side(*results)
+    published = f"study ({STUDY_N} pairs, 2023)"  # the study's own figures, printed with 2 decimals
+    fixed = {c: 2 if c[1] == published else 3 for c in wide.columns if c[0] == "R2" or c[1] == published}
+    return present(wide, units={"MAE": "meV"}, rename={"R2": "R²"}, decimals=fixed, caption=caption)

@@ -1,0 +1,136 @@
+"""The chapters quote their numbers from their own computation (myst-nb glue), on either data set.
+
+Fast checks read the committed notebooks: every ``{glue:...}`name``` in the Markdown is glued by a
+code cell of the same chapter, the numbers that used to be typed into the text are gone, and
+``J_ij`` is written as math. The slow check executes each chapter with ``FAST = True`` on the
+JuKKR table and on the model data set and checks that every glued name has a non-empty value.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
+PAGES = sorted((ROOT / "book").glob("*.md"))
+#: A glue reference in Markdown: {glue}`name`, {glue:text}`name:.2f`, {glue:md}`name`.
+REFERENCE = re.compile(r"\{glue(?::(text|md|any))?\}`([A-Za-z_][A-Za-z0-9_]*)(?::[^`]*)?`")
+#: A glue call in code: glue("name", ...).
+CALL = re.compile(r"""\bglue\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
+
+#: Data-dependent statements that used to be typed into the text and now come from the computation.
+TYPED = {
+    "02_magnetic_topological_insulators": ["ten pair geometries", "late ones (Fe, Co, Ni, Tc) antiferromagnetically",
+                                           "Cr and V come out ferromagnetic with T_C of tens of kelvin"],
+    "03_jij_from_greens": ["r = 0.78 and 0.75 with 82 % and 92 %", "about fifty times"],
+    "04_building_the_database": ["agree to a median of a few 10⁻⁴ meV", "duplicates (2)", "3·10⁻⁴ meV"],
+    "05_descriptors": ["fills about 3 %", "(10⁻¹⁵–10⁻¹²)", "the 8.77 Å pair is indistinguishable",
+                       "with J equal to 10⁻³ meV", "**the same features** — and it does"],
+    "06_kernel_ridge_benchmark": ["R² ≈ 0.93", "an MAE of about 0.3 meV", "the linear models are no better than the mean",
+                                  "The chosen γ sits at the sharp end of the grid", "the level of predicting zero",
+                                  "takes a fraction of a second", "J equal to about 10⁻³ meV",
+                                  "The comments between the code cells describe the results on the JuKKR table"],
+    "08_outlook": ["For 1728 pairs", "by up to several per cent",
+                   "A few hundred well-chosen pairs reach most of the accuracy of the full model"],
+}
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def _markdown(path: Path) -> str:
+    return "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "markdown")
+
+
+def _code(path: Path) -> str:
+    return "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "code")
+
+
+def _prose(text: str) -> str:
+    """Markdown without code blocks, inline code and math: the text a reader sees as words."""
+    text = re.sub(r"(`{3,}).*?\1", "", text, flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
+    text = re.sub(r"\$[^$\n]+\$", "", text)
+    return re.sub(r"`[^`\n]+`", "", text)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_glue_reference_is_glued_by_the_chapter(path):
+    referenced = {name for _, name in REFERENCE.findall(_markdown(path))}
+    glued = set(CALL.findall(_code(path)))
+    assert referenced <= glued, f"{path.name}: the text refers to {sorted(referenced - glued)}, which no cell glues"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem in TYPED], ids=lambda p: p.stem)
+def test_typed_numbers_are_gone(path):
+    text = _markdown(path)
+    left = [phrase for phrase in TYPED[path.stem] if phrase in text]
+    assert not left, f"{path.name} still types data-dependent statements into its text: {left}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + PAGES, ids=lambda p: p.stem)
+def test_j_ij_and_sums_are_written_as_math(path):
+    text = _markdown(path) if path.suffix == ".ipynb" else path.read_text()
+    prose = _prose(text)
+    for raw in ("J_ij", "Σ_{", "**S**_i", "**e**_i"):
+        assert raw not in prose, f"{path.name}: write {raw!r} as math ($J_{{ij}}$, $\\sum_{{...}}$), not as raw markup"
+    # {doc} shows a page's title as plain text: "J_{ij} from Green functions". Link to such pages with own text.
+    titled_math = [p.stem for p in NOTEBOOKS if "$" in _markdown(p).lstrip().splitlines()[0]]
+    for stem in titled_math:
+        assert f"{{doc}}`../notebooks/{stem}`" not in text, f"{path.name}: link to {stem} as [its title with math](...)"
+
+
+def _glued_values(notebook: dict) -> dict[str, str]:
+    """Name -> text of every value glued in an executed notebook (myst-nb's 'scrapbook' display data)."""
+    values = {}
+    for cell in notebook["cells"]:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook")
+            if not meta:
+                continue
+            prefix = meta.get("mime_prefix", "")
+            data = out["data"]
+            if prefix + "text/markdown" in data:
+                values[meta["name"]] = "".join(data[prefix + "text/markdown"])
+            else:
+                text = "".join(data[prefix + "text/plain"])
+                try:
+                    text = str(ast.literal_eval(text))
+                except (SyntaxError, ValueError):
+                    pass
+                values[meta["name"]] = text
+    return values
+
+
+GLUED = [p for p in NOTEBOOKS if REFERENCE.search(_markdown(p))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data", ["JuKKR", "model"])
+@pytest.mark.parametrize("path", GLUED, ids=lambda p: p.stem)
+def test_glued_values_appear_on_either_data_set(path, data, tmp_path, monkeypatch):
+    papermill = pytest.importorskip("papermill")
+    from jijtutorial import datasets
+
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    if data == "model":
+        monkeypatch.delenv("JIJTUTORIAL_DATA_DIR", raising=False)
+    elif not datasets.jukkr_available():
+        pytest.skip("the JuKKR table is not available (set JIJTUTORIAL_DATA_DIR)")
+    out = tmp_path / path.name
+    papermill.execute_notebook(str(path), str(out), parameters={"FAST": True}, kernel_name="python3",
+                               cwd=str(path.parent), progress_bar=False)
+    values = _glued_values(json.loads(out.read_text()))
+    references = REFERENCE.findall(_markdown(path))
+    missing = sorted({name for _, name in references} - set(values))
+    assert not missing, f"{path.name} on the {data} data glues no value for {missing}"
+    for role, name in references:
+        # An empty value is allowed only for notes that apply to one data set ({glue:md}, e.g. a model-data caveat).
+        assert values[name].strip() or role == "md", f"{path.name}: {name!r} is empty on the {data} data"
+        assert "nan" not in values[name].split(), f"{path.name}: {name!r} = {values[name]!r} on the {data} data"
