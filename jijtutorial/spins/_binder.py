@@ -38,16 +38,17 @@ def crossing(temperatures, u_small, u_large, sigma=None) -> tuple[float, str]:
     sign change between the first significantly positive point and the next significantly
     negative one (the steepest, if noise makes several).
 
-    Returns (T, status): 'crossing'; 'none' if ΔU is nowhere significantly positive (the larger
-    system is never the more ordered: no order in the temperature range); 'above' if ΔU stays
-    positive up to the highest temperature.
+    Returns (T, status): 'crossing'; 'none' if ΔU is nowhere significantly positive, or is
+    significantly negative first (the larger system is the less ordered from the lowest
+    temperature on: no order in the range); 'above' if ΔU stays positive up to the highest
+    temperature.
     """
     t = np.asarray(temperatures, dtype=float)
     d = np.asarray(u_large, dtype=float) - np.asarray(u_small, dtype=float)
     s = np.zeros_like(d) if sigma is None else np.asarray(sigma, dtype=float)
-    plus = np.flatnonzero(d > 2 * s)
-    plus = plus[d[plus] > 0]
-    if len(plus) == 0:
+    plus = np.flatnonzero((d > 2 * s) & (d > 0))
+    first_minus = np.flatnonzero((d < -2 * s) & (d < 0))
+    if len(plus) == 0 or (len(first_minus) and first_minus[0] < plus[0]):
         return float("nan"), "none"
     k1 = plus[0]
     minus = np.flatnonzero((d < -2 * s) & (d < 0) & (np.arange(len(d)) > k1))

@@ -190,13 +190,14 @@ def _cache_store(key: str, result: dict) -> None:
 
 # --------------------------------------------------------------------------------------- Dask
 def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers: int | None = None,
-              progress: bool = True, desc: str = "tasks") -> list:
+              progress: bool = True, desc: str = "tasks", on_result=None) -> list:
     """Run ``function(shared, task)`` for every task through Dask; results in the order of ``tasks``.
 
     client : a ``distributed.Client`` (any cluster), a scheduler address ('tcp://host:8786'), or
         None for a local cluster of ``n_workers`` single-threaded worker processes (default: the
         number of cores). ``client='sync'`` runs the tasks here, one after the other, without Dask.
     shared : an object every task needs (sent to each worker once).
+    on_result : called as ``on_result(index, result)`` as each task finishes (e.g. to cache it).
     """
     tasks = list(tasks)
     if not tasks:
@@ -206,8 +207,10 @@ def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers:
     bar = tqdm(total=len(tasks), desc=desc, unit="task", disable=not progress)
     if isinstance(client, str) and client == "sync":
         out = []
-        for t in tasks:
+        for k, t in enumerate(tasks):
             out.append(function(shared, t))
+            if on_result is not None:
+                on_result(k, out[-1])
             bar.update(1)
         bar.close()
         return out
@@ -218,7 +221,7 @@ def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers:
         n = int(n_workers or os.cpu_count() or 1)
         if n < 1:
             raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.")
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
         own = (cluster, Client(cluster))
         client = own[1]
     elif isinstance(client, str):
@@ -230,7 +233,10 @@ def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers:
         index = {f.key: k for k, f in enumerate(futures)}
         out = [None] * len(tasks)
         for fut in as_completed(futures):
-            out[index[fut.key]] = fut.result()
+            k = index[fut.key]
+            out[k] = fut.result()
+            if on_result is not None:
+                on_result(k, out[k])
             bar.update(1)
         return out
     finally:
@@ -303,12 +309,15 @@ def curie_sweep(table: pd.DataFrame, compositions: Sequence[Mapping[str, float]]
                 owners.append(ci)
     results = [(_cache_load(k) if cache else None) for k in keys]
     todo = [k for k, r in enumerate(results) if r is None]
+
+    def store(k, result):
+        if cache:
+            _cache_store(keys[todo[k]], result)
+
     fresh = run_tasks(simulate_task, [tasks[k] for k in todo], shared=table, client=client, n_workers=n_workers,
-                      progress=progress, desc="Monte Carlo tasks")
+                      progress=progress, desc="Monte Carlo tasks", on_result=store)
     for k, r in zip(todo, fresh):
         results[k] = r
-        if cache:
-            _cache_store(keys[k], r)
     rows = []
     for task, res, ci in zip(tasks, results, owners):
         size = task["size"]
