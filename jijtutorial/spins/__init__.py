@@ -15,88 +15,29 @@ ferromagnetic; the convention of the data loaders (:data:`jijtutorial.datasets.C
 """
 
 from ._binder import CurieEstimate, binder, crossing, curie_from_binder
-from ._exchange_table import (
-                              FILL_OPTIONS,
-                              REQUIRED_COLUMNS,
-                              TABLE_COLUMNS,
-                              exchange_table,
-                              load_table,
-                              symmetry_residuals,
-)
-from ._lattice import (
-                              DiluteConfiguration,
-                              bi_sites,
-                              cell_widths,
-                              check_size_for_cutoff,
-                              configuration_from_sites,
-                              find_site,
-                              minimal_size,
-                              random_configuration,
-)
+from ._exchange_table import (FILL_OPTIONS, REQUIRED_COLUMNS, TABLE_COLUMNS, exchange_table, load_table,
+                              symmetry_residuals)
+from ._lattice import (DiluteConfiguration, bi_sites, cell_widths, check_size_for_cutoff, configuration_from_sites,
+                       find_site, minimal_size, random_configuration)
 from ._llg import HBAR, LLGResult, run_llg
-from ._meanfield import (
-                              j0_matrix,
-                              mean_field_magnetisation,
-                              mean_field_tc,
-                              mean_field_tc_model,
-)
-from ._model import SpinModel, lattice_model, spin_model
+from ._meanfield import (codoping_mean_field, j0_matrix, mean_field_magnetisation, mean_field_tc,
+                         mean_field_tc_model)
+from ._model import SpinModel, clusters, largest_cluster_fraction, lattice_model, percolation_curve, spin_model
 from ._montecarlo import K_B, MonteCarloResult, energy, local_fields, run_monte_carlo
-from ._sweep import (
-                              DEFAULT_SIZES,
-                              SweepResult,
-                              SweepSettings,
-                              composition_label,
-                              curie_sweep,
-                              curie_temperature,
-                              run_tasks,
-                              simulate_task,
-                              task_seed,
-)
+from ._plots import plot_binder, plot_codoping, plot_llg, plot_percolation, plot_tc_vs_concentration
+from ._sweep import (DEFAULT_SIZES, SweepResult, SweepSettings, composition_label, curie_sweep, curie_temperature,
+                     dask_client, lattice_sweep, run_tasks, simulate_task, task_seed)
 from ._symmetry import site_operations
+from ._uncertainty import mean_field_spread, perturbed_table, symmetry_classes
 
 __all__ = [
-                              "DEFAULT_SIZES",
-                              "FILL_OPTIONS",
-                              "HBAR",
-                              "K_B",
-                              "REQUIRED_COLUMNS",
-                              "TABLE_COLUMNS",
-                              "CurieEstimate",
-                              "DiluteConfiguration",
-                              "LLGResult",
-                              "MonteCarloResult",
-                              "SpinModel",
-                              "SweepResult",
-                              "SweepSettings",
-                              "bi_sites",
-                              "binder",
-                              "cell_widths",
-                              "check_size_for_cutoff",
-                              "composition_label",
-                              "configuration_from_sites",
-                              "crossing",
-                              "curie_from_binder",
-                              "curie_sweep",
-                              "curie_temperature",
-                              "energy",
-                              "exchange_table",
-                              "find_site",
-                              "j0_matrix",
-                              "lattice_model",
-                              "load_table",
-                              "local_fields",
-                              "mean_field_magnetisation",
-                              "mean_field_tc",
-                              "mean_field_tc_model",
-                              "minimal_size",
-                              "random_configuration",
-                              "run_llg",
-                              "run_monte_carlo",
-                              "run_tasks",
-                              "simulate_task",
-                              "site_operations",
-                              "spin_model",
-                              "symmetry_residuals",
-                              "task_seed",
+    "CurieEstimate", "DEFAULT_SIZES", "DiluteConfiguration", "FILL_OPTIONS", "HBAR", "K_B", "LLGResult",
+    "MonteCarloResult", "REQUIRED_COLUMNS", "SpinModel", "SweepResult", "SweepSettings", "TABLE_COLUMNS", "bi_sites",
+    "binder", "cell_widths", "check_size_for_cutoff", "clusters", "codoping_mean_field", "composition_label",
+    "configuration_from_sites", "crossing", "curie_from_binder", "curie_sweep", "curie_temperature", "dask_client", "lattice_sweep", "percolation_curve", "plot_percolation", "energy",
+    "exchange_table", "find_site", "j0_matrix", "largest_cluster_fraction", "lattice_model", "load_table",
+    "local_fields", "mean_field_magnetisation", "mean_field_spread", "mean_field_tc", "mean_field_tc_model",
+    "minimal_size", "perturbed_table", "plot_binder", "plot_codoping", "plot_llg", "plot_tc_vs_concentration",
+    "random_configuration", "run_llg", "run_monte_carlo", "run_tasks", "simulate_task", "site_operations",
+    "spin_model", "symmetry_classes", "symmetry_residuals", "task_seed",
 ]

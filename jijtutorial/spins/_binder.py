@@ -31,7 +31,10 @@ def binder(m2, m4):
 
 
 def crossing(temperatures, u_small, u_large, sigma=None) -> tuple[float, str]:
-    """Temperature where U_large − U_small = ΔU changes sign from + to −, by linear interpolation.
+    """Temperature where U_large − U_small = ΔU changes sign from + to −.
+
+    ΔU is interpolated with a monotone cubic (PCHIP) in log T through all temperatures (K, > 0,
+    increasing); the crossing is its root between the two grid points that bracket the sign change.
 
     ``sigma`` (same shape, optional) is the standard error of ΔU; a point counts as ordered-like
     (ΔU > 0) or paramagnet-like (ΔU < 0) only where |ΔU| > 2 sigma. The crossing is the downward
@@ -64,8 +67,14 @@ def crossing(temperatures, u_small, u_large, sigma=None) -> tuple[float, str]:
     if len(k) == 0:
         return float("nan"), "above"
     best = k[np.argmax(d[k] - d[k + 1])]
-    x = d[best] / (d[best] - d[best + 1])
-    return float(t[best] + x * (t[best + 1] - t[best])), "crossing"
+    if d[best + 1] == 0.0:
+        return float(t[best + 1]), "crossing"
+    # ΔU is smooth in log T: a monotone cubic (PCHIP) through all points, root inside the bracket
+    from scipy.interpolate import PchipInterpolator
+    from scipy.optimize import brentq
+
+    f = PchipInterpolator(np.log(t), d)
+    return float(np.exp(brentq(f, np.log(t[best]), np.log(t[best + 1]), xtol=1e-12))), "crossing"
 
 
 @dataclass(frozen=True)

@@ -250,7 +250,8 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
     DataFrame, one row per (element_i, element_j, vector) with the columns of :data:`TABLE_COLUMNS`
     (vectors in Å from an upper-Bi site, J, D, sigma in meV). ``attrs``: 'cutoff', 'elements',
     'fill', 'data' (the input's name), 'missing' (entries filled: element pair, geometry, distance,
-    number of vectors and how they were filled), 'convention'.
+    number of vectors and how they were filled), 'moments' (mean |moment_i| per element in μB, if
+    the input has that column; the spin dynamics uses them), 'convention'.
     """
     data = _check_input(load_table(data))
     elements = _check_elements(elements)
@@ -326,8 +327,12 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         )
     frame["n_rows"] = frame["n_rows"].astype(int)
     frame = frame[list(TABLE_COLUMNS)]
+    moments = {}
+    if "moment_i" in data.columns:
+        mom = data.groupby(data["element_i"].astype(str))["moment_i"].mean()
+        moments = {e: abs(float(mom[e])) for e in elements if e in mom.index}
     frame.attrs.update({
-        "cutoff": cutoff, "elements": elements, "fill": fill, "data": data.attrs.get("name", label),
+        "cutoff": cutoff, "elements": elements, "fill": fill, "data": data.attrs.get("name", label), "moments": moments,
         "missing": (pd.concat(filled, ignore_index=True) if filled else
                     pd.DataFrame(columns=["element_i", "element_j", "geometry", "distance", "vectors", "filled_with"])),
         "convention": ("H = -sum_{i<j} [J_ij S_i.S_j + D_ij.(S_i x S_j)], unit spins, meV; vectors (Å) from "

@@ -107,3 +107,18 @@ def mean_field_magnetisation(model: SpinModel, temperature: float, *, n_iter: in
             return new
         m = new
     return m
+
+
+def codoping_mean_field(table: pd.DataFrame, base: str, partners, total: float, shares) -> pd.DataFrame:
+    """Mean-field T_C (K) of ``base`` + each partner at a fixed ``total`` concentration.
+
+    ``shares``: fractions of the total that are ``base`` (1 = base alone, 0 = partner alone).
+    Returns columns partner, share, c_base, c_partner, T_MF.
+    """
+    rows = []
+    for p in partners:
+        for s in shares:
+            comp = {e: c for e, c in ((base, s * total), (p, (1 - s) * total)) if c > 0}
+            rows.append({"partner": p, "share": float(s), "c_base": s * total, "c_partner": (1 - s) * total,
+                         "T_MF": mean_field_tc(table, comp)["T_C"]})
+    return pd.DataFrame(rows)

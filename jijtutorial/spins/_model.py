@@ -189,7 +189,7 @@ def spin_model(configuration: DiluteConfiguration, table: pd.DataFrame, *, momen
     pi, pj, J, D = pi[keep], pj[keep], J[keep], D[keep]
     if moments is None:
         moments = table.attrs.get("moments", {})
-    mu = np.array([float(moments.get(e, 1.0)) for e in els]) if isinstance(moments, dict) else moments
+    mu = np.array([float(moments.get(e, 1.0)) or 1.0 for e in els]) if isinstance(moments, dict) else moments
     info = {"cutoff": cutoff, "size": configuration.size, "data": table.attrs.get("data", ""),
             "concentrations": dict(configuration.concentrations)}
     return SpinModel(configuration.n_spins, pi, pj, J, D, mu, np.asarray(els), info)
@@ -250,3 +250,38 @@ def lattice_model(kind: str, L: int, J: float = 1.0, *, D=None) -> SpinModel:
     if len(i) * 2 != z * len(pos):  # pragma: no cover - geometry guard
         raise RuntimeError(f"{kind} lattice L={L}: found {2 * len(i) / len(pos):.2f} neighbours per site, expected {z}.")
     return SpinModel.from_pairs(len(pos), i, j, J, D, info={"lattice": kind, "L": L, "J": J})
+
+
+def clusters(model: SpinModel, threshold: float = 0.0) -> np.ndarray:
+    """Connected clusters of spins linked by |J| > ``threshold`` (meV): a label per spin, shape (n_spins,)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    strong = np.abs(model.pair_J) > threshold
+    n = model.n_spins
+    graph = coo_matrix((np.ones(strong.sum()), (model.pair_i[strong], model.pair_j[strong])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def largest_cluster_fraction(model: SpinModel, threshold: float = 0.0) -> float:
+    """Fraction of the spins in the largest cluster of :func:`clusters` (→ 0 below the percolation threshold)."""
+    labels = clusters(model, threshold)
+    return float(np.bincount(labels).max() / model.n_spins)
+
+
+def percolation_curve(table: pd.DataFrame, element: str, concentrations, size, *, thresholds=(0.0,), seeds=(0, 1, 2)):
+    """Fraction of the dopants in the largest cluster, against concentration, for coupling thresholds (meV).
+
+    Returns columns concentration, threshold, seed, fraction. Below the percolation threshold of the
+    bonds |J| > threshold the fraction falls towards 0 as the cell grows; above it, it stays finite.
+    """
+    from ._lattice import random_configuration
+
+    rows = []
+    for c in concentrations:
+        for seed in seeds:
+            model = spin_model(random_configuration({element: float(c)}, size, seed=seed), table)
+            for t in thresholds:
+                rows.append({"concentration": float(c), "threshold": float(t), "seed": seed,
+                             "fraction": largest_cluster_fraction(model, t)})
+    return pd.DataFrame(rows)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -131,11 +132,16 @@ def simulate_task(table: pd.DataFrame, task: dict) -> dict:
 
 
 # --------------------------------------------------------------------------------------- cache
+#: Modules whose code decides a task's numbers (part of the cache key).
+_TASK_MODULES = ("_kernels.py", "_lattice.py", "_model.py", "_montecarlo.py", "_sweep.py")
+
+
 def _code_digest() -> str:
     h = hashlib.sha256()
-    for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
+    folder = Path(__file__).resolve().parent
+    for name in _TASK_MODULES:
+        h.update(name.encode())
+        h.update((folder / name).read_bytes())
     import numba
 
     h.update(numba.__version__.encode())
@@ -174,17 +180,20 @@ def _cache_load(key: str):
             out = {k: z[k] for k in z.files}
     except (OSError, ValueError):
         return None
+    out.pop("task", None)
     out["n_spins"] = int(out["n_spins"])
     out["n_pairs"] = int(out["n_pairs"])
     return out
 
 
-def _cache_store(key: str, result: dict) -> None:
+def _cache_store(key: str, result: dict, task: dict | None = None) -> None:
     folder = _cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
     os.close(fd)
-    np.savez(tmp, **result)
+    meta = {} if task is None else {"task": json.dumps({k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                                                        for k, v in task.items()})}
+    np.savez(tmp, **result, **meta)
     os.replace(tmp, folder / f"task-{key}.npz")
 
 
@@ -214,19 +223,11 @@ def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers:
             bar.update(1)
         bar.close()
         return out
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
     own = None
-    if client is None:
-        n = int(n_workers or os.cpu_count() or 1)
-        if n < 1:
-            raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.")
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
-        own = (cluster, Client(cluster))
-        client = own[1]
-    elif isinstance(client, str):
-        own = (None, Client(client))
-        client = own[1]
+    if client is None or isinstance(client, str):
+        own = client = dask_client(client, n_workers)
     try:
         shared_f = client.scatter(shared, broadcast=True) if shared is not None else None
         futures = [client.submit(function, shared_f, t, pure=False) for t in tasks]
@@ -242,9 +243,7 @@ def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers:
     finally:
         bar.close()
         if own is not None:
-            own[1].close()
-            if own[0] is not None:
-                own[0].close()
+            own.close()
 
 
 def _temperature_grid(table, composition, settings: SweepSettings) -> tuple[np.ndarray | None, float]:
@@ -312,7 +311,7 @@ def curie_sweep(table: pd.DataFrame, compositions: Sequence[Mapping[str, float]]
 
     def store(k, result):
         if cache:
-            _cache_store(keys[todo[k]], result)
+            _cache_store(keys[todo[k]], result, tasks[todo[k]])
 
     fresh = run_tasks(simulate_task, [tasks[k] for k in todo], shared=table, client=client, n_workers=n_workers,
                       progress=progress, desc="Monte Carlo tasks", on_result=store)
@@ -351,3 +350,43 @@ def curie_temperature(table: pd.DataFrame, dopants: Mapping[str, float], **kwarg
     res = curie_sweep(table, [dopants], **kwargs)
     label = res.summary["label"].iloc[0]
     return res.estimates.get(label), res.summary.iloc[0].to_dict()
+
+
+def dask_client(scheduler: str | None = None, n_workers: int | None = None):
+    """A ``distributed.Client``: connected to ``scheduler`` (address) if given, else to a new local cluster of
+    ``n_workers`` single-threaded worker processes (default: the number of cores). Close it when done."""
+    from distributed import Client
+
+    if scheduler:
+        return Client(scheduler)
+    n = int(n_workers or os.cpu_count() or 1)
+    if n < 1:
+        raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.")
+    # a client that starts its own local cluster also shuts it down on close()
+    return Client(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                  silence_logs=logging.ERROR)
+
+
+def _lattice_task(_, task: dict) -> dict:
+    from ._model import lattice_model
+
+    model = lattice_model(task["kind"], task["L"], task["J"])
+    res = run_monte_carlo(model, task["temperatures"], n_sweeps=task["n_sweeps"], n_therm=task["n_therm"],
+                          seed=[task["seed"], task["L"], task["run"]])
+    return {"m2": res.m2, "m4": res.m4, "T": res.temperatures, "n": model.n_spins}
+
+
+def lattice_sweep(kind: str, sizes, temperatures, *, J: float = 0.08617333262, n_runs: int = 3, n_sweeps: int = 1500,
+                  n_therm: int = 300, seed: int = 0, client="sync", progress: bool = False) -> pd.DataFrame:
+    """Thermal moments of the nearest-neighbour cubic ferromagnet ``kind`` for Binder crossings.
+
+    Independent runs (seeds) play the role of disorder realisations. ``J`` in meV (default k_B × 1 K:
+    temperatures in K are then in units of J/k_B). Returns the frame :func:`curie_from_binder` takes.
+    """
+    temps = check_temperatures(temperatures)
+    tasks = [{"kind": kind, "L": int(L), "J": J, "temperatures": temps, "n_sweeps": n_sweeps, "n_therm": n_therm,
+              "seed": seed, "run": r} for L in sizes for r in range(n_runs)]
+    results = run_tasks(_lattice_task, tasks, client=client, progress=progress, desc=f"{kind} lattice")
+    rows = [{"size": f"L={t['L']}", "n_sites": res["n"], "realisation": t["run"], "T": T, "m2": m2, "m4": m4}
+            for t, res in zip(tasks, results) for T, m2, m4 in zip(res["T"], res["m2"], res["m4"])]
+    return pd.DataFrame(rows)
