@@ -26,7 +26,7 @@ from ._model import SpinModel, clusters, largest_cluster_fraction, lattice_model
 from ._montecarlo import K_B, MonteCarloResult, energy, local_fields, run_monte_carlo
 from ._plots import plot_binder, plot_codoping, plot_llg, plot_percolation, plot_tc_vs_concentration
 from ._sweep import (DEFAULT_SIZES, SweepResult, SweepSettings, composition_label, curie_sweep, curie_temperature,
-                     dask_client, lattice_sweep, run_tasks, simulate_task, task_seed)
+                     dask_client, lattice_sweep, run_tasks, simulate_task, task_seed, tc_text)
 from ._symmetry import site_operations
 from ._uncertainty import mean_field_spread, perturbed_table, symmetry_classes
 
@@ -39,5 +39,5 @@ __all__ = [
     "local_fields", "mean_field_magnetisation", "mean_field_spread", "mean_field_tc", "mean_field_tc_model",
     "minimal_size", "perturbed_table", "plot_binder", "plot_codoping", "plot_llg", "plot_tc_vs_concentration",
     "random_configuration", "run_llg", "run_monte_carlo", "run_tasks", "simulate_task", "site_operations",
-    "spin_model", "symmetry_classes", "symmetry_residuals", "task_seed",
+    "spin_model", "symmetry_classes", "symmetry_residuals", "task_seed", "tc_text",
 ]

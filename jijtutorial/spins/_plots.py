@@ -54,11 +54,15 @@ def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie
         x = 100 * g["concentration"].to_numpy()
         ax.plot(x, g["T_MF"], ls="--", color=colour, lw=1.2, label=f"{element}, mean field")
         ordered = g["status"].eq("ordered").to_numpy()
+        above = g["status"].eq("above").to_numpy()
         ax.errorbar(x[ordered], g["T_C"][ordered], yerr=g["error"][ordered], marker="o", color=colour, capsize=3,
                     ls="-", label=f"{element}, Monte Carlo")
-        if (~ordered).any():
-            ax.plot(x[~ordered], np.zeros((~ordered).sum()), marker="o", mfc="white", color=colour, ls="none",
-                    label=f"{element}, no order found")
+        if (~ordered & ~above).any():
+            ax.plot(x[~ordered & ~above], np.zeros((~ordered & ~above).sum()), marker="o", mfc="white", color=colour,
+                    ls="none", label=f"{element}, no order found")
+        if above.any():
+            ax.plot(x[above], g["T_max"][above], marker="^", mfc="white", color=colour, ls="none",
+                    label=f"{element}, T_C above the range")
     ax.set_xlabel("dopant concentration (% of Bi sites)")
     ax.set_ylabel("T_C (K)")
     ax.set_ylim(bottom=-0.5)
@@ -96,10 +100,14 @@ def plot_codoping(mean_field: pd.DataFrame, monte_carlo: pd.DataFrame | None = N
         mc = monte_carlo.reset_index(drop=True)
         y = np.arange(len(mc))
         ordered = mc["status"].eq("ordered").to_numpy()
+        above = mc["status"].eq("above").to_numpy()
         axes[1].barh(y[ordered], mc["T_C"][ordered], xerr=mc["error"][ordered], color="C1", capsize=3,
                      label="Monte Carlo T_C")
-        if (~ordered).any():
-            axes[1].plot(np.zeros((~ordered).sum()), y[~ordered], "o", mfc="white", color="C1", label="no order found")
+        if (~ordered & ~above).any():
+            axes[1].plot(np.zeros((~ordered & ~above).sum()), y[~ordered & ~above], "o", mfc="white", color="C1",
+                         label="no order found")
+        if above.any():
+            axes[1].plot(mc["T_max"][above], y[above], ">", mfc="white", color="C1", label="T_C above the range")
         if "T_MF" in mc:
             axes[1].plot(mc["T_MF"], y, "k|", ms=14, label="mean field")
         axes[1].set_yticks(y, mc["label"])

@@ -89,8 +89,8 @@ class SweepSettings:
 class SweepResult:
     """Result of :func:`curie_sweep`.
 
-    ``summary``: one row per composition (label, concentrations, T_C, error, status, mean-field
-    T_C, spins in the largest cell); ``moments``: every task's thermal averages per temperature;
+    ``summary``: one row per composition (label, concentrations, T_C, error, status, upper_bound
+    (for 'none'), T_max (highest temperature simulated), mean-field T_C, spins in the largest cell); ``moments``: every task's thermal averages per temperature;
     ``estimates``: the :class:`CurieEstimate` of each composition label.
     """
 
@@ -333,16 +333,29 @@ def curie_sweep(table: pd.DataFrame, compositions: Sequence[Mapping[str, float]]
         row = {"label": label, "concentration": sum(comp.values()), **{f"c_{e}": c for e, c in comp.items()},
                "T_MF": tmf}
         if temps is None:
-            row.update(T_C=0.0, error=np.nan, status="no mean-field order", upper_bound=np.nan, n_spins_largest=np.nan)
+            row.update(T_C=0.0, error=np.nan, status="no mean-field order", upper_bound=np.nan, T_max=np.nan,
+                       n_spins_largest=np.nan)
         else:
             sub = moments[moments["composition"] == ci]
             est = curie_from_binder(sub, seed=settings.seed)
             estimates[label] = est
             largest = sub[sub["n_sites"] == sub["n_sites"].max()]
             row.update(T_C=est.tc, error=est.error, status=est.status, upper_bound=est.upper_bound,
-                       n_spins_largest=float(largest["n_spins"].mean()))
+                       T_max=float(temps.max()), n_spins_largest=float(largest["n_spins"].mean()))
         summary.append(row)
     return SweepResult(pd.DataFrame(summary), moments, estimates, settings)
+
+
+def tc_text(row) -> str:
+    """A summary row of :func:`curie_sweep` in words: '13.4 ± 0.3 K', 'no order down to 2.4 K', ..."""
+    status = row["status"]
+    if status == "ordered":
+        return f"{row['T_C']:.1f} ± {row['error']:.1f} K"
+    if status == "none":
+        return f"no order down to {row['upper_bound']:.1f} K"
+    if status == "above":
+        return f"above {row['T_max']:.1f} K (the highest temperature simulated)"
+    return "no ferromagnetic order (mean-field J_0 ≤ 0)"
 
 
 def curie_temperature(table: pd.DataFrame, dopants: Mapping[str, float], **kwargs) -> tuple[CurieEstimate | None, dict]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..structures import locate_bi_site
-from ._exchange_table import check_table
+from ._exchange_table import ZERO_SOURCE, check_table
 from ._meanfield import mean_field_tc
 
 
@@ -36,12 +36,15 @@ def symmetry_classes(table: pd.DataFrame) -> np.ndarray:
     return cls.reshape(-1)
 
 
-def perturbed_table(table: pd.DataFrame, sigma: float | None = None, seed=0, classes=None) -> pd.DataFrame:
+def perturbed_table(table: pd.DataFrame, sigma: float | None = None, seed=0, classes=None, *,
+                    include_missing: bool = True) -> pd.DataFrame:
     """The table with J + σ z, z ~ N(0, 1) drawn once per symmetry class.
 
     sigma : meV, used where the table has no ``sigma`` of its own (NaN), e.g. for JuKKR values or
         zero-filled shells; ``None`` keeps those rows unperturbed.
     classes : precomputed :func:`symmetry_classes` (saves time over many draws).
+    include_missing : also perturb the zero-filled entries (as if a model had predicted them as
+        0 ± σ); False keeps them at zero.
     """
     cls = symmetry_classes(table) if classes is None else classes
     s = table["sigma"].to_numpy(float).copy()
@@ -50,6 +53,8 @@ def perturbed_table(table: pd.DataFrame, sigma: float | None = None, seed=0, cla
             raise ValueError(f"sigma must be a non-negative uncertainty in meV, not {sigma!r}.")
         s[~np.isfinite(s)] = sigma
     s[~np.isfinite(s)] = 0.0
+    if not include_missing:
+        s[table["source"].to_numpy() == ZERO_SOURCE] = 0.0
     z = np.random.default_rng(seed).standard_normal(cls.max() + 1)
     out = table.copy()
     out["J"] = table["J"].to_numpy(float) + s * z[cls]
@@ -58,8 +63,9 @@ def perturbed_table(table: pd.DataFrame, sigma: float | None = None, seed=0, cla
 
 
 def mean_field_spread(table: pd.DataFrame, composition, sigma: float | None = None, n_draws: int = 500,
-                      seed=0) -> np.ndarray:
+                      seed=0, *, include_missing: bool = True) -> np.ndarray:
     """Mean-field T_C (K) of ``composition`` for ``n_draws`` perturbed tables, shape (n_draws,)."""
     cls = symmetry_classes(table)
     ss = np.random.SeedSequence(seed).spawn(int(n_draws))
-    return np.array([mean_field_tc(perturbed_table(table, sigma, s, cls), composition)["T_C"] for s in ss])
+    return np.array([mean_field_tc(perturbed_table(table, sigma, s, cls, include_missing=include_missing),
+                                   composition)["T_C"] for s in ss])
