@@ -27,7 +27,7 @@ def plot_binder(estimate: CurieEstimate, ax=None, title: str | None = None):
         ax.axvline(estimate.tc, color="k", lw=0.8, ls="--", label=f"T_C = {estimate.tc:.2f} ± {estimate.error:.2f} K")
     ax.axhline(2 / 3, color="0.5", lw=0.6, ls=":")
     ax.axhline(4 / 9, color="0.5", lw=0.6, ls=":")
-    ax.set_xscale("log")
+    _log_temperature_axis(ax, b["T"])
     ax.set_xlabel("temperature T (K)")
     ax.set_ylabel("Binder cumulant U = 1 − ⟨m⁴⟩/3⟨m²⟩²")
     ax.set_title(title or "Binder cumulants")
@@ -35,39 +35,64 @@ def plot_binder(estimate: CurieEstimate, ax=None, title: str | None = None):
     return fig, ax
 
 
+def _log_temperature_axis(ax, temperatures) -> None:
+    """Logarithmic temperature axis with plain-number tick labels."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
+
+    t = np.asarray(temperatures, dtype=float)
+    ax.set_xscale("log")
+    ticks = [x for x in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if t.min() / 1.2 <= x <= t.max() * 1.2]
+    if len(ticks) >= 2:
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie temperature of single dopants"):
-    """Monte Carlo T_C (markers, error bars; open at 0 when no order was found) and mean field (dashed) per dopant.
+    """Monte Carlo T_C (filled markers with error bars), mean field (dashed) per dopant; open circles at 0 where
+    no order was found, open triangles at the highest temperature simulated where T_C lies above it.
 
     ``summary``: rows of :attr:`SweepResult.summary` with one element per composition (``c_<El>``).
     """
+    from matplotlib.lines import Line2D
+
     if ax is None:
-        fig, ax = figure(figsize=(6.4, 4.2))
+        fig, ax = figure(figsize=(6.6, 4.3))
     else:
         fig = ax.figure
-    colours = iter(["C0", "C1", "C2", "C3", "C4", "C5", "C6"])
+    handles = []
+    k = 0
     for element in [c[2:] for c in summary.columns if c.startswith("c_")]:
         g = summary[summary[f"c_{element}"].notna() & summary["concentration"].eq(summary[f"c_{element}"])]
         if g.empty:
             continue
         g = g.sort_values("concentration")
-        colour = next(colours)
+        colour = f"C{k}"
+        k += 1
         x = 100 * g["concentration"].to_numpy()
-        ax.plot(x, g["T_MF"], ls="--", color=colour, lw=1.2, label=f"{element}, mean field")
         ordered = g["status"].eq("ordered").to_numpy()
         above = g["status"].eq("above").to_numpy()
-        ax.errorbar(x[ordered], g["T_C"][ordered], yerr=g["error"][ordered], marker="o", color=colour, capsize=3,
-                    ls="-", label=f"{element}, Monte Carlo")
-        if (~ordered & ~above).any():
-            ax.plot(x[~ordered & ~above], np.zeros((~ordered & ~above).sum()), marker="o", mfc="white", color=colour,
-                    ls="none", label=f"{element}, no order found")
+        nothing = ~ordered & ~above
+        if (g["T_MF"] > 0).any():
+            ax.plot(x, g["T_MF"], ls="--", color=colour, lw=1.2)
+        if ordered.any():
+            ax.errorbar(x[ordered], g["T_C"][ordered], yerr=g["error"][ordered], marker="o", color=colour, capsize=3)
+        if nothing.any():  # side by side, so that several dopants at 0 stay visible
+            ax.plot(x[nothing] + 0.12 * (k - 2.5), np.zeros(nothing.sum()), marker="o", mfc="white", color=colour,
+                    ls="none")
         if above.any():
-            ax.plot(x[above], g["T_max"][above], marker="^", mfc="white", color=colour, ls="none",
-                    label=f"{element}, T_C above the range")
+            ax.plot(x[above], g["T_max"][above], marker="^", mfc="white", color=colour, ls="none")
+        handles.append(Line2D([], [], color=colour, marker="o", label=element))
+    handles += [Line2D([], [], color="k", ls="--", label="mean field"),
+                Line2D([], [], color="k", marker="o", ls="-", label="Monte Carlo"),
+                Line2D([], [], color="k", marker="o", mfc="white", ls="none", label="no order found"),
+                Line2D([], [], color="k", marker="^", mfc="white", ls="none", label="T_C above the range")]
     ax.set_xlabel("dopant concentration (% of Bi sites)")
     ax.set_ylabel("T_C (K)")
-    ax.set_ylim(bottom=-0.5)
+    ax.set_ylim(bottom=-1)
     ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(handles=handles, fontsize=8, ncol=2)
     return fig, ax
 
 
