@@ -48,12 +48,16 @@ def test_bcc_and_fcc_curie_temperatures(kind, sizes, window, tc):
     assert est.tc == pytest.approx(tc, rel=0.02)
 
 
-def test_single_spin_in_a_field_follows_the_langevin_function():
+@pytest.mark.parametrize("direction", [(0, 0, 1.0), (0, 0, -1.0), (1.0, -2.0, 0.5), (1.0, 0, 0)])
+def test_single_spin_in_a_field_follows_the_langevin_function(direction):
+    """The heat-bath draw: ⟨S·B̂⟩ = L(a) = coth a − 1/a for a = |B|/k_B T, whatever the field's direction."""
     model = spins.SpinModel.from_pairs(1, [], [], [])
-    a = 1.7  # B / k_B T
-    res = spins.run_monte_carlo(model, [1.0], n_sweeps=200_000, n_overrelax=0, field=[0, 0, a * K_B], seed=3)
+    a = 1.7
+    b = a * K_B * np.asarray(direction) / np.linalg.norm(direction)
+    res = spins.run_monte_carlo(model, [1.0], n_sweeps=200_000, n_overrelax=0, field=b, seed=3)
     langevin = 1 / np.tanh(a) - 1 / a
-    assert res.mz[0] == pytest.approx(langevin, abs=4 * 0.6 / np.sqrt(200_000))
+    assert -res.energy[0] / (a * K_B) == pytest.approx(langevin, abs=4 * 0.6 / np.sqrt(200_000))
+    assert res.mz[0] == pytest.approx(langevin * b[2] / np.linalg.norm(b), abs=4 * 0.6 / np.sqrt(200_000))
 
 
 def test_below_the_percolation_threshold_there_is_no_order():

@@ -164,21 +164,17 @@ def _heat_bath_direction(hx, hy, hz, beta, st):
     cp, sp = _unit_circle(st)
     cp *= s
     sp *= s
-    ex = hx / hn
-    ey = hy / hn
-    ez = hz / hn
-    # e1 ⟂ e, e2 = e × e1
-    if abs(ez) < 0.9:
-        # e1 = z × e / |z × e| = (−ey, ex, 0)/ρ
-        r = math.sqrt(ex * ex + ey * ey)
-        ax, ay, az = -ey / r, ex / r, 0.0
-    else:
-        # e1 = x × e / |x × e| = (0, −ez, ey)/ρ
-        r = math.sqrt(ey * ey + ez * ez)
-        ax, ay, az = 0.0, -ez / r, ey / r
-    bx = ey * az - ez * ay
-    by = ez * ax - ex * az
-    bz = ex * ay - ey * ax
+    inv = 1.0 / hn
+    ex = hx * inv
+    ey = hy * inv
+    ez = hz * inv
+    # orthonormal basis (a, b, e) without square roots or branches on the direction
+    # (Duff et al., J. Comput. Graph. Tech. 6, 1 (2017))
+    sg = math.copysign(1.0, ez)
+    q = -1.0 / (sg + ez)
+    w = ex * ey * q
+    ax, ay, az = 1.0 + sg * ex * ex * q, sg * w, -sg * ex
+    bx, by, bz = w, sg + ey * ey * q, -ey
     return c * ex + cp * ax + sp * bx, c * ey + cp * ay + sp * by, c * ez + cp * az + sp * bz
 
 
