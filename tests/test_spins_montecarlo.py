@@ -69,7 +69,7 @@ def test_below_the_percolation_threshold_there_is_no_order():
     for frame, expect in ((dilute, "none"), (dense, "ordered")):
         est = spins.curie_from_binder(frame)
         assert est.status == expect, est.crossings
-    cold = lambda f, L: f[(f["size"] == f"L={L}") & (f["T"] == temps[0])]["m2"].mean()  # noqa: E731
+    cold = lambda f, L: f[(f["size"] == f"L={L}") & (f["T"] == temps[0])]["m2"].mean()
     assert cold(dilute, 14) / cold(dilute, 6) < 0.25  # (6/14)^3 = 0.08 for independent clusters
     assert cold(dense, 8) / cold(dense, 4) > 0.8
 

@@ -37,7 +37,12 @@ def plot_binder(estimate: CurieEstimate, ax=None, title: str | None = None):
 
 def _log_temperature_axis(ax, temperatures) -> None:
     """Logarithmic temperature axis with plain-number tick labels."""
-    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
+    from matplotlib.ticker import (
+        FixedLocator,
+        NullFormatter,
+        NullLocator,
+        ScalarFormatter,
+    )
 
     t = np.asarray(temperatures, dtype=float)
     ax.set_xscale("log")

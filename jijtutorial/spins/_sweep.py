@@ -348,13 +348,16 @@ def curie_sweep(table: pd.DataFrame, compositions: Sequence[Mapping[str, float]]
 
 def tc_text(row) -> str:
     """A summary row of :func:`curie_sweep` in words: '13.4 ± 0.3 K', 'no order down to 2.4 K', ..."""
+    def kelvin(t):
+        return f"{t:.2g} K" if abs(t) < 1 else f"{t:.1f} K"
+
     status = row["status"]
     if status == "ordered":
-        return f"{row['T_C']:.1f} ± {row['error']:.1f} K"
+        return f"{row['T_C']:.1f} ± {row['error']:.1f} K" if row["T_C"] >= 1 else f"{row['T_C']:.2g} ± {row['error']:.1g} K"
     if status == "none":
-        return f"no order down to {row['upper_bound']:.1f} K"
+        return f"no order down to {kelvin(row['upper_bound'])}"
     if status == "above":
-        return f"above {row['T_max']:.1f} K (the highest temperature simulated)"
+        return f"above {kelvin(row['T_max'])} (the highest temperature simulated)"
     return "no ferromagnetic order (mean-field J_0 ≤ 0)"
 
 
