@@ -15,19 +15,36 @@ ferromagnetic; the convention of the data loaders (:data:`jijtutorial.datasets.C
 """
 
 from ._binder import CurieEstimate, binder, crossing, curie_from_binder
-from ._exchange_table import (FILL_OPTIONS, REQUIRED_COLUMNS, TABLE_COLUMNS, exchange_table, load_table,
-                              symmetry_residuals)
-from ._lattice import (DiluteConfiguration, bi_sites, cell_widths, check_size_for_cutoff, configuration_from_sites,
-                       find_site, minimal_size, random_configuration)
+from ._exchange_table import FILL_OPTIONS, REQUIRED_COLUMNS, TABLE_COLUMNS, exchange_table, load_table, symmetry_residuals
+from ._lattice import (
+                              DiluteConfiguration,
+                              bi_sites,
+                              cell_widths,
+                              check_size_for_cutoff,
+                              configuration_from_sites,
+                              find_site,
+                              minimal_size,
+                              random_configuration,
+)
 from ._llg import HBAR, LLGResult, run_llg
-from ._meanfield import (codoping_mean_field, j0_matrix, mean_field_magnetisation, mean_field_tc,
-                         mean_field_tc_model)
-from ._model import (SpinModel, clusters, largest_cluster_fraction, lattice_model, percolation_curve,
-                     spin_model)
+from ._meanfield import codoping_mean_field, j0_matrix, mean_field_magnetisation, mean_field_tc, mean_field_tc_model
+from ._model import SpinModel, clusters, largest_cluster_fraction, lattice_model, percolation_curve, spin_model
 from ._montecarlo import K_B, MonteCarloResult, energy, local_fields, run_monte_carlo
 from ._plots import plot_binder, plot_codoping, plot_llg, plot_percolation, plot_tc_vs_concentration
-from ._sweep import (DEFAULT_SIZES, SweepResult, SweepSettings, composition_label, curie_sweep, curie_temperature,
-                     dask_client, lattice_sweep, run_tasks, simulate_task, task_seed, tc_text)
+from ._sweep import (
+                              DEFAULT_SIZES,
+                              SweepResult,
+                              SweepSettings,
+                              composition_label,
+                              curie_sweep,
+                              curie_temperature,
+                              dask_client,
+                              lattice_sweep,
+                              run_tasks,
+                              simulate_task,
+                              task_seed,
+                              tc_text,
+)
 from ._symmetry import site_operations
 from ._uncertainty import mean_field_spread, perturbed_table, symmetry_classes
 

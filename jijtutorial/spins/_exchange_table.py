@@ -69,7 +69,8 @@ def load_table(data) -> pd.DataFrame:
         from ..datasets import load_dataset
 
         return load_dataset(data)
-    raise ValueError(f"data must be a pandas DataFrame of pair couplings or one of 'jukkr', 'model', 'auto'; got {type(data).__name__}.")
+    raise TypeError(f"data must be a pandas DataFrame of pair couplings or one of 'jukkr', 'model', 'auto'; "
+                    f"got {type(data).__name__}.")
 
 
 def _check_input(data: pd.DataFrame) -> pd.DataFrame:

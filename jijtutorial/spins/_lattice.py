@@ -22,7 +22,9 @@ def _check_size(size) -> tuple[int, int, int]:
     try:
         t = tuple(int(s) for s in size)
     except (TypeError, ValueError):
-        raise ValueError(f"size must be three positive integers (n1, n2, n3), repeats of the hexagonal cell; got {size!r}.") from None
+        raise ValueError(
+            f"size must be three positive integers (n1, n2, n3), repeats of the hexagonal cell; got {size!r}."
+        ) from None
     if len(t) != 3 or any(s < 1 for s in t) or any(float(s) != float(x) for s, x in zip(t, size)):
         raise ValueError(f"size must be three positive integers (n1, n2, n3), repeats of the hexagonal cell; got {size!r}.")
     return t

@@ -77,7 +77,8 @@ class SweepSettings:
             raise ValueError(f"n_therm must be an integer ≥ 0, not {self.n_therm!r}.")
         lo, hi = (float(x) for x in self.window)
         if not (0 < lo < hi):
-            raise ValueError(f"window must be (low, high) fractions of the mean-field T_C with 0 < low < high, not {self.window!r}.")
+            raise ValueError(f"window must be (low, high) fractions of the mean-field T_C with 0 < low < high, "
+                             f"not {self.window!r}.")
         if self.temperatures is not None:
             object.__setattr__(self, "temperatures", tuple(check_temperatures(self.temperatures).tolist()))
 
@@ -90,7 +91,8 @@ class SweepResult:
     """Result of :func:`curie_sweep`.
 
     ``summary``: one row per composition (label, concentrations, T_C, error, status, upper_bound
-    (for 'none'), T_max (highest temperature simulated), mean-field T_C, spins in the largest cell); ``moments``: every task's thermal averages per temperature;
+    (for 'none'), T_max (highest temperature simulated), mean-field T_C, spins in the largest cell);
+    ``moments``: every task's thermal averages per temperature;
     ``estimates``: the :class:`CurieEstimate` of each composition label.
     """
 
