@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..units import K_B_MEV
 from . import _kernels
 from ._model import SpinModel
 
 #: Boltzmann constant in meV/K.
-K_B = 0.08617333262
+K_B = K_B_MEV  # meV/K
 
 
 def check_temperatures(temperatures, name: str = "temperatures") -> np.ndarray:
