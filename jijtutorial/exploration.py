@@ -113,23 +113,35 @@ def coordination_number(vector) -> int:
 def mean_field_curie_temperature(frame: pd.DataFrame, element: str, concentration: float) -> dict:
     """Mean-field Curie temperature (K) of ``element`` spread at random over Bi sites.
 
-    Classical unit spins with H = -sum_<ij> J_ij S_i.S_j give k_B T_C = J_0 / 3 with
-    J_0 = x * sum over Bi sites j of J_0j, the sum running over the pair vectors in the data
-    (all others are taken as zero) and ``x`` = ``concentration`` the fraction of Bi sites occupied.
-    Returns T_C, J_0 (meV) and the per-geometry contributions.
+    Classical unit spins with H = -sum_<ij> J_ij S_i.S_j (pairs once) give k_B T_C = J_0 / 3 with
+    J_0 = x * sum over Bi sites r of J(r) and ``x`` = ``concentration`` the fraction of Bi sites
+    occupied. The sum runs over every Bi site within the farthest distance in the data, the table
+    expanded by the crystal's symmetry (:func:`jijtutorial.spins.exchange_table`); sites at
+    geometries the data never computed count as zero and are listed.
+
+    Returns {'T_C (K)' (J_0 / 3 k_B; negative: the couplings favour no ferromagnet), 'J_0 (meV)',
+    'contributions' (per geometry: J (meV), sites, z*J (meV)), 'missing' (geometries taken as zero:
+    distance in Å and number of sites)}. For one species this is
+    :func:`jijtutorial.spins.mean_field_tc` without its clipping at 0.
     """
+    from .spins import exchange_table
+
     if not 0 < concentration <= 1:
         raise ValueError(f"concentration must be a fraction of Bi sites in (0, 1], not {concentration!r}.")
     sub = frame[(frame["element_i"] == element) & (frame["element_j"] == element)]
     if sub.empty:
         raise ValueError(f"no {element}-{element} pairs in the data.")
-    rows = []
-    for _, r in sub.drop_duplicates("geometry").sort_values("distance").iterrows():
-        z = coordination_number((r["rx"], r["ry"], r["rz"]))
-        rows.append({"geometry": r["geometry"], "J (meV)": r["J"], "sites": z, "z*J (meV)": z * r["J"]})
-    contributions = pd.DataFrame(rows)
-    j0 = concentration * contributions["z*J (meV)"].sum()
-    return {"T_C (K)": j0 / 3 / K_B_MEV, "J_0 (meV)": j0, "contributions": contributions}
+    table = exchange_table(frame, [element], cutoff=float(sub["distance"].max()) + 0.01, fill="zero")
+    computed = table[~table["source"].astype(str).str.startswith("zero")]
+    contributions = (computed.groupby("geometry", sort=False)
+                     .agg(distance=("distance", "first"), J=("J", "mean"), sites=("J", "size"), zJ=("J", "sum"))
+                     .sort_values("distance").reset_index()
+                     .rename(columns={"J": "J (meV)", "zJ": "z*J (meV)", "distance": "distance (Å)"}))
+    missing = (table[table["source"].astype(str).str.startswith("zero")]
+               .groupby("geometry", sort=False).agg(distance=("distance", "first"), sites=("J", "size"))
+               .sort_values("distance").reset_index().rename(columns={"distance": "distance (Å)"}))
+    j0 = concentration * float(table["J"].sum())
+    return {"T_C (K)": j0 / 3 / K_B_MEV, "J_0 (meV)": j0, "contributions": contributions, "missing": missing}
 
 
 def coverage(frame: pd.DataFrame) -> pd.DataFrame:

@@ -66,3 +66,12 @@ def test_coverage_counts():
     f = _frame([dict(element_i="Cr", element_j=e, J=1.0, **NN) for e in ("Fe", "Mn", "V")])
     c = ex.coverage(f)
     assert c.loc["same Bi layer, 4.38 Å", "Cr"] == 3
+
+
+def test_mean_field_counts_both_images_of_a_shell_across_quintuple_layers():
+    """The 10.47 Å upper-Bi shell has 3 sites in the QL above and 3 in the QL below; J is the same for A-A pairs."""
+    up = (0.209257 * 10.4727, 0.120815 * 10.4727, 0.970369 * 10.4727)  # the JuKKR vector, QL +1
+    f = _frame([dict(element_i="Cr", element_j="Cr", J=2.0, rx=up[0], ry=up[1], rz=up[2])])
+    r = ex.mean_field_curie_temperature(f, "Cr", 0.1)
+    assert r["contributions"]["sites"].sum() == 6
+    assert r["J_0 (meV)"] == pytest.approx(0.1 * 6 * 2.0)
