@@ -23,6 +23,7 @@ module             what it holds
 ``pages``          numbers and sentences glued into a chapter's text (myst-nb glue)
 ``plotting``       the figure style
 ``tables``         tables for a page: significant digits, units in the header, no index
+``parallel``       independent tasks through Dask: here, on a local cluster or on any cluster
 ``spins``          Heisenberg + DMI spin models of doped Bi2Te3: Monte Carlo T_C, LLG dynamics
 ``units``          constants (k_B) and unit conversions
 =================  ==============================================================================
@@ -36,7 +37,7 @@ __version__ = "0.1.0"
 
 #: Subpackages and modules of the public surface (imported on first attribute access).
 SUBMODULES = ("benchmark", "clusters", "datasets", "descriptors", "elements", "exploration", "featurecache", "greens",
-              "kernels", "model_data", "pages", "plotting", "spins", "structures", "tables", "units", "viewer")
+              "kernels", "model_data", "pages", "parallel", "plotting", "spins", "structures", "tables", "units", "viewer")
 
 #: Shortcuts: name -> module that defines it.
 _SHORTCUTS = {

@@ -143,11 +143,15 @@ def _setup(kmesh, n_points, e_fermi, max_distance, margin, host=None):
     return model, host, vecs, (g00, gij, gji), {"vbm": vbm, "cbm": cbm, "e_fermi": ef}
 
 
-def _compute_chunk(pairs, blocks, contour, params):
-    """Exchange tensors in meV for a list of element pairs on all vectors: list of ExchangeResult (nR, 3, 3)."""
+def _compute_chunk(shared, pairs):
+    """Exchange tensors in meV for a list of element pairs on all vectors: list of ExchangeResult (nR, 3, 3).
+
+    ``shared`` = (host blocks (g00, gij, gji), contour, impurity parameters per element): sent to
+    every worker once.
+    """
     from .greens import ExchangeResult, exchange_tensor, upper_bi_projector
 
-    g00, gij, gji = blocks
+    (g00, gij, gji), contour, params = shared
     projector = upper_bi_projector()
     out = []
     for a, b in pairs:
@@ -160,25 +164,38 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
                         e_fermi=DEFAULTS["e_fermi"], max_distance=DEFAULTS["max_distance"],
                         margin=DEFAULTS["margin"], n_jobs: int = 1, progress: bool = True, chunk_size: int = 20,
                         impurity_model: str | None = None, gamma: float | None = None, weight: float | None = None,
-                        rule: str | None = None, host=None):
-    """Compute the model data set; returns a raw pandas DataFrame (see module docstring).
+                        rule: str | None = None, host=None, client=None):
+    """Compute the model data set: J, D and the exchange tensor of element pairs on model lattice vectors.
 
-    elements: symbols (default: the 20 of the data set); kmesh: k-points per reciprocal axis;
-    n_points: contour points; e_fermi: eV (default: middle of the bulk gap); max_distance: Å;
-    n_jobs: joblib workers (results are identical to n_jobs=1: the same chunks are computed in the
-    same way); impurity_model: 'resonant' or 'static' (default: the package default); gamma (eV),
-    weight (eV²), rule: parameters of the resonant model (defaults of :mod:`jijtutorial.greens.resonant`).
-    host: a computed :class:`jijtutorial.greens.HostGreen` of the Bi2Te3 model to reuse (its k-mesh,
-    contour and Fermi level replace kmesh, n_points, margin and e_fermi).
+    Parameters
+    ----------
+    elements : symbols (default: the 20 of the data set).
+    kmesh : k-points per reciprocal axis; n_points : contour points; margin : eV below the bands
+        where the contour starts; e_fermi : eV (default: middle of the bulk gap).
+    max_distance : largest |R| in Å.
+    n_jobs : local Dask worker processes, -1 for all cores; 1 (default) runs here without Dask.
+        The result is identical whatever the number of workers: the same chunks are computed the
+        same way and put back in order.
+    client : a ``distributed.Client`` or scheduler address: run the chunks on that cluster instead
+        (see :mod:`jijtutorial.parallel`).
+    progress : show a progress bar; chunk_size : element pairs per task.
+    impurity_model : 'resonant' or 'static' (default: the package default).
+    gamma (eV), weight (eV²), rule : parameters of the resonant model (defaults of
+        :mod:`jijtutorial.greens.resonant`).
+    host : a computed :class:`jijtutorial.greens.HostGreen` of the Bi2Te3 model to reuse (its
+        k-mesh, contour and Fermi level replace kmesh, n_points, margin and e_fermi).
+
+    Returns
+    -------
+    DataFrame with the raw columns of :func:`raw_order` (meV, Å, μB);
     ``frame.attrs['provenance']`` holds everything needed to reproduce it.
     """
     import pandas as pd
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
 
     from . import __version__
     from .greens import impurity_parameters, resonant, trim_parities, z2_index
     from .greens.workflow import check_impurity_model, impurity_on_contour
+    from .parallel import run_tasks
 
     impurity_model = check_impurity_model(impurity_model or _default_model())
     res_kw = {"gamma": resonant.GAMMA if gamma is None else float(gamma),
@@ -194,19 +211,12 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
     params = {s: impurity_on_contour(s, contour, impurity_model, **res_kw) for s in elements}
     pairs = [(a, b) for a in elements for b in elements]
     chunks = [pairs[i:i + chunk_size] for i in range(0, len(pairs), chunk_size)]
-    bar = tqdm(total=len(pairs), desc="element pairs", unit="pair", disable=not progress)
-    results = []
-    if int(n_jobs) == 1:
-        for ch in chunks:
-            results.extend(_compute_chunk(ch, blocks, contour, params))
-            bar.update(len(ch))
-    else:
-        gen = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_compute_chunk)(ch, blocks, contour, params) for ch in chunks)
-        for ch, res in zip(chunks, gen):
-            results.extend(res)
-            bar.update(len(ch))
-    bar.close()
+    if client is None:
+        client = "sync" if int(n_jobs) == 1 else None
+    n_workers = None if int(n_jobs) < 0 else int(n_jobs)
+    per_chunk = run_tasks(_compute_chunk, chunks, shared=(blocks, contour, params), client=client, n_workers=n_workers,
+                          progress=progress, desc=f"element pairs ({chunk_size} per task)")
+    results = [res for chunk in per_chunk for res in chunk]
 
     rows = []
     comps = ["xx", "xy", "xz", "yx", "yy", "yz", "zx", "zy", "zz"]
@@ -287,7 +297,10 @@ def write_model_data(out_dir="data", **kwargs) -> tuple[Path, Path]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``jijtutorial generate-model-data``."""
     parser.add_argument("--out", default="data", help="output folder (default: data)")
-    parser.add_argument("--n-jobs", type=int, default=1, help="joblib workers over element pairs (default 1)")
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="local Dask worker processes over element pairs, -1 for all cores (default 1: no Dask)")
+    parser.add_argument("--scheduler", default=None,
+                        help="address of a running Dask scheduler (tcp://host:8786) to compute on instead")
     parser.add_argument("--kmesh", type=int, default=DEFAULTS["kmesh"], help="k-points per reciprocal axis")
     parser.add_argument("--n-points", type=int, default=DEFAULTS["n_points"], help="energy contour points")
     parser.add_argument("--e-fermi", type=float, default=None, help="Fermi level in eV (default: mid-gap)")
@@ -313,6 +326,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     csv, pj = write_model_data(args.out, kmesh=args.kmesh, n_points=args.n_points, e_fermi=args.e_fermi,
                                max_distance=args.max_distance, n_jobs=args.n_jobs, progress=not args.no_progress,
+                               client=args.scheduler,
                                impurity_model=args.impurity_model, gamma=args.gamma, weight=args.weight, rule=args.rule)
     print(f"wrote {csv} ({csv.stat().st_size / 1e6:.2f} MB) and {pj} in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -14,6 +14,7 @@ Convention: H = −Σ_{i<j} [J_ij S_i·S_j + D_ij·(S_i × S_j)], unit spins, me
 ferromagnetic; the convention of the data loaders (:data:`jijtutorial.datasets.CONVENTION`).
 """
 
+from ..parallel import dask_client, run_tasks
 from ._binder import CurieEstimate, binder, crossing, curie_from_binder
 from ._exchange_table import FILL_OPTIONS, REQUIRED_COLUMNS, TABLE_COLUMNS, exchange_table, load_table, symmetry_residuals
 from ._lattice import (
@@ -38,9 +39,7 @@ from ._sweep import (
                               composition_label,
                               curie_sweep,
                               curie_temperature,
-                              dask_client,
                               lattice_sweep,
-                              run_tasks,
                               simulate_task,
                               task_seed,
                               tc_text,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..parallel import run_tasks
 from ._binder import CurieEstimate, curie_from_binder
 from ._exchange_table import check_table
 from ._lattice import check_concentrations, check_size_for_cutoff, random_configuration
@@ -200,54 +200,6 @@ def _cache_store(key: str, result: dict, task: dict | None = None) -> None:
 
 
 # --------------------------------------------------------------------------------------- Dask
-def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers: int | None = None,
-              progress: bool = True, desc: str = "tasks", on_result=None) -> list:
-    """Run ``function(shared, task)`` for every task through Dask; results in the order of ``tasks``.
-
-    client : a ``distributed.Client`` (any cluster), a scheduler address ('tcp://host:8786'), or
-        None for a local cluster of ``n_workers`` single-threaded worker processes (default: the
-        number of cores). ``client='sync'`` runs the tasks here, one after the other, without Dask.
-    shared : an object every task needs (sent to each worker once).
-    on_result : called as ``on_result(index, result)`` as each task finishes (e.g. to cache it).
-    """
-    tasks = list(tasks)
-    if not tasks:
-        return []
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(tasks), desc=desc, unit="task", disable=not progress)
-    if isinstance(client, str) and client == "sync":
-        out = []
-        for k, t in enumerate(tasks):
-            out.append(function(shared, t))
-            if on_result is not None:
-                on_result(k, out[-1])
-            bar.update(1)
-        bar.close()
-        return out
-    from distributed import as_completed
-
-    own = None
-    if client is None or isinstance(client, str):
-        own = client = dask_client(client, n_workers)
-    try:
-        shared_f = client.scatter(shared, broadcast=True) if shared is not None else None
-        futures = [client.submit(function, shared_f, t, pure=False) for t in tasks]
-        index = {f.key: k for k, f in enumerate(futures)}
-        out = [None] * len(tasks)
-        for fut in as_completed(futures):
-            k = index[fut.key]
-            out[k] = fut.result()
-            if on_result is not None:
-                on_result(k, out[k])
-            bar.update(1)
-        return out
-    finally:
-        bar.close()
-        if own is not None:
-            own.close()
-
-
 def _temperature_grid(table, composition, settings: SweepSettings) -> tuple[np.ndarray | None, float]:
     tmf = mean_field_tc(table, composition)["T_C"]
     if settings.temperatures is not None:
@@ -368,21 +320,6 @@ def curie_temperature(table: pd.DataFrame, dopants: Mapping[str, float], **kwarg
     res = curie_sweep(table, [dopants], **kwargs)
     label = res.summary["label"].iloc[0]
     return res.estimates.get(label), res.summary.iloc[0].to_dict()
-
-
-def dask_client(scheduler: str | None = None, n_workers: int | None = None):
-    """A ``distributed.Client``: connected to ``scheduler`` (address) if given, else to a new local cluster of
-    ``n_workers`` single-threaded worker processes (default: the number of cores). Close it when done."""
-    from distributed import Client
-
-    if scheduler:
-        return Client(scheduler)
-    n = int(n_workers or os.cpu_count() or 1)
-    if n < 1:
-        raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.")
-    # a client that starts its own local cluster also shuts it down on close()
-    return Client(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                  silence_logs=logging.ERROR)
 
 
 def _lattice_task(_, task: dict) -> dict:

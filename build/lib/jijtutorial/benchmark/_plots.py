@@ -1,0 +1,204 @@
+"""Figures of the kernel ridge benchmark: parity plots, errors per element pair and shell, learning curves.
+
+All figures are made with :func:`jijtutorial.plotting.figure` (the project style: opaque white
+background) and carry axis labels with units and a title.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..plotting import figure
+
+
+def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4, panel: float = 2.6):
+    """Out-of-fold predicted against computed J (meV), one panel per model, for one CV repeat.
+
+    The horizontal axis is the data set's J: "DFT J" for the JuKKR table, "model J" for the package's
+    own data set (computed with the tight-binding engine, not DFT).
+
+    Panels are ``panel`` inches square (``ncols`` per row) with titles and labels in 10–11 pt, so
+    that a grid of four panels scaled to the width of a page stays readable.
+    """
+    pred = result.predictions
+    models = list(models or pred["model"].unique())
+    ncols = min(ncols, len(models))
+    nrows = int(np.ceil(len(models) / ncols))
+    fig, axes = figure(nrows, ncols, figsize=(panel * ncols, panel * nrows + 0.5), squeeze=False, sharex=True,
+                       sharey=True)
+    lo, hi = float(pred["J"].min()), float(pred["J"].max())
+    pad = 0.05 * (hi - lo)
+    reference = {"jukkr": "DFT", "model": "model"}.get(result.dataset, "reference")
+    for ax, name in zip(axes.flat, models):
+        p = pred[(pred["model"] == name) & (pred["repeat"] == repeat)]
+        ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.5", lw=0.8, zorder=0)
+        ax.scatter(p["J"], p["J_pred"], s=6, alpha=0.6, color="C0", edgecolor="none")
+        mae = np.mean(np.abs(p["J_pred"] - p["J"]))
+        ax.set_title(name, fontsize=11)
+        ax.text(0.04, 0.96, f"MAE {mae:.2g} meV", transform=ax.transAxes, va="top", fontsize=10)
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.tick_params(labelsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel(f"{reference} J (meV)", fontsize=11)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("predicted J (meV)", fontsize=11)
+    for ax in list(axes.flat)[len(models):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})",
+                 fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def error_table(result, model: str, by: str = "pair") -> pd.DataFrame:
+    """MAE (meV) of ``model``'s out-of-fold predictions per unordered element pair or per geometry."""
+    from ..datasets import element_pair_labels
+
+    p = result.predictions[result.predictions["model"] == model]
+    f = result.frame
+    rows = p["row"].to_numpy()
+    d = pd.DataFrame({
+        "pair": element_pair_labels(f)[rows],
+        "element_i": f["element_i"].to_numpy()[rows], "element_j": f["element_j"].to_numpy()[rows],
+        "geometry": f["geometry"].to_numpy()[rows], "distance": f["distance"].to_numpy()[rows],
+        "abs_error": np.abs(p["J_pred"].to_numpy() - p["J"].to_numpy()), "abs_J": np.abs(p["J"].to_numpy()),
+    })
+    if by == "pair":
+        return d.groupby("pair").agg(MAE=("abs_error", "mean"), mean_abs_J=("abs_J", "mean"),
+                                     n=("abs_error", "size")).sort_values("MAE", ascending=False)
+    if by == "geometry":
+        return (d.groupby(["distance", "geometry"]).agg(MAE=("abs_error", "mean"), mean_abs_J=("abs_J", "mean"),
+                                                        n=("abs_error", "size")).reset_index().drop(columns="distance"))
+    if by == "elements":
+        return d.groupby(["element_i", "element_j"])["abs_error"].mean().unstack()
+    raise ValueError(f"by must be 'pair', 'geometry' or 'elements', not {by!r}.")
+
+
+def error_heatmap(result, model: str, ax=None, vmax: float | None = None):
+    """MAE (meV) per ordered element pair (rows: element i, columns: element j), all geometries."""
+    from ..elements import IMPURITY_ELEMENTS
+
+    m = error_table(result, model, by="elements")
+    order = [e for e in IMPURITY_ELEMENTS if e in m.index or e in m.columns]
+    m = m.reindex(index=order, columns=order)
+    if ax is None:
+        fig, ax = figure(figsize=(6.2, 5.2))
+    else:
+        fig = ax.figure
+    im = ax.imshow(m.to_numpy(), cmap="magma_r", vmin=0, vmax=vmax)
+    ax.set_xticks(range(len(order)), order, rotation=90)
+    ax.set_yticks(range(len(order)), order)
+    ax.set_xlabel("element j")
+    ax.set_ylabel("element i")
+    ax.set_title(f"{model}: MAE per element pair ({result.protocol})")
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, label="MAE (meV)")
+    return fig
+
+
+def errors_by_geometry_plot(results, models, ax=None):
+    """MAE (meV) per pair geometry, several models and protocols as grouped bars."""
+    results = results if isinstance(results, (list, tuple)) else [results]
+    tables = []
+    for res in results:
+        for model in models:
+            t = error_table(res, model, by="geometry")
+            t["label"] = f"{model} ({res.protocol})"
+            tables.append(t)
+    t = pd.concat(tables)
+    geos = list(dict.fromkeys(t["geometry"]))
+    labels = list(dict.fromkeys(t["label"]))
+    if ax is None:
+        fig, ax = figure(figsize=(9, 3.8))
+    else:
+        fig = ax.figure
+    w = 0.8 / len(labels)
+    for k, lab in enumerate(labels):
+        s = t[t["label"] == lab].set_index("geometry").reindex(geos)
+        ax.bar(np.arange(len(geos)) + (k - (len(labels) - 1) / 2) * w, s["MAE"], w, label=lab)
+    ax.set_xticks(range(len(geos)), geos, fontsize=7, rotation=30, ha="right")
+    ax.set_ylabel("MAE (meV)")
+    ax.set_xlabel("pair geometry (j relative to i)")
+    ax.set_title("Errors per shell")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = None):
+    """MAE (meV) against training-set size (mean over folds of each fraction), ± std, per model (log-log)."""
+    if ax is None:
+        fig, ax = figure(figsize=(5.5, 4))
+    else:
+        fig = ax.figure
+    colours = {m: f"C{k}" for k, m in enumerate(dict.fromkeys(curve["model"]))}
+    for (model, protocol), d in curve.groupby(["model", "protocol"], sort=False):
+        g = d.groupby("fraction").agg(n=("n_train", "mean"), mean=("MAE", "mean"), std=("MAE", "std")).reset_index()
+        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o" if protocol == "grouped" else "s", capsize=2,
+                    color=colours[model], ls="-" if protocol == "grouped" else "--", label=f"{model} ({protocol})")
+    if baseline is not None:
+        ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_formatter(NullFormatter())
+    lo, hi = curve["n_train"].min(), curve["n_train"].max()
+    ax.set_xticks([t for t in (50, 100, 200, 500, 1000, 2000, 5000, 10000) if lo / 1.5 <= t <= hi * 1.5])
+    ax.set_xlabel("training pairs")
+    ax.set_ylabel("test MAE (meV)")
+    ax.set_title("Learning curves (dashed: study protocol, solid: grouped)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def study_comparison_plot(table: pd.DataFrame, ax=None, metric: str = "MAE"):
+    """Our cross-validation ``metric`` (both protocols) beside the study's, per model.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`compare_protocols` of the runs (one row per model and protocol).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure otherwise.
+    metric : {"MAE", "R2"}
+        MAE (meV) compares errors on the JuKKR table, which the study used; R² (dimensionless) also
+        compares runs on data with another scale of J, such as the package's model data.
+    """
+    if metric not in ("MAE", "R2"):
+        raise ValueError(f"metric must be 'MAE' or 'R2', not {metric!r}.")
+    if ax is None:
+        fig, ax = figure(figsize=(8, 3.8))
+    else:
+        fig = ax.figure
+    models = list(dict.fromkeys(table["model"]))
+    protocols = list(dict.fromkeys(table["protocol"]))
+    bars = [("study (2023)", None)] + [(f"ours, {p} protocol", p) for p in protocols]
+    w = 0.8 / len(bars)
+    for k, (label, prot) in enumerate(bars):
+        vals = []
+        for m in models:
+            t = table[table["model"] == m]
+            if prot is None:
+                vals.append(t[f"study_{metric}"].iloc[0] if f"study_{metric}" in t and len(t) else np.nan)
+            else:
+                t = t[t["protocol"] == prot]
+                vals.append(t[metric].iloc[0] if len(t) else np.nan)
+        ax.bar(np.arange(len(models)) + (k - (len(bars) - 1) / 2) * w, vals, w, label=label)
+    ax.set_xticks(range(len(models)), [m.replace("-rcut", "\nrcut") for m in models], fontsize=8)
+    if metric == "MAE":
+        ax.set_ylabel("CV MAE (meV)")
+        ax.set_title("Cross-validation MAE: the study and this benchmark")
+    else:
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_ylim(max(-0.5, ax.get_ylim()[0]), 1.05)
+        ax.set_ylabel("CV R² (dimensionless)")
+        ax.set_title("Cross-validation R²: the study and this benchmark (negative values cut at −0.5)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,118 @@
+"""The benchmark's models: names, descriptors, kernels, hyperparameter grids, and the study's figures.
+
+Models are named as in the 2023 study -- ``CM-KRR-lap-rcut-4.0`` is a Coulomb-matrix descriptor of
+the pair's environment at r_cut = 4.0 Å with a Laplacian-kernel ridge regression -- plus
+``SymPair-KRR`` (our pair-symmetric element kernel, :class:`jijtutorial.kernels.SymmetricPairKRR`)
+and ``Mean-baseline`` (predict the mean J of the training rows). :func:`get_model` parses a name
+into a :class:`ModelSpec`, whose :meth:`~ModelSpec.fold_model` builds the model's fold interface.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from ._folds import FoldModel, KernelRidgeFolds, MeanFolds, PairKernelFolds
+
+
+class StudyFigures(NamedTuple):
+    """One row of the 2023 study's table (N = 1728): mean times per fold (s), CV and held-out scores (meV)."""
+
+    t_train: float
+    t_test: float
+    MAE: float
+    R2: float
+    test_MAE: float
+    test_R2: float
+
+
+STUDY_MODELS = (
+    "CM-KRR-lin-rcut-4.0",
+    "CM-KRR-lap-rcut-4.0",
+    "CM-KRR-lap-rcut-7.6",
+    "SOAP-KRR-lin-rcut-4.0",
+    "SOAP-KRR-rbf-rcut-4.0",
+)
+#: The study's figures (../shared/reference/README.md), N = 1728.
+STUDY_RESULTS: dict[str, StudyFigures] = {
+    "CM-KRR-lin-rcut-4.0": StudyFigures(1.44, 0.01, 1.56, -2.14, 1.15, -0.01),
+    "CM-KRR-lap-rcut-4.0": StudyFigures(2.54, 0.04, 0.50, 0.54, 0.05, 0.99),
+    "CM-KRR-lap-rcut-7.6": StudyFigures(54.1, 2.12, 0.53, 0.53, 0.05, 0.99),
+    "SOAP-KRR-lin-rcut-4.0": StudyFigures(52.6, 0.83, 0.87, 0.01, 0.87, 0.01),
+    "SOAP-KRR-rbf-rcut-4.0": StudyFigures(160.0, 0.90, 0.46, 0.73, 0.12, 0.96),
+}
+#: The number of pairs the study's figures are for.
+STUDY_N = 1728
+OUR_MODEL = "SymPair-KRR"
+BASELINE = "Mean-baseline"
+DEFAULT_MODELS = STUDY_MODELS + (OUR_MODEL, BASELINE)
+#: Learning curves: the study's best model, the best study model in our reproduction, and ours.
+CURVE_MODELS = ("SOAP-KRR-rbf-rcut-4.0", "CM-KRR-lap-rcut-4.0", OUR_MODEL)
+
+#: Hyperparameter grids (about 3 x 3, as in the study). Kernel widths gamma are in units of the
+#: training rows' median pairwise distance (L1 for Laplacian, L2 for Gaussian kernels).
+GAMMAS = {"laplacian": (2.0, 16.0, 128.0), "rbf": (2.0, 16.0, 128.0)}
+ALPHAS = {"linear": (1e-3, 1e-1, 1e1, 1e3, 1e5), "laplacian": (1e-6, 1e-4, 1e-2), "rbf": (1e-6, 1e-4, 1e-2)}
+#: Our model: the length (meV) of the learned element similarity and the ridge alpha.
+OUR_GRID = {"profile_length": (4.0, 8.0, 16.0), "alpha": (1e-3, 1e-2, 1e-1)}
+
+_KERNEL_ALIASES = {"lin": "linear", "lap": "laplacian", "rbf": "rbf", "gauss": "rbf"}
+_NAME = re.compile(r"^(CM|SOAP)-K[RK]R-(lin|lap|rbf|gauss)-rcut-(\d+(?:\.\d+)?)$")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model of the benchmark: descriptor, kernel and hyperparameter grid.
+
+    ``kernel`` is ``'linear'``, ``'laplacian'``, ``'rbf'``, ``'pair'`` (SymPair-KRR) or ``'mean'``.
+    """
+
+    name: str
+    descriptor: str | None  # 'CM', 'SOAP' or None
+    r_cut: float | None  # Å
+    kernel: str
+    gammas: tuple = ()
+    alphas: tuple = ()
+
+    def make_descriptor(self, cache=True):
+        """The descriptor transformer (None for the pair model and the baseline)."""
+        from ..descriptors import CoulombMatrixDescriptor, SOAPDescriptor
+
+        if self.descriptor == "CM":
+            return CoulombMatrixDescriptor(r_cut=self.r_cut, cache=cache)
+        if self.descriptor == "SOAP":
+            return SOAPDescriptor(r_cut=self.r_cut, cache=cache)
+        return None
+
+    def fold_model(self, cache=True, store: dict | None = None) -> FoldModel:
+        """The model's fold interface (see :mod:`jijtutorial.benchmark._folds`), not yet prepared.
+
+        ``store``: a dict per descriptor in which models on the same features share their
+        Gram/distance matrices (see :class:`KernelRidgeFolds`).
+        """
+        if self.kernel == "pair":
+            return PairKernelFolds({"profile_length": OUR_GRID["profile_length"]}, alphas=self.alphas)
+        if self.kernel == "mean":
+            return MeanFolds()
+        return KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
+
+
+def get_model(name: str) -> ModelSpec:
+    """The model called ``name``: a study name like ``CM-KRR-lap-rcut-4.0``, ``SymPair-KRR`` or ``Mean-baseline``.
+
+    Any ``CM|SOAP-KRR-lin|lap|rbf-rcut-<Å>`` is understood (``KKR`` as on the study's slide too).
+    """
+    if name == OUR_MODEL:
+        return ModelSpec(name, None, None, "pair", (), OUR_GRID["alpha"])
+    if name == BASELINE:
+        return ModelSpec(name, None, None, "mean")
+    m = _NAME.match(str(name))
+    if not m:
+        raise ValueError(
+            f"unknown model {name!r}: use one of {', '.join(DEFAULT_MODELS)}, or a name of the form "
+            f"CM|SOAP-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0)."
+        )
+    desc, kern, rc = m.group(1), _KERNEL_ALIASES[m.group(2)], float(m.group(3))
+    canonical = f"{desc}-KRR-{m.group(2) if m.group(2) != 'gauss' else 'rbf'}-rcut-{rc:.1f}"
+    return ModelSpec(canonical, desc, rc, kern, GAMMAS.get(kern, ()), ALPHAS[kern])

@@ -1,0 +1,114 @@
+"""The package's own model data set (``data/model_jij.csv``, computed by :mod:`jijtutorial.model_data`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ._files import _parse_csv, _read_bytes, _string_frame, _warn_once
+from ._schema import CONVENTION, TIDY_COLUMNS, tidy_frame
+
+#: Folder of the data the package generates itself (the model data set).
+PACKAGE_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+MODEL_FILENAME = "model_jij.csv"
+
+
+def model_path(path: str | os.PathLike | None = None, *, generate_if_missing: bool = True) -> Path:
+    """Where the model data set is: ``path`` (file or folder), else the repository's ``data/``.
+
+    With no ``path``, an installation without the repository's ``data/`` folder (a wheel, Colab)
+    falls back to the user cache (``$JIJTUTORIAL_CACHE_DIR`` or ``~/.cache/jijtutorial``) and, if
+    ``generate_if_missing``, computes the data set there once (deterministic: the same numbers
+    as the shipped file; about half a minute on two cores).
+    """
+    if path is not None:
+        p = Path(path).expanduser()
+        if p.is_dir():
+            p = p / MODEL_FILENAME
+        if not p.is_file():
+            raise FileNotFoundError(
+                f"model data set not found at {p}. Generate it with `jijtutorial generate-model-data "
+                f"--out {p.parent}` (under a minute), or pass the path of an existing {MODEL_FILENAME}."
+            )
+        return p
+    shipped = PACKAGE_DATA_DIR / MODEL_FILENAME
+    if shipped.is_file():
+        return shipped
+    from ..featurecache import cache_dir
+
+    cached = cache_dir() / MODEL_FILENAME
+    if cached.is_file():
+        return cached
+    if not generate_if_missing:
+        raise FileNotFoundError(
+            f"model data set not found in {shipped.parent} nor {cached.parent}. Generate it with "
+            f"`jijtutorial generate-model-data --out {cached.parent}`."
+        )
+    from ..model_data import write_model_data
+
+    print(f"jijtutorial: the model data set is not installed; computing it once into {cached.parent} ...")
+    csv, _ = write_model_data(cached.parent, n_jobs=-1)
+    return csv
+
+
+def load_model(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Load the package's own J_ij data set, computed from Green functions of a Bi2Te3 model.
+
+    Same columns as :func:`load_jukkr` plus the exchange-tensor components and parameters of
+    the model; ``frame.attrs['provenance']`` holds the generation parameters (from the JSON file
+    written next to the CSV by ``jijtutorial generate-model-data``), ``attrs['path']`` the file
+    and ``attrs['n_pairs']`` the number of rows. A CSV whose SHA-256 differs from the one its
+    provenance file records loads with a :class:`DataFileWarning` (once).
+    """
+    p = model_path(path)
+    advice = f"Regenerate it with `jijtutorial generate-model-data --out {p.parent}`."
+    data = _read_bytes(p, advice)
+    header, rows, lines = _parse_csv(p, data, advice)
+    if not rows:
+        raise ValueError(f"{p}: the table has a header but no rows. {advice}")
+    raw = _string_frame(header, rows)
+    for col in raw.columns:
+        if col not in ("element_i", "element_j"):
+            try:
+                raw[col] = pd.to_numeric(raw[col])
+            except (ValueError, TypeError):
+                pass  # tidy_frame names the bad value of a required column; extras stay text
+    prov_file = p.with_suffix(".provenance.json")
+    provenance = {}
+    if prov_file.is_file():
+        try:
+            provenance = json.loads(_read_bytes(prov_file, advice).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ValueError(f"{prov_file}: not a valid provenance file ({err}). {advice}") from None
+    sha = hashlib.sha256(data).hexdigest()
+    recorded = provenance.get("csv_sha256")
+    provenance = {"path": str(p), "sha256": sha, **provenance,
+                  "sha256_matches_provenance": None if recorded is None else sha == recorded}
+    if recorded is not None and sha != recorded:
+        _warn_once(("model-sha", str(p), sha), (
+            f"{p} is not the file its provenance ({prov_file.name}) describes: its sha256 is {sha[:16]}..., "
+            f"the recorded one {recorded[:16]}...; it has {len(rows)} rows (recorded: {provenance.get('n_rows')}). "
+            f"The generation parameters may not describe these numbers. {advice}"
+        ))
+    attrs = {
+        "name": "model",
+        "title": "Model exchange couplings of 3d/4d impurity pairs in a Bi2Te3 tight-binding model",
+        "description": (
+            "Exchange couplings between two impurities embedded in a four-band tight-binding model of "
+            "the topological insulator Bi2Te3, computed by jijtutorial from host Green functions, the "
+            "Dyson equation and the Liechtenstein force-theorem formula. A teaching stand-in for the "
+            "JuKKR data: same schema, same elements, same-sublattice pair vectors."
+        ),
+        "source": "generated by jijtutorial.model_data (see provenance)",
+        "licence": "same as the jijtutorial package",
+        "convention": CONVENTION,
+        "units": {c: u for c, u in TIDY_COLUMNS.items()},
+        "path": str(p),
+        "n_pairs": len(raw),
+        "provenance": provenance,
+    }
+    return tidy_frame(raw, attrs, source=str(p), lines=lines)

@@ -1,0 +1,85 @@
+"""Choosing a data set by name, describing it, and telling a chapter's reader which one it uses."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from ._files import _warn_once
+from ._jukkr import DATA_DIR_VARIABLE, JUKKR_DOI, JUKKR_FILENAME, jukkr_path, load_jukkr
+from ._model import load_model
+
+
+def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Load a data set by name: ``'jukkr'``, ``'model'``, or ``'auto'`` (JuKKR if available, else model).
+
+    ``'auto'`` falls back to the model data set, with a :class:`DataFileWarning` saying why, when
+    the JuKKR table exists but cannot be read or parsed; if neither data set can be loaded it
+    raises ``FileNotFoundError`` giving both reasons.
+    """
+    if name == "jukkr":
+        return load_jukkr(path)
+    if name == "model":
+        return load_model(path)
+    if name != "auto":
+        raise ValueError(f"unknown data set {name!r}: use 'jukkr', 'model' or 'auto'.")
+    try:
+        jukkr_path(path)
+    except FileNotFoundError as err:
+        why = str(err)
+    else:
+        try:
+            return load_jukkr(path)
+        except (OSError, ValueError) as err:
+            why = str(err)
+            _warn_once(("fallback", str(path), why),
+                       f"the JuKKR table cannot be loaded: {why} Using the package's model data set instead.")
+    try:
+        return load_model()
+    except (OSError, ValueError) as err:
+        raise FileNotFoundError(
+            f"no data set can be loaded. JuKKR table: {why} Model data set: {err}"
+        ) from None
+
+
+def describe(frame: pd.DataFrame) -> str:
+    """Human-readable description of a loaded data set (title, size, source, licence, units)."""
+    a = frame.attrs
+    prov = a.get("provenance", {})
+    lines = [
+        a.get("title", "pair data set"),
+        "=" * len(a.get("title", "pair data set")),
+        a.get("description", ""),
+        "",
+        f"pairs: {len(frame)}   elements: {frame['element_i'].nunique()} x {frame['element_j'].nunique()}   "
+        f"distinct pair vectors: {len(np.unique(frame[['rx', 'ry', 'rz']].round(4).to_numpy(), axis=0))}",
+        f"J: {frame['J'].min():.2f} ... {frame['J'].max():.2f} meV, std {frame['J'].std():.2f} meV",
+        f"source: {a.get('source', '')}",
+        f"licence: {a.get('licence', '')}",
+        f"convention: {a.get('convention', '')}",
+    ]
+    if "duplicates_removed" in prov:
+        lines.append(f"exact duplicates removed: {prov['duplicates_removed']} of {prov['rows_in_file']} rows")
+    if prov.get("sha256_matches_published") is False:
+        lines.append(f"NOT the published table (sha256 differs): {prov.get('rows_in_file')} rows in the file, "
+                     f"{len(frame)} pairs, published {prov.get('published_rows')} rows / {prov.get('published_pairs')} pairs")
+    if prov.get("sha256_matches_provenance") is False:
+        lines.append("the CSV differs from the one its provenance file describes (sha256)")
+    return "\n".join(lines)
+
+
+def data_notice(frame: pd.DataFrame, requested: str = "auto") -> str:
+    """What a chapter says about its data: which data set ``frame`` is and, if the JuKKR table was
+    asked for (``requested`` 'jukkr' or 'auto') but is not on this machine, how to get it.
+    """
+    name = frame.attrs.get("name", "custom")
+    line = f"Data set: {frame.attrs.get('title', 'pair data set')} — {len(frame)} pairs."
+    if "subsample" in frame.attrs:
+        line += f" ({frame.attrs['subsample']})"
+    if requested in ("jukkr", "auto") and name != "jukkr":
+        line = (f"The JuKKR table is not available on this machine, so this chapter uses the package's own model "
+                f"data set. To use the JuKKR data, download '{JUKKR_FILENAME}' from the Materials Cloud Archive "
+                f"(doi:{JUKKR_DOI}, CC BY 4.0) and set {DATA_DIR_VARIABLE} to its folder.\n" + line)
+    return line

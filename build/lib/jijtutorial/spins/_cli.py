@@ -1,0 +1,134 @@
+"""``jijtutorial curie``: Monte Carlo and mean-field Curie temperatures of (co-)doped Bi2Te3.
+
+Examples::
+
+    jijtutorial curie --dopants Cr,V --concentrations 0.02,0.04,0.06 --out results/curie
+    jijtutorial curie --dopants Cr+V,Cr+Mn --concentrations 0.06 --workers 2 --out results/codoping
+    jijtutorial curie --dopants Cr --concentrations 0.04 --scheduler tcp://scheduler:8786 --out results/cr
+
+``--dopants`` lists compositions separated by commas; a composition is one element or several
+joined by '+', which share the concentration equally ('Cr+V' at 0.06 is 3 % Cr + 3 % V). Every
+composition runs at every concentration. Writes ``curie.csv`` (one row per composition),
+``binder.csv`` (Binder cumulants per size and temperature), ``moments.csv`` (every task's thermal
+averages), ``missing.csv`` (pair vectors the J table did not cover and how they were filled) and
+``settings.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def _floats(text: str, name: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"{name}: expected comma-separated numbers, got {text!r}.") from None
+
+
+def _sizes(text: str) -> tuple:
+    out = []
+    for part in text.split(","):
+        try:
+            n = tuple(int(x) for x in part.lower().split("x"))
+        except ValueError:
+            raise ValueError(f"--sizes: expected sizes like 16x16x2,24x24x3, got {part!r}.") from None
+        if len(n) != 3:
+            raise ValueError(f"--sizes: each size is n1xn2xn3 (repeats of the hexagonal cell), got {part!r}.")
+        out.append(n)
+    return tuple(out)
+
+
+def compositions_from(dopants: str, concentrations: list[float]) -> list[dict]:
+    """[{element: concentration}] for every composition of ``dopants`` ('Cr,V,Cr+V') at every concentration."""
+    groups = [[e.strip() for e in g.split("+") if e.strip()] for g in dopants.split(",") if g.strip()]
+    if not groups:
+        raise ValueError("--dopants: name at least one element, e.g. --dopants Cr or --dopants Cr,V,Cr+V.")
+    for c in concentrations:
+        if not 0 < c <= 1:
+            raise ValueError(f"--concentrations: {c} is outside (0, 1]; give fractions of the Bi sites (4 % = 0.04).")
+    return [{e: c / len(g) for e in g} for g in groups for c in concentrations]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``jijtutorial curie``."""
+    parser.add_argument("--dopants", required=True, help="compositions, e.g. 'Cr,V' or 'Cr+V,Cr+Mn' ('+': co-doping)")
+    parser.add_argument("--concentrations", required=True,
+                        help="total concentrations as fractions of the Bi sites, e.g. 0.02,0.04,0.06")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--dataset", default="auto", choices=("auto", "jukkr", "model"),
+                        help="J table: JuKKR (needs JIJTUTORIAL_DATA_DIR), the model data set, or auto")
+    parser.add_argument("--cutoff", type=float, default=None,
+                        help="largest pair distance in Å (default: the farthest vector of the table for these dopants)")
+    parser.add_argument("--fill", default="zero",
+                        help="fill vectors the table lacks: 'zero', 'engine', 'engine,zero' or 'none' (raise)")
+    parser.add_argument("--sizes", default=None, help="supercells, e.g. 16x16x2,24x24x3,32x32x4 (the default)")
+    parser.add_argument("--realisations", type=int, default=10, help="disorder realisations per size (default 10)")
+    parser.add_argument("--sweeps", type=int, default=2000, help="measured Monte Carlo sweeps (default 2000)")
+    parser.add_argument("--therm", type=int, default=1000, help="discarded sweeps (default 1000)")
+    parser.add_argument("--temperatures", default=None,
+                        help="temperatures in K (comma-separated); default: 20 from 0.04 to 1 x the mean-field T_C")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the whole sweep (default 0)")
+    parser.add_argument("--scheduler", default=None,
+                        help="address of a running Dask scheduler (e.g. tcp://host:8786); default: a local cluster")
+    parser.add_argument("--workers", type=int, default=None, help="workers of the local cluster (default: cores)")
+    parser.add_argument("--no-cache", action="store_true", help="do not reuse or store per-task results")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _default_cutoff(data: pd.DataFrame, elements) -> float:
+    import numpy as np
+
+    sub = data[data["element_i"].isin(elements) & data["element_j"].isin(elements)]
+    if sub.empty:
+        raise ValueError(f"--dopants: the J table has no pairs among {', '.join(elements)}.")
+    return float(np.linalg.norm(sub[["rx", "ry", "rz"]].to_numpy(float), axis=1).max()) + 1e-3
+
+
+def run(args: argparse.Namespace) -> int:
+    """``jijtutorial curie``."""
+    from ..datasets import load_dataset
+    from . import SweepSettings, curie_sweep, exchange_table
+
+    t0 = time.perf_counter()
+    comps = compositions_from(args.dopants, _floats(args.concentrations, "--concentrations"))
+    elements = list(dict.fromkeys(e for c in comps for e in c))
+    data = load_dataset(args.dataset)
+    fill = () if args.fill == "none" else args.fill
+    cutoff = args.cutoff if args.cutoff is not None else _default_cutoff(data, elements)
+    table = exchange_table(data, elements, cutoff, fill=fill, progress=not args.no_progress)
+    missing = table.attrs["missing"]
+    if len(missing):
+        how = ", ".join(f"{n} set by {w}" for w, n in missing.groupby("filled_with")["vectors"].sum().items())
+        print(f"the {data.attrs.get('name', '')} table lacks {int(missing['vectors'].sum())} pair vectors within "
+              f"{cutoff:.2f} Å ({how}); see missing.csv")
+    kw = {"n_realisations": args.realisations, "n_sweeps": args.sweeps, "n_therm": args.therm, "seed": args.seed}
+    if args.sizes:
+        kw["sizes"] = _sizes(args.sizes)
+    if args.temperatures:
+        kw["temperatures"] = tuple(_floats(args.temperatures, "--temperatures"))
+    settings = SweepSettings(**kw)
+    client = args.scheduler
+    res = curie_sweep(table, comps, settings=settings, client=client, n_workers=args.workers, cache=not args.no_cache,
+                      progress=not args.no_progress)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    res.summary.to_csv(out / "curie.csv", index=False)
+    res.moments.to_csv(out / "moments.csv", index=False)
+    binder = [est.binder.assign(label=label) for label, est in res.estimates.items()]
+    (pd.concat(binder, ignore_index=True) if binder else pd.DataFrame()).to_csv(out / "binder.csv", index=False)
+    table.attrs["missing"].to_csv(out / "missing.csv", index=False)
+    (out / "settings.json").write_text(json.dumps({
+        "dataset": data.attrs.get("name"), "cutoff_A": cutoff, "fill": list(table.attrs["fill"]),
+        "compositions": comps, "settings": settings.as_dict(), "scheduler": args.scheduler or "local cluster",
+        "convention": table.attrs["convention"]}, indent=1) + "\n")
+    cols = ["label", "T_MF", "T_C", "error", "status"]
+    print(res.summary[cols].to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    print(f"wrote {out}/curie.csv, binder.csv, moments.csv, missing.csv, settings.json in "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0

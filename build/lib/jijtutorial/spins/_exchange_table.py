@@ -1,0 +1,417 @@
+"""The exchange table the spin model consumes: J and D for every Bi–Bi vector up to a cut-off.
+
+Input: any tidy frame with columns ``element_i, element_j, rx, ry, rz`` (Å, from impurity i on an
+*upper* Bi site to impurity j), ``J, Dx, Dy, Dz`` (meV, H = −Σ_{i<j} [J S_i·S_j + D·(S_i × S_j)])
+and optionally ``sigma`` (meV, an uncertainty of J) and ``source``. The JuKKR table, the package's
+model data set and a predicted table all have that form, and they give one row per *symmetry
+class*, not one per vector.
+
+:func:`exchange_table` expands it to every Bi site within the cut-off of an upper-Bi site, for
+every ordered pair of the requested elements. A pair (A on an upper site, B at r) takes its J and D
+from any table row that the crystal's symmetry maps onto it:
+
+* a rotation Q of the site symmetry C3v of the upper Bi site: J(A, B, r) = J(A, B, Q r) and
+  D = det(Q) Qᵀ D(A, B, Q r) (D is an axial vector);
+* the same pair seen from B: J(A, B, r) = J(B, A, r') and D(A, B, r) = −D(B, A, r'), with r' the
+  image of −r under the site symmetry of B's sublattice (for B on a lower-Bi site, the rotations
+  that carry lower onto upper Bi: inversion, S6 and the two-fold axes).
+
+Every (row, operation) that matches is averaged. This symmetrises the table: components of D
+that the crystal's symmetry forbids average out (Moriya's rules), and symmetry-equivalent pairs
+the table holds twice (e.g. J(A, B) and J(B, A) across the gap, equal up to about 1e-3 meV in the
+JuKKR table) are averaged; ``n_rows`` and ``J_spread`` record how many distinct rows were used and
+how far apart their J are. A vector no row maps onto is *missing*: the
+function raises, listing the missing shells, unless ``fill`` says how to fill them ('engine': the
+package's Green-function engine, for same-sublattice vectors; 'zero': explicitly zero). Filled
+entries are marked in ``source`` and listed in ``attrs['missing']``.
+
+The model builder (:func:`jijtutorial.spins.spin_model`) uses the table for dopants on upper Bi
+sites, and for a dopant i on a lower Bi site the inverted vector: inversion maps the lower onto the
+upper sublattice, so J(A, B, r)_lower = J(A, B, −r)_upper and D is unchanged (axial).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from ..structures import bi_pair_vectors, locate_bi_site
+from ._symmetry import site_operations
+
+#: Columns the input table must have.
+REQUIRED_COLUMNS = ("element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz")
+#: Columns of the expanded table.
+TABLE_COLUMNS = ("element_i", "element_j", "rx", "ry", "rz", "distance", "sublattice_j", "geometry", "J", "Dx", "Dy",
+                 "Dz", "sigma", "source", "n_rows", "J_spread")
+#: Ways to fill vectors the table does not cover.
+FILL_OPTIONS = ("engine", "zero")
+#: Label of explicitly zero-filled entries in ``source``.
+ZERO_SOURCE = "zero (missing)"
+ENGINE_SOURCE = "engine"
+
+_MATCH_TOL = 0.02  # Å
+
+
+def _source_label(data: pd.DataFrame) -> str:
+    name = data.attrs.get("name", "")
+    return {"jukkr": "JuKKR", "model": "model data"}.get(name, name or "table")
+
+
+def load_table(data) -> pd.DataFrame:
+    """``data`` as a frame: a DataFrame is returned as is; 'jukkr', 'model' or 'auto' are loaded."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, str):
+        from ..datasets import load_dataset
+
+        return load_dataset(data)
+    raise TypeError(f"data must be a pandas DataFrame of pair couplings or one of 'jukkr', 'model', 'auto'; "
+                    f"got {type(data).__name__}.")
+
+
+def _check_input(data: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
+    if missing:
+        raise ValueError(f"data: column(s) {missing} missing; a J table needs {list(REQUIRED_COLUMNS)} "
+                         f"(vectors in Å from impurity i on an upper Bi site, J and D in meV).")
+    if len(data) == 0:
+        raise ValueError("data: the J table has no rows.")
+    out = data.reset_index(drop=True)
+    for col in ("rx", "ry", "rz", "J", "Dx", "Dy", "Dz") + (("sigma",) if "sigma" in out.columns else ()):
+        values = pd.to_numeric(out[col], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"data: row {k}, column {col!r}: {out[col].iloc[k]!r} is not a finite number.")
+    return out
+
+
+def _check_elements(elements) -> tuple[str, ...]:
+    if isinstance(elements, str):
+        elements = [e.strip() for e in elements.replace("+", ",").split(",") if e.strip()]
+    try:
+        elems = tuple(dict.fromkeys(str(e) for e in elements))
+    except TypeError:
+        raise ValueError(f"elements must be a list of chemical symbols, e.g. ['Cr', 'V']; got {elements!r}.") from None
+    if not elems:
+        raise ValueError("elements is empty: name at least one dopant, e.g. ['Cr'].")
+    return elems
+
+
+def _check_fill(fill) -> tuple[str, ...]:
+    if fill is None:
+        return ()
+    if isinstance(fill, str):
+        fill = [f.strip() for f in fill.replace("+", ",").split(",") if f.strip()]
+    fill = tuple(fill)
+    bad = [f for f in fill if f not in FILL_OPTIONS]
+    if bad:
+        raise ValueError(f"fill: unknown option(s) {bad}; use a sequence of {FILL_OPTIONS} (tried in order), or () "
+                         f"to raise on missing vectors.")
+    return fill
+
+
+def _snap(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Bi-site vectors (unique, (m, 3)) and each row's index into them."""
+    raw = data[["rx", "ry", "rz"]].to_numpy(float)
+    key = np.round(raw, 4)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    sites = np.array([locate_bi_site(raw[k], where=f"data, row {k}").position for k in first])
+    return sites, np.asarray(inverse).reshape(-1)
+
+
+def _target_vectors(cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    same = bi_pair_vectors(cutoff, "same")
+    other = bi_pair_vectors(cutoff, "other")
+    vec = np.vstack([same, other])
+    sub = np.array(["same"] * len(same) + ["other"] * len(other))
+    keep = np.linalg.norm(vec, axis=1) <= cutoff + 1e-9
+    vec, sub = vec[keep], sub[keep]
+    order = np.lexsort((vec[:, 2], vec[:, 1], vec[:, 0], np.round(np.linalg.norm(vec, axis=1), 4)))
+    return vec[order], sub[order]
+
+
+def _symmetry_matches(targets, target_sub, sites) -> list[list[tuple[int, np.ndarray, bool]]]:
+    """For each target vector: (site index, rotation Q, swapped) of every table vector it maps onto."""
+    ops_upper, ops_lower = site_operations()
+    tree = cKDTree(sites)
+    out = []
+    for v, s in zip(targets, target_sub):
+        found = []
+        for swapped, ops, w in ((False, ops_upper, v), (True, ops_upper if s == "same" else ops_lower, -v)):
+            images = np.einsum("gab,b->ga", ops, w)
+            dist, idx = tree.query(images, distance_upper_bound=_MATCH_TOL)
+            for q, (d, k) in enumerate(zip(dist, idx)):
+                if np.isfinite(d):  # every operation counts: averaging over them symmetrises D
+                    found.append((int(k), ops[q], swapped))
+        out.append(found)
+    return out
+
+
+def _expand(data, sites, row_site, targets, target_sub, matches, elements, source_default):
+    """Rows of the expanded table; entries no table row maps onto have J = NaN."""
+    has_sigma = "sigma" in data.columns
+    has_source = "source" in data.columns
+    rows_by = defaultdict(list)  # (A, B, site index) -> row numbers
+    ei, ej = data["element_i"].astype(str).to_numpy(), data["element_j"].astype(str).to_numpy()
+    for r, (a, b, k) in enumerate(zip(ei, ej, row_site)):
+        rows_by[(a, b, int(k))].append(r)
+    J = data["J"].to_numpy(float)
+    D = data[["Dx", "Dy", "Dz"]].to_numpy(float)
+    sigma = data["sigma"].to_numpy(float) if has_sigma else None
+    source = data["source"].astype(str).to_numpy() if has_source else None
+    out = []
+    for a in elements:
+        for b in elements:
+            for v, s, found in zip(targets, target_sub, matches):
+                js, ds, sg, src, used = [], [], [], [], set()
+                for k, q, swapped in found:
+                    key = (b, a, k) if swapped else (a, b, k)
+                    for r in rows_by.get(key, ()):
+                        used.add(r)
+                        d = np.linalg.det(q) * (q.T @ D[r])
+                        js.append(J[r])
+                        ds.append(-d if swapped else d)
+                        if has_sigma:
+                            sg.append(sigma[r])
+                        src.append(source[r] if has_source else source_default)
+                row = {"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "sublattice_j": s}
+                if js:
+                    dm = np.mean(ds, axis=0)
+                    row.update(J=float(np.mean(js)), Dx=dm[0], Dy=dm[1], Dz=dm[2],
+                               sigma=float(np.mean(sg)) if sg else np.nan,
+                               source="+".join(dict.fromkeys(src)), n_rows=len(used), J_spread=float(np.ptp(js)))
+                else:
+                    row.update(J=np.nan, Dx=np.nan, Dy=np.nan, Dz=np.nan, sigma=np.nan, source="", n_rows=0,
+                               J_spread=np.nan)
+                out.append(row)
+    return out
+
+
+def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFrame:
+    """J and D (meV) of missing same-sublattice entries from the package's Green-function engine."""
+    from ..greens import HostGreen, make_contour, pair_exchange, ti_model
+
+    model = ti_model()
+    host = HostGreen(model, kmesh, make_contour(model))
+    rows = []
+    groups = list(missing.groupby(["element_i", "element_j"], sort=False))
+    if progress:
+        from tqdm.auto import tqdm
+
+        groups = tqdm(groups, desc="engine J", unit="element pair")
+    for (a, b), g in groups:
+        vec = g[["rx", "ry", "rz"]].to_numpy(float)
+        res = pair_exchange(a, b, vec, host=host)
+        for v, jv, dv in zip(vec, np.atleast_1d(res.J), np.atleast_2d(res.D)):
+            rows.append({"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "J": 1e3 * float(jv),
+                         "Dx": 1e3 * dv[0], "Dy": 1e3 * dv[1], "Dz": 1e3 * dv[2], "source": ENGINE_SOURCE})
+    return pd.DataFrame(rows)
+
+
+def _geometry_labels(vectors) -> tuple[list[str], np.ndarray]:
+    labels, dist = [], []
+    for v in vectors:
+        s = locate_bi_site(v)
+        labels.append(s.geometry)
+        dist.append(s.distance)
+    return labels, np.array(dist)
+
+
+def _missing_summary(frame: pd.DataFrame, mask) -> pd.DataFrame:
+    sub = frame.loc[mask]
+    if sub.empty:
+        return pd.DataFrame(columns=["element_i", "element_j", "geometry", "distance", "vectors"])
+    return (sub.groupby(["element_i", "element_j", "geometry"], sort=False)
+            .agg(distance=("distance", "first"), vectors=("J", "size")).reset_index())
+
+
+def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int = 16,
+                   progress: bool = False) -> pd.DataFrame:
+    """J and D for every Bi–Bi vector within ``cutoff`` of an upper-Bi site, for each ordered element pair.
+
+    Parameters
+    ----------
+    data : tidy frame (columns :data:`REQUIRED_COLUMNS`, optional ``sigma`` and ``source``) or one
+        of 'jukkr', 'model', 'auto' (loaded with :func:`jijtutorial.datasets.load_dataset`).
+    elements : the dopant species, e.g. ``['Cr', 'V']`` (or 'Cr,V').
+    cutoff : largest pair distance (Å) with a coupling; beyond it J = D = 0 by construction.
+    fill : how to fill vectors the table does not cover, tried in order: 'engine' (the package's
+        Green-function engine; same-sublattice vectors only) and/or 'zero' (explicitly zero).
+        Default (): raise, listing what is missing.
+    engine_kmesh : k-points per axis of the engine's host Green function.
+    progress : tqdm bar over element pairs for the engine.
+
+    Returns
+    -------
+    DataFrame, one row per (element_i, element_j, vector) with the columns of :data:`TABLE_COLUMNS`
+    (vectors in Å from an upper-Bi site, J, D, sigma in meV). ``attrs``: 'cutoff', 'elements',
+    'fill', 'data' (the input's name), 'missing' (entries filled: element pair, geometry, distance,
+    number of vectors and how they were filled), 'moments' (mean |moment_i| per element in μB, if
+    the input has that column; the spin dynamics uses them), 'convention'.
+    """
+    data = _check_input(load_table(data))
+    elements = _check_elements(elements)
+    fill = _check_fill(fill)
+    try:
+        cutoff = float(cutoff)
+    except (TypeError, ValueError):
+        raise ValueError(f"cutoff must be a distance in Å, not {cutoff!r}.") from None
+    if not (np.isfinite(cutoff) and cutoff >= 4.38):
+        raise ValueError(f"cutoff must be a distance in Å of at least the nearest Bi–Bi distance (4.38 Å); got {cutoff!r}.")
+    present = set(data["element_i"].astype(str)) | set(data["element_j"].astype(str))
+    absent = [e for e in elements if e not in present]
+    if absent and "engine" not in fill:
+        raise ValueError(
+            f"elements: no J data for {absent} in this table (it has {', '.join(sorted(present))}). Use a table that "
+            f"covers them (a predicted table), or fill='engine' to compute them with the package's Green-function engine."
+        )
+    if absent:
+        from ..greens import resonant_parameters
+
+        for e in absent:
+            resonant_parameters(e)  # raises for an element the engine does not know
+    ours = data[data["element_i"].isin(elements) & data["element_j"].isin(elements)]
+    reach = float(np.linalg.norm(ours[["rx", "ry", "rz"]].to_numpy(float), axis=1).max()) if len(ours) else 0.0
+    targets, target_sub = _target_vectors(cutoff)
+    beyond = np.linalg.norm(targets, axis=1) > reach + 0.01
+    if beyond.any() and "engine" not in fill:
+        raise ValueError(
+            f"cutoff={cutoff:g} Å is beyond the table: its farthest pair among {', '.join(elements)} is at {reach:.2f} Å, "
+            f"and {int(beyond.sum())} Bi sites lie between that and the cut-off. Choose cutoff < "
+            f"{np.linalg.norm(targets[beyond], axis=1).min():.2f} Å, or fill='engine' to compute farther couplings "
+            f"with the package's engine."
+        )
+    label = _source_label(data)
+    sites, row_site = _snap(data)
+    matches = _symmetry_matches(targets, target_sub, sites)
+    frame = pd.DataFrame(_expand(data, sites, row_site, targets, target_sub, matches, elements, label))
+    geometry, distance = _geometry_labels(targets)
+    n_el = len(elements) ** 2
+    frame["geometry"] = geometry * n_el
+    frame["distance"] = np.tile(distance, n_el)
+    filled = []
+    for how in fill:
+        miss = frame["J"].isna()
+        if not miss.any():
+            break
+        if how == "engine":
+            todo = frame.loc[miss & (frame["sublattice_j"] == "same")]
+            if todo.empty:
+                continue
+            reps = _engine_representatives(todo, targets, target_sub, matches)
+            extra = _engine_rows(reps, engine_kmesh, progress)
+            e_sites, e_row_site = _snap(extra)
+            e_matches = _symmetry_matches(targets, target_sub, e_sites)
+            add = pd.DataFrame(_expand(extra, e_sites, e_row_site, targets, target_sub, e_matches, elements,
+                                       ENGINE_SOURCE))
+            take = miss.to_numpy() & add["J"].notna().to_numpy()
+            for col in ("J", "Dx", "Dy", "Dz", "sigma", "source", "n_rows", "J_spread"):
+                frame.loc[take, col] = add.loc[take, col].to_numpy()
+            filled.append(_missing_summary(frame, take).assign(filled_with=ENGINE_SOURCE))
+        elif how == "zero":
+            frame.loc[miss, ["J", "Dx", "Dy", "Dz"]] = 0.0
+            frame.loc[miss, "source"] = ZERO_SOURCE
+            filled.append(_missing_summary(frame, miss).assign(filled_with="zero"))
+    still = frame["J"].isna()
+    if still.any():
+        summary = _missing_summary(frame, still)
+        lines = "\n".join(f"  {r.element_i}-{r.element_j}: {r.geometry} ({r.vectors} vectors)" for r in summary.itertuples())
+        raise ValueError(
+            f"the table does not cover {int(still.sum())} pair vectors within cutoff={cutoff:g} Å:\n{lines}\n"
+            f"Pass fill='zero' to set them to zero explicitly, fill='engine' (same-sublattice vectors) or "
+            f"fill=('engine', 'zero'), use a smaller cutoff, or use a filled/predicted table."
+        )
+    frame["n_rows"] = frame["n_rows"].astype(int)
+    frame = frame[list(TABLE_COLUMNS)]
+    moments = {}
+    if "moment_i" in data.columns:
+        mom = data.groupby(data["element_i"].astype(str))["moment_i"].mean()
+        moments = {e: abs(float(mom[e])) for e in elements if e in mom.index}
+    frame.attrs.update({
+        "cutoff": cutoff, "elements": elements, "fill": fill, "data": data.attrs.get("name", label), "moments": moments,
+        "missing": (pd.concat(filled, ignore_index=True) if filled else
+                    pd.DataFrame(columns=["element_i", "element_j", "geometry", "distance", "vectors", "filled_with"])),
+        "convention": ("H = -sum_{i<j} [J_ij S_i.S_j + D_ij.(S_i x S_j)], unit spins, meV; vectors (Å) from "
+                       "impurity i on an upper Bi site; for i on a lower Bi site use the inverted vector."),
+    })
+    return frame
+
+
+def _engine_representatives(todo, targets, target_sub, matches) -> pd.DataFrame:
+    """One missing entry per symmetry class (the engine computes it once; the rest follow by symmetry)."""
+    index = {tuple(np.round(v, 4)): n for n, v in enumerate(targets)}
+    chosen: list[tuple[str, str, int]] = []
+    covered: set[tuple[str, str, int]] = set()
+    for r in todo.itertuples():
+        n = index[tuple(np.round([r.rx, r.ry, r.rz], 4))]
+        key = (r.element_i, r.element_j, n)
+        if key in covered:
+            continue
+        chosen.append(key)
+        # every target that maps onto this vector (directly, or swapped) is covered by it
+        v = targets[n]
+        for m, found in enumerate(matches_by_vector(v, targets, target_sub)):
+            for swapped in found:
+                covered.add((r.element_j, r.element_i, m) if swapped else (r.element_i, r.element_j, m))
+    rows = [{"element_i": a, "element_j": b, "rx": targets[n][0], "ry": targets[n][1], "rz": targets[n][2]}
+            for a, b, n in chosen]
+    return pd.DataFrame(rows)
+
+
+def matches_by_vector(v, targets, target_sub) -> list[list[bool]]:
+    """For each target vector: whether it maps onto ``v`` directly (False) and/or swapped (True)."""
+    found = _symmetry_matches(targets, target_sub, np.asarray(v, float)[None, :])
+    return [sorted({swapped for _, _, swapped in f}) for f in found]
+
+
+def symmetry_residuals(data, table: pd.DataFrame) -> pd.DataFrame:
+    """How far the input rows are from the symmetrised table, per geometry.
+
+    For each row of ``data`` whose elements and vector appear in ``table`` (an upper-Bi vector
+    within the cut-off): |J_row − J_table| and |D_row − D_table| (meV). Returns per geometry the
+    number of rows, the median |D| of the rows, and the median and largest changes. Large |ΔD|
+    means the input's D has components the crystal's symmetry forbids (Moriya's rules).
+    """
+    data = _check_input(load_table(data))
+    key = ["element_i", "element_j"]
+    t = table.assign(_kx=table["rx"].round(2), _ky=table["ry"].round(2), _kz=table["rz"].round(2))
+    sites, row_site = _snap(data)
+    d = data.assign(_kx=np.round(sites[row_site, 0], 2), _ky=np.round(sites[row_site, 1], 2),
+                    _kz=np.round(sites[row_site, 2], 2))
+    m = d.merge(t, on=key + ["_kx", "_ky", "_kz"], suffixes=("_row", ""))
+    if m.empty:
+        return pd.DataFrame(columns=["geometry", "rows", "|D| median", "|dJ| median", "|dJ| max", "|dD| median", "|dD| max"])
+    dD = np.linalg.norm(m[["Dx_row", "Dy_row", "Dz_row"]].to_numpy(float) - m[["Dx", "Dy", "Dz"]].to_numpy(float), axis=1)
+    m = m.assign(_dJ=(m["J_row"] - m["J"]).abs(), _dD=dD,
+                 _D=np.linalg.norm(m[["Dx_row", "Dy_row", "Dz_row"]].to_numpy(float), axis=1))
+    out = (m.groupby("geometry", sort=False)
+           .agg(distance=("distance", "first"), rows=("_dJ", "size"), D_median=("_D", "median"),
+                dJ_median=("_dJ", "median"), dJ_max=("_dJ", "max"), dD_median=("_dD", "median"), dD_max=("_dD", "max"))
+           .sort_values("distance").reset_index())
+    return out.rename(columns={"D_median": "|D| median", "dJ_median": "|dJ| median", "dJ_max": "|dJ| max",
+                               "dD_median": "|dD| median", "dD_max": "|dD| max"})
+
+
+def table_elements(table: pd.DataFrame) -> tuple[str, ...]:
+    """Elements covered by an expanded table."""
+    return tuple(table.attrs.get("elements") or dict.fromkeys(table["element_i"]))
+
+
+def check_table(table: pd.DataFrame) -> None:
+    """Raise unless ``table`` is an expanded exchange table (output of :func:`exchange_table`)."""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be the DataFrame returned by exchange_table(), not {type(table).__name__}.")
+    missing = [c for c in TABLE_COLUMNS if c not in table.columns]
+    if missing or "cutoff" not in table.attrs:
+        raise ValueError("table must come from jijtutorial.spins.exchange_table() (columns "
+                         f"{list(TABLE_COLUMNS)} and attrs['cutoff']); build it from your J data with that function.")
+
+
+def elements_of(spec: Sequence[str] | str) -> tuple[str, ...]:
+    """Public helper: parse 'Cr,V' or ['Cr', 'V'] into a tuple of symbols."""
+    return _check_elements(spec)
