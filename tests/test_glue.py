@@ -2,24 +2,22 @@
 
 Fast checks read the committed notebooks: every ``{glue:...}`name``` in the Markdown is glued by a
 code cell of the same chapter, the numbers that used to be typed into the text are gone, and
-``J_ij`` is written as math. The slow check executes each chapter with ``FAST = True`` on the
-JuKKR table and on the model data set and checks that every glued name has a non-empty value.
+``J_ij`` is written as math. That every glued name gets a value when a chapter runs, on the JuKKR
+table and on the model data set, is checked where the chapters run (tests/test_notebooks.py).
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
 
 import pytest
+from notebook_text import REFERENCE, markdown_text
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
 PAGES = sorted((ROOT / "book").glob("*.md"))
-#: A glue reference in Markdown: {glue}`name`, {glue:text}`name:.2f`, {glue:md}`name`.
-REFERENCE = re.compile(r"\{glue(?::(text|md|any))?\}`([A-Za-z_][A-Za-z0-9_]*)(?::[^`]*)?`")
 #: A glue call in code: glue("name", ...).
 CALL = re.compile(r"""\bglue\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
 
@@ -45,7 +43,7 @@ def _cells(path: Path) -> list[dict]:
 
 
 def _markdown(path: Path) -> str:
-    return "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "markdown")
+    return markdown_text(path)
 
 
 def _code(path: Path) -> str:
@@ -84,53 +82,3 @@ def test_j_ij_and_sums_are_written_as_math(path):
     titled_math = [p.stem for p in NOTEBOOKS if "$" in _markdown(p).lstrip().splitlines()[0]]
     for stem in titled_math:
         assert f"{{doc}}`../notebooks/{stem}`" not in text, f"{path.name}: link to {stem} as [its title with math](...)"
-
-
-def _glued_values(notebook: dict) -> dict[str, str]:
-    """Name -> text of every value glued in an executed notebook (myst-nb's 'scrapbook' display data)."""
-    values = {}
-    for cell in notebook["cells"]:
-        for out in cell.get("outputs", []):
-            meta = out.get("metadata", {}).get("scrapbook")
-            if not meta:
-                continue
-            prefix = meta.get("mime_prefix", "")
-            data = out["data"]
-            if prefix + "text/markdown" in data:
-                values[meta["name"]] = "".join(data[prefix + "text/markdown"])
-            else:
-                text = "".join(data[prefix + "text/plain"])
-                try:
-                    text = str(ast.literal_eval(text))
-                except (SyntaxError, ValueError):
-                    pass
-                values[meta["name"]] = text
-    return values
-
-
-GLUED = [p for p in NOTEBOOKS if REFERENCE.search(_markdown(p))]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("data", ["JuKKR", "model"])
-@pytest.mark.parametrize("path", GLUED, ids=lambda p: p.stem)
-def test_glued_values_appear_on_either_data_set(path, data, tmp_path, monkeypatch):
-    papermill = pytest.importorskip("papermill")
-    from jijtutorial import datasets
-
-    monkeypatch.delenv("MPLBACKEND", raising=False)
-    if data == "model":
-        monkeypatch.delenv("JIJTUTORIAL_DATA_DIR", raising=False)
-    elif not datasets.jukkr_available():
-        pytest.skip("the JuKKR table is not available (set JIJTUTORIAL_DATA_DIR)")
-    out = tmp_path / path.name
-    papermill.execute_notebook(str(path), str(out), parameters={"FAST": True}, kernel_name="python3",
-                               cwd=str(path.parent), progress_bar=False)
-    values = _glued_values(json.loads(out.read_text()))
-    references = REFERENCE.findall(_markdown(path))
-    missing = sorted({name for _, name in references} - set(values))
-    assert not missing, f"{path.name} on the {data} data glues no value for {missing}"
-    for role, name in references:
-        # An empty value is allowed only for notes that apply to one data set ({glue:md}, e.g. a model-data caveat).
-        assert values[name].strip() or role == "md", f"{path.name}: {name!r} is empty on the {data} data"
-        assert "nan" not in values[name].split(), f"{path.name}: {name!r} = {values[name]!r} on the {data} data"

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from notebook_text import check_glued_values
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("_"))
@@ -37,7 +38,8 @@ FIGURE_CELL = re.compile(r"^fig(, *axe?s?)? *= ", re.MULTILINE)
 @pytest.mark.parametrize("data", ["as configured", "without JuKKR"])
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, data, tmp_path, monkeypatch):
-    """Runs with FAST = True, with and without the JuKKR table, and every figure cell shows its figure."""
+    """Runs with FAST = True, with and without the JuKKR table; every figure cell shows its figure and every
+    number the text quotes (myst-nb glue) gets a value."""
     papermill = pytest.importorskip("papermill")
     monkeypatch.delenv("MPLBACKEND", raising=False)  # Agg in the kernel would hide every figure
     if data == "without JuKKR":
@@ -47,6 +49,7 @@ def test_notebook_runs(path, data, tmp_path, monkeypatch):
         str(path), str(out), parameters={"FAST": True}, kernel_name="python3",
         cwd=str(path.parent), progress_bar=False,
     )
+    check_glued_values(path, json.loads(out.read_text()), data)
     for k, cell in enumerate(_cells(out)):
         source = "".join(cell["source"])
         if cell["cell_type"] == "code" and FIGURE_CELL.search(source):
