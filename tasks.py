@@ -46,6 +46,11 @@ def ensure_env(extras: tuple[str, ...] = ("book", "test")) -> None:
     """Create .venv and install the package with ``extras``, once per pyproject.toml."""
     if sys.version_info < (3, 10):
         sys.exit(f"jijtutorial needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
+    if "book" in extras and sys.version_info >= (3, 14):
+        sys.exit(f"The book and JupyterLab environment needs Python 3.10-3.13; this is {sys.version.split()[0]}. "
+                 "Its 3D viewer (nglview 4.0, the release whose JupyterLab extension works) requires "
+                 "numpy<2.3, which has no wheels for Python 3.14. Run this with an older Python, e.g. "
+                 "`python3.13 tasks.py ...` (the package alone, `pip install .`, works on 3.14).")
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     have = STAMP.read_text().split() if PYTHON.exists() and STAMP.exists() else []
     if have and have[0] == want and set(extras) <= set(have[1:]):

@@ -3,8 +3,8 @@
 myst-nb embeds the saved widget state of a notebook and, on pages that have some, loads
 require.js and the ``@jupyter-widgets/html-manager`` embed bundle, by default from public CDNs;
 the embed bundle then fetches every third-party widget module (here ``nglview-js-widgets``)
-from a CDN as well. nglview 4 asks for a front-end version that the CDNs do not carry, and the
-book must work without network, so this extension
+from a CDN as well. The book must work without network (and nglview 4.0.1 even asked for a
+front-end version that no CDN carries, see tests/test_nglview_frontend.py), so this extension
 
 * points myst-nb's ``nb_ipywidgets_js`` at copies in the book's ``_static/`` folder:
   ``vendor/jupyter-widgets/require.js`` (RequireJS), ``offline-widgets.js`` (configures
