@@ -34,7 +34,7 @@ def test_requested_packages_are_dependencies():
     book = {_name(s) for s in project["optional-dependencies"]["book"]}
     for wanted in ("ase", "dscribe", "scikit-learn", "numpy", "scipy", "pandas", "matplotlib", "threadpoolctl"):
         assert wanted in core
-    for wanted in ("jupyter-book", "jupyterlab", "nglview", "papermill"):
+    for wanted in ("jupyter-book", "jupyterlab", "jupyterlab-myst", "nglview", "papermill"):
         assert wanted in book
     # a scientist who only wants the loaders and models gets no book toolchain
     assert not core & {"jupyter-book", "jupyterlab", "nglview", "papermill", "ipykernel", "notebook"}
