@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install headless Chromium and its WebDriver (Debian packages) for tests/test_browser.py.
+# Install headless Chromium and its WebDriver (Debian packages) for the browser tests
+# (tests/test_browser.py: the built book; tests/test_jupyterlab.py: the chapters in JupyterLab).
 # Idempotent and quiet: does nothing when both are already installed. Needs root (or sudo).
 set -euo pipefail
 
@@ -26,7 +27,7 @@ log=$(mktemp)
 if $SUDO apt-get update -qq >"$log" 2>&1 && $SUDO apt-get install -y -qq chromium chromium-driver >>"$log" 2>&1; then
   chromium --version
 else
-  # Not fatal: tests/test_browser.py then skips, saying that Chromium is missing.
+  # Not fatal: the browser tests then skip, saying that Chromium is missing.
   echo "[install_browser] apt-get failed; browser tests will skip. Last lines:" >&2
   tail -5 "$log" >&2
 fi

@@ -16,10 +16,8 @@ Marked ``browser`` and ``slow``. Skips, with the reason, when Chromium/chromedri
 from __future__ import annotations
 
 import functools
-import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,73 +28,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
+from _browser import PAGE_TIMEOUT, canvas_drawn, find_browser, make_driver, toc_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The built book; JIJTUTORIAL_BOOK_HTML points the test at a build elsewhere.
 BUILT = Path(os.environ.get("JIJTUTORIAL_BOOK_HTML", ROOT / "_build" / "html"))
 FIXTURE_BOOK = ROOT / "tests" / "fixtures" / "widget_book"
-
-#: Chromium flags: headless, no GPU but WebGL through SwiftShader (software), nothing that
-#: phones home, no name resolution but for the loopback (so the pages are tested offline even
-#: on a machine with network), a fresh profile for each run.
-CHROMIUM_FLAGS = (
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--window-size=1280,1000",
-)
-
-#: Longest wait for a page's scripts (MathJax, widgets, WebGL drawing) to finish.
-PAGE_TIMEOUT = 90.0
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-def _find_browser() -> tuple[str, str]:
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        pytest.skip("selenium is not installed (pip install -e '.[test]').")
-    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
-    driver = shutil.which("chromedriver")
-    if not browser or not driver:
-        pytest.skip("headless Chromium or chromedriver not found: run `bash .ci/install_browser.sh` "
-                    "(Debian packages chromium, chromium-driver).")
-    return browser, driver
-
-
-def toc_pages(toc_file: Path) -> list[str]:
-    """HTML paths (relative to the HTML root) of the root and every file entry of a _toc.yml."""
-    toc = yaml.safe_load(toc_file.read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for e in entries or []:
-            if "file" in e:
-                files.append(e["file"])
-            walk(e.get("sections"))
-            walk(e.get("chapters"))
-            for part in e.get("parts", []) or []:
-                walk(part.get("chapters"))
-
-    walk(toc.get("chapters"))
-    walk(toc.get("sections"))
-    for part in toc.get("parts", []) or []:
-        walk(part.get("chapters"))
-    pages = [str(Path(f).with_suffix("")) + ".html" for f in files]
-    return ["index.html"] + [p for p in pages if p != "index.html"]
-
 
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output clean
@@ -120,26 +57,11 @@ class LocalServer:
         self.httpd.server_close()
 
 
-def _make_driver(browser: str, driver_path: str, profile: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = browser
-    for flag in CHROMIUM_FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={profile}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    drv = webdriver.Chrome(service=Service(driver_path), options=opts)
-    drv.set_page_load_timeout(PAGE_TIMEOUT)
-    return drv
-
-
 @pytest.fixture(scope="module")
 def chromium():
-    browser, driver_path = _find_browser()
+    browser, driver_path = find_browser()
     with tempfile.TemporaryDirectory(prefix="jij-chromium-") as profile:
-        drv = _make_driver(browser, driver_path, Path(profile))
+        drv = make_driver(browser, driver_path, Path(profile))
         try:
             yield drv
         finally:
@@ -204,24 +126,6 @@ return bad;
 """)
 
 
-def _canvas_drawn(drv, canvas, min_fraction: float = 0.02) -> tuple[bool, str]:
-    """Is the canvas drawn? Its pixels on screen must not be (almost) all one colour."""
-    import numpy as np
-    from PIL import Image
-
-    drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
-    time.sleep(0.3)
-    px = np.asarray(Image.open(io.BytesIO(canvas.screenshot_as_png)).convert("RGB")).astype(int)
-    h, w = px.shape[:2]
-    if w < 50 or h < 50:
-        return False, f"canvas is only {w}x{h} px on screen"
-    flat = px.reshape(-1, 3)
-    colours, counts = np.unique(flat, axis=0, return_counts=True)
-    background = colours[np.argmax(counts)]
-    frac = float(np.mean(np.abs(flat - background).max(axis=1) > 24))
-    return frac >= min_fraction and len(colours) > 20, f"{w}x{h} px, {frac:.1%} not background, {len(colours)} colours"
-
-
 def check_page(drv, origin: str, page: str) -> list[str]:
     """Open one page; return a list of problems found (empty if none)."""
     from selenium.webdriver.common.by import By
@@ -243,11 +147,11 @@ def check_page(drv, origin: str, page: str) -> list[str]:
         if len(canvases) < state["nglViews"]:
             problems.append(f"{state['nglViews']} nglview widgets but {len(canvases)} canvases")
         for k, canvas in enumerate(canvases):
-            ok, why = _canvas_drawn(drv, canvas)
+            ok, why = canvas_drawn(drv, canvas)
             if not ok:
                 # Software WebGL can be slow on a busy machine: one more look after a pause.
                 time.sleep(5)
-                ok, why = _canvas_drawn(drv, canvas)
+                ok, why = canvas_drawn(drv, canvas)
             if not ok:
                 problems.append(f"3D view {k} is blank ({why})")
 
@@ -291,7 +195,7 @@ def test_built_book_pages_work_offline(chromium):
 @pytest.fixture(scope="module")
 def widget_book(tmp_path_factory) -> Path:
     """Build tests/fixtures/widget_book (one notebook with an nglview widget) into a temp folder."""
-    _find_browser()  # skip before spending time on the build
+    find_browser()  # skip before spending time on the build
     out = tmp_path_factory.mktemp("widget_book")
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(FIXTURE_BOOK), "--path-output", str(out), "-W", "-n"]
