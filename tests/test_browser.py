@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILT = Path(os.environ.get("JIJTUTORIAL_BOOK_HTML", ROOT / "_build" / "html"))
 FIXTURE_BOOK = ROOT / "tests" / "fixtures" / "widget_book"
 
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output clean
         pass

@@ -546,3 +546,13 @@ def test_parameters_are_injected_after_the_parameters_cell(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), src)
     with pytest.raises(ValueError, match="no cell tagged 'parameters'"):
         inject_parameters(src, dst, {"FAST": True})
+
+
+def test_chapters_are_the_notebooks_of_the_toc(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    for f in ("book/intro.md", "notebooks/02_a.ipynb", "notebooks/03_b.ipynb", "book/bib.md"):
+        (tmp_path / f).write_text("{}")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/03_b\n"
+                                       "  - file: book/bib\n  - file: notebooks/02_a\n  - file: notebooks/missing\n")
+    assert toc_notebooks(tmp_path / "_toc.yml") == [tmp_path / "notebooks/03_b.ipynb", tmp_path / "notebooks/02_a.ipynb"]
