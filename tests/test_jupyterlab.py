@@ -407,7 +407,8 @@ def _run_chapter(drv, lab: LabServer, nb: Path, shots: Path) -> tuple[list[str],
     drv.get(f"{lab.url}/lab/tree/notebooks/{nb.name}?reset&token={lab.token}")
     opened = drv.execute_async_script(_OPEN_JS)
     if "error" in opened:
-        return [f"the notebook did not open with a kernel: {opened['error'][:600]}"], facts
+        return [f"the notebook did not open with a kernel: {opened['error'][:600]}\n"
+                f"JupyterLab's log ends with:\n{lab.tail(1500)}"], facts
     time.sleep(1.0)
     drv.execute_script(_RUN_ALL_JS)
     t0 = time.monotonic()
