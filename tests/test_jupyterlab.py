@@ -326,6 +326,13 @@ panel.content.widgets.forEach((cell, i) => {
     widgetErrors.push({cell: i, text: (broken ? broken + ' broken widget(s); ' : '') + text.trim().slice(0, 600)});
   }
 });
+const walkText = (node, re, report) => {
+  const w = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+  let text = '';
+  for (let t = w.nextNode(); t; t = w.nextNode()) text += t.textContent;
+  const m = text.match(re);
+  if (m) report(m[0]);
+};
 const myst = [];
 let unresolved = 0;
 panel.content.widgets.forEach((cell, i) => {
@@ -352,6 +359,17 @@ panel.content.widgets.forEach((cell, i) => {
   }
   // Citations render as their keys marked "Citation Not Found": JupyterLab has no bibliography.
   unresolved += node.querySelectorAll('[title="Citation Not Found"]').length;
+  // jupyterlab-myst does not know myst-nb's glue: a glued value shows as its name, a glue
+  // directive as an "Unknown Directive" box.
+  const source = cell.model.sharedModel.getSource();
+  const names = new Set();
+  for (const m of source.matchAll(/\{glue(?::[a-z]+)?\}`([^`]+)`/g)) names.add(m[1].trim());
+  const shown = Array.from(node.querySelectorAll('span')).map(e => e.textContent.trim()).filter(t => names.has(t));
+  if (shown.length) {
+    myst.push({cell: i, problem: 'glued value(s) shown as their name (jupyterlab-myst does not resolve ' +
+               "myst-nb's glue): " + Array.from(new Set(shown)).join(', ')});
+  }
+  walkText(node, /[a-z][a-z:-]* - Unknown (Directive|Role)\b/, m => myst.push({cell: i, problem: 'MyST: ' + m}));
 });
 // 3D views: widget outputs whose text form is an NGLWidget; their canvases get a mark to find them.
 const ngl = [];
