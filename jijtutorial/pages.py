@@ -1,15 +1,21 @@
-"""Numbers and sentences a chapter's text quotes from its own computation (myst-nb ``glue``).
+"""Numbers and sentences a chapter's text quotes from its own computation.
 
-A chapter computes a value and glues it under a name; its Markdown then shows the value with
-``{glue:text}`name``` (plain text) or ``{glue:md}`name``` (Markdown: math, emphasis). The book
-therefore never quotes a number that its own tables and figures do not show, whichever data set
-it was built with.
+A chapter computes a value and calls :func:`glue` with a name; its Markdown shows the value with
+the role ``{eval}`name```. That one role works in both places a chapter is read:
 
-:func:`glue` stores every value as text, numbers already formatted with significant digits
-(:func:`jijtutorial.tables.format_number`), so that ``{glue:text}`name``` needs no format
-specification and a coupling of 0.0063 meV (model data) reads as well as one of 2.4 meV (JuKKR).
-It uses ``myst_nb.glue`` when myst-nb is installed (the book) and writes the same output itself
-otherwise (e.g. on Colab, where only the package is installed), so a chapter runs anywhere.
+* **JupyterLab** (jupyterlab-myst) evaluates ``name`` in the running kernel: :func:`glue` sets a
+  variable of that name in the notebook's namespace, holding the formatted text (or, for a
+  sentence with math or emphasis, a ``Markdown`` object).
+* **The book** (Jupyter Book, notebooks executed by myst-nb) has no kernel while it reads the
+  page, so ``book/_ext/eval_glue.py`` resolves ``{eval}`name``` from the value :func:`glue` stored
+  with ``myst_nb.glue`` under the same name (always as Markdown).
+
+So the book never quotes a number that its own tables and figures do not show, whichever data set
+it was built with, and a workshop participant sees the same text in JupyterLab. Numbers are stored
+already formatted with significant digits (:func:`jijtutorial.tables.format_number`) or a format
+specification (``fmt``), so a coupling of 0.0063 meV (model data) reads as well as one of 2.4 meV
+(JuKKR). Without myst-nb (e.g. on Colab, where only the package is installed) the same output is
+written by hand, so a chapter runs anywhere.
 """
 
 from __future__ import annotations
@@ -20,13 +26,15 @@ from .tables import format_number
 
 __all__ = ["glue"]
 
-#: What a glue name may contain (the ``{glue:text}`name:format``` syntax splits at ':').
+#: What a glue name may contain (it must also be a Python identifier: JupyterLab evaluates it).
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Prefix myst-nb gives the MIME types of a glued value that is not displayed.
 GLUE_PREFIX = "application/papermill.record/"
 
 
-def _text(value, digits: int) -> str:
+def _text(value, digits: int, fmt: str | None) -> str:
+    if fmt is not None:
+        return format(value, fmt)
     if isinstance(value, str):
         return value
     try:
@@ -35,47 +43,57 @@ def _text(value, digits: int) -> str:
         return str(value)
 
 
-def glue(name: str, value, digits: int = 2, markdown: bool = False) -> None:
-    """Store ``value`` under ``name`` for the chapter's text, without showing it in the notebook.
+def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | None = None) -> str:
+    """Store ``value`` under ``name`` for the chapter's text (``{eval}`name```), without showing it.
 
     Parameters
     ----------
     name : str
-        Identifier-like name used in the Markdown, e.g. ``twin_median`` for
-        ``{glue:text}`twin_median```.
+        Identifier used in the Markdown, e.g. ``twin_median`` for ``{eval}`twin_median```.
     value : str, int, float or bool
         Text is stored as is; numbers are formatted with ``digits`` significant digits
         (``1.2 × 10⁻⁵`` for tiny ones), integers in full, NaN as an en dash.
     digits : int, default 2
         Significant digits of a float.
     markdown : bool, default False
-        Store the text as Markdown, for ``{glue:md}`name``` (a sentence with math or emphasis).
+        The text is Markdown (a sentence with math or emphasis): JupyterLab renders it as such.
+    fmt : str, optional
+        A format specification (``'.3f'``) used instead of ``digits``.
+
+    Returns
+    -------
+    str
+        The text stored.
 
     Raises
     ------
     ValueError
-        If ``name`` is not identifier-like (letters, digits, underscores).
+        If ``name`` is not an identifier (letters, digits, underscores, not starting with a digit).
     """
     if not isinstance(name, str) or not NAME.match(name):
-        raise ValueError(f"glue name {name!r} must be identifier-like (letters, digits, underscores), "
-                         "because the Markdown refers to it as {glue:text}`name`.")
-    text = _text(value, digits)
+        raise ValueError(f"glue name {name!r} must be an identifier (letters, digits, underscores), "
+                         "because the Markdown refers to it as {eval}`name`.")
+    text = _text(value, digits, fmt)
     try:
+        from IPython import get_ipython
         from IPython.display import Markdown
     except ImportError:  # not in a notebook kernel: there is no page to glue to
-        return
-    shown = Markdown(text) if markdown else text
+        return text
+    shell = get_ipython()
+    if shell is not None:  # what jupyterlab-myst's {eval} reads
+        shell.user_ns[name] = Markdown(text) if markdown else text
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
         myst_glue = None
     if myst_glue is not None:
-        myst_glue(name, shown, display=False)
-        return
+        myst_glue(name, Markdown(text), display=False)  # what the book's {eval} reads
+        return text
     # The same output myst_nb.glue writes (a display_data with 'scrapbook' metadata), without myst-nb.
     from IPython.core.formatters import format_display_data
     from IPython.display import display
 
-    bundle, metadata = format_display_data(shown)
+    bundle, metadata = format_display_data(Markdown(text))
     metadata = dict(metadata or {}, scrapbook={"name": name, "mime_prefix": GLUE_PREFIX})
     display({GLUE_PREFIX + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
+    return text

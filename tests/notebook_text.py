@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
-#: A glue reference in Markdown: {glue}`name`, {glue:text}`name:.2f`, {glue:md}`name`.
-REFERENCE = re.compile(r"\{glue(?::(text|md|any))?\}`([A-Za-z_][A-Za-z0-9_]*)(?::[^`]*)?`")
+#: A reference to a computed value in Markdown: {eval}`name` (see jijtutorial.pages).
+REFERENCE = re.compile(r"\{(eval)\}`([A-Za-z_][A-Za-z0-9_]*)`")
 
 
 def markdown_text(path: Path) -> str:
@@ -45,7 +45,7 @@ def check_glued_values(source: Path, executed: dict, data: str) -> None:
     references = REFERENCE.findall(markdown_text(source))
     missing = sorted({name for _, name in references} - set(values))
     assert not missing, f"{source.name} on the {data} data glues no value for {missing}"
-    for role, name in references:
-        # An empty value is allowed only for notes that apply to one data set ({glue:md}, e.g. a model-data caveat).
-        assert values[name].strip() or role == "md", f"{source.name}: {name!r} is empty on the {data} data"
+    for name in {name for _, name in references}:
+        # Only a note that applies to one data set (its name ends in _note) may be empty on the other.
+        assert values[name].strip() or name.endswith("_note"), f"{source.name}: {name!r} is empty on the {data} data"
         assert "nan" not in values[name].split(), f"{source.name}: {name!r} = {values[name]!r} on the {data} data"

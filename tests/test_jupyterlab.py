@@ -363,11 +363,11 @@ panel.content.widgets.forEach((cell, i) => {
   // directive as an "Unknown Directive" box.
   const source = cell.model.sharedModel.getSource();
   const names = new Set();
-  for (const m of source.matchAll(/\{glue(?::[a-z]+)?\}`([^`]+)`/g)) names.add(m[1].trim());
+  for (const m of source.matchAll(/\{(?:glue(?::[a-z]+)?|eval)\}`([^`]+)`/g)) names.add(m[1].trim());
   const shown = Array.from(node.querySelectorAll('span')).map(e => e.textContent.trim()).filter(t => names.has(t));
   if (shown.length) {
-    myst.push({cell: i, problem: 'glued value(s) shown as their name (jupyterlab-myst does not resolve ' +
-               "myst-nb's glue): " + Array.from(new Set(shown)).join(', ')});
+    myst.push({cell: i, problem: 'computed value(s) shown as their name ({eval} not evaluated in the kernel, or ' +
+               "myst-nb's glue, which jupyterlab-myst does not resolve): " + Array.from(new Set(shown)).join(', ')});
   }
   walkText(node, /[a-z][a-z:-]* - Unknown (Directive|Role)\b/, m => myst.push({cell: i, problem: 'MyST: ' + m}));
 });

@@ -4,8 +4,13 @@
   and in the side bar, but the HTML ``<title>`` (the browser tab, bookmarks) gets the raw LaTeX,
   ``\\(J_{ij}\\) from Green functions``. The title is written there as text with Unicode
   subscripts instead: ``Jᵢⱼ from Green functions``.
-* myst-nb sets every value pasted with ``{glue:text}`` in bold; the chapters glue numbers into
-  running text, where they should read like the words around them (``page-text.css``).
+* The chapters quote their computed numbers with the role ``{eval}`name``` (see
+  :mod:`jijtutorial.pages`): JupyterLab evaluates ``name`` in the kernel; here, where myst-nb
+  executes the notebook before the page is read and no kernel is left, ``{eval}`name``` pastes the
+  value the chapter glued under that name (myst-nb's ``{glue:md}``). myst-nb's own ``eval`` role
+  works only in its ``inline`` execution mode, which this book does not use.
+* myst-nb sets every pasted value in bold; the chapters quote numbers in running text, where they
+  should read like the words around them (``page-text.css``).
 """
 
 from __future__ import annotations
@@ -48,8 +53,16 @@ def _config_inited(app, config) -> None:
         config.html_static_path.append(static)
 
 
+def _eval_from_glue(app) -> None:
+    """``{eval}`name``` pastes the Markdown glued under ``name`` (replaces myst-nb's inline-mode role)."""
+    from myst_nb.ext.glue.roles import PasteMarkdownRole
+
+    app.add_role("eval", PasteMarkdownRole(), override=True)
+
+
 def setup(app):
     app.connect("config-inited", _config_inited)
+    app.connect("builder-inited", _eval_from_glue)
     app.connect("html-page-context", _page_context)
     app.add_css_file("page-text.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
