@@ -7,8 +7,9 @@ import json
 
 import pandas as pd
 
-from ._registry import ALPHAS, DEFAULT_MODELS, GAMMAS, OUR_GRID
-from ._runner import BenchmarkResult, run_benchmark
+from ._protocols import check_protocols
+from ._registry import ALPHAS, GAMMAS, OUR_GRID
+from ._runner import BenchmarkResult, LadderResult, default_models, run_benchmark
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
@@ -18,26 +19,29 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def cached_benchmark(frame: pd.DataFrame, protocol: str = "study", models=None, **kwargs) -> BenchmarkResult:
+def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwargs):
     """:func:`run_benchmark`, reusing an earlier identical run from the cache folder.
 
-    The key is the data (elements, vectors, J, moments), the protocol, models, CV settings, the
+    The key is the data (elements, vectors, J, moments), the protocol(s), models, CV settings, the
     grids and the package source; the result is pickled to
     ``$JIJTUTORIAL_CACHE_DIR/benchmark-<key>.pkl`` (chapters "Kernel ridge benchmark" and "Results"
     share runs this way). A damaged file, or one holding anything but this run, is reported with a
-    :class:`jijtutorial.featurecache.CacheWarning` and recomputed.
+    :class:`jijtutorial.featurecache.CacheWarning` and recomputed. ``protocol='all'`` (or a list)
+    gives a :class:`LadderResult`.
     """
     from .. import __version__
     from ..featurecache import cache_dir, load_cached_object, save_cached_object, source_digest
 
+    check_protocols(protocol)
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "out", "plots", "cache", "n_jobs")}
     key = hashlib.sha256(json.dumps({"data": frame_digest(frame), "protocol": protocol,
-                                     "models": list(models or DEFAULT_MODELS), "settings": settings,
+                                     "models": list(models or default_models(protocol)), "settings": settings,
                                      "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__,
                                      "source": source_digest()},
                                     sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = cache_dir() / f"benchmark-{key}.pkl"
-    result = load_cached_object(path, key=key, expected_type=BenchmarkResult)
+    single = isinstance(protocol, str) and protocol != "all"
+    result = load_cached_object(path, key=key, expected_type=BenchmarkResult if single else LadderResult)
     if result is None:  # a miss, or an unusable file (warned about): compute and replace atomically
         result = run_benchmark(frame, protocol, models, **kwargs)
         save_cached_object(path, result, key=key)

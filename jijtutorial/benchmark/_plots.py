@@ -136,8 +136,9 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     colours = {m: f"C{k}" for k, m in enumerate(dict.fromkeys(curve["model"]))}
     for (model, protocol), d in curve.groupby(["model", "protocol"], sort=False):
         g = d.groupby("fraction").agg(n=("n_train", "mean"), mean=("MAE", "mean"), std=("MAE", "std")).reset_index()
-        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o" if protocol == "grouped" else "s", capsize=2,
-                    color=colours[model], ls="-" if protocol == "grouped" else "--", label=f"{model} ({protocol})")
+        grouped = protocol != "study"
+        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o" if grouped else "s", capsize=2,
+                    color=colours[model], ls="-" if grouped else "--", label=f"{model} ({protocol})")
     if baseline is not None:
         ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
     ax.set_xscale("log")
@@ -151,7 +152,7 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     ax.set_xticks([t for t in (50, 100, 200, 500, 1000, 2000, 5000, 10000) if lo / 1.5 <= t <= hi * 1.5])
     ax.set_xlabel("training pairs")
     ax.set_ylabel("test MAE (meV)")
-    ax.set_title("Learning curves (dashed: study protocol, solid: grouped)")
+    ax.set_title("Learning curves (dashed: study protocol, solid: element pairs kept together)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -21,7 +21,15 @@ the distinct ones (:func:`krr_path`, ``inverse=``). A training fold of 1382 JuKK
 with the same predictions and CV residuals.
 
 The leave-one-group-out formula is what keeps a grouped protocol honest inside the training
-fold too: (A, B) and (B, A) are always left out together.
+fold too: (A, B) and (B, A) are always left out together. The same formula holds for blocks that
+*overlap* (:class:`InnerBlocks`): leaving out one element leaves out every pair holding it, so the
+pair (A, B) belongs to A's block and to B's; each block is left out once and its residuals are
+pooled.
+
+:class:`DistinctGP` is the Gaussian-process counterpart used by :class:`~jijtutorial.kernels.PairGP`:
+a GP on the distinct inputs with a noise variance per input, its exact leave-block-out means and
+variances, and leave-block-out predictions with a *different* cross-kernel for the left-out block
+(an element or a distance re-described as never seen).
 """
 
 from __future__ import annotations
@@ -30,13 +38,64 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.linalg.lapack import dtrtri
+from scipy.linalg.lapack import dpotri, dtrtri
+
+
+class InnerBlocks(list):
+    """Blocks of training rows that an inner cross-validation leaves out together; they may overlap.
+
+    A list of integer arrays (row positions into the training fold) that also says what each block
+    holds out: ``kind`` (e.g. ``'element'`` or ``'distance'``) and ``labels`` (one per block, e.g.
+    the element symbol or the pair geometry). Each block is left out once and the residuals of all
+    blocks are pooled, so a row in two blocks -- the pair (A, B) in A's block and in B's -- is
+    scored twice, exactly as the outer ``element`` protocol scores it once in A's fold and once in
+    B's. Models that only need the rows use it as a plain list.
+
+    Parameters
+    ----------
+    blocks : sequence of array-like of int
+        Row positions of each block.
+    kind : str
+        What a block holds out (``'element'``, ``'distance'``, ``'pairs'`` ...).
+    labels : sequence, optional
+        One label per block (default: 0, 1, ...).
+    """
+
+    def __init__(self, blocks, kind: str = "groups", labels=None):
+        super().__init__(np.asarray(b, dtype=int).reshape(-1) for b in blocks)
+        self.kind = str(kind)
+        self.labels = list(range(len(self))) if labels is None else list(labels)
+        if len(self.labels) != len(self):
+            raise ValueError(f"InnerBlocks: {len(self.labels)} labels for {len(self)} blocks.")
+
+    def __reduce__(self):  # pickle with kind and labels
+        return (InnerBlocks, (list(self), self.kind, self.labels))
+
+    def take(self, keep) -> "InnerBlocks":
+        """The blocks restricted to the rows ``keep`` (positions), renumbered into ``keep``."""
+        keep = np.asarray(keep, dtype=int)
+        where = np.full(max([keep.max(initial=-1)] + [b.max(initial=-1) for b in self]) + 1, -1)
+        where[keep] = np.arange(len(keep))
+        out, labels = [], []
+        for b, lab in zip(self, self.labels):
+            r = where[b]
+            r = r[r >= 0]
+            if len(r):
+                out.append(r)
+                labels.append(lab)
+        return InnerBlocks(out, self.kind, labels)
 
 
 def group_blocks(groups) -> list[np.ndarray] | None:
-    """Row positions of each group (None: every row its own group, i.e. leave-one-out)."""
+    """Row positions of each group (None: every row its own group, i.e. leave-one-out).
+
+    ``groups`` is ``None``, one label per row (disjoint groups), or :class:`InnerBlocks` (returned
+    as they are; they may overlap).
+    """
     if groups is None:
         return None
+    if isinstance(groups, InnerBlocks):
+        return groups
     groups = np.asarray(groups)
     order = np.argsort(groups, kind="stable")
     cuts = np.flatnonzero(np.diff(groups[order])) + 1
@@ -63,13 +122,18 @@ class PathResult:
         The ridge parameters (units of the kernel).
     coef : ndarray (n_alpha, m)
         Dual coefficients of the m distinct inputs (summed over rows sharing an input).
-    residuals : ndarray (n_alpha, n)
-        Exact leave-one-out (or leave-one-group-out) residuals ``y - y_cv`` of the n rows (units of y).
+    residuals : ndarray (n_alpha, n) or (n_alpha, n_scored)
+        Exact leave-one-out (or leave-one-group-out) residuals ``y - y_cv`` of the n rows (units of
+        y), in row order; for :class:`InnerBlocks` the residuals of every block, concatenated in
+        block order (a row in two blocks appears twice).
+    rows : ndarray (n_scored,)
+        The row of each residual (``arange(n)`` unless the groups are :class:`InnerBlocks`).
     """
 
     alphas: np.ndarray
     coef: np.ndarray
     residuals: np.ndarray
+    rows: np.ndarray | None = None
 
     def scores(self, metric: str = "mae") -> np.ndarray:
         """Cross-validation score per alpha, shape (n_alpha,): ``'mae'`` or ``'mse'``."""
@@ -123,7 +187,8 @@ def _path_terms(f: _Factor, alpha, y, inv, counts, blocks):
     if blocks is None:
         h = (counts[inv] - 1.0) / (counts[inv] * alpha) + (f.diag() / counts)[inv]
         return beta, c / h
-    e = np.empty_like(c)
+    pooled = isinstance(blocks, InnerBlocks)
+    e = [] if pooled else np.empty_like(c)
     for R in blocks:
         u = inv[R]
         U, pos = np.unique(u, return_inverse=True)
@@ -133,13 +198,20 @@ def _path_terms(f: _Factor, alpha, y, inv, counts, blocks):
         H = (np.eye(len(R)) - PR @ (PR / nU).T) / alpha
         Bn = f.block(U) / np.sqrt(np.outer(nU, nU))
         H += PR @ Bn @ PR.T
-        e[R] = np.linalg.solve(H, c[R])
+        if pooled:
+            e.append(np.linalg.solve(H, c[R]))
+        else:
+            e[R] = np.linalg.solve(H, c[R])
+    if pooled:
+        e = np.concatenate(e) if e else np.zeros(0)
     return beta, e
 
 
 def krr_path(K: np.ndarray, y: np.ndarray, alphas, groups=None, solver: str = "auto", inverse=None) -> PathResult:
     """Fit KRR for every alpha and return exact leave-one-out (or leave-one-group-out) residuals.
 
+    ``groups``: ``None`` (leave-one-out), one label per row (leave-one-group-out), or
+    :class:`InnerBlocks` (leave-one-block-out, blocks may overlap; residuals pooled).
     ``K`` is the kernel of the distinct inputs; ``inverse`` (length n) maps each of the n rows
     of ``y`` to its input (default: all distinct, ``K`` is n x n). Rows sharing an input --
     twins with identical descriptors -- cost nothing: the factorisation is of size m, not n.
@@ -159,8 +231,9 @@ def krr_path(K: np.ndarray, y: np.ndarray, alphas, groups=None, solver: str = "a
         raise ValueError(f"solver must be 'auto', 'cholesky' or 'eigh', not {solver!r}.")
     sq = np.sqrt(counts)
     S = K * np.outer(sq, sq) if np.any(counts != 1) else K
+    rows = _scored_rows(blocks, len(y))
     coef = np.empty((len(alphas), m))
-    res = np.empty((len(alphas), len(y)))
+    res = np.empty((len(alphas), len(rows)))
     eig = None
     for a, alpha in enumerate(alphas):
         f = None
@@ -180,7 +253,14 @@ def krr_path(K: np.ndarray, y: np.ndarray, alphas, groups=None, solver: str = "a
                 eig = (np.maximum(lam, 0.0), Q)
             f = _Factor(Q=eig[1], w=1.0 / (eig[0] + alpha))
         coef[a], res[a] = _path_terms(f, alpha, y, inv, counts, blocks)
-    return PathResult(alphas, coef, res)
+    return PathResult(alphas, coef, res, rows)
+
+
+def _scored_rows(blocks, n: int) -> np.ndarray:
+    """The row of each CV residual: every row once, or every block's rows concatenated (InnerBlocks)."""
+    if isinstance(blocks, InnerBlocks):
+        return np.concatenate(blocks).astype(int) if len(blocks) else np.zeros(0, int)
+    return np.arange(n)
 
 
 def _spectral_path(Q, lam, y, alphas, blocks) -> PathResult:
@@ -188,19 +268,26 @@ def _spectral_path(Q, lam, y, alphas, blocks) -> PathResult:
     n = len(y)
     Qy = Q.T @ y
     Q2 = Q * Q
+    rows = _scored_rows(blocks, n)
+    pooled = isinstance(blocks, InnerBlocks)
     coef = np.empty((len(alphas), n))
-    res = np.empty((len(alphas), n))
+    res = np.empty((len(alphas), len(rows)))
     for a, alpha in enumerate(alphas):
         w = 1.0 / (lam + alpha) - 1.0 / alpha
         c = Q @ (w * Qy) + y / alpha
         if blocks is None:
             res[a] = c / (Q2 @ w + 1.0 / alpha)
         else:
+            k = 0
             for S in blocks:
                 H = (Q[S] * w) @ Q[S].T + np.eye(len(S)) / alpha
-                res[a, S] = np.linalg.solve(H, c[S])
+                if pooled:
+                    res[a, k:k + len(S)] = np.linalg.solve(H, c[S])
+                    k += len(S)
+                else:
+                    res[a, S] = np.linalg.solve(H, c[S])
         coef[a] = c
-    return PathResult(np.asarray(alphas, float), coef, res)
+    return PathResult(np.asarray(alphas, float), coef, res, rows)
 
 
 def linear_krr_path(X: np.ndarray, y: np.ndarray, alphas, groups=None) -> PathResult:
@@ -210,3 +297,248 @@ def linear_krr_path(X: np.ndarray, y: np.ndarray, alphas, groups=None) -> PathRe
     return _spectral_path(U[:, keep], s[keep] ** 2, np.asarray(y, float), np.atleast_1d(alphas).astype(float),
                           group_blocks(groups))
 
+
+
+# --------------------------------------------------------------------------------------------
+# Gaussian-process regression on distinct inputs, with closed-form leave-block-out
+# --------------------------------------------------------------------------------------------
+def distinct_inputs(keys) -> tuple[np.ndarray, np.ndarray]:
+    """``first`` (one row per distinct key) and ``inverse`` (row -> distinct input) of ``keys``, shape (n,)."""
+    _, first, inverse = np.unique(np.asarray(keys), return_index=True, return_inverse=True)
+    return first, inverse
+
+
+def _cat(parts, dtype=float) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+
+class DistinctGP:
+    """GP regression on the distinct inputs of a training set, with exact leave-block-out CV.
+
+    Rows that share an input (the twins (A, B, g) and (B, A, g) of a pair-symmetric kernel) are
+    exactly a weighted fit on the distinct inputs: input ``u`` with ``n_u`` rows, mean target
+    ``ybar_u`` and noise variance ``alpha w_u / n_u``. The system is ``A = K + diag(alpha w / n)``
+    with ``c = A^-1 ybar``; the predictive mean at new inputs is ``K_* c``.
+
+    Leaving out a block ``U`` of inputs: with ``H = A^-1``, the weights of the GP trained without
+    ``U`` are ``w_T = c_T - H_TU H_UU^-1 c_U``, so the prediction at ``U`` with *any* cross-kernel
+    ``K'_UT`` -- for instance with the left-out element re-described as never seen -- is
+    ``K'_UT w_T``, and its variance ``k'_UU - K'_UT (A_TT)^-1 K'_TU`` with
+    ``(A_TT)^-1 = H_TT - H_TU H_UU^-1 H_UT`` (block inversion). With the fit's own kernel this
+    reduces to ``e_U = H_UU^-1 c_U`` (Sundararajan & Keerthi 2001 for leave-one-out).
+
+    Parameters
+    ----------
+    K : ndarray (m, m)
+        Kernel of the m distinct inputs (symmetric positive semi-definite).
+    y : ndarray (n,)
+        Targets of the n rows.
+    inverse : ndarray (n,)
+        Distinct input of each row (0 ... m-1, every input used).
+    alpha : float
+        Noise, relative to the weights ``w``.
+    w : ndarray (m,), optional
+        Noise weight of each input (default 1): its noise variance is ``alpha w_u / n_u``.
+    w_var : ndarray (m,), optional
+        Noise weights of the *reported* variances (default ``w``): a model may fit its mean with
+        one noise model and state its error bars with another.
+
+    Attributes
+    ----------
+    c : ndarray (m,)
+        ``A^-1 ybar``, the weights of the predictive mean.
+    L : ndarray (m, m)
+        Lower Cholesky factor of ``A``.
+    """
+
+    def __init__(self, K, y, inverse, alpha: float, w=None, w_var=None):
+        self.K = np.asarray(K, float)
+        m = self.K.shape[0]
+        self.inv = np.asarray(inverse, dtype=int)
+        self.y = np.asarray(y, float)
+        self.counts = np.bincount(self.inv, minlength=m).astype(float)
+        if np.any(self.counts == 0):
+            raise ValueError("DistinctGP: every distinct input needs at least one row.")
+        self.ybar = np.bincount(self.inv, weights=self.y, minlength=m) / self.counts
+        self.w = np.ones(m) if w is None else np.asarray(w, float)
+        self.w_var = self.w if w_var is None else np.asarray(w_var, float)
+        self.alpha = float(alpha)
+        self.noise = self.alpha * self.w / self.counts  # variance of each input's mean target
+        A = self.K.copy()
+        A.flat[:: m + 1] += self.noise
+        self.L = sla.cholesky(A, lower=True, check_finite=False, overwrite_a=True)
+        self.c = sla.cho_solve((self.L, True), self.ybar, check_finite=False)
+        self._H = None
+        self._Li = None
+        self._rows_of = None
+
+    # -- A^-1 and its pieces -----------------------------------------------------------------
+    @property
+    def H(self) -> np.ndarray:
+        """``A^-1`` (m, m), formed once on first use from the Cholesky factor (LAPACK ``potri``)."""
+        if self._H is None:
+            Hi, info = dpotri(self.L, lower=1)
+            if info != 0:
+                raise np.linalg.LinAlgError("DistinctGP: inverse from the Cholesky factor failed")
+            Hi = np.tril(Hi)
+            self._H = Hi + np.tril(Hi, -1).T
+        return self._H
+
+    def H_diag(self) -> np.ndarray:
+        """Diagonal of ``A^-1`` (column norms of ``L^-1``), without forming ``A^-1``."""
+        if self._H is not None:
+            return np.diag(self._H).copy()
+        if self._Li is None:
+            Li, info = dtrtri(self.L, lower=1)
+            if info != 0:
+                raise np.linalg.LinAlgError("DistinctGP: triangular inverse failed")
+            self._Li = Li
+        return np.einsum("ij,ij->j", self._Li, self._Li)
+
+    def rows_of(self, U) -> np.ndarray:
+        """The rows (positions into ``y``) of the inputs ``U``."""
+        if self._rows_of is None:
+            order = np.argsort(self.inv, kind="stable")
+            self._rows_of = (order, np.searchsorted(self.inv[order], np.arange(len(self.counts) + 1)))
+        order, cuts = self._rows_of
+        return _cat([order[cuts[u]:cuts[u + 1]] for u in np.asarray(U)], int)
+
+    # -- fit quantities ----------------------------------------------------------------------
+    def log_marginal_amplitude(self) -> tuple[float, float]:
+        """Maximum-likelihood amplitude ``s2`` and the log marginal likelihood at it.
+
+        The row-level model is ``y ~ N(0, s2 (P K P^T + alpha diag(w_u(i))))``; ``s2`` multiplies
+        the kernel and the noise together (profiled out in closed form).
+        """
+        n = len(self.y)
+        a_w = self.alpha * self.w
+        within = np.sum((self.y - self.ybar[self.inv]) ** 2 / a_w[self.inv])
+        s2 = (within + float(self.ybar @ self.c)) / n
+        logdet = (np.sum((self.counts - 1) * np.log(a_w)) + np.sum(np.log(self.counts))
+                  + 2 * np.sum(np.log(np.diag(self.L))))
+        return s2, -0.5 * (n * np.log(2 * np.pi * s2) + logdet + n)
+
+    def predict(self, Ks, kss=None, ws=None):
+        """Mean, and (if ``kss`` is given) the unit-amplitude predictive variance, at new inputs.
+
+        Parameters
+        ----------
+        Ks : ndarray (t, m)
+            Cross-kernel of the t new inputs with the distinct training inputs.
+        kss : ndarray (t,), optional
+            Prior variances of the new inputs.
+        ws : ndarray (t,), optional
+            Noise weights of the new inputs (a new *measurement*: adds ``alpha ws``).
+
+        Returns
+        -------
+        mean : ndarray (t,), and variance : ndarray (t,) if ``kss`` is given.
+        """
+        mu = Ks @ self.c
+        if kss is None:
+            return mu
+        V = sla.solve_triangular(self.L, np.asarray(Ks).T, lower=True, check_finite=False)
+        var = np.asarray(kss, float) - np.einsum("ij,ij->j", V, V)
+        if ws is not None:
+            var = var + self.alpha * np.asarray(ws, float)
+        return mu, np.maximum(var, 0.0)
+
+    # -- cross-validation --------------------------------------------------------------------
+    def leave_one_row_out(self):
+        """Exact leave-one-row-out residuals and unit-amplitude predictive variances of the rows.
+
+        Row-level system ``C = P K P^T + diag(alpha w_u(i))``: ``(C^-1 y)_i = (y_i - ybar_u)/(alpha w_u)
+        + c_u/n_u`` and ``(C^-1)_ii = (n_u - 1)/(n_u alpha w_u) + H_uu/n_u^2``.
+
+        Returns
+        -------
+        residuals, variances, rows : ndarray (n,)
+        """
+        n_u, inv = self.counts, self.inv
+        a_u = self.alpha * self.w
+        c_rows = (self.y - self.ybar[inv]) / a_u[inv] + (self.c / n_u)[inv]
+        h_rows = ((n_u - 1) / (n_u * a_u))[inv] + (self.H_diag() / n_u**2)[inv]
+        var = 1.0 / h_rows + self.alpha * (self.w_var - self.w)[inv]
+        return c_rows / h_rows, np.maximum(var, 0.0), np.arange(len(self.y))
+
+    def leave_block_out(self, blocks_u, row_blocks=None, cross=None, variance: bool = True):
+        """Exact leave-block-out residuals and unit-amplitude variances of rows.
+
+        Parameters
+        ----------
+        blocks_u : list of ndarray
+            Distinct-input indices of each block (all rows of an input leave together).
+        row_blocks : list of ndarray, optional
+            The rows scored for each block (default: every row of its inputs).
+        cross : list, optional
+            Per block ``(K'_UT, k'_UU, w'_U)`` or ``None``: the cross-kernel (|U|, m - |U|) of the
+            block's inputs with the others (in index order), their prior variances and noise
+            weights, when the block is described as never seen. ``None`` (or a ``None`` entry):
+            the fit's own kernel.
+        variance : bool
+            Compute the variances (the costly part with a cross-kernel); NaN otherwise.
+
+        Returns
+        -------
+        residuals, variances, rows : ndarray (n_scored,)
+            Concatenated over blocks (a row in two blocks appears twice).
+        """
+        H = self.H
+        m = len(self.c)
+        res, var, rows = [], [], []
+        own = [b for b in range(len(blocks_u)) if cross is None or cross[b] is None]
+        for b, mu_u, v_u, w_u in self._own_blocks(blocks_u, own):
+            U = np.asarray(blocks_u[b])
+            R = np.asarray(row_blocks[b]) if row_blocks is not None else self.rows_of(U)
+            pos = np.searchsorted(U, self.inv[R])
+            res.append((b, self.y[R] - mu_u[pos]))
+            var.append((b, np.maximum(v_u, 0.0)[pos] + self.alpha * w_u[pos]))
+            rows.append((b, R))
+        for b in range(len(blocks_u)):
+            if b in own:
+                continue
+            U = np.asarray(blocks_u[b])
+            R = np.asarray(row_blocks[b]) if row_blocks is not None else self.rows_of(U)
+            pos = np.searchsorted(U, self.inv[R])
+            keep = np.ones(m, bool)
+            keep[U] = False
+            T = np.flatnonzero(keep)
+            KUT, kUU, w_u = cross[b]
+            HUU = H[np.ix_(U, U)]
+            HTU = H[np.ix_(T, U)]
+            w_T = self.c[T] - HTU @ np.linalg.solve(HUU, self.c[U])
+            mu_u = KUT @ w_T
+            if variance:
+                # K'_UT (A_TT)^-1 K'_TU with (A_TT)^-1 = H_TT - H_TU H_UU^-1 H_UT
+                Z = np.zeros((len(U), m))
+                Z[:, T] = KUT
+                HZ = H @ Z.T  # (m, |U|)
+                G = HZ[T]
+                Y = HTU.T @ KUT.T  # H_UT K'_TU
+                q = np.einsum("ij,ji->i", KUT, G) - np.einsum("ji,ji->i", Y, np.linalg.solve(HUU, Y))
+                v_u = np.asarray(kUU, float) - q
+            else:
+                v_u = np.full(len(U), np.nan)
+            res.append((b, self.y[R] - mu_u[pos]))
+            var.append((b, np.maximum(v_u, 0.0)[pos] + self.alpha * np.asarray(w_u, float)[pos]))
+            rows.append((b, R))
+        order = lambda parts: [x for _, x in sorted(parts, key=lambda t: t[0])]  # block order
+        return _cat(order(res)), _cat(order(var)), _cat(order(rows), int)
+
+    def _own_blocks(self, blocks_u, which):
+        """Leave-block-out with the fit's own kernel; blocks of one size solved as a batch."""
+        H = self.H
+        by_size: dict[int, list[int]] = {}
+        for b in which:
+            by_size.setdefault(len(blocks_u[b]), []).append(b)
+        for k, bs in by_size.items():
+            if k == 0:
+                for b in bs:
+                    yield b, np.zeros(0), np.zeros(0), np.zeros(0)
+                continue
+            Us = np.array([np.asarray(blocks_u[b]) for b in bs])  # (nb, k)
+            Hinv = np.linalg.inv(H[Us[:, :, None], Us[:, None, :]])  # (nb, k, k)
+            e_u = np.einsum("bij,bj->bi", Hinv, self.c[Us])
+            v_u = np.einsum("bii->bi", Hinv) - self.noise[Us]
+            for j, b in enumerate(bs):
+                yield b, self.ybar[Us[j]] - e_u[j], v_u[j], self.w_var[Us[j]]
