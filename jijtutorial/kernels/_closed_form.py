@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.linalg.lapack import dpotri, dtrtri
+from scipy.linalg.lapack import dtrtri
 
 
 class InnerBlocks(list):
@@ -192,6 +192,13 @@ def _path_terms(f: _Factor, alpha, y, inv, counts, blocks):
     for R in blocks:
         u = inv[R]
         U, pos = np.unique(u, return_inverse=True)
+        pos = pos.reshape(-1)
+        if pooled and np.array_equal(np.bincount(pos, minlength=len(U)), counts[U]):
+            # the block holds every row of its inputs: solve on the inputs (|U| x |U|), not the rows,
+            # e_r = (y_r - ybar_u) + [(A^-1)_UU^-1 (A^-1 q)_U]_u / sqrt(N_u)
+            b = np.linalg.solve(f.block(U), Aq[U]) / sq[U]
+            e.append(y[R] - ybar[u] + b[pos])
+            continue
         PR = np.zeros((len(R), len(U)))
         PR[np.arange(len(R)), pos] = 1.0
         nU = counts[U]
@@ -370,30 +377,46 @@ class DistinctGP:
         self.c = sla.cho_solve((self.L, True), self.ybar, check_finite=False)
         self._H = None
         self._Li = None
+        self._LiT = None
         self._rows_of = None
 
     # -- A^-1 and its pieces -----------------------------------------------------------------
     @property
-    def H(self) -> np.ndarray:
-        """``A^-1`` (m, m), formed once on first use from the Cholesky factor (LAPACK ``potri``)."""
-        if self._H is None:
-            Hi, info = dpotri(self.L, lower=1)
-            if info != 0:
-                raise np.linalg.LinAlgError("DistinctGP: inverse from the Cholesky factor failed")
-            Hi = np.tril(Hi)
-            self._H = Hi + np.tril(Hi, -1).T
-        return self._H
-
-    def H_diag(self) -> np.ndarray:
-        """Diagonal of ``A^-1`` (column norms of ``L^-1``), without forming ``A^-1``."""
-        if self._H is not None:
-            return np.diag(self._H).copy()
+    def Li(self) -> np.ndarray:
+        """``L^-1`` (m, m, lower triangular), formed once on first use (LAPACK ``trtri``)."""
         if self._Li is None:
             Li, info = dtrtri(self.L, lower=1)
             if info != 0:
                 raise np.linalg.LinAlgError("DistinctGP: triangular inverse failed")
             self._Li = Li
-        return np.einsum("ij,ij->j", self._Li, self._Li)
+        return self._Li
+
+    @property
+    def LiT(self) -> np.ndarray:
+        """``(L^-1)^T`` as a C-ordered copy: its rows are the columns of ``L^-1``, gathered contiguously."""
+        if getattr(self, "_LiT", None) is None:
+            self._LiT = np.ascontiguousarray(self.Li.T)
+        return self._LiT
+
+    @property
+    def H(self) -> np.ndarray:
+        """``A^-1 = L^-T L^-1`` (m, m), formed once on first use (the CV formulas need only slices of it)."""
+        if self._H is None:
+            self._H = self.LiT @ self.Li
+        return self._H
+
+    def H_diag(self) -> np.ndarray:
+        """Diagonal of ``A^-1`` (column norms of ``L^-1``)."""
+        return np.einsum("ij,ij->j", self.Li, self.Li)
+
+    def H_block(self, U) -> np.ndarray:
+        """``(A^-1)_UU`` (|U|, |U|) from the columns ``U`` of ``L^-1``."""
+        LUt = self.LiT[np.asarray(U)]
+        return LUt @ LUt.T
+
+    def H_apply_columns(self, U, z) -> np.ndarray:
+        """``(A^-1)_{:,U} z`` (m,) for a vector ``z`` (|U|,)."""
+        return self.LiT @ (self.LiT[np.asarray(U)].T @ z)
 
     def rows_of(self, U) -> np.ndarray:
         """The rows (positions into ``y``) of the inputs ``U``."""
@@ -483,7 +506,6 @@ class DistinctGP:
         residuals, variances, rows : ndarray (n_scored,)
             Concatenated over blocks (a row in two blocks appears twice).
         """
-        H = self.H
         m = len(self.c)
         res, var, rows = [], [], []
         own = [b for b in range(len(blocks_u)) if cross is None or cross[b] is None]
@@ -504,18 +526,16 @@ class DistinctGP:
             keep[U] = False
             T = np.flatnonzero(keep)
             KUT, kUU, w_u = cross[b]
-            HUU = H[np.ix_(U, U)]
-            HTU = H[np.ix_(T, U)]
-            w_T = self.c[T] - HTU @ np.linalg.solve(HUU, self.c[U])
-            mu_u = KUT @ w_T
+            LUt = self.LiT[U]  # columns U of L^-1, as rows
+            HUU = LUt @ LUt.T
+            # weights of the GP without U: w = c - (A^-1)_{:,U} (A^-1)_UU^-1 c_U (zero on U)
+            w_full = self.c - self.LiT @ (LUt.T @ np.linalg.solve(HUU, self.c[U]))
+            mu_u = KUT @ w_full[T]
             if variance:
-                # K'_UT (A_TT)^-1 K'_TU with (A_TT)^-1 = H_TT - H_TU H_UU^-1 H_UT
-                Z = np.zeros((len(U), m))
-                Z[:, T] = KUT
-                HZ = H @ Z.T  # (m, |U|)
-                G = HZ[T]
-                Y = HTU.T @ KUT.T  # H_UT K'_TU
-                q = np.einsum("ij,ji->i", KUT, G) - np.einsum("ji,ji->i", Y, np.linalg.solve(HUU, Y))
+                # K'_UT (A_TT)^-1 K'_TU with (A_TT)^-1 = H_TT - H_TU H_UU^-1 H_UT, from one product H Z^T
+                HZ = self.H[T].T @ KUT.T  # (m, |U|): H_{:,T} K'_TU (A^-1 is symmetric)
+                Y = HZ[U]  # H_UT K'_TU
+                q = np.einsum("ij,ji->i", KUT, HZ[T]) - np.einsum("ji,ji->i", Y, np.linalg.solve(HUU, Y))
                 v_u = np.asarray(kUU, float) - q
             else:
                 v_u = np.full(len(U), np.nan)
@@ -527,7 +547,7 @@ class DistinctGP:
 
     def _own_blocks(self, blocks_u, which):
         """Leave-block-out with the fit's own kernel; blocks of one size solved as a batch."""
-        H = self.H
+        LiT = self.LiT
         by_size: dict[int, list[int]] = {}
         for b in which:
             by_size.setdefault(len(blocks_u[b]), []).append(b)
@@ -537,7 +557,8 @@ class DistinctGP:
                     yield b, np.zeros(0), np.zeros(0), np.zeros(0)
                 continue
             Us = np.array([np.asarray(blocks_u[b]) for b in bs])  # (nb, k)
-            Hinv = np.linalg.inv(H[Us[:, :, None], Us[:, None, :]])  # (nb, k, k)
+            LUt = LiT[Us]  # (nb, k, m): the columns of L^-1 of each block
+            Hinv = np.linalg.inv(LUt @ np.swapaxes(LUt, 1, 2))  # (nb, k, k)
             e_u = np.einsum("bij,bj->bi", Hinv, self.c[Us])
             v_u = np.einsum("bii->bi", Hinv) - self.noise[Us]
             for j, b in enumerate(bs):

@@ -673,7 +673,7 @@ class PairGP(RegressorMixin, BaseEstimator):
         if blocks is not None:  # the variances of the chosen cell only
             e, v, _ = gp.leave_block_out(blocks_u, blocks, cross, variance=True)
         self._calibrate(gp, e, v)
-        gp._H = None  # A^-1 is not needed to predict (the Cholesky factor is)
+        gp._H = gp._Li = gp._LiT = None  # not needed to predict (the Cholesky factor is)
         self.params_ = {"element_mode": em, "geometry_mode": gm, "alpha": alpha}
         self.cv_mae_ = float(mae)
         self.grid_scores_ = scores
