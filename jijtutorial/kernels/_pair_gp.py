@@ -56,7 +56,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..elements import IMPURITY_ELEMENTS
-from ._closed_form import DistinctGP, InnerBlocks, distinct_inputs, group_blocks
+from ._closed_form import DistinctGP, InnerBlocks, KroneckerGP, distinct_inputs, group_blocks
 from ._element_features import MomentModel, _features, learned_moments
 from ._pair import SymmetricPairKRR, _psd
 
@@ -400,6 +400,41 @@ def _pair_diag(e: PairEncoding, tables: _Tables, kap, a) -> np.ndarray:
     return out
 
 
+def _grid_layout(enc_u: PairEncoding, inverse):
+    """``(n_pairs, n_geometries)`` if the distinct inputs are every pair at every geometry, ordered
+    pair-major with one row count per pair (so the kernel is a Kronecker product); else None."""
+    pairs = enc_u.pair_index()
+    n_p, n_g = len(np.unique(pairs)), len(np.unique(enc_u.geo))
+    if n_p * n_g != len(enc_u) or n_p < 2 or n_g < 2:
+        return None
+    geo = enc_u.geo.reshape(n_p, n_g)
+    if not np.all(geo == geo[:1]) or not np.all(pairs.reshape(n_p, n_g) == pairs.reshape(n_p, n_g)[:, :1]):
+        return None
+    counts = np.bincount(inverse, minlength=len(enc_u)).reshape(n_p, n_g)
+    if not np.all(counts == counts[:, :1]):
+        return None
+    return n_p, n_g
+
+
+def _kronecker_factors(enc_u: PairEncoding, grid, tables: _Tables, kap, a_u):
+    """``(K_P, K_G, u, diag K)`` of the pair kernel on a complete grid (see :class:`KroneckerGP`)."""
+    n_p, n_g = grid
+    e_p = enc_u.take(np.arange(0, n_p * n_g, n_g))  # each pair once
+    e_g = enc_u.take(np.arange(n_g))  # each geometry once
+    kel, j1, j2 = _element_pair_kernel(e_p, e_p, kap)
+    Kp = kel[np.ix_(j1, j2)]
+    kg, g1, g2 = _geometry_kernel(e_g, e_g, tables.p)
+    a = a_u[:n_g]
+    Kg = kg[np.ix_(g1, g2)] * a[:, None] * a[None, :]
+    kdiag = np.kron(np.diag(Kp), np.diag(Kg))
+    u = None
+    if tables.p["bias"] > 0:
+        s = np.sqrt(np.clip(np.diag(kap), 0, None))
+        u = tables.p["bias"] * np.outer(s[e_p.a] * s[e_p.b], tables.envelope(e_g.dist)).ravel()
+        kdiag = kdiag + u**2
+    return Kp, Kg, u, kdiag
+
+
 # --------------------------------------------------------------------------------------------
 # calibration of σ
 # --------------------------------------------------------------------------------------------
@@ -623,8 +658,14 @@ class PairGP(RegressorMixin, BaseEstimator):
         -------
         self
         """
+        from threadpoolctl import threadpool_limits
+
         alphas = self._check_params()
         y = self._check_y(X, y)
+        with threadpool_limits(limits=1):  # small dense products: one BLAS thread is fastest (and fair on a shared machine)
+            return self._fit(X, y, alphas, inner)
+
+    def _fit(self, X, y, alphas, inner):
         enc = encode_pairs(X)
         first, inverse = distinct_inputs(enc.keys())
         enc_u = enc.take(first)
@@ -638,6 +679,7 @@ class PairGP(RegressorMixin, BaseEstimator):
             kinds = self._block_kinds(enc, blocks)
             blocks_u = [np.unique(inverse[B]) for B in blocks]
         unseen_moments = self._left_out_moments(X, kinds)
+        grid = _grid_layout(enc_u, inverse)
         cells = list(itertools.product(tuple(self.element_modes), tuple(self.geometry_modes)))
         scores = np.full((len(cells), len(alphas)), np.inf)
         cache: dict = {}
@@ -649,15 +691,24 @@ class PairGP(RegressorMixin, BaseEstimator):
             tab.unseen_moments = unseen_moments
             kap = tab.kappa()
             a_u = tab.scale(enc_u)
-            K = _pair_kernel(enc_u, enc_u, tab, kap, a_u, a_u)
-            kdiag = np.diag(K).copy()
+            if grid is not None:  # a complete grid of pairs x geometries: K = K_P ⊗ K_G + u u^T
+                factors = _kronecker_factors(enc_u, grid, tab, kap, a_u)
+                kdiag = factors[3]
+            else:
+                K = _pair_kernel(enc_u, enc_u, tab, kap, a_u, a_u)
+                kdiag = np.diag(K).copy()
             ref = float(np.mean(kdiag)) if np.mean(kdiag) > 0 else 1.0
             w_fit = np.full(len(kdiag), ref)  # noise of the mean: a fraction alpha of the mean prior variance
             w_var = kdiag + p["noise_floor"]  # noise of the error bars: relative to each input's own
             cross = self._cross(tab, enc_u, blocks_u, kinds) if kinds is not None else None
+            eig = None
             for k, alpha in enumerate(alphas):
                 try:
-                    gp = DistinctGP(K, y, inverse, alpha, w_fit, w_var)
+                    if grid is not None:
+                        gp = KroneckerGP(factors[0], factors[1], y, inverse, alpha, w_fit, w_var, u=factors[2], eig=eig)
+                        eig = gp.eig
+                    else:
+                        gp = DistinctGP(K, y, inverse, alpha, w_fit, w_var)
                 except np.linalg.LinAlgError:
                     continue
                 if blocks is None:
@@ -769,9 +820,12 @@ class PairGP(RegressorMixin, BaseEstimator):
         mean : ndarray (n,)
         std : ndarray (n,), if ``return_std``
         """
+        from threadpoolctl import threadpool_limits
+
         check_is_fitted(self, "dual_coef_")
         enc = encode_pairs(X)
-        return self._predict_encoding(enc, return_std, tuple(unseen_geometries))
+        with threadpool_limits(limits=1):
+            return self._predict_encoding(enc, return_std, tuple(unseen_geometries))
 
     def _predict_encoding(self, enc: PairEncoding, return_std: bool = False, unseen=(), chunk: int = 4096):
         tab, gp, enc_u = self.tables_, self.gp_, self.train_encoding_
