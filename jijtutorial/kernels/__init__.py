@@ -6,6 +6,7 @@ module                          concept
 ``_distances``                  distance matrices, the median length scale, distance kernels
 ``_closed_form``                KRR along a grid of alphas with exact leave-one-(group-/block-)out CV;
                                 GP regression on distinct inputs with closed-form leave-block-out
+                                (dense, or Kronecker on a complete grid of element pairs x geometries)
 ``_pair``                       :class:`SymmetricPairKRR` (SymPair-KRR), the pair-symmetric kernel
 ``_element_features``           library features of the elements, the mean-field Anderson moment
 ``_pair_gp``                    :class:`PairGP`, a GP that also predicts unseen elements and distances
@@ -18,6 +19,7 @@ The benchmark's fold models (:mod:`jijtutorial.benchmark`) are built from these 
 from ._closed_form import (
                            DistinctGP,
                            InnerBlocks,
+                           KroneckerGP,
                            PathResult,
                            distinct_inputs,
                            duplicate_index,
@@ -44,9 +46,9 @@ from ._sparse import SparseKRR, farthest_point_sampling, kernel_farthest_point_s
 
 __all__ = [
     "DistanceScaler", "DistinctGP", "ELEMENT_MODES", "GEOMETRY_MODES", "InnerBlocks", "KERNELS", "KERNEL_FLOOR",
-    "KERNEL_METRIC", "MomentModel", "PairEncoding", "PairGP", "PathResult", "SCALE_ROWS", "SELECTIONS", "SparseKRR",
-    "SymmetricPairKRR", "anderson_moment", "anderson_u", "calibrate_sigma", "critical_u", "distance_matrix",
-    "distinct_inputs", "duplicate_index", "element_features", "encode_pairs", "farthest_point_sampling",
-    "gram_matrix", "group_blocks", "kernel_farthest_point_sampling", "kernel_from_distance", "krr_path",
-    "learned_moments", "linear_krr_path", "median_distance", "scale_rows",
+    "KERNEL_METRIC", "KroneckerGP", "MomentModel", "PairEncoding", "PairGP", "PathResult", "SCALE_ROWS", "SELECTIONS",
+    "SparseKRR", "SymmetricPairKRR", "anderson_moment", "anderson_u", "calibrate_sigma", "critical_u",
+    "distance_matrix", "distinct_inputs", "duplicate_index", "element_features", "encode_pairs",
+    "farthest_point_sampling", "gram_matrix", "group_blocks", "kernel_farthest_point_sampling", "kernel_from_distance",
+    "krr_path", "learned_moments", "linear_krr_path", "median_distance", "scale_rows",
 ]
