@@ -81,6 +81,7 @@ class ModelSpec:
     kernel: str
     gammas: tuple = ()
     alphas: tuple = ()
+    options: tuple = ()  # (parameter, value) pairs of a PairGP variant
 
     def make_descriptor(self, cache=True):
         """The descriptor transformer (None for the pair model and the baseline)."""
@@ -101,7 +102,7 @@ class ModelSpec:
         if self.kernel == "pair":
             return PairKernelFolds({"profile_length": OUR_GRID["profile_length"]}, alphas=self.alphas)
         if self.kernel == "gp":
-            return PairGPFolds()
+            return PairGPFolds(**dict(self.options))
         if self.kernel == "mean":
             return MeanFolds()
         return KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
@@ -116,14 +117,46 @@ def get_model(name: str) -> ModelSpec:
         return ModelSpec(name, None, None, "pair", (), OUR_GRID["alpha"])
     if name == GP_MODEL:
         return ModelSpec(name, None, None, "gp")
+    if str(name).startswith(GP_MODEL + "["):
+        return ModelSpec(str(name), None, None, "gp", options=_gp_options(str(name)))
     if name == BASELINE:
         return ModelSpec(name, None, None, "mean")
     m = _NAME.match(str(name))
     if not m:
         raise ValueError(
-            f"unknown model {name!r}: use one of {', '.join(LADDER_MODELS)}, or a name of the form "
-            f"CM|SOAP-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0)."
+            f"unknown model {name!r}: use one of {', '.join(LADDER_MODELS)}, a name of the form "
+            f"CM|SOAP-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0), or a PairGP variant "
+            f"such as PairGP[bias=0;element_modes=profile/features]."
         )
     desc, kern, rc = m.group(1), _KERNEL_ALIASES[m.group(2)], float(m.group(3))
     canonical = f"{desc}-KRR-{m.group(2) if m.group(2) != 'gauss' else 'rbf'}-rcut-{rc:.1f}"
     return ModelSpec(canonical, desc, rc, kern, GAMMAS.get(kern, ()), ALPHAS[kern])
+
+
+def _gp_options(name: str) -> tuple:
+    """``(parameter, value)`` pairs of a variant name ``PairGP[key=value;key=a/b]`` (``a/b``: a tuple)."""
+    import inspect
+
+    from ..kernels import PairGP
+
+    inner = name[len(GP_MODEL) + 1:]
+    if not inner.endswith("]"):
+        raise ValueError(f"unknown model {name!r}: a PairGP variant reads PairGP[key=value;key=value] (closing ']').")
+    allowed = [p for p in inspect.signature(PairGP.__init__).parameters if p != "self"]
+    out = []
+    for item in filter(None, inner[:-1].split(";")):
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or key not in allowed:
+            raise ValueError(f"unknown model {name!r}: {item!r} is not key=value with key one of {', '.join(allowed)}.")
+        parts = [_literal(t.strip()) for t in text.split("/")]
+        tuple_params = ("element_modes", "geometry_modes", "alphas")
+        out.append((key, tuple(parts) if key in tuple_params else parts[0]))
+    return tuple(out)
+
+
+def _literal(text: str):
+    try:
+        return float(text) if any(c in text for c in ".e") or text.lstrip("-").isdigit() else text
+    except ValueError:
+        return text
