@@ -233,6 +233,51 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
     return q[list(COLUMNS)]
 
 
+def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "Mo")), linthresh: float = 0.05):
+    """J (meV) against distance (Å) for a few element pairs of a filled table: computed and predicted.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`predict_jij_table`.
+    pairs : sequence of (element_i, element_j)
+        One panel each.
+    linthresh : float
+        The J axis is linear within ±``linthresh`` meV and logarithmic beyond (couplings span four
+        decades).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Filled markers: the data's own J; open markers with bars: predicted J ± σ; colour: the
+        sublattice of j.
+    """
+    from .plotting import figure
+
+    pairs = [tuple(p) for p in pairs]
+    fig, axes = figure(1, len(pairs), figsize=(3.6 * len(pairs), 3.6), sharey=True, squeeze=False)
+    for ax, (a, b) in zip(axes[0], pairs):
+        t = table[(table["element_i"] == a) & (table["element_j"] == b)]
+        if t.empty:
+            raise ValueError(f"table_plot: the table has no rows for the pair ({a!r}, {b!r}).")
+        for k, sub in enumerate(("same", "other")):
+            s = t[t["sublattice_j"] == sub]
+            known = s["source"] != "predicted"
+            ax.plot(s.loc[known, "distance"], s.loc[known, "J"], "o", color=f"C{k}", ms=5,
+                    label=f"computed, j on the {sub} sublattice")
+            ax.errorbar(s.loc[~known, "distance"], s.loc[~known, "J"], yerr=s.loc[~known, "J_std"], fmt="o",
+                        mfc="white", color=f"C{k}", ms=5, capsize=2, lw=0.8,
+                        label=f"predicted ± σ, {sub} sublattice")
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_yscale("symlog", linthresh=linthresh)
+        ax.set_title(f"{a}–{b}", fontsize=11)
+        ax.set_xlabel("distance (Å)")
+    axes[0, 0].set_ylabel("J (meV)")
+    axes[0, -1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------------------------
 # command line
 # --------------------------------------------------------------------------------------------
@@ -273,4 +318,4 @@ def run(args) -> int:
 
 
 __all__ = ["COLUMNS", "MAX_TABLE_DISTANCE", "SOURCES", "bi_geometries", "check_elements", "fit_table_model",
-           "predict_jij_table"]
+           "predict_jij_table", "table_plot"]

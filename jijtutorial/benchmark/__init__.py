@@ -26,7 +26,7 @@ module              concept
 ==================  ==========================================================================
 """
 
-from ._cache import cached_benchmark, frame_digest
+from ._cache import cached_benchmark, cached_ladder, cached_learning_curve, frame_digest, merge_results
 from ._calibration import calibration_table, coverage, reliability_curve, reliability_plot
 from ._curves import learning_curve
 from ._folds import (
@@ -44,9 +44,11 @@ from ._folds import (
 )
 from ._leakage import leakage_breakdown, twin_rows
 from ._plots import (
+                     breakdown_plot,
                      error_heatmap,
                      error_table,
                      errors_by_geometry_plot,
+                     ladder_plot,
                      learning_curve_plot,
                      parity_grid,
                      study_comparison_plot,
@@ -119,13 +121,14 @@ __all__ = [
     "FoldFit", "FoldModel", "GAMMAS", "GPFit", "GP_MODEL", "KernelRidgeFolds", "LADDER", "LADDER_MODELS",
     "LadderResult", "MeanFit", "MeanFolds", "ModelSpec", "OUR_GRID", "OUR_MODEL", "PROTOCOLS", "PairGPFolds",
     "PairKernelFolds", "PrimalFit", "QUESTIONS", "STUDY_MODELS", "STUDY_N", "STUDY_RESULTS", "Setup", "StudyFigures",
-    "cached_benchmark", "calibration_table", "check_protocol", "check_protocols", "chosen_parameters",
-    "compare_one_fold", "compare_protocols", "coverage", "cv_splits", "default_jobs", "default_models",
-    "describe_config", "element_membership", "error_heatmap", "error_table", "errors_by_geometry_plot", "fold_breakdown",
-    "fold_labels", "frame_digest", "geometry_labels", "get_model", "held_out", "holdout_split", "inner_selection",
-    "ladder_markdown", "ladder_table", "leakage_breakdown", "learning_curve", "learning_curve_plot", "map_threads",
-    "parity_grid", "prepared_models", "present_ladder", "present_results", "present_side_by_side",
-    "protocols_side_by_side", "r2_score", "reliability_curve", "reliability_plot", "resolve_frame", "run_benchmark",
-    "setup", "single_threaded_blas", "sklearn_reference", "sklearn_search", "split_groups", "study_comparison_plot",
+    "breakdown_plot", "cached_benchmark", "cached_ladder", "cached_learning_curve", "calibration_table",
+    "check_protocol", "check_protocols", "chosen_parameters", "compare_one_fold", "compare_protocols", "coverage",
+    "cv_splits", "default_jobs", "default_models", "describe_config", "element_membership", "error_heatmap",
+    "error_table", "errors_by_geometry_plot", "fold_breakdown", "fold_labels", "frame_digest", "geometry_labels",
+    "get_model", "held_out", "holdout_split", "inner_selection", "ladder_markdown", "ladder_plot", "ladder_table",
+    "leakage_breakdown", "learning_curve", "learning_curve_plot", "map_threads", "merge_results", "parity_grid",
+    "prepared_models", "present_ladder", "present_results", "present_side_by_side", "protocols_side_by_side",
+    "r2_score", "reliability_curve", "reliability_plot", "resolve_frame", "run_benchmark", "setup",
+    "single_threaded_blas", "sklearn_reference", "sklearn_search", "split_groups", "study_comparison_plot",
     "subsample_pairs", "table_markdown", "twin_rows",
 ]
