@@ -402,20 +402,16 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
     results = {}
     with single_threaded_blas():
         prepared, prep_seconds = [], {}
-        for spec, model, t_prep in prepared_models([s.name for s in specs], frame, cache):
-            bar.set_postfix_str(f"preparing {spec.name}")
-            prepared.append((spec, model))
-            prep_seconds[spec.name] = t_prep
-        for run in runs:
+        names = [s.name for s in specs]
+        for k, run in enumerate(runs):
             t_rung = time.perf_counter()
             dev, test = holdouts[run.protocol]
-            # the CV folds and the held-out task (tuned on the development set, scored on the test set),
-            # for every model, in one pool of threads
-            tasks = [(spec, model, (r, f, tr, te), lab) for spec, model in prepared
-                     for (r, f, tr, te), lab in zip(run.splits, run.labels)]
-            if len(test):
-                tasks += [(spec, model, ("holdout", 0, dev, test), "") for spec, model in prepared]
             bar.set_postfix_str(run.protocol)
+
+            def tasks_of(spec, model, run=run, dev=dev, test=test):
+                # the CV folds and the held-out task (tuned on the development set, scored on the test set)
+                out = [(spec, model, (r, f, tr, te), lab) for (r, f, tr, te), lab in zip(run.splits, run.labels)]
+                return out + ([(spec, model, ("holdout", 0, dev, test), "")] if len(test) else [])
 
             def one_task(task, run=run):
                 spec, model, (r, f, tr, te), label = task
@@ -439,7 +435,14 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
                 row["_cpu"] = time.thread_time() - c1
                 return te, p, sd, half95, row
 
-            done = list(map_threads(one_task, tasks, n_jobs, bar))
+            if k == 0:
+                # the first protocol: each model's folds start as soon as it is prepared, while the next is
+                # being featurised (in one background thread, in order: models share descriptor matrices)
+                done = _run_while_preparing(names, frame, cache, tasks_of, one_task, n_jobs, bar, prepared,
+                                            prep_seconds)
+            else:
+                tasks = [t for spec, model in prepared for t in tasks_of(spec, model)]
+                done = list(map_threads(one_task, tasks, n_jobs, bar))
             cpu: dict = {}
             for d in done:
                 cpu[d[4]["model"]] = cpu.get(d[4]["model"], 0.0) + d[4].pop("_cpu")
@@ -466,6 +469,50 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
     if out is not None:
         result.save(out, plots=plots)
     return result
+
+
+def _run_while_preparing(names, frame, cache, tasks_of, fn, n_jobs, bar, prepared: list, prep_seconds: dict) -> list:
+    """Prepare the models one after the other in a background thread and run each model's tasks in ``n_jobs``
+    threads as soon as it is ready; fills ``prepared`` and ``prep_seconds``, returns the results model by model."""
+    if n_jobs <= 1:
+        done = []
+        for spec, model, t_prep in prepared_models(names, frame, cache):
+            prepared.append((spec, model))
+            prep_seconds[spec.name] = t_prep
+            done += list(map_threads(fn, tasks_of(spec, model), 1, bar))
+        return done
+    import queue
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    ready: queue.Queue = queue.Queue()
+
+    def prepare():
+        try:
+            for item in prepared_models(names, frame, cache):
+                ready.put(item)
+            ready.put(None)
+        except BaseException as err:  # hand it to the main thread
+            ready.put(err)
+
+    threading.Thread(target=prepare, daemon=True, name="jijtutorial-prepare").start()
+    futures = []
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        while True:
+            item = ready.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            spec, model, t_prep = item
+            prepared.append((spec, model))
+            prep_seconds[spec.name] = t_prep
+            futures += [pool.submit(fn, task) for task in tasks_of(spec, model)]
+        done = []
+        for fut in futures:
+            done.append(fut.result())
+            bar.update()
+    return done
 
 
 def _collect(run: Setup, specs, done, frame, y_all, prep_seconds, dev, test, seconds) -> BenchmarkResult:
