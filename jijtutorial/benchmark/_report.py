@@ -237,7 +237,8 @@ def ladder_markdown(ladder, digits: int = 3) -> str:
     prep = getattr(ladder, "prepare_seconds", {}) or results[0].config.get("prepare_seconds", {})
     total = getattr(ladder, "seconds", None)
     notes.append("Time of each rung (wall, folds of all models): " + ", ".join(seconds)
-                 + (f"; preparing the models once (featurisation, matrices): {sum(prep.values()):.1f} s" if prep else "")
+                 + (f"; preparing the models once (featurisation, matrices, overlapping the first rung's folds): "
+                    f"{sum(prep.values()):.1f} s" if prep else "")
                  + (f"; whole run {total:.1f} s." if total else "."))
     cal = [r.calibration for r in results if len(r.calibration)]
     if cal:
