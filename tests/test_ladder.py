@@ -19,12 +19,14 @@ from jijtutorial.benchmark import (
     cv_splits,
     fold_breakdown,
     fold_labels,
+    geometry_labels,
     held_out,
     inner_selection,
     ladder_markdown,
     ladder_table,
     run_benchmark,
 )
+from jijtutorial.datasets import element_pair_labels
 from jijtutorial.elements import z_of
 from jijtutorial.kernels import DistinctGP, InnerBlocks, KroneckerGP, krr_path, linear_krr_path
 
@@ -285,3 +287,28 @@ def test_the_command_line_runs_the_ladder(toy, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["benchmark", "--protocol", "elements", "--out", str(out)])
     assert "invalid choice: 'elements'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("protocol", ["pairs", "element", "distance"])
+def test_no_leakage_on_the_jukkr_table(jukkr, protocol):
+    splits = cv_splits(jukkr, protocol, 5, 3, 0)
+    if protocol == "element":
+        assert len(splits) == 20
+    if protocol == "distance":
+        assert len(splits) == 10 and sorted(len(te) for *_, te in splits)[:6] == [21] * 5 + [24]
+    for (_, _, tr, te), label in zip(splits, fold_labels(jukkr, protocol) if protocol != "pairs" else [None] * 15):
+        held = {label} if protocol == "element" else held_out(jukkr, te, protocol)
+        assert not held & held_out(jukkr, tr, protocol)
+        inner = inner_selection(jukkr, tr, protocol)
+        sub = jukkr.iloc[tr].reset_index(drop=True)
+        blocks = [np.flatnonzero(inner == g) for g in np.unique(inner)] if protocol == "pairs" else list(inner)
+        covered = np.zeros(len(sub), int)
+        lab = element_pair_labels(sub) if protocol == "pairs" else geometry_labels(sub)
+        for B in blocks:
+            covered[B] += 1
+            if protocol != "element":  # what the block holds is nowhere else in the training fold
+                rest = np.ones(len(sub), bool)
+                rest[B] = False
+                assert not np.isin(lab[B], lab[rest]).any()
+        # every training row is scored by the inner selection: once, or twice (a pair of two elements)
+        assert covered.min() >= 1 and covered.max() == (2 if protocol == "element" else 1)
