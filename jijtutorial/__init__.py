@@ -13,7 +13,8 @@ module             what it holds
 ``structures``     the Bi2Te3 host, Bi sites, pairs embedded in supercells and their environments
 ``descriptors``    Coulomb-matrix and SOAP descriptors as scikit-learn transformers
 ``kernels``        distances, closed-form KRR paths, SymPair-KRR, sparse KRR
-``benchmark``      the study's benchmark, its protocols, reports and plots
+``benchmark``      the study's benchmark, the ladder of protocols, reports and plots
+``jij_table``      J with error bars for every element pair and Bi–Bi geometry (the filled table)
 ``greens``         exchange from Green functions of a tight-binding host (engine)
 ``model_data``     the package's own J_ij data set, computed with ``greens``
 ``clusters``       exchange inside clusters of several impurities
@@ -37,13 +38,15 @@ __version__ = "0.1.0"
 
 #: Subpackages and modules of the public surface (imported on first attribute access).
 SUBMODULES = ("benchmark", "clusters", "datasets", "descriptors", "elements", "exploration", "featurecache", "greens",
-              "kernels", "model_data", "pages", "parallel", "plotting", "spins", "structures", "tables", "units", "viewer")
+              "jij_table", "kernels", "model_data", "pages", "parallel", "plotting", "spins", "structures", "tables", "units",
+              "viewer")
 
 #: Shortcuts: name -> module that defines it.
 _SHORTCUTS = {
     "load_jukkr": "datasets", "load_model": "datasets", "load_dataset": "datasets", "describe": "datasets",
     "CoulombMatrixDescriptor": "descriptors", "SOAPDescriptor": "descriptors",
-    "SymmetricPairKRR": "kernels", "run_benchmark": "benchmark", "pair_exchange": "greens",
+    "SymmetricPairKRR": "kernels", "PairGP": "kernels", "run_benchmark": "benchmark", "pair_exchange": "greens",
+    "predict_jij_table": "jij_table",
 }
 
 __all__ = ["__version__", *SUBMODULES, *_SHORTCUTS]

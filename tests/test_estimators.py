@@ -1,7 +1,7 @@
 """scikit-learn's estimator checks for every transformer and estimator of the package.
 
 ``DistanceScaler`` and ``SparseKRR`` take numeric arrays and pass all of scikit-learn's checks.
-The descriptors and ``SymmetricPairKRR`` take a *pair table* (a DataFrame with element symbols and a
+The descriptors, ``SymmetricPairKRR`` and ``PairGP`` take a *pair table* (a DataFrame with element symbols and a
 pair vector), which scikit-learn cannot generate: they declare ``input_tags.two_d_array = False``,
 so ``parametrize_with_checks`` runs only the checks that do not feed numeric arrays, and the checks
 listed in :data:`TABLE_INPUT_CHECKS` are done below on pair tables instead.
@@ -23,12 +23,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from toydata import pair_frame
 
 from jijtutorial.descriptors import CoulombMatrixDescriptor, SOAPDescriptor
-from jijtutorial.kernels import DistanceScaler, SparseKRR, SymmetricPairKRR
+from jijtutorial.kernels import DistanceScaler, PairGP, SparseKRR, SymmetricPairKRR
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
 ESTIMATORS = [DistanceScaler("l1"), DistanceScaler("l2"), SparseKRR(), CoulombMatrixDescriptor(cache=False),
-              SOAPDescriptor(cache=False), SymmetricPairKRR()]
+              SOAPDescriptor(cache=False), SymmetricPairKRR(), PairGP()]
 
 #: scikit-learn checks that feed numeric arrays as X: they cannot apply to a pair-table estimator,
 #: and are replaced by the pair-table tests of this module (name -> reason / where it is tested).
@@ -51,8 +51,8 @@ def test_scikit_learn_checks(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", [e for e in ESTIMATORS if isinstance(e, (SymmetricPairKRR, CoulombMatrixDescriptor,
-                                                                               SOAPDescriptor))],
+@pytest.mark.parametrize("estimator", [e for e in ESTIMATORS if isinstance(e, (SymmetricPairKRR, PairGP,
+                                                                               CoulombMatrixDescriptor, SOAPDescriptor))],
                          ids=lambda e: type(e).__name__)
 def test_table_estimators_skip_only_the_array_checks(estimator):
     """The array checks are really not run for pair-table estimators (so the tests below must cover them)."""
@@ -76,7 +76,7 @@ def _dense(x):
 
 
 TABLE_ESTIMATORS = [CoulombMatrixDescriptor(cache=False), SOAPDescriptor(cache=False, sparse=False),
-                    SymmetricPairKRR(alpha=1e-3)]
+                    SymmetricPairKRR(alpha=1e-3), PairGP(alphas=(0.01, 0.1))]
 
 
 @pytest.mark.parametrize("est", TABLE_ESTIMATORS, ids=lambda e: type(e).__name__)
@@ -107,28 +107,31 @@ def test_table_estimators_row_order_and_subsets(est):
     np.testing.assert_allclose(_dense(_out(fitted, frame.iloc[half])), full[half], rtol=1e-10, atol=1e-12)
 
 
-def test_pair_model_table_checks():
+@pytest.mark.parametrize("Model", [SymmetricPairKRR, PairGP])
+def test_pair_model_table_checks(Model):
     frame = pair_frame()
     y = frame["J"].to_numpy()
     with pytest.raises(NotFittedError):
-        SymmetricPairKRR().predict(frame)
+        Model().predict(frame)
     with pytest.raises(ValueError, match="no rows"):
-        SymmetricPairKRR().fit(frame.iloc[:0], y[:0])
+        Model().fit(frame.iloc[:0], y[:0])
     for bad in (np.nan, np.inf):
         y_bad = y.copy()
         y_bad[5] = bad
         with pytest.raises(ValueError, match=r"y\[5\].*not a finite J"):
-            SymmetricPairKRR().fit(frame, y_bad)
+            Model().fit(frame, y_bad)
     with pytest.raises(ValueError, match="128 rows but y has 127"):
-        SymmetricPairKRR().fit(frame, y[:-1])
-    model = SymmetricPairKRR().fit(frame, y)
+        Model().fit(frame, y[:-1])
+    with pytest.raises(ValueError, match="needs column 'moment_i'"):
+        Model().fit(frame.drop(columns="moment_i"), y)
+    model = Model().fit(frame, y)
     unknown = frame.iloc[:3].copy()
     unknown.loc[unknown.index[1], "element_j"] = "Xx"
     with pytest.raises(ValueError, match="row 1, column 'element_j': unknown impurity element 'Xx'"):
         model.predict(unknown)
     with pytest.raises(ValueError, match="unknown impurity element 'Bi'"):
-        SymmetricPairKRR().fit(frame.assign(element_i="Bi"), y)
-    one = SymmetricPairKRR().fit(frame.iloc[:1], y[:1])  # one pair is enough to fit
+        Model().fit(frame.assign(element_i="Bi"), y)
+    one = Model().fit(frame.iloc[:1], y[:1])  # one pair is enough to fit
     assert np.isfinite(one.predict(frame)).all()
 
 

@@ -33,6 +33,8 @@ TYPED = {
                                   "The chosen γ sits at the sharp end of the grid", "the level of predicting zero",
                                   "takes a fraction of a second", "J equal to about 10⁻³ meV",
                                   "The comments between the code cells describe the results on the JuKKR table"],
+    "07_results": ["About 70 % of the test pairs", "with an MAE of about 0.06 meV", "Our model's grouped curve falls fastest",
+                   "Among the magnetic pairs, our model's errors are a fraction of SOAP's"],
     "08_outlook": ["For 1728 pairs", "by up to several per cent",
                    "A few hundred well-chosen pairs reach most of the accuracy of the full model"],
 }

@@ -6,10 +6,13 @@ import argparse
 
 from .._files import output_folder
 from ._curves import learning_curve
-from ._protocols import PROTOCOLS, check_protocol
-from ._registry import DEFAULT_MODELS, get_model
-from ._report import compare_protocols, describe_config, table_markdown
+from ._protocols import ALIASES, LADDER, PROTOCOLS, check_protocol
+from ._registry import DEFAULT_MODELS, LADDER_MODELS, get_model
+from ._report import compare_protocols, describe_config, fold_breakdown, ladder_markdown, table_markdown
 from ._runner import run_benchmark
+
+#: ``--protocol`` choices: each rung, its alias, 'both' (study and grouped, as ever) and 'all' (the ladder).
+CHOICES = PROTOCOLS + tuple(ALIASES) + ("both", "all")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,46 +20,74 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="auto", choices=("auto", "jukkr", "model"),
                         help="data set: the JuKKR table, the package's model data, or auto (JuKKR if found)")
     parser.add_argument("--data-path", default=None, help="file or folder of the data set (default: its usual place)")
-    parser.add_argument("--protocol", default="both", choices=PROTOCOLS + ("both",),
-                        help="study: random splits as in 2023; grouped: element pairs kept together; both")
+    parser.add_argument("--protocol", default="both", choices=CHOICES,
+                        help="study: random splits as in 2023; pairs (alias grouped): element pairs kept together; "
+                             "element: leave one element out; distance: leave one pair geometry out; "
+                             "both: study and grouped; all: the ladder (study, pairs, element, distance)")
     parser.add_argument("--out", default="benchmark-results", help="folder for the tables and plots")
     parser.add_argument("--models", default=None,
-                        help=f"comma-separated model names (default: {','.join(DEFAULT_MODELS)})")
-    parser.add_argument("--folds", type=int, default=5, help="outer cross-validation folds (at least 2)")
-    parser.add_argument("--repeats", type=int, default=3, help="repeats of the outer cross-validation (at least 1)")
+                        help=f"comma-separated model names (default: {','.join(DEFAULT_MODELS)} for study, pairs, "
+                             f"grouped and both; {','.join(LADDER_MODELS)} for element, distance and all)")
+    parser.add_argument("--folds", type=int, default=5, help="outer cross-validation folds of study and pairs (at least 2)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="repeats of the outer cross-validation of study and pairs (at least 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--test-size", type=float, default=0.2,
-                        help="fraction held out as a test set, in [0, 1) (0: none)")
+                        help="fraction held out as a test set, in [0, 1) (0: none; element and distance have none)")
+    parser.add_argument("--jobs", type=int, default=None, help="worker threads for the folds (default: CPUs, at most 4)")
     parser.add_argument("--learning-curve", action="store_true", help="also compute learning curves")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
 
 
+def _print_rung(res) -> None:
+    print(f"\n{res.dataset} data, {res.protocol} protocol ({res.seconds:.1f} s)")
+    print(describe_config(res.config))
+    print(res.markdown())
+    if check_protocol(res.protocol) in ("element", "distance"):
+        b = fold_breakdown(res)
+        print(f"\nMAE (meV) per held-out {'element' if res.kind == 'element' else 'geometry'}:")
+        print(b.round(3).to_string(index=False))
+    if len(res.calibration):
+        print("\nError bars (fraction of test pairs within ±1σ, ±2σ, ±J_95):")
+        print(res.calibration.round(3).to_string(index=False))
+
+
 def run(args: argparse.Namespace) -> int:
-    """``jijtutorial benchmark``: write the table (CSV, Markdown) and parity plots to ``--out``."""
+    """``jijtutorial benchmark``: write the table(s) (CSV, Markdown) and parity plots to ``--out``."""
     models = [m.strip() for m in args.models.split(",")] if args.models else None
     for m in models or ():
         get_model(m)  # fail early with the list of names
-    protocols = PROTOCOLS if args.protocol == "both" else (check_protocol(args.protocol),)
     if args.folds < 2 or args.repeats < 1:
         raise ValueError(f"--folds must be at least 2 and --repeats at least 1 (got {args.folds} and {args.repeats}).")
     if not 0 <= args.test_size < 1:
         raise ValueError(f"--test-size must be a fraction in [0, 1) (0: no held-out set), not {args.test_size}.")
+    if args.jobs is not None and args.jobs < 1:
+        raise ValueError(f"--jobs must be a positive number of threads, not {args.jobs}.")
     out = output_folder(args.out)  # before any computation
-    results = []
-    for protocol in protocols:
-        res = run_benchmark(args.dataset, protocol, models, n_splits=args.folds, n_repeats=args.repeats,
-                            seed=args.seed, test_size=args.test_size, data_path=args.data_path,
-                            progress=not args.no_progress, out=out, plots=not args.no_plots)
-        results.append(res)
-        print(f"\n{res.dataset} data, {protocol} protocol ({res.seconds:.1f} s)")
-        print(describe_config(res.config))
-        print(res.markdown())
-    if len(results) > 1:
-        both = compare_protocols(*results)
-        stem = f"{results[0].dataset}-both"
-        both.to_csv(out / f"table-{stem}.csv", index=False)
-        (out / f"table-{stem}.md").write_text(table_markdown(both) + "\n")
+    kw = dict(n_splits=args.folds, n_repeats=args.repeats, seed=args.seed, test_size=args.test_size,
+              data_path=args.data_path, progress=not args.no_progress, out=out, plots=not args.no_plots,
+              n_jobs=args.jobs)
+    if args.protocol == "all":
+        ladder = run_benchmark(args.dataset, "all", models, **kw)
+        for res in ladder.rungs.values():
+            _print_rung(res)
+        print(f"\n{ladder.dataset} data: the ladder\n")
+        print(ladder_markdown(ladder))
+        results = list(ladder.rungs.values())
+        protocols = LADDER
+    else:
+        protocols = ("study", "grouped") if args.protocol == "both" else (args.protocol,)
+        results = []
+        for protocol in protocols:
+            res = run_benchmark(args.dataset, protocol, models, **kw)
+            results.append(res)
+            _print_rung(res)
+        if len(results) > 1:
+            both = compare_protocols(*results)
+            stem = f"{results[0].dataset}-both"
+            both.to_csv(out / f"table-{stem}.csv", index=False)
+            (out / f"table-{stem}.md").write_text(table_markdown(both) + "\n")
     if args.learning_curve:
         from ._plots import learning_curve_plot
 

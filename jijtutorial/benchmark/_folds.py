@@ -7,13 +7,20 @@ cross-validation folds, each given as row positions:
     Everything that does not depend on the split: featurisation, the N x N distance (or Gram)
     matrix of all rows. Returns ``self``.
 ``fit_fold(train_idx, y_train, groups_train=None)``
-    Choose the hyperparameters inside the training rows by exact closed-form leave-one-out
-    (``groups_train=None``) or leave-one-group-out cross-validation and return a :class:`FoldFit`.
+    Choose the hyperparameters inside the training rows by exact closed-form cross-validation and
+    return a :class:`FoldFit`. ``groups_train`` says what the inner selection leaves out together
+    (:func:`jijtutorial.benchmark.inner_selection`): ``None`` (single rows), one group label per
+    training row (disjoint groups: element pairs), or :class:`~jijtutorial.kernels.InnerBlocks`
+    (blocks of training positions that may overlap -- every pair holding one element -- with
+    ``kind`` and ``labels``).
 ``predict_fold(fit, test_idx)``
-    Predictions (meV) for the test rows; a model never reads the test rows' J or moments.
+    Predictions (meV) for the test rows; a model never reads the test rows' J or moments. Models
+    with error bars (``predicts_std = True``) also take ``return_std=True`` and return
+    ``(mean, std)``; their fit's ``interval95`` turns σ into a ~95 % half-width.
 
 :class:`KernelRidgeFolds` (a descriptor with a linear, Gaussian or Laplacian kernel),
-:class:`PairKernelFolds` (SymPair-KRR) and :class:`MeanFolds` (the baseline) implement it.
+:class:`PairKernelFolds` (SymPair-KRR), :class:`PairGPFolds` (PairGP) and :class:`MeanFolds` (the
+baseline) implement it.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import scipy.sparse as sp
 from ..kernels import (
     KERNEL_METRIC,
     KERNELS,
+    PairGP,
     SymmetricPairKRR,
     distance_matrix,
     duplicate_index,
@@ -96,8 +104,18 @@ class EstimatorFit(FoldFit):
     estimator: object = None
 
 
+@dataclass
+class GPFit(EstimatorFit):
+    """A fitted :class:`jijtutorial.kernels.PairGP`; ``interval95``: ~95 % half-width in units of σ."""
+
+    interval95: float = 2.0
+
+
 class FoldModel:
     """Base of the fold models (see the module docstring)."""
+
+    #: Whether ``predict_fold`` can return a standard deviation (``return_std=True``).
+    predicts_std = False
 
     def prepare(self, frame) -> "FoldModel":
         raise NotImplementedError
@@ -272,3 +290,39 @@ class PairKernelFolds(FoldModel):
         test = self.frame_.iloc[np.asarray(test_idx)]
         # the model must not read the test rows' moments or J: drop them
         return fit.estimator.predict(test.drop(columns=[c for c in ("moment_i", "moment_j", "J") if c in test.columns]))
+
+
+# --------------------------------------------------------------------------------------------
+# PairGP
+# --------------------------------------------------------------------------------------------
+class PairGPFolds(FoldModel):
+    """:class:`jijtutorial.kernels.PairGP` with its grid chosen inside each training fold, and error bars.
+
+    The inner selection is the fold's own (``groups_train``): leave-one-out, leave-one-group-out, or
+    the :class:`~jijtutorial.kernels.InnerBlocks` of the ``element`` and ``distance`` protocols, in
+    which PairGP describes the left-out element or geometry as never seen. Its σ is calibrated on
+    the residuals of that same inner selection.
+
+    Parameters
+    ----------
+    **params : parameters of :class:`~jijtutorial.kernels.PairGP` (``selection`` is set by the fold).
+    """
+
+    predicts_std = True
+
+    def __init__(self, **params):
+        self.params = params
+
+    def prepare(self, frame) -> "PairGPFolds":
+        self.frame_ = frame.reset_index(drop=True)
+        return self
+
+    def fit_fold(self, train_idx, y_train, groups_train=None) -> GPFit:
+        tr = np.asarray(train_idx)
+        est = PairGP(**self.params).fit(self.frame_.iloc[tr], y_train, inner=groups_train)
+        return GPFit(dict(est.params_), est.cv_mae_, est.grid_scores_, estimator=est, interval95=est.interval95_)
+
+    def predict_fold(self, fit: GPFit, test_idx, return_std: bool = False):
+        test = self.frame_.iloc[np.asarray(test_idx)]
+        test = test.drop(columns=[c for c in ("moment_i", "moment_j", "J") if c in test.columns])
+        return fit.estimator.predict(test, return_std=return_std)

@@ -136,8 +136,9 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     colours = {m: f"C{k}" for k, m in enumerate(dict.fromkeys(curve["model"]))}
     for (model, protocol), d in curve.groupby(["model", "protocol"], sort=False):
         g = d.groupby("fraction").agg(n=("n_train", "mean"), mean=("MAE", "mean"), std=("MAE", "std")).reset_index()
-        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o" if protocol == "grouped" else "s", capsize=2,
-                    color=colours[model], ls="-" if protocol == "grouped" else "--", label=f"{model} ({protocol})")
+        grouped = protocol != "study"
+        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o" if grouped else "s", capsize=2,
+                    color=colours[model], ls="-" if grouped else "--", label=f"{model} ({protocol})")
     if baseline is not None:
         ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
     ax.set_xscale("log")
@@ -151,7 +152,7 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     ax.set_xticks([t for t in (50, 100, 200, 500, 1000, 2000, 5000, 10000) if lo / 1.5 <= t <= hi * 1.5])
     ax.set_xlabel("training pairs")
     ax.set_ylabel("test MAE (meV)")
-    ax.set_title("Learning curves (dashed: study protocol, solid: grouped)")
+    ax.set_title("Learning curves (dashed: study protocol, solid: element pairs kept together)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -200,5 +201,93 @@ def study_comparison_plot(table: pd.DataFrame, ax=None, metric: str = "MAE"):
         ax.set_ylabel("CV R² (dimensionless)")
         ax.set_title("Cross-validation R²: the study and this benchmark (negative values cut at −0.5)")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def ladder_plot(ladder, metric: str = "R2", ax=None):
+    """Every model's cross-validation ``metric`` on every rung of the ladder, one line per model.
+
+    Parameters
+    ----------
+    ladder : LadderResult or sequence of BenchmarkResult
+    metric : {"R2", "MAE"}
+        R² (dimensionless; below −0.5 drawn at −0.5) or MAE (meV, log scale).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The rungs from left to right (study, pairs, element, distance); the mean predictor dashed grey.
+    """
+    from ._report import ladder_table
+
+    if metric not in ("MAE", "R2"):
+        raise ValueError(f"metric must be 'MAE' or 'R2', not {metric!r}.")
+    wide = ladder_table(ladder)[metric]
+    if ax is None:
+        fig, ax = figure(figsize=(7.5, 4.2))
+    else:
+        fig = ax.figure
+    x = np.arange(wide.shape[1])
+    markers = "osD^v<>ph*"
+    for k, (model, row) in enumerate(wide.iterrows()):
+        vals = row.to_numpy(float)
+        if metric == "R2":
+            vals = np.maximum(vals, -0.5)
+        mean = "mean" in model.lower() or model == "Mean-baseline"
+        ax.plot(x, vals, marker=markers[k % len(markers)], ls="--" if mean else "-", color="0.5" if mean else f"C{k}",
+                lw=2.2 if model == "PairGP" else 1.3, label=model)
+    ax.set_xticks(x, list(wide.columns))
+    ax.set_xlabel("protocol (each rung further from the training data)")
+    if metric == "R2":
+        ax.axhline(0, color="k", lw=0.7)
+        ax.set_ylim(-0.55, 1.02)
+        ax.set_ylabel("CV R² (dimensionless; below −0.5 drawn at −0.5)")
+    else:
+        ax.set_yscale("log")
+        ax.set_ylabel("CV MAE (meV)")
+    ax.set_title("The ladder: every model on every protocol", fontsize=11)
+    ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def breakdown_plot(result, models=None, ax=None):
+    """MAE (meV) per held-out element or geometry (the folds of ``element`` / ``distance``), one series per model.
+
+    ``element``: grouped bars per element (in order of atomic number); ``distance``: MAE against the
+    distance of the held-out geometry (log scale), with the mean |J| of its pairs for scale.
+    """
+    from ._report import fold_breakdown
+
+    b = fold_breakdown(result)
+    models = list(models or [c for c in b.columns[3:]])
+    if ax is None:
+        fig, ax = figure(figsize=(9, 3.8))
+    else:
+        fig = ax.figure
+    if result.kind == "element":
+        x = np.arange(len(b))
+        w = 0.8 / len(models)
+        for k, m in enumerate(models):
+            ax.bar(x + (k - (len(models) - 1) / 2) * w, b[m], w, label=m,
+                   color="0.6" if m == "Mean-baseline" else f"C{k}")
+        ax.set_xticks(x, b["held out"])
+        ax.set_xlabel("element held out (every pair holding it)")
+        ax.set_title("Errors per held-out element", fontsize=11)
+    else:
+        d = b["held out"].str.extract(r"([0-9.]+) Å$")[0].astype(float).to_numpy()
+        order = np.argsort(d, kind="stable")
+        for k, m in enumerate(models):
+            mean = m == "Mean-baseline"
+            ax.plot(d[order], b[m].to_numpy()[order], marker="o", ls="--" if mean else "-",
+                    color="0.5" if mean else f"C{k}", label=m)
+        ax.plot(d[order], b["mean |J|"].to_numpy()[order], color="k", ls=":", label="mean |J| of the held-out pairs")
+        ax.set_yscale("log")
+        ax.set_xlabel("distance of the held-out geometry (Å)")
+        ax.set_title("Errors per held-out geometry", fontsize=11)
+    ax.set_ylabel("MAE (meV)")
+    ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig

@@ -34,10 +34,22 @@ def sklearn_search(spec: ModelSpec, cv, cache="memory"):
     return GridSearchCV(pipe, grid, cv=cv, scoring="neg_mean_absolute_error", n_jobs=1)
 
 
-def _inner_cv(protocol: str, seed: int):
+def _inner_cv(protocol: str, seed: int, groups=None):
+    """The inner CV of GridSearchCV and the ``groups`` to pass to its fit.
+
+    Study: shuffled 5-fold; pairs: ``GroupKFold(5)`` over the element pairs; element and distance:
+    every inner block (:class:`~jijtutorial.kernels.InnerBlocks`, which may overlap) left out once.
+    """
     from sklearn.model_selection import GroupKFold, KFold
 
-    return KFold(5, shuffle=True, random_state=seed) if protocol == "study" else GroupKFold(5)
+    from ..kernels import InnerBlocks
+
+    if isinstance(groups, InnerBlocks):
+        n = int(max(b.max(initial=-1) for b in groups)) + 1
+        cv = [(np.setdiff1d(np.arange(n), b), b) for b in groups]
+        return cv, None
+    cv = KFold(5, shuffle=True, random_state=seed) if protocol == "study" else GroupKFold(5)
+    return cv, groups
 
 
 def sklearn_reference(dataset="auto", protocol: str = "study", models=STUDY_MODELS, *, n_splits: int = 5,
@@ -63,8 +75,8 @@ def sklearn_reference(dataset="auto", protocol: str = "study", models=STUDY_MODE
             spec = get_model(name)
             res = []
             for _r, _f, tr, te in run.splits:
-                search = sklearn_search(spec, _inner_cv(protocol, seed), cache)
-                groups = run.inner_groups(tr)
+                cv, groups = _inner_cv(run.kind, seed, run.inner_groups(tr))
+                search = sklearn_search(spec, cv, cache)
                 fit_kw = {} if groups is None else {"groups": groups}
                 search.n_jobs = n_jobs
                 t1 = time.perf_counter()
@@ -93,13 +105,14 @@ def compare_one_fold(dataset, model: str = "CM-KRR-lap-rcut-4.0", protocol: str 
     frame, y = run.frame, run.y
     _, _, tr, te = run.splits[0]
     folds = spec.fold_model(cache).prepare(frame)
-    search = sklearn_search(spec, _inner_cv(protocol, seed), cache)
+    inner = run.inner_groups(tr)
+    cv, groups = _inner_cv(run.kind, seed, inner)
+    search = sklearn_search(spec, cv, cache)
     spec.make_descriptor(cache).transform(frame)  # fill the feature cache: neither timing includes featurisation
-    groups = run.inner_groups(tr)
     rows = []
     with single_threaded_blas():
         t0 = time.perf_counter()
-        fit = folds.fit_fold(tr, y[tr], groups)
+        fit = folds.fit_fold(tr, y[tr], inner)
         t_ours = time.perf_counter() - t0
         rows.append({"method": "closed-form CV, no refit (ours)", "t_train (s)": t_ours,
                      "chosen": ", ".join(f"{k}={v:g}" for k, v in fit.params.items()),

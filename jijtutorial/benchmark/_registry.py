@@ -2,9 +2,10 @@
 
 Models are named as in the 2023 study -- ``CM-KRR-lap-rcut-4.0`` is a Coulomb-matrix descriptor of
 the pair's environment at r_cut = 4.0 Å with a Laplacian-kernel ridge regression -- plus
-``SymPair-KRR`` (our pair-symmetric element kernel, :class:`jijtutorial.kernels.SymmetricPairKRR`)
-and ``Mean-baseline`` (predict the mean J of the training rows). :func:`get_model` parses a name
-into a :class:`ModelSpec`, whose :meth:`~ModelSpec.fold_model` builds the model's fold interface.
+``SymPair-KRR`` (our pair-symmetric element kernel, :class:`jijtutorial.kernels.SymmetricPairKRR`),
+``PairGP`` (a Gaussian process that also predicts unseen elements and distances, with error bars,
+:class:`jijtutorial.kernels.PairGP`) and ``Mean-baseline`` (predict the mean J of the training rows).
+:func:`get_model` parses a name into a :class:`ModelSpec`, whose :meth:`~ModelSpec.fold_model` builds the model's fold interface.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ._folds import FoldModel, KernelRidgeFolds, MeanFolds, PairKernelFolds
+from ._folds import FoldModel, KernelRidgeFolds, MeanFolds, PairGPFolds, PairKernelFolds
 
 
 class StudyFigures(NamedTuple):
@@ -45,8 +46,13 @@ STUDY_RESULTS: dict[str, StudyFigures] = {
 #: The number of pairs the study's figures are for.
 STUDY_N = 1728
 OUR_MODEL = "SymPair-KRR"
+#: The model built for the harder rungs of the ladder (unseen elements and distances, with error bars).
+GP_MODEL = "PairGP"
 BASELINE = "Mean-baseline"
+#: The models of a ``study`` or ``pairs`` (``grouped``) run, as in chapter 6.
 DEFAULT_MODELS = STUDY_MODELS + (OUR_MODEL, BASELINE)
+#: The models of the ladder (``protocol='all'``, ``element``, ``distance``): the above and PairGP.
+LADDER_MODELS = STUDY_MODELS + (OUR_MODEL, GP_MODEL, BASELINE)
 #: Learning curves: the study's best model, the best study model in our reproduction, and ours.
 CURVE_MODELS = ("SOAP-KRR-rbf-rcut-4.0", "CM-KRR-lap-rcut-4.0", OUR_MODEL)
 
@@ -65,7 +71,8 @@ _NAME = re.compile(r"^(CM|SOAP)-K[RK]R-(lin|lap|rbf|gauss)-rcut-(\d+(?:\.\d+)?)$
 class ModelSpec:
     """A model of the benchmark: descriptor, kernel and hyperparameter grid.
 
-    ``kernel`` is ``'linear'``, ``'laplacian'``, ``'rbf'``, ``'pair'`` (SymPair-KRR) or ``'mean'``.
+    ``kernel`` is ``'linear'``, ``'laplacian'``, ``'rbf'``, ``'pair'`` (SymPair-KRR), ``'gp'`` (PairGP)
+    or ``'mean'``.
     """
 
     name: str
@@ -74,6 +81,7 @@ class ModelSpec:
     kernel: str
     gammas: tuple = ()
     alphas: tuple = ()
+    options: tuple = ()  # (parameter, value) pairs of a PairGP variant
 
     def make_descriptor(self, cache=True):
         """The descriptor transformer (None for the pair model and the baseline)."""
@@ -93,26 +101,62 @@ class ModelSpec:
         """
         if self.kernel == "pair":
             return PairKernelFolds({"profile_length": OUR_GRID["profile_length"]}, alphas=self.alphas)
+        if self.kernel == "gp":
+            return PairGPFolds(**dict(self.options))
         if self.kernel == "mean":
             return MeanFolds()
         return KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
 
 
 def get_model(name: str) -> ModelSpec:
-    """The model called ``name``: a study name like ``CM-KRR-lap-rcut-4.0``, ``SymPair-KRR`` or ``Mean-baseline``.
+    """The model called ``name``: a study name like ``CM-KRR-lap-rcut-4.0``, ``SymPair-KRR``, ``PairGP`` or ``Mean-baseline``.
 
     Any ``CM|SOAP-KRR-lin|lap|rbf-rcut-<Å>`` is understood (``KKR`` as on the study's slide too).
     """
     if name == OUR_MODEL:
         return ModelSpec(name, None, None, "pair", (), OUR_GRID["alpha"])
+    if name == GP_MODEL:
+        return ModelSpec(name, None, None, "gp")
+    if str(name).startswith(GP_MODEL + "["):
+        return ModelSpec(str(name), None, None, "gp", options=_gp_options(str(name)))
     if name == BASELINE:
         return ModelSpec(name, None, None, "mean")
     m = _NAME.match(str(name))
     if not m:
         raise ValueError(
-            f"unknown model {name!r}: use one of {', '.join(DEFAULT_MODELS)}, or a name of the form "
-            f"CM|SOAP-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0)."
+            f"unknown model {name!r}: use one of {', '.join(LADDER_MODELS)}, a name of the form "
+            f"CM|SOAP-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0), or a PairGP variant "
+            f"such as PairGP[bias=0;element_modes=profile/features]."
         )
     desc, kern, rc = m.group(1), _KERNEL_ALIASES[m.group(2)], float(m.group(3))
     canonical = f"{desc}-KRR-{m.group(2) if m.group(2) != 'gauss' else 'rbf'}-rcut-{rc:.1f}"
     return ModelSpec(canonical, desc, rc, kern, GAMMAS.get(kern, ()), ALPHAS[kern])
+
+
+def _gp_options(name: str) -> tuple:
+    """``(parameter, value)`` pairs of a variant name ``PairGP[key=value;key=a/b]`` (``a/b``: a tuple)."""
+    import inspect
+
+    from ..kernels import PairGP
+
+    inner = name[len(GP_MODEL) + 1:]
+    if not inner.endswith("]"):
+        raise ValueError(f"unknown model {name!r}: a PairGP variant reads PairGP[key=value;key=value] (closing ']').")
+    allowed = [p for p in inspect.signature(PairGP.__init__).parameters if p != "self"]
+    out = []
+    for item in filter(None, inner[:-1].split(";")):
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or key not in allowed:
+            raise ValueError(f"unknown model {name!r}: {item!r} is not key=value with key one of {', '.join(allowed)}.")
+        parts = [_literal(t.strip()) for t in text.split("/")]
+        tuple_params = ("element_modes", "geometry_modes", "alphas")
+        out.append((key, tuple(parts) if key in tuple_params else parts[0]))
+    return tuple(out)
+
+
+def _literal(text: str):
+    try:
+        return float(text) if any(c in text for c in ".e") or text.lstrip("-").isdigit() else text
+    except ValueError:
+        return text

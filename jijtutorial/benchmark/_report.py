@@ -1,4 +1,4 @@
-"""Reports of benchmark runs: Markdown tables, the description of a run, protocols side by side."""
+"""Reports of benchmark runs: Markdown tables, the description of a run, protocols side by side, the ladder."""
 
 from __future__ import annotations
 
@@ -20,10 +20,32 @@ PAGE_COLUMNS = ("model", "protocol", "MAE", "R2", "test_MAE", "test_R2", "study_
                 "study_test_R2", "t_train", "t_test", "t_prep", "study_t_train")
 
 
+#: What each rung of the ladder asks, in one line.
+QUESTIONS = {
+    "study": "a pair like the computed ones (random splits, as the 2023 study)",
+    "pairs": "an element pair never computed (both orders and all distances held out together)",
+    "element": "an element never computed (every pair holding it held out)",
+    "distance": "a pair geometry never computed (every pair at it held out)",
+}
+
+
 def describe_config(config: dict) -> str:
     """One paragraph saying how a run was done (protocol, folds, N, inner selection, held-out set)."""
+    from ._protocols import check_protocol
+
     c = config
-    inner = "leave-one-out" if c.get("protocol") == "study" else "leave-one-group-out"
+    kind = check_protocol(c.get("protocol", "study"))
+    if kind in ("element", "distance"):
+        what = "element" if kind == "element" else "pair geometry"
+        return (f"Leave-one-{what}-out CV ({c.get('protocol')} protocol): {c.get('n_splits')} folds, one per "
+                f"{what}, over all N = {c.get('n_rows')} pairs"
+                + (" (a pair of two different elements is tested in both elements' folds)" if kind == "element" else "")
+                + f"; hyperparameters chosen inside each training fold by exact closed-form leave-one-{what}-out CV "
+                "over the training rows. MAE and R² pooled over the test pairs of all folds; MAE std is the spread "
+                "of the per-fold MAE. No separate held-out set: every "
+                f"{what} is held out once. t_train, t_test: mean per fold; t_prep: once per model (featurisation, "
+                "distance matrix). MAE in meV, times in s.")
+    inner = "leave-one-out" if kind == "study" else "leave-one-group-out"
     return (f"{c.get('n_splits')}-fold x {c.get('n_repeats')}-repeat CV ({c.get('protocol')} protocol, seed "
             f"{c.get('seed')}) over all N = {c.get('n_rows')} pairs; hyperparameters chosen inside each training "
             f"fold by exact {inner} CV. Held-out test: a separate {c.get('protocol')} split, tuned on "
@@ -94,7 +116,8 @@ def chosen_parameters(result) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per model, parameter and value, in the run's model order and by value: columns
-        ``model``, ``parameter`` (e.g. ``gamma``), ``value`` (float), ``folds`` (how many outer folds
+        ``model``, ``parameter`` (e.g. ``gamma``), ``value`` (float, or text for a named choice such
+        as PairGP's ``element_mode``), ``folds`` (how many outer folds
         chose it) and ``share`` (of that model's folds). The mean baseline, which has no
         hyperparameters, has no rows.
     """
@@ -103,16 +126,25 @@ def chosen_parameters(result) -> pd.DataFrame:
         for text in folds["params"]:
             for item in filter(None, (p.strip() for p in str(text).split(","))):
                 name, _, value = item.partition("=")
-                rows.append({"model": model, "parameter": name.strip(), "value": float(value)})
+                try:
+                    value = float(value)
+                except ValueError:  # a named choice (PairGP's element and geometry modes)
+                    value = value.strip()
+                rows.append({"model": model, "parameter": name.strip(), "value": value})
     if not rows:
         return pd.DataFrame(columns=["model", "parameter", "value", "folds", "share"])
     chosen = pd.DataFrame(rows)
     order = {m: k for k, m in enumerate(dict.fromkeys(result.folds["model"]))}
-    counts = chosen.groupby(["model", "parameter", "value"]).size().rename("folds").reset_index()
+    chosen["text"] = chosen["value"].astype(str)
+    counts = chosen.groupby(["model", "parameter", "text"], sort=False).agg(
+        value=("value", "first"), folds=("value", "size")).reset_index().drop(columns="text")
     n_folds = result.folds.groupby("model").size()
     counts["share"] = counts["folds"] / counts["model"].map(n_folds)
-    counts = counts.sort_values(["model", "parameter", "value"], key=lambda c: c.map(order) if c.name == "model" else c)
-    return counts.reset_index(drop=True)
+    counts["_num"] = [v if isinstance(v, float) else np.nan for v in counts["value"]]
+    counts["_txt"] = [v if isinstance(v, str) else "" for v in counts["value"]]
+    counts = counts.sort_values(["model", "parameter", "_num", "_txt"],
+                                key=lambda c: c.map(order) if c.name == "model" else c)
+    return counts.drop(columns=["_num", "_txt"]).reset_index(drop=True)
 
 
 def present_results(result_or_table, columns=PAGE_COLUMNS, caption: str | None = None) -> Table:
@@ -147,3 +179,109 @@ def present_side_by_side(*results, caption: str | None = None) -> Table:
     published = f"study ({STUDY_N} pairs, 2023)"  # the study's own figures, printed with 2 decimals
     fixed = {c: 2 if c[1] == published else 3 for c in wide.columns if c[0] == "R2" or c[1] == published}
     return present(wide, units={"MAE": "meV"}, rename={"R2": "R²"}, decimals=fixed, caption=caption)
+
+
+# --------------------------------------------------------------------------------------------
+# the ladder
+# --------------------------------------------------------------------------------------------
+def _rung_results(ladder) -> list:
+    rungs = getattr(ladder, "rungs", None)
+    return list(rungs.values()) if rungs is not None else list(ladder)
+
+
+def ladder_table(ladder) -> pd.DataFrame:
+    """Every model on every rung: MAE (meV) and R², one row per model.
+
+    Parameters
+    ----------
+    ladder : LadderResult or sequence of BenchmarkResult
+        Runs of several protocols on one data set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``model`` (in the runs' order); columns ``(metric, protocol)`` with metric ``MAE``
+        or ``R2``. ``study`` and ``pairs``: means over the folds; ``element`` and ``distance``:
+        pooled over the test pairs of all folds (see :class:`BenchmarkResult`).
+    """
+    results = _rung_results(ladder)
+    long = pd.concat([r.table for r in results], ignore_index=True)
+    models = list(dict.fromkeys(long["model"]))
+    protocols = list(dict.fromkeys(long["protocol"]))
+    wide = long.pivot(index="model", columns="protocol", values=["MAE", "R2"]).reindex(models)
+    cols = [(m, p) for p in protocols for m in ("MAE", "R2")]
+    wide = wide[cols]
+    wide.columns = pd.MultiIndex.from_tuples(cols, names=[None, "protocol"])
+    return wide
+
+
+def ladder_markdown(ladder, digits: int = 3) -> str:
+    """The ladder table as Markdown (MAE / R² per rung), what each rung asks and the time of each rung."""
+    from ._protocols import check_protocol
+
+    results = _rung_results(ladder)
+    wide = ladder_table(results)
+    protocols = list(dict.fromkeys(p for _, p in wide.columns))
+    lines = ["| model | " + " | ".join(f"{p} MAE (meV) | {p} R²" for p in protocols) + " |",
+             "|---|" + "---:|---:|" * len(protocols)]
+    for model, row in wide.iterrows():
+        cells = []
+        for p in protocols:
+            mae, r2 = row[("MAE", p)], row[("R2", p)]
+            cells += ["–" if not np.isfinite(mae) else (f"{mae:.{digits}g}" if abs(mae) < 0.1 else f"{mae:.{digits}f}"),
+                      "–" if not np.isfinite(r2) else f"{r2:.{digits}f}"]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    notes = ["", "What each rung asks: " + "; ".join(f"**{p}**: {QUESTIONS[check_protocol(p)]}" for p in protocols) + ".",
+             "study and pairs: mean over the folds; element and distance: pooled over the test pairs of all folds."]
+    seconds = [f"{r.protocol} {r.seconds:.1f} s" for r in results]
+    prep = getattr(ladder, "prepare_seconds", {}) or results[0].config.get("prepare_seconds", {})
+    total = getattr(ladder, "seconds", None)
+    notes.append("Time of each rung (wall, folds of all models): " + ", ".join(seconds)
+                 + (f"; preparing the models once (featurisation, matrices, overlapping the first rung's folds): "
+                    f"{sum(prep.values()):.1f} s" if prep else "")
+                 + (f"; whole run {total:.1f} s." if total else "."))
+    cal = [r.calibration for r in results if len(r.calibration)]
+    if cal:
+        c = pd.concat(cal, ignore_index=True)
+        notes += ["", "Error bars (fraction of test pairs inside; goal 0.683, 0.954 and 0.95):", "",
+                  "| model | protocol | ±1σ | ±2σ | ±J_95 | mean σ (meV) |", "|---|---|---:|---:|---:|---:|"]
+        notes += [f"| {r.model} | {r.protocol} | {r.within_1sigma:.3f} | {r.within_2sigma:.3f} | {r.within_J95:.3f} | "
+                  f"{r.mean_sigma:.3g} |" for r in c.itertuples()]
+    return "\n".join(lines + notes)
+
+
+def fold_breakdown(result) -> pd.DataFrame:
+    """MAE (meV) of every model per held-out element or geometry (the folds of ``element``/``distance``).
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+        A run of the ``element`` or ``distance`` protocol.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fold in fold order: ``held out`` (element or geometry), ``pairs`` (test pairs),
+        ``mean |J|`` (meV) of those pairs, then one column per model with its MAE (meV).
+    """
+    from ._protocols import LEAVE_ONE_OUT, check_protocol
+
+    if check_protocol(result.protocol) not in LEAVE_ONE_OUT:
+        raise ValueError(f"fold_breakdown: the {result.protocol!r} protocol has no folds per element or geometry; "
+                         "use a run of the 'element' or 'distance' protocol.")
+    p = result.predictions.assign(abs_error=lambda d: (d["J_pred"] - d["J"]).abs())
+    order = list(dict.fromkeys(p.sort_values("fold", kind="stable")["label"]))
+    wide = p.pivot_table(index="label", columns="model", values="abs_error", aggfunc="mean", sort=False)
+    wide = wide.reindex(index=order, columns=list(dict.fromkeys(p["model"])))
+    first = p[p["model"] == p["model"].iloc[0]]
+    info = first.groupby("label", sort=False).agg(pairs=("J", "size"), mean_abs_J=("J", lambda j: j.abs().mean()))
+    out = info.reindex(order).join(wide)
+    out.index.name = "held out"
+    return out.rename(columns={"mean_abs_J": "mean |J|"}).reset_index()
+
+
+def present_ladder(ladder, caption: str | None = None) -> Table:
+    """:func:`ladder_table` as a page shows it: MAE in meV with 3 significant digits, R² with 3 decimals."""
+    wide = ladder_table(ladder)
+    return present(wide, units={"MAE": "meV"}, rename={"R2": "R²"},
+                   decimals={c: 3 for c in wide.columns if c[0] == "R2"}, caption=caption)

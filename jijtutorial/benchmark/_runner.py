@@ -4,7 +4,8 @@ Every run -- the benchmark table, the learning curves, the plain scikit-learn re
 starts the same way (:func:`setup`): resolve the data, label the groups of the protocol, draw
 the outer splits, and prepare each model's fold interface once (:func:`prepared_models`) with
 single-threaded BLAS (:func:`single_threaded_blas`), while the folds run in threads
-(:func:`map_threads`).
+(:func:`map_threads`). A run of several protocols (the ladder, ``protocol='all'``) prepares the
+models once and runs the folds of every model of a protocol in one pool of threads.
 """
 
 from __future__ import annotations
@@ -18,8 +19,18 @@ import numpy as np
 import pandas as pd
 
 from .._files import output_folder
-from ._protocols import check_protocol, cv_splits, holdout_split, split_groups
-from ._registry import ALPHAS, DEFAULT_MODELS, GAMMAS, OUR_GRID, STUDY_N, STUDY_RESULTS, get_model
+from ._protocols import (
+    LADDER,
+    LEAVE_ONE_OUT,
+    check_protocol,
+    check_protocols,
+    cv_splits,
+    fold_labels,
+    holdout_split,
+    inner_selection,
+    split_groups,
+)
+from ._registry import ALPHAS, DEFAULT_MODELS, GAMMAS, LADDER_MODELS, OUR_GRID, STUDY_N, STUDY_RESULTS, get_model
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,7 +100,12 @@ def resolve_frame(dataset="auto", path=None) -> pd.DataFrame:
 
 @dataclass
 class Setup:
-    """Data, targets, protocol groups and outer splits of a run."""
+    """Data, targets, protocol groups and outer splits of a run.
+
+    ``protocol`` is the name asked for (``'grouped'`` stays ``'grouped'``), ``kind`` the rung it
+    runs (:func:`check_protocol`); ``labels`` says what each split holds out (the element or the
+    geometry of a leave-one-out fold; ``''`` for random and grouped folds).
+    """
 
     frame: pd.DataFrame
     name: str
@@ -97,19 +113,33 @@ class Setup:
     y: np.ndarray
     groups: np.ndarray | None
     splits: list
+    kind: str = ""
+    labels: list = field(default_factory=list)
 
-    def inner_groups(self, train_idx) -> np.ndarray | None:
-        """Group labels of the training rows for the inner selection (None: leave-one-out)."""
-        return None if self.groups is None else self.groups[train_idx]
+    def __post_init__(self):
+        self.kind = self.kind or check_protocol(self.protocol)
+        if not self.labels:
+            self.labels = [""] * len(self.splits)
+
+    def inner_groups(self, train_idx):
+        """How the inner selection leaves out the training rows: None (leave-one-out), one group label per
+        row, or :class:`~jijtutorial.kernels.InnerBlocks` (see :func:`inner_selection`)."""
+        if self.kind == "study":
+            return None
+        if self.kind == "pairs":
+            return self.groups[np.asarray(train_idx)]
+        return inner_selection(self.frame, train_idx, self.kind)
 
 
 def setup(dataset, protocol: str, n_splits: int = 5, n_repeats: int = 3, seed: int = 0, data_path=None) -> Setup:
     """Resolve the data and draw the outer splits of ``protocol`` (see :func:`cv_splits`)."""
-    check_protocol(protocol)
+    kind = check_protocol(protocol)
     frame = resolve_frame(dataset, data_path)
     name = frame.attrs.get("name", "custom") if not isinstance(dataset, str) else frame.attrs.get("name", dataset)
-    return Setup(frame, name, protocol, frame["J"].to_numpy(float), split_groups(frame, protocol),
-                 cv_splits(frame, protocol, n_splits, n_repeats, seed))
+    splits = cv_splits(frame, kind, n_splits, n_repeats, seed)
+    labels = fold_labels(frame, kind) if kind in LEAVE_ONE_OUT else None
+    return Setup(frame, name, protocol, frame["J"].to_numpy(float), split_groups(frame, kind), splits, kind,
+                 labels or [])
 
 
 def prepared_models(models, frame: pd.DataFrame, cache=True):
@@ -133,16 +163,25 @@ def prepared_models(models, frame: pd.DataFrame, cache=True):
 # --------------------------------------------------------------------------------------------
 @dataclass
 class BenchmarkResult:
-    """Everything one benchmark run produced (see :func:`run_benchmark`).
+    """Everything one benchmark run of one protocol produced (see :func:`run_benchmark`).
 
     Attributes
     ----------
-    table : one row per model: mean t_train, t_test per fold and t_prep once (s), MAE (meV), R²
-        over the folds, the held-out test MAE and R², and the study's figures beside them.
-    folds : one row per model, repeat and fold (MAE, R², times, inner CV MAE, chosen parameters).
-    predictions : out-of-fold predictions: model, repeat, row, J, J_pred (meV).
+    table : one row per model: mean t_train, t_test per fold and t_prep once (s), MAE (meV), R²,
+        the held-out test MAE and R², and the study's figures beside them. For ``study`` and
+        ``pairs`` MAE and R² are means over the folds; for ``element`` and ``distance`` (one fold
+        per element or geometry, of very different sizes) they are *pooled* over the test pairs of
+        all folds, and MAE_std is the spread of the per-fold MAE.
+    folds : one row per model, repeat and fold (MAE, R², times, inner CV MAE, chosen parameters,
+        ``label``: what the fold held out).
+    predictions : out-of-fold predictions (meV): model, repeat, row, J, J_pred (``study``, ``pairs``:
+        one row per data row and repeat); for ``element``/``distance`` also fold and label, one row
+        per fold and test row (a pair A-B is tested in A's fold and in B's). Models that give error
+        bars add J_std (σ) and J_95 (half-width of the ~95 % interval).
     test_predictions : held-out test predictions: model, row, J, J_pred (meV).
-    frame : the data the run used; config : its settings; seconds : its wall time.
+    calibration : per model with error bars: fraction of test pairs within ±1σ, ±2σ and ±J_95, mean σ.
+    frame : the data the run used; config : its settings; seconds : its wall time (the folds of
+        this protocol; the preparation of the models is ``config['prepare_seconds']``).
     """
 
     protocol: str
@@ -154,6 +193,12 @@ class BenchmarkResult:
     frame: pd.DataFrame = field(repr=False)
     config: dict = field(default_factory=dict)
     seconds: float = 0.0
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def kind(self) -> str:
+        """The rung this run is (``'grouped'`` -> ``'pairs'``)."""
+        return check_protocol(self.protocol)
 
     @property
     def best_model(self) -> str:
@@ -165,12 +210,20 @@ class BenchmarkResult:
         from ._report import table_markdown
 
         best = self.table.set_index("model").loc[self.best_model]
-        return (f"{table_markdown(self.table, digits)}\n\nBest model by cross-validation: {self.best_model} "
-                f"(CV MAE {best['MAE']:.3g} meV, R² {best['R2']:.3f}); on the held-out test set: "
-                f"MAE {best['test_MAE']:.3g} meV, R² {best['test_R2']:.3f}.")
+        text = f"{table_markdown(self.table, digits)}\n\nBest model by cross-validation: {self.best_model} " \
+               f"(CV MAE {best['MAE']:.3g} meV, R² {best['R2']:.3f})"
+        if np.isfinite(best["test_MAE"]):
+            return text + f"; on the held-out test set: MAE {best['test_MAE']:.3g} meV, R² {best['test_R2']:.3f}."
+        return text + "."
+
+    def breakdown(self) -> pd.DataFrame:
+        """MAE (meV) per held-out element or geometry and model (``element``, ``distance``); see :func:`fold_breakdown`."""
+        from ._report import fold_breakdown
+
+        return fold_breakdown(self)
 
     def save(self, out, plots: bool = True) -> list[Path]:
-        """Write table.csv/.md, folds.csv, predictions.csv and (``plots``) parity plots to ``out``."""
+        """Write table.csv/.md, folds.csv, predictions.csv, calibration.csv and (``plots``) parity plots to ``out``."""
         from ._report import describe_config
 
         out = Path(out)
@@ -183,6 +236,12 @@ class BenchmarkResult:
                             f"{describe_config(self.config)}\n\n{self.markdown()}\n")
         self.folds.to_csv(files[2], index=False)
         self.predictions.to_csv(files[3], index=False)
+        if len(self.calibration):
+            files.append(out / f"calibration-{stem}.csv")
+            self.calibration.to_csv(files[-1], index=False)
+        if self.kind in LEAVE_ONE_OUT:
+            files.append(out / f"breakdown-{stem}.csv")
+            self.breakdown().to_csv(files[-1])
         if plots:
             import matplotlib.pyplot as plt
 
@@ -195,101 +254,332 @@ class BenchmarkResult:
         return files
 
 
+@dataclass
+class LadderResult:
+    """One benchmark run per protocol of the ladder, on one data set with the same prepared models.
+
+    Attributes
+    ----------
+    rungs : dict
+        protocol -> :class:`BenchmarkResult`.
+    prepare_seconds : dict
+        model -> seconds spent once on featurisation and matrices (shared by all rungs).
+    seconds : float
+        Wall time of the whole run (s).
+    """
+
+    rungs: dict
+    prepare_seconds: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def dataset(self) -> str:
+        return next(iter(self.rungs.values())).dataset
+
+    @property
+    def protocol(self) -> str:
+        return "all" if tuple(self.rungs) == LADDER else "+".join(self.rungs)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Every model on every rung (long form: one row per model and protocol)."""
+        return pd.concat([r.table for r in self.rungs.values()], ignore_index=True)
+
+    @property
+    def rung_seconds(self) -> dict:
+        """protocol -> wall time of its folds (s)."""
+        return {p: r.seconds for p, r in self.rungs.items()}
+
+    @property
+    def calibration(self) -> pd.DataFrame:
+        """Calibration of every model with error bars on every rung."""
+        parts = [r.calibration for r in self.rungs.values() if len(r.calibration)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def wide(self) -> pd.DataFrame:
+        """The ladder table: one row per model, columns (MAE | R², protocol); see :func:`ladder_table`."""
+        from ._report import ladder_table
+
+        return ladder_table(self)
+
+    def markdown(self, digits: int = 3) -> str:
+        """The ladder table, the mean predictor's row included, and the time of each rung, as Markdown."""
+        from ._report import ladder_markdown
+
+        return ladder_markdown(self, digits)
+
+    def save(self, out, plots: bool = True) -> list[Path]:
+        """Each rung's files (:meth:`BenchmarkResult.save`) and the ladder table (``ladder-<data>.csv/.md``)."""
+        out = Path(out)
+        files = []
+        for r in self.rungs.values():
+            files += r.save(out, plots=plots)
+        stem = f"ladder-{self.dataset}"
+        self.table.to_csv(out / f"{stem}.csv", index=False)
+        (out / f"{stem}.md").write_text(f"# Benchmark ladder: {self.dataset} data\n\n{self.markdown()}\n")
+        files += [out / f"{stem}.csv", out / f"{stem}.md"]
+        return files
+
+
+def default_models(protocol) -> tuple:
+    """The models a run of ``protocol`` uses unless told otherwise.
+
+    A single ``study`` or ``pairs``/``grouped`` run: :data:`DEFAULT_MODELS` (its tables are those of
+    chapter 6); ``element``, ``distance``, ``'all'`` or several protocols: :data:`LADDER_MODELS`
+    (PairGP added).
+    """
+    protocols = check_protocols(protocol)
+    single = isinstance(protocol, str) and protocol != "all"
+    return DEFAULT_MODELS if single and check_protocol(protocols[0]) in ("study", "pairs") else LADDER_MODELS
+
+
 def _fmt_params(params: dict) -> str:
-    return ", ".join(f"{k}={v:g}" for k, v in params.items())
+    return ", ".join(f"{k}={v:g}" if isinstance(v, (int, float, np.number)) else f"{k}={v}" for k, v in params.items())
 
 
-def run_benchmark(dataset="auto", protocol: str = "study", models=None, *, n_splits: int = 5,
+def _calibration_rows(name, protocol, p: pd.DataFrame) -> dict:
+    from ._calibration import coverage
+
+    c = coverage(p["J"], p["J_pred"], p["J_std"])
+    inside95 = float(np.mean(np.abs(p["J"] - p["J_pred"]) <= p["J_95"]))
+    return {"model": name, "protocol": protocol, "within_1sigma": c[1.0], "within_2sigma": c[2.0],
+            "within_J95": inside95, "mean_sigma": float(p["J_std"].mean()), "mean_J95": float(p["J_95"].mean()),
+            "MAE": float(np.mean(np.abs(p["J"] - p["J_pred"]))), "n": len(p)}
+
+
+def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: int = 5,
                   n_repeats: int = 3, seed: int = 0, test_size: float = 0.2, data_path=None,
                   progress: bool = True, cache=True, out=None, plots: bool = True,
-                  n_jobs: int | None = None) -> BenchmarkResult:
+                  n_jobs: int | None = None):
     """Cross-validate ``models`` under ``protocol`` and score them on a held-out test set.
 
     Parameters
     ----------
     dataset : ``'auto'`` (JuKKR if available, else the model data), ``'jukkr'``, ``'model'``,
         or a tidy DataFrame.
-    protocol : ``'study'`` (random splits) or ``'grouped'`` (element pairs kept together).
-    models : names (default: the study's five, ``SymPair-KRR`` and ``Mean-baseline``).
-    n_splits, n_repeats, seed : the outer cross-validation; repeat r uses seed + r.
-    test_size : fraction held out before the cross-validation (0: none).
+    protocol : ``'study'`` (random splits), ``'pairs'`` (alias ``'grouped'``: element pairs kept
+        together), ``'element'`` (leave one element out), ``'distance'`` (leave one pair geometry
+        out), ``'all'`` (the ladder: all four) or a sequence of these names. See
+        :mod:`jijtutorial.benchmark._protocols`.
+    models : names (default: the study's five, ``SymPair-KRR`` and ``Mean-baseline`` for a single
+        ``study``/``pairs``/``grouped`` run, as ever; :data:`LADDER_MODELS`, which adds ``PairGP``,
+        for ``element``, ``distance`` and several protocols).
+    n_splits, n_repeats, seed : the outer cross-validation of ``study`` and ``pairs``; repeat r
+        uses seed + r. ``element`` and ``distance`` have one fold per element or geometry.
+    test_size : fraction held out before the cross-validation (0: none; ``element`` and
+        ``distance`` hold every element or geometry out once and have no separate held-out set).
     cache : featurisation cache, ``True`` (memory and disk), ``'memory'`` or ``False``.
-    out : folder to write the table (CSV, Markdown), predictions and parity plots to.
+    out : folder to write the tables (CSV, Markdown), predictions and parity plots to (checked
+        before anything is computed).
     n_jobs : folds run in this many threads, each with single-threaded BLAS (default: the
         number of CPUs, at most 4).
 
     Returns
     -------
-    BenchmarkResult
+    BenchmarkResult for one protocol; LadderResult for ``'all'`` or several. The models are
+    prepared (featurised, distance matrices) once and shared by all protocols of a run.
     """
     t_start = time.perf_counter()
-    specs = [get_model(m) for m in (models or DEFAULT_MODELS)]
+    protocols = check_protocols(protocol)
+    single = isinstance(protocol, str) and protocol != "all"
+    specs = [get_model(m) for m in (models or default_models(protocol))]
     if out is not None:
         output_folder(out)
-    run = setup(dataset, protocol, n_splits, n_repeats, seed, data_path)
-    frame, y_all = run.frame, run.y
-    dev, test = holdout_split(frame, protocol, test_size, seed)
+    if isinstance(dataset, pd.DataFrame):
+        frame = resolve_frame(dataset)
+    else:
+        frame = resolve_frame(dataset, data_path)
+    runs = [setup(frame, p, n_splits, n_repeats, seed) for p in protocols]
+    name = frame.attrs.get("name", "custom") if not isinstance(dataset, str) else frame.attrs.get("name", dataset)
+    for run in runs:
+        run.name = name
     n_jobs = default_jobs(n_jobs)
     published = bool(frame.attrs.get("provenance", {}).get("sha256_matches_published", False)) and len(frame) == STUDY_N
-    config = dict(protocol=protocol, dataset=run.name, published_table=published, n_rows=len(frame), n_dev=len(dev),
-                  n_test=len(test),
-                  n_splits=n_splits, n_repeats=n_repeats, seed=seed, test_size=test_size,
-                  models=[s.name for s in specs], gammas=GAMMAS, alphas=ALPHAS, our_grid=OUR_GRID, n_jobs=n_jobs)
-    bar = progress_bar(len(specs) * (len(run.splits) + 1), progress, f"{run.name}/{protocol}")
-    rows, fold_rows, preds, test_preds = [], [], [], []
+    holdouts = {run.protocol: holdout_split(frame, run.kind, test_size, seed) for run in runs}
+    total = sum(len(specs) * (len(run.splits) + (1 if len(holdouts[run.protocol][1]) else 0)) for run in runs)
+    bar = progress_bar(total, progress, f"{name}/{protocol if isinstance(protocol, str) else '+'.join(protocols)}")
+    y_all = frame["J"].to_numpy(float)
+    results = {}
     with single_threaded_blas():
-        for spec, model, t_prep in prepared_models([s.name for s in specs], frame, cache):
-            bar.set_postfix_str(spec.name)
+        prepared, prep_seconds = [], {}
+        names = [s.name for s in specs]
+        for k, run in enumerate(runs):
+            t_rung = time.perf_counter()
+            dev, test = holdouts[run.protocol]
+            bar.set_postfix_str(run.protocol)
 
-            def one_task(task, model=model, spec=spec):
-                r, f, tr, te = task
+            def tasks_of(spec, model, run=run, dev=dev, test=test):
+                # the CV folds and the held-out task (tuned on the development set, scored on the test set)
+                out = [(spec, model, (r, f, tr, te), lab) for (r, f, tr, te), lab in zip(run.splits, run.labels)]
+                return out + ([(spec, model, ("holdout", 0, dev, test), "")] if len(test) else [])
+
+            def one_task(task, run=run):
+                spec, model, (r, f, tr, te), label = task
+                c1 = time.thread_time()  # CPU of this thread (BLAS runs single-threaded in it)
                 t1 = time.perf_counter()
                 fit = model.fit_fold(tr, y_all[tr], run.inner_groups(tr))
                 t2 = time.perf_counter()
-                p = model.predict_fold(fit, te)
+                if getattr(model, "predicts_std", False):
+                    p, sd = model.predict_fold(fit, te, return_std=True)
+                    half95 = sd * float(getattr(fit, "interval95", 2.0))
+                else:
+                    p, sd, half95 = model.predict_fold(fit, te), None, None
                 t3 = time.perf_counter()
                 yt = y_all[te]
                 row = dict(model=spec.name, repeat=r, fold=f, n_train=len(tr), n_test=len(te),
                            MAE=float(np.mean(np.abs(p - yt))) if len(te) else np.nan,
                            R2=r2_score(yt, p) if len(te) else np.nan, t_train=t2 - t1,
                            t_test=t3 - t2, inner_cv_MAE=fit.inner_mae, params=_fmt_params(fit.params))
-                return te, p, row
+                if run.kind in LEAVE_ONE_OUT:
+                    row["label"] = label
+                row["_cpu"] = time.thread_time() - c1
+                return te, p, sd, half95, row
 
-            # the CV folds, and the held-out task: tuned on the development set, scored on the test set
-            tasks = list(run.splits) + ([("holdout", 0, dev, test)] if len(test) else [])
-            oof: dict[int, np.ndarray] = {}
-            model_rows = []
-            test_mae = test_r2 = np.nan
-            test_params = ""
-            for te, p, row in map_threads(one_task, tasks, n_jobs, bar):
-                if row["repeat"] == "holdout":
-                    test_preds.append(pd.DataFrame({"model": spec.name, "row": te, "J": y_all[te], "J_pred": p}))
-                    test_mae, test_r2, test_params = row["MAE"], row["R2"], row["params"]
-                    continue
-                model_rows.append(row)
-                oof.setdefault(row["repeat"], np.full(len(frame), np.nan))[te] = p
-            fold_rows.extend(model_rows)
-            for r in sorted(oof):
-                preds.append(pd.DataFrame({"model": spec.name, "repeat": r, "row": np.arange(len(frame)),
-                                           "J": y_all, "J_pred": oof[r]}))
-            fr = pd.DataFrame(model_rows)
-            study = STUDY_RESULTS.get(spec.name)
-            rows.append({
-                "model": spec.name, "protocol": protocol,
-                "t_train": fr["t_train"].mean(), "t_test": fr["t_test"].mean(), "t_prep": t_prep,
-                "MAE": fr["MAE"].mean(), "MAE_std": fr["MAE"].std(ddof=1) if len(fr) > 1 else np.nan,
-                "R2": fr["R2"].mean(), "test_MAE": test_mae, "test_R2": test_r2, "test_params": test_params,
-                **{f"study_{k}": (getattr(study, k) if study else np.nan)
-                   for k in ("t_train", "t_test", "MAE", "R2", "test_MAE", "test_R2")},
-            })
+            if k == 0:
+                # the first protocol: each model's folds start as soon as it is prepared, while the next is
+                # being featurised (in one background thread, in order: models share descriptor matrices)
+                done = _run_while_preparing(names, frame, cache, tasks_of, one_task, n_jobs, bar, prepared,
+                                            prep_seconds)
+            else:
+                tasks = [t for spec, model in prepared for t in tasks_of(spec, model)]
+                done = list(map_threads(one_task, tasks, n_jobs, bar))
+            cpu: dict = {}
+            for d in done:
+                cpu[d[4]["model"]] = cpu.get(d[4]["model"], 0.0) + d[4].pop("_cpu")
+            results[run.protocol] = _collect(run, specs, done, frame, y_all, prep_seconds, dev, test,
+                                             time.perf_counter() - t_rung)
+            results[run.protocol].config.update(
+                protocol=run.protocol, dataset=name, published_table=published, n_rows=len(frame), n_dev=len(dev),
+                n_test=len(test), n_splits=n_splits, n_repeats=n_repeats, seed=seed, test_size=test_size,
+                models=[s.name for s in specs], gammas=GAMMAS, alphas=ALPHAS, our_grid=OUR_GRID, n_jobs=n_jobs,
+                cpu_seconds=dict(cpu))
+            if run.kind in LEAVE_ONE_OUT:
+                results[run.protocol].config.update(n_splits=len(run.splits), n_repeats=1)
     bar.close()
-    result = BenchmarkResult(
-        protocol=protocol, dataset=run.name, table=pd.DataFrame(rows), folds=pd.DataFrame(fold_rows),
-        predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
-        test_predictions=pd.concat(test_preds, ignore_index=True) if test_preds else pd.DataFrame(),
-        frame=frame, config=config, seconds=time.perf_counter() - t_start,
-    )
-    result.config["seconds"] = result.seconds
+    seconds = time.perf_counter() - t_start
+    for r in results.values():
+        r.config["seconds"] = r.seconds
+        r.config["prepare_seconds"] = dict(prep_seconds)
+    if single:
+        result = results[protocols[0]]
+        result.seconds = seconds  # one protocol: the whole run, as ever
+        result.config["seconds"] = seconds
+    else:
+        result = LadderResult(results, prep_seconds, seconds)
     if out is not None:
         result.save(out, plots=plots)
     return result
+
+
+def _run_while_preparing(names, frame, cache, tasks_of, fn, n_jobs, bar, prepared: list, prep_seconds: dict) -> list:
+    """Prepare the models one after the other in a background thread and run each model's tasks in ``n_jobs``
+    threads as soon as it is ready; fills ``prepared`` and ``prep_seconds``, returns the results model by model."""
+    if n_jobs <= 1:
+        done = []
+        for spec, model, t_prep in prepared_models(names, frame, cache):
+            prepared.append((spec, model))
+            prep_seconds[spec.name] = t_prep
+            done += list(map_threads(fn, tasks_of(spec, model), 1, bar))
+        return done
+    import queue
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    ready: queue.Queue = queue.Queue()
+
+    def prepare():
+        try:
+            for item in prepared_models(names, frame, cache):
+                ready.put(item)
+            ready.put(None)
+        except BaseException as err:  # hand it to the main thread
+            ready.put(err)
+
+    threading.Thread(target=prepare, daemon=True, name="jijtutorial-prepare").start()
+    futures = []
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        while True:
+            item = ready.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            spec, model, t_prep = item
+            prepared.append((spec, model))
+            prep_seconds[spec.name] = t_prep
+            futures += [pool.submit(fn, task) for task in tasks_of(spec, model)]
+        done = []
+        for fut in futures:
+            done.append(fut.result())
+            bar.update()
+    return done
+
+
+def _collect(run: Setup, specs, done, frame, y_all, prep_seconds, dev, test, seconds) -> BenchmarkResult:
+    """One protocol's :class:`BenchmarkResult` from the finished tasks of all models."""
+    rows, fold_rows, preds, test_preds, calib = [], [], [], [], []
+    loo = run.kind in LEAVE_ONE_OUT
+    with_std = any(sd is not None for _, _, sd, _, _ in done)
+    for spec in specs:
+        mine = [d for d in done if d[4]["model"] == spec.name]
+        model_rows, oof, long = [], {}, []
+        test_mae = test_r2 = np.nan
+        test_params = ""
+        for te, p, sd, half95, row in mine:
+            if row["repeat"] == "holdout":
+                tp = pd.DataFrame({"model": spec.name, "row": te, "J": y_all[te], "J_pred": p})
+                if with_std:
+                    tp["J_std"] = np.nan if sd is None else sd
+                    tp["J_95"] = np.nan if half95 is None else half95
+                test_preds.append(tp)
+                test_mae, test_r2, test_params = row["MAE"], row["R2"], row["params"]
+                continue
+            model_rows.append(row)
+            if loo:
+                d = {"model": spec.name, "repeat": 0, "fold": row["fold"], "label": row["label"], "row": te,
+                     "J": y_all[te], "J_pred": p}
+                if with_std:
+                    d["J_std"] = np.nan if sd is None else sd
+                    d["J_95"] = np.nan if half95 is None else half95
+                long.append(pd.DataFrame(d))
+            else:
+                arrs = oof.setdefault(row["repeat"], [np.full(len(frame), np.nan) for _ in range(3)])
+                arrs[0][te] = p
+                if sd is not None:
+                    arrs[1][te] = sd
+                    arrs[2][te] = half95
+        fold_rows.extend(model_rows)
+        if loo:
+            mp = pd.concat(long, ignore_index=True)
+            preds.append(mp)
+        else:
+            parts = []
+            for r in sorted(oof):
+                d = {"model": spec.name, "repeat": r, "row": np.arange(len(frame)), "J": y_all, "J_pred": oof[r][0]}
+                if with_std:
+                    d["J_std"], d["J_95"] = oof[r][1], oof[r][2]
+                parts.append(pd.DataFrame(d))
+            mp = pd.concat(parts, ignore_index=True)
+            preds.append(mp)
+        fr = pd.DataFrame(model_rows)
+        if loo:  # pooled over the test pairs of all folds
+            mae, r2 = float(np.mean(np.abs(mp["J_pred"] - mp["J"]))), r2_score(mp["J"].to_numpy(), mp["J_pred"].to_numpy())
+        else:
+            mae, r2 = fr["MAE"].mean(), fr["R2"].mean()
+        if with_std and "J_std" in mp and mp["J_std"].notna().all():
+            calib.append(_calibration_rows(spec.name, run.protocol, mp))
+        study = STUDY_RESULTS.get(spec.name)
+        rows.append({
+            "model": spec.name, "protocol": run.protocol,
+            "t_train": fr["t_train"].mean(), "t_test": fr["t_test"].mean(), "t_prep": prep_seconds[spec.name],
+            "MAE": mae, "MAE_std": fr["MAE"].std(ddof=1) if len(fr) > 1 else np.nan,
+            "R2": r2, "test_MAE": test_mae, "test_R2": test_r2, "test_params": test_params,
+            **{f"study_{k}": (getattr(study, k) if study else np.nan)
+               for k in ("t_train", "t_test", "MAE", "R2", "test_MAE", "test_R2")},
+        })
+    return BenchmarkResult(
+        protocol=run.protocol, dataset=run.name, table=pd.DataFrame(rows), folds=pd.DataFrame(fold_rows),
+        predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
+        test_predictions=pd.concat(test_preds, ignore_index=True) if test_preds else pd.DataFrame(),
+        frame=frame, config={}, seconds=seconds, calibration=pd.DataFrame(calib),
+    )

@@ -1,18 +1,32 @@
-"""Kernel methods: distances and length scales, closed-form KRR paths, the pair model, sparse KRR.
+"""Kernel methods: distances and length scales, closed-form KRR paths, the pair models, sparse KRR.
 
 ==============================  ===========================================================
 module                          concept
 ==============================  ===========================================================
 ``_distances``                  distance matrices, the median length scale, distance kernels
-``_closed_form``                KRR along a grid of alphas with exact leave-one-(group-)out CV
+``_closed_form``                KRR along a grid of alphas with exact leave-one-(group-/block-)out CV;
+                                GP regression on distinct inputs with closed-form leave-block-out
+                                (dense, or Kronecker on a complete grid of element pairs x geometries)
 ``_pair``                       :class:`SymmetricPairKRR` (SymPair-KRR), the pair-symmetric kernel
+``_element_features``           library features of the elements, the mean-field Anderson moment
+``_pair_gp``                    :class:`PairGP`, a GP that also predicts unseen elements and distances
 ``_sparse``                     :class:`SparseKRR` on inducing points (subset of regressors)
 ==============================  ===========================================================
 
 The benchmark's fold models (:mod:`jijtutorial.benchmark`) are built from these pieces.
 """
 
-from ._closed_form import PathResult, duplicate_index, group_blocks, krr_path, linear_krr_path
+from ._closed_form import (
+                           DistinctGP,
+                           InnerBlocks,
+                           KroneckerGP,
+                           PathResult,
+                           distinct_inputs,
+                           duplicate_index,
+                           group_blocks,
+                           krr_path,
+                           linear_krr_path,
+)
 from ._distances import (
                          KERNEL_FLOOR,
                          KERNEL_METRIC,
@@ -25,12 +39,16 @@ from ._distances import (
                          median_distance,
                          scale_rows,
 )
+from ._element_features import MomentModel, anderson_moment, anderson_u, critical_u, element_features, learned_moments
 from ._pair import SymmetricPairKRR
+from ._pair_gp import ELEMENT_MODES, GEOMETRY_MODES, SELECTIONS, PairEncoding, PairGP, calibrate_sigma, encode_pairs
 from ._sparse import SparseKRR, farthest_point_sampling, kernel_farthest_point_sampling
 
 __all__ = [
-    "DistanceScaler", "KERNELS", "KERNEL_FLOOR", "KERNEL_METRIC", "PathResult", "SCALE_ROWS", "SparseKRR",
-    "SymmetricPairKRR", "distance_matrix", "duplicate_index", "farthest_point_sampling", "gram_matrix",
-    "group_blocks", "kernel_farthest_point_sampling", "kernel_from_distance", "krr_path", "linear_krr_path",
-    "median_distance", "scale_rows",
+    "DistanceScaler", "DistinctGP", "ELEMENT_MODES", "GEOMETRY_MODES", "InnerBlocks", "KERNELS", "KERNEL_FLOOR",
+    "KERNEL_METRIC", "KroneckerGP", "MomentModel", "PairEncoding", "PairGP", "PathResult", "SCALE_ROWS", "SELECTIONS",
+    "SparseKRR", "SymmetricPairKRR", "anderson_moment", "anderson_u", "calibrate_sigma", "critical_u",
+    "distance_matrix", "distinct_inputs", "duplicate_index", "element_features", "encode_pairs",
+    "farthest_point_sampling", "gram_matrix", "group_blocks", "kernel_farthest_point_sampling", "kernel_from_distance",
+    "krr_path", "learned_moments", "linear_krr_path", "median_distance", "scale_rows",
 ]

@@ -1,0 +1,321 @@
+"""The filled table: J (and D where computed) with σ for every ordered element pair on every Bi–Bi geometry.
+
+A spin model of a doped crystal needs J for every pair of dopants at every distance up to a cut-off,
+most of which no calculation ever gave. :func:`predict_jij_table` fills the table: where the data
+set has the pair at that geometry, its own J and D (``source`` ``'JuKKR'``, or ``'engine'`` for the
+package's model data set); everywhere else the prediction of :class:`jijtutorial.kernels.PairGP`
+with its calibrated σ (``source`` ``'predicted'``; D unknown).
+
+Geometry. Impurity i sits on an *upper* Bi site of a quintuple layer (the convention of the data
+sets and :mod:`jijtutorial.structures`); j on any Bi site at vector r. Vectors are grouped into
+geometries keyed by the sublattice of j, the layer class and |r| to 0.01 Å. Within a geometry the
+vectors are related by the site symmetry of the upper Bi site (C3v) or, on the same sublattice,
+by exchanging the two impurities: the vector from j to i is -r, so J(A, B, r) = J(B, A, -r), and
+"QL +k" and "QL -k" at one distance are one geometry (``layer`` reads "QL ±k"). PairGP is symmetric
+in A and B, so one value serves every vector of a geometry; ``multiplicity`` counts them (from one
+site), and ``rx, ry, rz`` is one representative -- the data's own vector where the data has the
+pair, so that D (which turns with the vector) belongs to it. For i on a *lower* Bi site use the
+inversion through the quintuple-layer centre: J(A on lower, B at r) = J(A on upper, B at -r).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .elements import IMPURITY_ELEMENTS, z_of
+
+#: Longest cut-off (Å) of a filled table. Beyond about 16 Å every coupling is an extrapolation
+#: of the fitted decay of J with distance (its σ at least as large as |J|); past 30 Å the table
+#: would hold 70 000 rows of numbers below 10⁻⁴ meV.
+MAX_TABLE_DISTANCE = 30.0
+#: Columns of the table, in order.
+COLUMNS = ("element_i", "element_j", "sublattice_j", "layer", "distance", "geometry", "rx", "ry", "rz", "multiplicity",
+           "J", "J_std", "J_95", "J_model", "J_std_model", "D", "Dx", "Dy", "Dz", "source", "beyond_data")
+#: What the ``source`` column says for the rows of each data set.
+SOURCES = {"jukkr": "JuKKR", "model": "engine"}
+
+
+def _check_distance(max_distance) -> float:
+    try:
+        d = float(max_distance)
+    except (TypeError, ValueError):
+        raise ValueError(f"max_distance must be a length in Å, not {max_distance!r}.") from None
+    if not np.isfinite(d) or d <= 0:
+        raise ValueError(f"max_distance must be a positive length in Å, not {max_distance!r}.")
+    if d > MAX_TABLE_DISTANCE:
+        raise ValueError(f"max_distance = {d:g} Å is beyond the longest cut-off of a filled table, "
+                         f"MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å: far beyond the data every J is an "
+                         "extrapolation of its decay with distance. Choose a shorter cut-off.")
+    return d
+
+
+def check_elements(elements) -> list:
+    """The symbols of ``elements`` (default: all 20 impurities), or a ValueError naming the argument."""
+    if elements is None:
+        return list(IMPURITY_ELEMENTS)
+    if isinstance(elements, str):
+        elements = [e.strip() for e in elements.split(",")] if "," in elements else [elements]
+    out = []
+    for e in elements:
+        z_of(str(e), where="argument elements")
+        if str(e) not in out:
+            out.append(str(e))
+    if not out:
+        raise ValueError("elements: give at least one impurity element (e.g. ['Mn', 'Fe']), or None for all 20.")
+    return out
+
+
+def bi_geometries(max_distance: float) -> pd.DataFrame:
+    """The Bi–Bi geometries seen from an upper Bi site up to ``max_distance`` Å.
+
+    Parameters
+    ----------
+    max_distance : float
+        Cut-off in Å (at most :data:`MAX_TABLE_DISTANCE`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per geometry, by distance: ``sublattice_j`` ('same' or 'other'), ``layer`` (QL +k and
+        -k merged on the same sublattice), ``distance`` (Å, 0.01), ``geometry`` (label), ``rx, ry,
+        rz`` (a representative vector, Å: the one pointing highest, then along +x) and
+        ``multiplicity`` (vectors of this geometry from one site).
+    """
+    from .kernels._pair_gp import layer_class
+    from .structures import bi_pair_vectors, locate_bi_site
+
+    d_max = _check_distance(max_distance)
+    rows = []
+    for sub in ("same", "other"):
+        v = bi_pair_vectors(d_max + 1e-9, sub)
+        if not len(v):
+            continue
+        dz = np.round(v[:, 2], 3)
+        layer_of = {}
+        for z in np.unique(dz):  # one site lookup per Bi layer, on its shortest vector
+            k = np.flatnonzero(dz == z)
+            k = k[np.argmin(np.linalg.norm(v[k], axis=1))]
+            layer_of[z] = layer_class(locate_bi_site(v[k]).layer, sub)
+        for vec, z in zip(v, dz):
+            rows.append(dict(sublattice_j=sub, layer=layer_of[z], distance=round(float(np.linalg.norm(vec)), 2),
+                             rx=vec[0], ry=vec[1], rz=vec[2]))
+    if not rows:
+        raise ValueError(f"max_distance = {d_max:g} Å: no Bi site that close (the nearest is 4.38 Å away).")
+    g = pd.DataFrame(rows)
+    key = ["sublattice_j", "layer", "distance"]
+    rep = g.sort_values(["rz", "rx", "ry"], ascending=[False, True, True], kind="stable").groupby(key, sort=False).first()
+    rep["multiplicity"] = g.groupby(key).size()
+    out = rep.reset_index().sort_values(["distance", "sublattice_j"], kind="stable").reset_index(drop=True)
+    out["geometry"] = out["layer"] + ", " + out["distance"].map("{:.2f} Å".format)
+    for c in ("rx", "ry", "rz"):
+        out[c] = out[c].round(6) + 0.0
+    return out[["sublattice_j", "layer", "distance", "geometry", "rx", "ry", "rz", "multiplicity"]]
+
+
+def _vector_geometries(vectors) -> pd.DataFrame:
+    """Geometries of explicit pair vectors (Å), one row each; a clear error for one off the Bi lattice."""
+    from .kernels._pair_gp import layer_class
+    from .structures import locate_bi_site
+
+    v = np.asarray(vectors, dtype=float)
+    if v.ndim == 1:
+        v = v.reshape(1, -1)
+    if v.ndim != 2 or v.shape[1] != 3 or not len(v):
+        raise ValueError(f"vectors must be pair vectors (rx, ry, rz) in Å, shape (n, 3), not shape {np.shape(vectors)}.")
+    rows = []
+    for k, vec in enumerate(v):
+        site = locate_bi_site(vec, where=f"argument vectors[{k}]")
+        d = round(float(np.linalg.norm(vec)), 2)
+        if d > MAX_TABLE_DISTANCE:
+            raise ValueError(f"vectors[{k}] has length {d:g} Å, beyond MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å.")
+        layer = layer_class(site.layer, site.sublattice)
+        rows.append(dict(sublattice_j=site.sublattice, layer=layer, distance=d, geometry=f"{layer}, {d:.2f} Å",
+                         rx=vec[0], ry=vec[1], rz=vec[2], multiplicity=1))
+    return pd.DataFrame(rows)
+
+
+def fit_table_model(data="auto", selection: str = "distance", data_path=None, **params):
+    """:class:`~jijtutorial.kernels.PairGP` fitted on every row of a data set, for :func:`predict_jij_table`.
+
+    Parameters
+    ----------
+    data : ``'auto'``, ``'jukkr'``, ``'model'`` or a tidy DataFrame (with moments).
+    selection : str
+        The inner selection that chooses the kernel and calibrates σ (default ``'distance'``: most
+        of a filled table is at distances never computed).
+    **params : further parameters of PairGP.
+
+    Returns
+    -------
+    PairGP
+        Fitted; ``frame_`` is the data it was fitted on.
+    """
+    from .benchmark import resolve_frame
+    from .kernels import PairGP
+
+    frame = resolve_frame(data, data_path)
+    model = PairGP(selection=selection, **params).fit(frame, frame["J"].to_numpy(float))
+    model.frame_ = frame
+    return model
+
+
+def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None, data="auto",
+                      selection: str = "distance", model=None, data_path=None) -> pd.DataFrame:
+    """J (meV) with σ for every ordered pair of ``elements`` on every Bi–Bi geometry up to ``max_distance``.
+
+    Parameters
+    ----------
+    elements : sequence of str, optional
+        Impurity symbols (default: the 20 of the data sets); anything else is a ValueError.
+    max_distance : float
+        Cut-off in Å (the JuKKR data reach 13.15 Å; at most :data:`MAX_TABLE_DISTANCE`).
+    vectors : array-like (n, 3), optional
+        Explicit pair vectors (Å) instead of every geometry up to ``max_distance``; each must end on
+        a Bi site (one row per vector, multiplicity 1).
+    data : ``'auto'``, ``'jukkr'``, ``'model'`` or a tidy DataFrame
+        The computed couplings: copied where present, and the model's training set.
+    selection : str
+        Inner selection of the model (see :func:`fit_table_model`).
+    model : PairGP, optional
+        A model from :func:`fit_table_model` to reuse (its data are then used; ``data`` is ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (element_i, element_j, geometry), columns :data:`COLUMNS`: ``element_i``,
+        ``element_j``, ``sublattice_j``, ``layer``, ``distance`` (Å), ``geometry``, ``rx, ry, rz``
+        (representative vector, Å), ``multiplicity``, ``J`` (meV: the data's where computed, else the
+        prediction), ``J_std`` (σ, meV; 0 for computed rows; ±σ holds about 68 % of the true values),
+        ``J_95`` (half-width of the ~95 % interval, meV; wider than 2σ, the errors have heavy tails),
+        ``J_model``, ``J_std_model`` (the model's prediction and σ, also on computed rows), ``D``,
+        ``Dx``, ``Dy``, ``Dz`` (meV, the data's, NaN where not computed), ``source`` ('JuKKR',
+        'engine' or 'predicted') and ``beyond_data`` (farther than the data's farthest pair).
+    """
+    els = check_elements(elements)
+    geos = bi_geometries(max_distance) if vectors is None else _vector_geometries(vectors)
+    if model is None:
+        model = fit_table_model(data, selection, data_path)
+    frame = model.frame_
+    q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in geos.to_dict("records")])
+    mu, sd = model.predict(q, return_std=True)
+    q["J_model"], q["J_std_model"] = mu, sd
+    # the data's own rows: same ordered pair and geometry (layer class and distance)
+    from .kernels import encode_pairs
+
+    enc_f = encode_pairs(frame)
+    key_f = pd.Series(np.arange(len(frame)), index=pd.MultiIndex.from_arrays(
+        [frame["element_i"].astype(str).to_numpy(), frame["element_j"].astype(str).to_numpy(), enc_f.geo]))
+    key_f = key_f[~key_f.index.duplicated()]
+    enc_q = encode_pairs(q)
+    hit = key_f.reindex(pd.MultiIndex.from_arrays([q["element_i"].to_numpy(), q["element_j"].to_numpy(), enc_q.geo]))
+    hit = hit.to_numpy()
+    has = np.isfinite(hit)
+    rows = hit[has].astype(int)
+    vec_f = frame[["rx", "ry", "rz"]].to_numpy(float)
+    same_vector = np.ones(len(rows), bool)
+    if vectors is None:  # the data's own vector represents the geometry, so that D belongs to it
+        q.loc[has, ["rx", "ry", "rz"]] = vec_f[rows]
+    else:  # D only where the given vector is the data's
+        same_vector = np.linalg.norm(q.loc[has, ["rx", "ry", "rz"]].to_numpy(float) - vec_f[rows], axis=1) < 1e-3
+    name = frame.attrs.get("name", "data")
+    q["source"] = np.where(has, SOURCES.get(name, str(name)), "predicted")
+    q["J"] = mu
+    q.loc[has, "J"] = frame["J"].to_numpy(float)[rows]
+    q["J_std"] = np.where(has, 0.0, sd)
+    q["J_95"] = np.where(has, 0.0, model.interval95_ * sd)
+    for c in ("D", "Dx", "Dy", "Dz"):
+        q[c] = np.nan
+        if c in frame.columns:
+            idx = np.flatnonzero(has)[same_vector]
+            q.loc[idx, c] = frame[c].to_numpy(float)[rows[same_vector]]
+    q["beyond_data"] = q["distance"] > float(frame["distance"].max()) + 5e-3
+    return q[list(COLUMNS)]
+
+
+def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "Mo")), linthresh: float = 0.05):
+    """J (meV) against distance (Å) for a few element pairs of a filled table: computed and predicted.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`predict_jij_table`.
+    pairs : sequence of (element_i, element_j)
+        One panel each.
+    linthresh : float
+        The J axis is linear within ±``linthresh`` meV and logarithmic beyond (couplings span four
+        decades).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Filled markers: the data's own J; open markers with bars: predicted J ± σ; colour: the
+        sublattice of j.
+    """
+    from .plotting import figure
+
+    pairs = [tuple(p) for p in pairs]
+    fig, axes = figure(1, len(pairs), figsize=(3.6 * len(pairs), 3.6), sharey=True, squeeze=False)
+    for ax, (a, b) in zip(axes[0], pairs):
+        t = table[(table["element_i"] == a) & (table["element_j"] == b)]
+        if t.empty:
+            raise ValueError(f"table_plot: the table has no rows for the pair ({a!r}, {b!r}).")
+        for k, sub in enumerate(("same", "other")):
+            s = t[t["sublattice_j"] == sub]
+            known = s["source"] != "predicted"
+            ax.plot(s.loc[known, "distance"], s.loc[known, "J"], "o", color=f"C{k}", ms=5,
+                    label=f"computed, j on the {sub} sublattice")
+            ax.errorbar(s.loc[~known, "distance"], s.loc[~known, "J"], yerr=s.loc[~known, "J_std"], fmt="o",
+                        mfc="white", color=f"C{k}", ms=5, capsize=2, lw=0.8,
+                        label=f"predicted ± σ, {sub} sublattice")
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_yscale("symlog", linthresh=linthresh)
+        ax.set_title(f"{a}–{b}", fontsize=11)
+        ax.set_xlabel("distance (Å)")
+    axes[0, 0].set_ylabel("J (meV)")
+    axes[0, -1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------------
+def add_arguments(parser) -> None:
+    """Arguments of ``jijtutorial jij-table``."""
+    parser.add_argument("--dataset", default="auto", choices=("auto", "jukkr", "model"),
+                        help="data set: the JuKKR table, the package's model data, or auto (JuKKR if found)")
+    parser.add_argument("--data-path", default=None, help="file or folder of the data set (default: its usual place)")
+    parser.add_argument("--elements", default=None,
+                        help=f"comma-separated impurity elements (default: all 20, {','.join(IMPURITY_ELEMENTS)})")
+    parser.add_argument("--max-distance", type=float, default=13.2,
+                        help=f"cut-off in Å (default 13.2, the JuKKR data reach 13.15; at most {MAX_TABLE_DISTANCE:g})")
+    parser.add_argument("--selection", default="distance", choices=("rows", "pairs", "element", "distance"),
+                        help="what the model is tuned and its σ calibrated for (default: unseen distances)")
+    parser.add_argument("--out", default="jij-table.csv", help="CSV file to write")
+
+
+def run(args) -> int:
+    """``jijtutorial jij-table``: fit PairGP on the data set and write the filled table to ``--out``."""
+    import time
+
+    from ._files import output_file
+
+    els = check_elements(args.elements)
+    _check_distance(args.max_distance)
+    out = output_file(args.out)  # before any computation
+    t0 = time.perf_counter()
+    model = fit_table_model(args.dataset, args.selection, args.data_path)
+    table = predict_jij_table(els, args.max_distance, model=model)
+    table.to_csv(out, index=False)
+    counts = table["source"].value_counts()
+    print(f"{len(table)} rows ({len(els)}² ordered pairs x {table['geometry'].nunique()} geometries up to "
+          f"{args.max_distance:g} Å): " + ", ".join(f"{n} {s}" for s, n in counts.items())
+          + f"; model: {', '.join(f'{k}={v}' for k, v in model.params_.items())} "
+          f"(inner {args.selection} CV MAE {model.cv_mae_:.3g} meV); {time.perf_counter() - t0:.1f} s")
+    print(f"written to {out.resolve()}")
+    return 0
+
+
+__all__ = ["COLUMNS", "MAX_TABLE_DISTANCE", "SOURCES", "bi_geometries", "check_elements", "fit_table_model",
+           "predict_jij_table", "table_plot"]

@@ -1,0 +1,211 @@
+"""PairGP and its pieces: symmetry, honesty about unseen elements, the Anderson moment, calibrated error bars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from toydata import ladder_frame
+
+from jijtutorial.benchmark import calibration_table, coverage, cv_splits, inner_selection, reliability_curve, reliability_plot
+from jijtutorial.kernels import (
+    DistinctGP,
+    MomentModel,
+    PairGP,
+    anderson_moment,
+    anderson_u,
+    calibrate_sigma,
+    critical_u,
+    element_features,
+    encode_pairs,
+)
+
+
+@pytest.fixture(scope="module")
+def toy() -> pd.DataFrame:
+    return ladder_frame()
+
+
+@pytest.fixture(scope="module")
+def fitted(toy) -> PairGP:
+    return PairGP(selection="pairs", alphas=(0.01, 0.03)).fit(toy, toy["J"].to_numpy())
+
+
+# --------------------------------------------------------------------------------------------
+# the model
+# --------------------------------------------------------------------------------------------
+def test_predictions_are_symmetric_in_the_two_impurities_and_read_no_test_moments(fitted, toy):
+    q = toy.iloc[::7]
+    swapped = q.rename(columns={"element_i": "element_j", "element_j": "element_i"})
+    mu1, sd1 = fitted.predict(q, return_std=True)
+    mu2, sd2 = fitted.predict(swapped, return_std=True)
+    np.testing.assert_allclose(mu1, mu2, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(sd1, sd2, rtol=1e-12, atol=1e-14)
+    assert np.all(sd1 > 0)
+    garbled = q.assign(moment_i=99.0, moment_j=-5.0, J=1e6, Dx=7.0)
+    np.testing.assert_array_equal(fitted.predict(garbled), mu1)
+    # the geometry may also come as a pair vector only
+    vec_only = q[["element_i", "element_j", "rx", "ry", "rz"]]
+    np.testing.assert_allclose(fitted.predict(vec_only), mu1, rtol=1e-12, atol=1e-14)
+
+
+def test_an_unseen_element_gets_a_physical_moment_and_finite_predictions(toy):
+    e = "Fe"
+    te = np.flatnonzero((toy.element_i == e) | (toy.element_j == e))
+    tr = np.setdiff1d(np.arange(len(toy)), te)
+    y = toy["J"].to_numpy()
+    inner = inner_selection(toy, tr, "element")
+    model = PairGP(alphas=(0.01, 0.03)).fit(toy.iloc[tr], y[tr], inner=inner)
+    assert e not in model.seen_elements_ and len(model.seen_elements_) == 9
+    mu, sd = model.predict(toy.iloc[te], return_std=True)
+    assert np.all(np.isfinite(mu)) and np.all(sd > 0)
+    assert np.mean(np.abs(mu - y[te])) < np.mean(np.abs(y[te] - y[tr].mean()))  # better than the mean
+    # its moment comes from the Anderson model of its d count, not from its own rows
+    idx = list(element_features().index).index(e)
+    assert 2.0 < model.element_moments_[idx] < 5.0
+    lying = toy.assign(moment_i=np.where(toy.element_i == e, 0.0, toy.moment_i))
+    other = PairGP(alphas=(0.01, 0.03)).fit(lying.iloc[tr], y[tr], inner=inner)
+    np.testing.assert_array_equal(other.predict(toy.iloc[te]), mu)
+
+
+def test_the_inner_element_selection_re_describes_the_left_out_element_without_its_own_moment(toy):
+    inner = inner_selection(toy, np.arange(len(toy)), "element")
+    gp = PairGP(alphas=(0.03,))
+    kinds = gp._block_kinds(encode_pairs(toy), inner)
+    assert [k for k, _ in kinds] == ["element"] * len(inner)
+    # the Cr rows claim another moment: the moment Cr gets when its block is left out must not change
+    lying = toy.assign(moment_i=np.where(toy.element_i == "Cr", 1.0, toy.moment_i),
+                       moment_j=np.where(toy.element_j == "Cr", 1.0, toy.moment_j))
+    cr = list(element_features().index).index("Cr")
+    assert gp._left_out_moments(toy, kinds)[cr] == gp._left_out_moments(lying, kinds)[cr]
+
+
+def test_kronecker_and_dense_solvers_fit_the_same_model(monkeypatch):
+    from toydata import pair_frame
+
+    import jijtutorial.kernels._pair_gp as pg
+
+    frame = pair_frame()  # every ordered pair of 8 elements at two geometries: a complete grid
+    y = frame["J"].to_numpy()
+    a = PairGP(selection="distance", alphas=(0.01, 0.1)).fit(frame, y)
+    assert pg._grid_layout(pg.encode_pairs(frame).take(pg.distinct_inputs(pg.encode_pairs(frame).keys())[0]),
+                           pg.distinct_inputs(pg.encode_pairs(frame).keys())[1]) is not None
+    monkeypatch.setattr(pg, "_grid_layout", lambda *args: None)
+    b = PairGP(selection="distance", alphas=(0.01, 0.1)).fit(frame, y)
+    assert a.params_ == b.params_
+    np.testing.assert_allclose(a.grid_scores_, b.grid_scores_, rtol=1e-9, atol=1e-12)
+    for x, z in zip(a.predict(frame, return_std=True), b.predict(frame, return_std=True)):
+        np.testing.assert_allclose(x, z, rtol=1e-8, atol=1e-10)
+
+
+def test_bad_input_is_a_clear_error(toy):
+    y = toy["J"].to_numpy()
+    with pytest.raises(ValueError, match="selection must be one of 'rows', 'pairs', 'element', 'distance', not 'random'"):
+        PairGP(selection="random").fit(toy, y)
+    with pytest.raises(ValueError, match="element_modes must be a non-empty tuple"):
+        PairGP(element_modes=("periodic",)).fit(toy, y)
+    with pytest.raises(ValueError, match="alphas must be positive"):
+        PairGP(alphas=(0.0,)).fit(toy, y)
+    with pytest.raises(ValueError, match="row 2, column 'element_i': unknown impurity element 'Bi'"):
+        PairGP().fit(toy.assign(element_i=["Fe", "Fe", "Bi"] + ["Fe"] * (len(toy) - 3)), y)
+    model = PairGP(alphas=(0.03,)).fit(toy, y)
+    off = toy.iloc[:3][["element_i", "element_j", "rx", "ry", "rz"]].copy()
+    off.loc[off.index[1], "rx"] += 1.0
+    with pytest.raises(ValueError, match="row 1.*does not land on a Bi site"):
+        model.predict(off)
+    with pytest.raises(ValueError, match="needs 'sublattice_j', 'distance' and 'layer', or the pair vector"):
+        model.predict(toy[["element_i", "element_j"]])
+
+
+# --------------------------------------------------------------------------------------------
+# the Anderson moment
+# --------------------------------------------------------------------------------------------
+def test_anderson_criterion_particle_hole_symmetry_and_hunds_limit():
+    for nd in (1, 2, 3, 4, 5):
+        uc = float(critical_u(nd))
+        assert anderson_moment([nd], [0.99 * uc])[0] == 0.0 < anderson_moment([nd], [1.2 * uc])[0]
+        assert np.isclose(anderson_moment([nd], [3.0])[0], anderson_moment([10 - nd], [3.0])[0])
+        assert np.isclose(float(anderson_u(nd, 0.0)), uc)
+    assert critical_u(5) == pytest.approx(np.pi / 5)  # half filling: the smallest critical u
+    assert anderson_moment([5], [100.0])[0] == pytest.approx(5.0, abs=0.05)
+    assert anderson_moment([0], [10.0])[0] == 0.0 and anderson_moment([10], [10.0])[0] == 0.0
+    # self-consistency: the moment at u gives back u
+    m = anderson_moment([6.0], [2.0])[0]
+    assert float(anderson_u(6.0, m)) == pytest.approx(2.0, rel=0.02)
+
+
+def test_moment_model_reads_only_the_elements_it_is_given():
+    known = {"Ti": 0.8, "V": 2.6, "Cr": 3.8, "Mn": 4.4, "Co": 2.1, "Ni": 0.9, "Sc": 0.0, "Cu": 0.0, "Zn": 0.0}
+    fe = MomentModel().fit(known).predict(["Fe"])[0]
+    assert 2.5 < fe < 4.5  # from its neighbours
+    assert MomentModel().fit({**known, "Fe": 99.0}).predict(["Fe"])[0] != fe
+    f = element_features()
+    assert list(f.loc["Fe", ["group", "row", "N_d"]]) == [8, 3, 6.0] and 1.0 < f.loc["Fe", "covalent_radius"] < 1.5
+    with pytest.raises(ValueError, match="unknown impurity element 'Bi'"):
+        MomentModel().fit({"Bi": 1.0})
+
+
+# --------------------------------------------------------------------------------------------
+# calibration
+# --------------------------------------------------------------------------------------------
+def test_calibration_of_a_gp_on_a_draw_from_its_own_prior():
+    """The true kernel's predictive σ covers 68.3 % / 95.4 % of held-out draws; a halved σ is caught."""
+    rng = np.random.default_rng(3)
+    n, n_test = 300, 3000
+    x = rng.uniform(0, 10, n + n_test)
+    K = np.exp(-((x[:, None] - x[None]) ** 2) / 2)
+    noise = 0.05
+    f = np.linalg.cholesky(K + noise * np.eye(len(x))) @ rng.normal(size=len(x))
+    tr, te = np.arange(n), np.arange(n, n + n_test)
+    gp = DistinctGP(K[np.ix_(tr, tr)], f[tr], np.arange(n), noise)
+    mu, var = gp.predict(K[np.ix_(te, tr)], np.ones(n_test), np.ones(n_test))
+    cov = coverage(f[te], mu, np.sqrt(var))
+    assert abs(cov[1.0] - 0.683) < 0.03 and abs(cov[2.0] - 0.954) < 0.015
+    curve = reliability_curve(f[te], mu, np.sqrt(var))
+    assert np.max(np.abs(curve["observed"] - curve["nominal"])) < 0.04
+    assert coverage(f[te], mu, 0.5 * np.sqrt(var))[1.0] < 0.5
+    # leave-one-out residuals of the training draw are calibrated too, with the GP's own variances
+    e, v, _ = gp.leave_one_row_out()
+    assert abs(coverage(e, 0 * e, np.sqrt(v))[1.0] - 0.683) < 0.08
+    # and the amplitude fitted on them with the GP's own shape (γ = 1) is about 1, the draw's own
+    s, g = calibrate_sigma(e, v, gammas=(1.0,))
+    assert g == 1.0 and 0.85 < s < 1.2
+
+
+def test_calibrate_sigma_recovers_a_heteroscedastic_shape():
+    rng = np.random.default_rng(4)
+    v = np.exp(rng.uniform(-6, 3, 20000))
+    e = 0.7 * v ** (0.5 * 1.5) * rng.normal(size=v.size)  # true σ = 0.7 v^(1.5/2)
+    s, g = calibrate_sigma(e, v)
+    assert g == pytest.approx(1.5, abs=0.15)
+    c = coverage(e, 0 * e, s * v ** (0.5 * g))
+    assert abs(c[1.0] - 0.683) < 0.01 and abs(c[2.0] - 0.954) < 0.01
+
+
+def test_coverage_table_plot_and_errors(tmp_path):
+    assert coverage([0, 1, 3], [0, 0, 0], [1, 1, 1]) == {1.0: 2 / 3, 2.0: 2 / 3}
+    with pytest.raises(ValueError, match="one value per test pair"):
+        coverage([0, 1], [0], [1])
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        coverage([0], [0], [np.nan])
+    p = pd.DataFrame({"model": "m", "protocol": "study", "J": [0.0, 1.0, 3.0, 0.5], "J_pred": 0.0,
+                      "J_std": [1.0, 1.0, 1.0, np.nan], "J_95": 2.5})
+    t = calibration_table(p)  # the row without σ is left out
+    assert t["n"].item() == 3 and t["within_1sigma"].item() == pytest.approx(2 / 3)
+    assert t["within_J95"].item() == pytest.approx(2 / 3)
+    fig = reliability_plot({"m": reliability_curve(p.J[:3], p.J_pred[:3], p.J_std[:3])})
+    assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0) and fig.get_facecolor()[3] == 1.0
+    ax = fig.axes[0]
+    assert "nominal" in ax.get_xlabel() and "observed" in ax.get_ylabel() and "meV" in ax.get_title()
+
+
+def test_pairgp_error_bars_on_held_out_folds_are_about_right(toy):
+    """Over the outer folds of a random split, ±1σ holds roughly the nominal share of the test pairs."""
+    y = toy["J"].to_numpy()
+    z = []
+    for _, _, tr, te in cv_splits(toy, "study", 4, 1, 0):
+        m = PairGP(alphas=(0.01, 0.03)).fit(toy.iloc[tr], y[tr])
+        mu, sd = m.predict(toy.iloc[te], return_std=True)
+        z.append(np.abs(y[te] - mu) / sd)
+    z = np.concatenate(z)
+    assert 0.5 < np.mean(z <= 1) < 0.9
