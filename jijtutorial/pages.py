@@ -68,7 +68,9 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
     Raises
     ------
     ValueError
-        If ``name`` is not an identifier (letters, digits, underscores, not starting with a digit).
+        If ``name`` is not an identifier (letters, digits, underscores, not starting with a digit),
+        or if the notebook already has a variable of that name that glue did not set (the
+        ``{eval}`` value lives in the kernel's namespace and would overwrite it).
     """
     if not isinstance(name, str) or not NAME.match(name):
         raise ValueError(f"glue name {name!r} must be an identifier (letters, digits, underscores), "
@@ -81,6 +83,12 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
         return text
     shell = get_ipython()
     if shell is not None:  # what jupyterlab-myst's {eval} reads
+        glued = shell.user_ns.setdefault("_jijtutorial_glued", set())
+        if name in shell.user_ns and name not in glued:
+            raise ValueError(f"glue name {name!r} is also a variable of this notebook: the text's {{eval}}`{name}` is "
+                             f"evaluated in the kernel, so glue would overwrite it. Rename the glued value "
+                             f"(e.g. {name + '_text'!r}).")
+        glued.add(name)
         shell.user_ns[name] = Markdown(text) if markdown else text
     try:
         from myst_nb import glue as myst_glue

@@ -84,3 +84,31 @@ def test_j_ij_and_sums_are_written_as_math(path):
     titled_math = [p.stem for p in NOTEBOOKS if "$" in _markdown(p).lstrip().splitlines()[0]]
     for stem in titled_math:
         assert f"{{doc}}`../notebooks/{stem}`" not in text, f"{path.name}: link to {stem} as [its title with math](...)"
+
+
+def _bound_names(code: str) -> set[str]:
+    """Names a chapter's code binds: assignments, loop targets, imports, functions and classes."""
+    import ast
+
+    names = set()
+    for cell in code.split("\n\n\n"):
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:  # IPython magics: not Python
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_glued_name_is_also_a_variable(path):
+    """{eval}`name` reads the kernel's variable `name`: a chapter variable of that name would replace the text."""
+    code = "\n\n\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "code")
+    clash = set(CALL.findall(code)) & _bound_names(code)
+    assert not clash, f"{path.name}: glued name(s) {sorted(clash)} are also variables of the chapter; rename them"

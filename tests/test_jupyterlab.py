@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -58,6 +59,17 @@ KNOWN_CONSOLE_ERRORS = (
     ("Cannot read properties of undefined (reading 'node')", "_markdownOverlapsToolbar",
      "JupyterLab's cell toolbar measures a markdown cell while jupyterlab-myst is still rendering it "
      "(it sets the rendered widget after an await); nothing visible breaks"),
+)
+
+#: Console messages (``console.error`` calls, no exception) that are known and harmless: (pattern,
+#: the script that logs them, why). jupyterlab-myst renders a Markdown-valued ``{eval}`` with a
+#: MIME renderer; when Run All re-renders a cell that JupyterLab's windowed notebook has detached
+#: (out of view), it logs that the old renderer's node is gone. The value is shown (the check of
+#: values shown as their name would fail otherwise).
+KNOWN_CONSOLE_LOGS = (
+    (re.compile(r"(Could not dispose of renderer|Unable to detach expression renderer) for `[A-Za-z_][A-Za-z0-9_]*`: "
+                r"node is not connected"), "/jupyterlab-myst/",
+     "jupyterlab-myst disposes the renderer of an {eval} value whose cell is out of view"),
 )
 
 #: Runs first in every page: records uncaught errors with their stacks (the console has no stack).
@@ -483,9 +495,13 @@ def _console_errors(drv, facts: dict) -> list[str]:
         if entry["level"] != "SEVERE":
             continue
         message = next((m for m in known if m in entry["message"] and known[m] > 0), None)
+        logged = next((p.pattern for p, where, _ in KNOWN_CONSOLE_LOGS
+                       if where in entry["message"] and p.search(entry["message"])), None)
         if message is not None:
             known[message] -= 1
             facts.setdefault("known", []).append(message)
+        elif logged is not None:
+            facts.setdefault("known", []).append(logged)
         else:
             problems.append(f"console error: {entry['message'][:600]}")
     return problems

@@ -174,3 +174,47 @@ def test_bad_input_names_the_argument(kwargs, match):
 def test_table_without_required_columns_is_rejected():
     with pytest.raises(ValueError, match=r"column\(s\) \['Dx', 'Dy', 'Dz'\] missing"):
         spins.exchange_table(load_model().drop(columns=["Dx", "Dy", "Dz"]), ["Cr"], 8.8, fill="zero")
+
+
+@pytest.fixture(scope="module")
+def model_data_gp():
+    from jijtutorial.jij_table import fit_table_model
+
+    return fit_table_model(load_model())
+
+
+def test_predicted_fill_takes_the_filled_tables_model_for_every_missing_vector(model_data_gp):
+    from jijtutorial.jij_table import predict_jij_table
+
+    data = load_model()
+    zero = spins.exchange_table(data, ["Cr", "Mo"], 8.8, fill="zero")
+    table = spins.exchange_table(data, ["Cr", "Mo"], 8.8, fill="predicted", table_model=model_data_gp)
+    pred = table["source"].eq("predicted").to_numpy()
+    assert np.array_equal(pred, zero["source"].eq("zero (missing)").to_numpy())  # exactly the missing entries
+    kept = ["J", "Dx", "Dy", "Dz"]
+    assert np.array_equal(table.loc[~pred, kept].to_numpy(), zero.loc[~pred, kept].to_numpy())
+    assert (table.loc[pred, ["Dx", "Dy", "Dz"]].to_numpy() == 0).all()  # the model predicts J only
+    assert (table.loc[pred, "sigma"] > 0).all() and table.loc[pred, "J"].notna().all()
+    # every copy of a predicted coupling (any vector of the shell, either order of the pair) is the model's value there
+    sub = table[pred]
+    for (a, b), g in sub.groupby(["element_i", "element_j"]):
+        ref = predict_jij_table([a, b], vectors=g[["rx", "ry", "rz"]].to_numpy(), model=model_data_gp)
+        ref = ref[(ref.element_i == a) & (ref.element_j == b)]
+        assert np.allclose(g["J"].to_numpy(), ref["J_model"].to_numpy(), rtol=1e-6, atol=1e-9)
+        assert np.allclose(g["sigma"].to_numpy(), ref["J_std_model"].to_numpy(), rtol=1e-6, atol=1e-9)
+    assert set(table.attrs["missing"]["filled_with"]) == {"predicted"}
+
+
+def test_predicted_errors_travel_into_perturbed_tables(model_data_gp):
+    table = spins.exchange_table(load_model(), ["Cr"], 8.8, fill="predicted", table_model=model_data_gp)
+    draw = spins.perturbed_table(table, sigma=None, seed=3)
+    pred = table["source"].eq("predicted").to_numpy()
+    assert not np.allclose(draw.loc[pred, "J"], table.loc[pred, "J"])  # their own σ
+    assert np.array_equal(draw.loc[~pred, "J"], table.loc[~pred, "J"])  # sigma=None: computed couplings kept
+
+
+def test_predicted_fill_rejects_an_unknown_element_and_a_wrong_model():
+    with pytest.raises(ValueError, match="Xx"):
+        spins.exchange_table(load_model(), ["Cr", "Xx"], 8.8, fill="predicted")
+    with pytest.raises(TypeError, match="table_model must be a fitted PairGP"):
+        spins.exchange_table(load_model(), ["Cr"], 8.8, fill="predicted", table_model=object())

@@ -66,7 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cutoff", type=float, default=None,
                         help="largest pair distance in Å (default: the farthest vector of the table for these dopants)")
     parser.add_argument("--fill", default="zero",
-                        help="fill vectors the table lacks: 'zero', 'engine', 'engine,zero' or 'none' (raise)")
+                        help="fill vectors the table lacks: 'zero', 'predicted' (the machine-learned filled table, J ± σ), "
+                             "'engine', 'engine,zero' or 'none' (raise)")
     parser.add_argument("--sizes", default=None, help="supercells, e.g. 16x16x2,24x24x3,32x32x4 (the default)")
     parser.add_argument("--realisations", type=int, default=10, help="disorder realisations per size (default 10)")
     parser.add_argument("--sweeps", type=int, default=2000, help="measured Monte Carlo sweeps (default 2000)")

@@ -22,8 +22,9 @@ the table holds twice (e.g. J(A, B) and J(B, A) across the gap, equal up to abou
 JuKKR table) are averaged; ``n_rows`` and ``J_spread`` record how many distinct rows were used and
 how far apart their J are. A vector no row maps onto is *missing*: the
 function raises, listing the missing shells, unless ``fill`` says how to fill them ('engine': the
-package's Green-function engine, for same-sublattice vectors; 'zero': explicitly zero). Filled
-entries are marked in ``source`` and listed in ``attrs['missing']``.
+package's Green-function engine, for same-sublattice vectors; 'predicted': the machine-learned
+filled table of chapter 7, J with its σ in ``sigma`` and D = 0, since the model predicts J only;
+'zero': explicitly zero). Filled entries are marked in ``source`` and listed in ``attrs['missing']``.
 
 The model builder (:func:`jijtutorial.spins.spin_model`) uses the table for dopants on upper Bi
 sites, and for a dopant i on a lower Bi site the inverted vector: inversion maps the lower onto the
@@ -48,10 +49,12 @@ REQUIRED_COLUMNS = ("element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy",
 TABLE_COLUMNS = ("element_i", "element_j", "rx", "ry", "rz", "distance", "sublattice_j", "geometry", "J", "Dx", "Dy",
                  "Dz", "sigma", "source", "n_rows", "J_spread")
 #: Ways to fill vectors the table does not cover.
-FILL_OPTIONS = ("engine", "zero")
+FILL_OPTIONS = ("predicted", "engine", "zero")
 #: Label of explicitly zero-filled entries in ``source``.
 ZERO_SOURCE = "zero (missing)"
 ENGINE_SOURCE = "engine"
+#: Label of entries filled by the machine-learned table (:func:`jijtutorial.jij_table.predict_jij_table`).
+PREDICTED_SOURCE = "predicted"
 
 _MATCH_TOL = 0.02  # Å
 
@@ -213,6 +216,23 @@ def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.DataFrame:
+    """J ± σ (meV) of missing entries from PairGP fitted on ``data`` (or the given fitted ``model``); D = 0."""
+    from ..jij_table import _vector_geometries, fit_table_model
+
+    if model is None:
+        model = fit_table_model(data)
+    elif not hasattr(model, "interval95_"):
+        raise TypeError(f"table_model must be a fitted PairGP from jijtutorial.jij_table.fit_table_model, "
+                        f"not {type(model).__name__}.")
+    geos = _vector_geometries(missing[["rx", "ry", "rz"]].to_numpy(float))
+    query = pd.concat([missing[["element_i", "element_j"]].reset_index(drop=True), geos], axis=1)
+    mu, sd = model.predict(query, return_std=True)
+    return pd.DataFrame({"element_i": query["element_i"], "element_j": query["element_j"], "rx": query["rx"],
+                         "ry": query["ry"], "rz": query["rz"], "J": np.asarray(mu, float), "Dx": 0.0, "Dy": 0.0,
+                         "Dz": 0.0, "sigma": np.asarray(sd, float), "source": PREDICTED_SOURCE})
+
+
 def _geometry_labels(vectors) -> tuple[list[str], np.ndarray]:
     labels, dist = [], []
     for v in vectors:
@@ -230,7 +250,7 @@ def _missing_summary(frame: pd.DataFrame, mask) -> pd.DataFrame:
             .agg(distance=("distance", "first"), vectors=("J", "size")).reset_index())
 
 
-def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int = 16,
+def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int = 16, table_model=None,
                    progress: bool = False) -> pd.DataFrame:
     """J and D for every Bi–Bi vector within ``cutoff`` of an upper-Bi site, for each ordered element pair.
 
@@ -240,10 +260,13 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         of 'jukkr', 'model', 'auto' (loaded with :func:`jijtutorial.datasets.load_dataset`).
     elements : the dopant species, e.g. ``['Cr', 'V']`` (or 'Cr,V').
     cutoff : largest pair distance (Å) with a coupling; beyond it J = D = 0 by construction.
-    fill : how to fill vectors the table does not cover, tried in order: 'engine' (the package's
-        Green-function engine; same-sublattice vectors only) and/or 'zero' (explicitly zero).
-        Default (): raise, listing what is missing.
+    fill : how to fill vectors the table does not cover, tried in order: 'predicted' (PairGP, the
+        model of the filled table of chapter 7, fitted on ``data``: J with its σ in ``sigma``, D = 0),
+        'engine' (the package's Green-function engine; same-sublattice vectors only) and/or 'zero'
+        (explicitly zero). Default (): raise, listing what is missing.
     engine_kmesh : k-points per axis of the engine's host Green function.
+    table_model : a fitted PairGP (:func:`jijtutorial.jij_table.fit_table_model`) for 'predicted',
+        to reuse across calls; default: fitted on ``data`` (about half a minute on the JuKKR table).
     progress : tqdm bar over element pairs for the engine.
 
     Returns
@@ -265,12 +288,17 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         raise ValueError(f"cutoff must be a distance in Å of at least the nearest Bi–Bi distance (4.38 Å); got {cutoff!r}.")
     present = set(data["element_i"].astype(str)) | set(data["element_j"].astype(str))
     absent = [e for e in elements if e not in present]
-    if absent and "engine" not in fill:
+    if absent and not {"engine", "predicted"} & set(fill):
         raise ValueError(
             f"elements: no J data for {absent} in this table (it has {', '.join(sorted(present))}). Use a table that "
-            f"covers them (a predicted table), or fill='engine' to compute them with the package's Green-function engine."
+            f"covers them, fill='predicted' to predict them with the machine-learned model, or fill='engine' to "
+            f"compute them with the package's Green-function engine."
         )
-    if absent:
+    if absent and "predicted" in fill:
+        from ..jij_table import check_elements
+
+        check_elements(absent)  # raises for an element the model does not know
+    elif absent:
         from ..greens import resonant_parameters
 
         for e in absent:
@@ -279,12 +307,12 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
     reach = float(np.linalg.norm(ours[["rx", "ry", "rz"]].to_numpy(float), axis=1).max()) if len(ours) else 0.0
     targets, target_sub = _target_vectors(cutoff)
     beyond = np.linalg.norm(targets, axis=1) > reach + 0.01
-    if beyond.any() and "engine" not in fill:
+    if beyond.any() and not {"engine", "predicted"} & set(fill):
         raise ValueError(
             f"cutoff={cutoff:g} Å is beyond the table: its farthest pair among {', '.join(elements)} is at {reach:.2f} Å, "
             f"and {int(beyond.sum())} Bi sites lie between that and the cut-off. Choose cutoff < "
-            f"{np.linalg.norm(targets[beyond], axis=1).min():.2f} Å, or fill='engine' to compute farther couplings "
-            f"with the package's engine."
+            f"{np.linalg.norm(targets[beyond], axis=1).min():.2f} Å, or fill='predicted' (the machine-learned table) or "
+            f"fill='engine' (the package's engine) for farther couplings."
         )
     label = _source_label(data)
     sites, row_site = _snap(data)
@@ -299,20 +327,23 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         miss = frame["J"].isna()
         if not miss.any():
             break
-        if how == "engine":
-            todo = frame.loc[miss & (frame["sublattice_j"] == "same")]
+        if how in ("engine", "predicted"):
+            todo = frame.loc[miss & (frame["sublattice_j"] == "same")] if how == "engine" else frame.loc[miss]
             if todo.empty:
                 continue
             reps = _engine_representatives(todo, targets, target_sub, matches)
-            extra = _engine_rows(reps, engine_kmesh, progress)
+            if how == "engine":
+                extra, label_fill = _engine_rows(reps, engine_kmesh, progress), ENGINE_SOURCE
+            else:
+                extra, label_fill = _predicted_rows(reps, data, table_model), PREDICTED_SOURCE
             e_sites, e_row_site = _snap(extra)
             e_matches = _symmetry_matches(targets, target_sub, e_sites)
             add = pd.DataFrame(_expand(extra, e_sites, e_row_site, targets, target_sub, e_matches, elements,
-                                       ENGINE_SOURCE))
+                                       label_fill))
             take = miss.to_numpy() & add["J"].notna().to_numpy()
             for col in ("J", "Dx", "Dy", "Dz", "sigma", "source", "n_rows", "J_spread"):
                 frame.loc[take, col] = add.loc[take, col].to_numpy()
-            filled.append(_missing_summary(frame, take).assign(filled_with=ENGINE_SOURCE))
+            filled.append(_missing_summary(frame, take).assign(filled_with=label_fill))
         elif how == "zero":
             frame.loc[miss, ["J", "Dx", "Dy", "Dz"]] = 0.0
             frame.loc[miss, "source"] = ZERO_SOURCE
@@ -323,8 +354,9 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         lines = "\n".join(f"  {r.element_i}-{r.element_j}: {r.geometry} ({r.vectors} vectors)" for r in summary.itertuples())
         raise ValueError(
             f"the table does not cover {int(still.sum())} pair vectors within cutoff={cutoff:g} Å:\n{lines}\n"
-            f"Pass fill='zero' to set them to zero explicitly, fill='engine' (same-sublattice vectors) or "
-            f"fill=('engine', 'zero'), use a smaller cutoff, or use a filled/predicted table."
+            f"Pass fill='predicted' to fill them from the machine-learned table (J ± σ, D = 0), fill='zero' "
+            f"to set them to zero explicitly, fill='engine' (same-sublattice vectors) or fill=('engine', 'zero'), "
+            f"or use a smaller cutoff."
         )
     frame["n_rows"] = frame["n_rows"].astype(int)
     frame = frame[list(TABLE_COLUMNS)]
