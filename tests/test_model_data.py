@@ -109,3 +109,21 @@ def test_committed_data_set():
     assert path.stat().st_size < 3e6
     assert json.loads(path.with_suffix(".provenance.json").read_text())["z2_index"] == 1
     assert prov["impurity_model"] == "resonant" and list(frame.columns[-6:]) == model_data.raw_order("resonant")[-6:]
+
+
+@pytest.mark.slow
+def test_committed_file_is_what_the_generator_writes(tmp_path):
+    """A change of the engine that moves any committed number (to the file's 10 digits) must come with the new file."""
+    import pandas as pd
+
+    csv, _ = model_data.write_model_data(tmp_path, progress=False)
+    new, old = pd.read_csv(csv), pd.read_csv(datasets.model_path())
+    assert list(new.columns) == list(old.columns) and len(new) == len(old)
+    num = new.select_dtypes("number").columns
+    pd.testing.assert_frame_equal(new.drop(columns=num), old.drop(columns=num))
+    # the last of the file's 10 digits may differ with the BLAS kernels of another CPU, nothing more
+    close = np.isclose(new[num].to_numpy(float), old[num].to_numpy(float), rtol=1e-8, atol=1e-15)
+    assert close.all(), (
+        f"data/model_jij.csv is not what `jijtutorial generate-model-data --out data/` writes with this code "
+        f"({int((~close).sum())} numbers differ, e.g. column {num[np.argwhere(~close)[0][1]]!r}): regenerate it and "
+        "say why the numbers moved")

@@ -67,3 +67,24 @@ def test_antiferromagnetic_couplings_give_no_mean_field_order():
     table = spins.exchange_table(pd.DataFrame(rows), ["Fe"], 4.5)
     res = spins.mean_field_tc(table, {"Fe": 0.05})
     assert res["T_C"] == 0.0 and res["lambda_max"] < 0
+
+
+@pytest.mark.parametrize("include_missing", [True, False])
+def test_mean_field_spread_is_mean_field_of_each_perturbed_table(include_missing):
+    table = spins.exchange_table(load_model(), ["Cr", "Mo"], 8.8, fill="zero")
+    comp = {"Cr": 0.06, "Mo": 0.03}
+    sigma = 0.02
+    fast = spins.mean_field_spread(table, comp, sigma=sigma, n_draws=6, seed=4, include_missing=include_missing)
+    seeds = np.random.SeedSequence(4).spawn(6)
+    slow = [spins.mean_field_tc(spins.perturbed_table(table, sigma, s, include_missing=include_missing), comp)["T_C"]
+            for s in seeds]
+    assert np.allclose(fast, slow, rtol=1e-10, atol=1e-12)
+    assert np.std(fast) > 0
+
+
+def test_mean_field_spread_bad_input():
+    table = spins.exchange_table(load_model(), ["Cr"], 8.8, fill="zero")
+    with pytest.raises(ValueError, match="n_draws"):
+        spins.mean_field_spread(table, {"Cr": 0.05}, sigma=0.1, n_draws=0)
+    with pytest.raises(ValueError, match="sigma"):
+        spins.mean_field_spread(table, {"Cr": 0.05}, sigma=-1.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from jijtutorial import spins
@@ -46,6 +47,20 @@ def test_cache_returns_what_a_recomputation_gives(table, tmp_path, monkeypatch):
     assert first.moments.equals(second.moments)
     other = spins.curie_sweep(table, [{"Cr": 0.2}], client="sync", progress=False, **{**SMALL, "seed": 1})
     assert not first.moments.equals(other.moments)
+
+
+def test_lattice_sweep_cache_returns_what_a_recomputation_gives(tmp_path, monkeypatch):
+    monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(tmp_path))
+    args = ("sc", (4, 6), np.linspace(1.3, 1.6, 3))
+    first = spins.lattice_sweep(*args, n_runs=2, n_sweeps=40, n_therm=20)
+    files = sorted((tmp_path / "spins").glob("task-*.npz"))
+    assert len(files) == 4  # one per size and run
+    again = spins.lattice_sweep(*args, n_runs=2, n_sweeps=40, n_therm=20)
+    fresh = spins.lattice_sweep(*args, n_runs=2, n_sweeps=40, n_therm=20, cache=False)
+    pd.testing.assert_frame_equal(first, again)
+    pd.testing.assert_frame_equal(first, fresh)
+    other = spins.lattice_sweep(*args, n_runs=2, n_sweeps=40, n_therm=20, seed=1)  # another seed is another task
+    assert not np.allclose(other["m2"], first["m2"])
 
 
 def test_sweep_summary_has_mean_field_and_monte_carlo(table):

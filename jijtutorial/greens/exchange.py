@@ -87,9 +87,12 @@ def liechtenstein(g_ij, g_ji, delta_i, delta_j, contour: Contour, projector=None
     """
     g_ij = np.asarray(g_ij)
     S = _spin_operators(g_ij.shape[-1] // 2, projector)
-    left = np.einsum("...pq,aqr->...apr", g_ji, S)  # G_ji σ_a
-    right = np.einsum("...rs,bsp->...brp", g_ij, S)  # G_ij σ_b
-    T = np.einsum("...apr,...brp->...ab", left, right)  # Tr[G_ji σ_a G_ij σ_b]
+    # Tr[G_ji σ_a G_ij σ_b] as batched matrix products (einsum's generic loop is several times slower here)
+    nb = g_ij.shape[-1]
+    left = np.asarray(g_ji)[..., None, :, :] @ S  # G_ji σ_a: (..., a, p, r)
+    right = (g_ij[..., None, :, :] @ S).swapaxes(-1, -2)  # (G_ij σ_b)ᵀ: (..., b, p, r)
+    shape = left.shape[:-2]
+    T = left.reshape(shape + (nb * nb,)) @ right.reshape(shape + (nb * nb,)).swapaxes(-1, -2)
     d_i, d_j = np.asarray(delta_i), np.asarray(delta_j)
     if d_i.ndim == 0 and d_j.ndim == 0:
         prefactor = 0.25 * float(delta_i) * float(delta_j)

@@ -379,6 +379,7 @@ def _engine_representatives(todo, targets, target_sub, matches) -> pd.DataFrame:
     index = {tuple(np.round(v, 4)): n for n, v in enumerate(targets)}
     chosen: list[tuple[str, str, int]] = []
     covered: set[tuple[str, str, int]] = set()
+    by_vector: dict[int, list[list[bool]]] = {}
     for r in todo.itertuples():
         n = index[tuple(np.round([r.rx, r.ry, r.rz], 4))]
         key = (r.element_i, r.element_j, n)
@@ -386,8 +387,9 @@ def _engine_representatives(todo, targets, target_sub, matches) -> pd.DataFrame:
             continue
         chosen.append(key)
         # every target that maps onto this vector (directly, or swapped) is covered by it
-        v = targets[n]
-        for m, found in enumerate(matches_by_vector(v, targets, target_sub)):
+        if n not in by_vector:  # the same for every element pair: computed once per vector
+            by_vector[n] = matches_by_vector(targets[n], targets, target_sub)
+        for m, found in enumerate(by_vector[n]):
             for swapped in found:
                 covered.add((r.element_j, r.element_i, m) if swapped else (r.element_i, r.element_j, m))
     rows = [{"element_i": a, "element_j": b, "rx": targets[n][0], "ry": targets[n][1], "rz": targets[n][2]}

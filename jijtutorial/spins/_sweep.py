@@ -183,8 +183,9 @@ def _cache_load(key: str):
     except (OSError, ValueError):
         return None
     out.pop("task", None)
-    out["n_spins"] = int(out["n_spins"])
-    out["n_pairs"] = int(out["n_pairs"])
+    for name in ("n_spins", "n_pairs", "n"):  # integers saved as 0-d arrays
+        if name in out:
+            out[name] = int(out[name])
     return out
 
 
@@ -332,16 +333,31 @@ def _lattice_task(_, task: dict) -> dict:
 
 
 def lattice_sweep(kind: str, sizes, temperatures, *, J: float = 0.08617333262, n_runs: int = 3, n_sweeps: int = 1500,
-                  n_therm: int = 300, seed: int = 0, client="sync", progress: bool = False) -> pd.DataFrame:
+                  n_therm: int = 300, seed: int = 0, client="sync", progress: bool = False,
+                  cache: bool = True) -> pd.DataFrame:
     """Thermal moments of the nearest-neighbour cubic ferromagnet ``kind`` for Binder crossings.
 
     Independent runs (seeds) play the role of disorder realisations. ``J`` in meV (default k_B × 1 K:
     temperatures in K are then in units of J/k_B). Returns the frame :func:`curie_from_binder` takes.
+    Runs are cached on disk like those of :func:`curie_sweep` (``cache=False`` recomputes).
     """
     temps = check_temperatures(temperatures)
-    tasks = [{"kind": kind, "L": int(L), "J": J, "temperatures": temps, "n_sweeps": n_sweeps, "n_therm": n_therm,
-              "seed": seed, "run": r} for L in sizes for r in range(n_runs)]
-    results = run_tasks(_lattice_task, tasks, client=client, progress=progress, desc=f"{kind} lattice")
+    tasks = [{"kind": kind, "L": int(L), "J": float(J), "temperatures": temps, "n_sweeps": int(n_sweeps),
+              "n_therm": int(n_therm), "seed": int(seed), "run": r} for L in sizes for r in range(n_runs)]
+    code = _code_digest()
+    keys = [hashlib.sha256((json.dumps({**t, "temperatures": [round(float(x), 10) for x in temps]}, sort_keys=True)
+                            + "lattice" + code + str(_FORMAT)).encode()).hexdigest()[:24] for t in tasks]
+    results = [(_cache_load(k) if cache else None) for k in keys]
+    todo = [k for k, r in enumerate(results) if r is None]
+
+    def store(k, result):
+        if cache:
+            _cache_store(keys[todo[k]], result, tasks[todo[k]])
+
+    fresh = run_tasks(_lattice_task, [tasks[k] for k in todo], client=client, progress=progress,
+                      desc=f"{kind} lattice", on_result=store)
+    for k, r in zip(todo, fresh):
+        results[k] = r
     rows = [{"size": f"L={t['L']}", "n_sites": res["n"], "realisation": t["run"], "T": T, "m2": m2, "m4": m4}
             for t, res in zip(tasks, results) for T, m2, m4 in zip(res["T"], res["m2"], res["m4"])]
     return pd.DataFrame(rows)

@@ -14,7 +14,9 @@ import pandas as pd
 
 from ..structures import locate_bi_site
 from ._exchange_table import ZERO_SOURCE, check_table
-from ._meanfield import mean_field_tc
+from ._lattice import check_concentrations
+from ._meanfield import j0_matrix
+from ._montecarlo import K_B
 
 
 def symmetry_classes(table: pd.DataFrame) -> np.ndarray:
@@ -47,6 +49,16 @@ def perturbed_table(table: pd.DataFrame, sigma: float | None = None, seed=0, cla
         0 ± σ); False keeps them at zero.
     """
     cls = symmetry_classes(table) if classes is None else classes
+    s = _sigmas(table, sigma, include_missing)
+    z = np.random.default_rng(seed).standard_normal(cls.max() + 1)
+    out = table.copy()
+    out["J"] = table["J"].to_numpy(float) + s * z[cls]
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def _sigmas(table: pd.DataFrame, sigma: float | None, include_missing: bool) -> np.ndarray:
+    """σ per row (meV) as :func:`perturbed_table` uses it."""
     s = table["sigma"].to_numpy(float).copy()
     if sigma is not None:
         if not (np.isfinite(sigma) and sigma >= 0):
@@ -55,17 +67,36 @@ def perturbed_table(table: pd.DataFrame, sigma: float | None = None, seed=0, cla
     s[~np.isfinite(s)] = 0.0
     if not include_missing:
         s[table["source"].to_numpy() == ZERO_SOURCE] = 0.0
-    z = np.random.default_rng(seed).standard_normal(cls.max() + 1)
-    out = table.copy()
-    out["J"] = table["J"].to_numpy(float) + s * z[cls]
-    out.attrs = dict(table.attrs)
-    return out
+    return s
 
 
 def mean_field_spread(table: pd.DataFrame, composition, sigma: float | None = None, n_draws: int = 500,
                       seed=0, *, include_missing: bool = True) -> np.ndarray:
-    """Mean-field T_C (K) of ``composition`` for ``n_draws`` perturbed tables, shape (n_draws,)."""
+    """Mean-field T_C (K) of ``composition`` for ``n_draws`` perturbed tables, shape (n_draws,).
+
+    The same numbers as :func:`mean_field_tc` of :func:`perturbed_table` draw by draw (draw k uses
+    the k-th child of ``SeedSequence(seed)``), computed at once: J_0 is linear in the couplings,
+    so each draw only adds its errors, summed per element pair, to the unperturbed J_0.
+    """
+    conc = check_concentrations(composition, "composition")
+    elements = tuple(conc)
+    n_draws = int(n_draws)
+    if n_draws < 1:
+        raise ValueError(f"n_draws must be a positive number of draws, not {n_draws!r}.")
     cls = symmetry_classes(table)
-    ss = np.random.SeedSequence(seed).spawn(int(n_draws))
-    return np.array([mean_field_tc(perturbed_table(table, sigma, s, cls, include_missing=include_missing),
-                                   composition)["T_C"] for s in ss])
+    s = _sigmas(table, sigma, include_missing)
+    j0 = j0_matrix(table, elements)
+    index = {e: k for k, e in enumerate(elements)}
+    a = table["element_i"].map(index).to_numpy()
+    b = table["element_j"].map(index).to_numpy()
+    keep = ~(pd.isna(a) | pd.isna(b)) & (s > 0)
+    flat = (a[keep].astype(int) * len(elements) + b[keep].astype(int))
+    ss = np.random.SeedSequence(seed).spawn(n_draws)
+    z = np.stack([np.random.default_rng(q).standard_normal(cls.max() + 1) for q in ss])  # (n_draws, n_classes)
+    delta = np.zeros((n_draws, len(elements) ** 2))
+    np.add.at(delta.T, flat, (z[:, cls[keep]] * s[keep]).T)
+    j0s = j0[None] + delta.reshape(n_draws, len(elements), len(elements))
+    c = np.sqrt(np.array([conc[e] for e in elements]))
+    sym = c[None, :, None] * 0.5 * (j0s + j0s.transpose(0, 2, 1)) * c[None, None, :]
+    lam = np.linalg.eigvalsh(sym)[:, -1]
+    return np.maximum(lam, 0.0) / 3.0 / K_B
