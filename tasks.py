@@ -3,6 +3,7 @@
 
     python3 tasks.py book    # build the Jupyter Book, every notebook executed -> _build/html
     python3 tasks.py test    # run the test suite
+    python3 tasks.py prepare # before a hands-on session: run every chapter once, so JupyterLab finds its results cached
 
 On first use each command creates a virtual environment in ``.venv`` and installs the package
 with everything it needs; later runs reuse it (and reinstall when pyproject.toml changes).
@@ -78,6 +79,7 @@ def book(args: list[str]) -> int:
     # No MPLBACKEND here: the kernels must use the inline backend so that figures reach the pages.
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    env["JIJTUTORIAL_PROGRESS"] = "0"  # no progress bars on the pages
     cmd = [str(BIN / "jupyter-book"), "build", ".", "--path-output", ".", "-W", "-n", "--keep-going", *args]
     _say(" ".join(cmd))
     executed = []  # (notebook, seconds) from myst-nb's "Executed notebook in N seconds" lines
@@ -102,10 +104,48 @@ def test(args: list[str]) -> int:
     # As for the book: no MPLBACKEND, so notebook kernels keep the inline backend (tests check figures).
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    env.setdefault("JIJTUTORIAL_PROGRESS", "0")  # executed chapters without bars (the JupyterLab test turns them on)
     return subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
 
 
-COMMANDS = {"book": book, "test": test, "env": lambda args: ensure_env(EXTRAS["env"]) or 0}
+def prepare(args: list[str]) -> int:
+    """Run every chapter once with its default parameters (no book build), filling the results cache.
+
+    The chapters keep their expensive results (benchmark runs, Monte Carlo sweeps, features) in
+    ``~/.cache/jijtutorial`` (or ``$JIJTUTORIAL_CACHE_DIR``); after this, *Run All* in JupyterLab
+    takes seconds per chapter. Building the book does the same. Extra arguments: chapter numbers
+    to run (e.g. ``06 07 09``).
+    """
+    ensure_env(EXTRAS["book"])
+    import tempfile
+
+    chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if args:
+        chapters = [c for c in chapters if c.name[:2] in args]
+        if not chapters:
+            _say(f"no chapter numbered {' '.join(args)} in notebooks/")
+            return 2
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    env["JIJTUTORIAL_PROGRESS"] = "0"
+    failed = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for nb in chapters:
+            t0 = time.perf_counter()
+            _say(f"running {nb.name} ...")
+            proc = subprocess.run([str(BIN / "papermill"), str(nb), str(Path(tmp) / nb.name), "--cwd", str(nb.parent),
+                                   "--no-progress-bar", "--log-level", "WARNING"], cwd=ROOT, env=env)
+            _say(f"{nb.name}: {'done' if proc.returncode == 0 else 'FAILED'} in {time.perf_counter() - t0:.0f} s")
+            if proc.returncode:
+                failed.append(nb.name)
+    if failed:
+        _say(f"these chapters failed: {', '.join(failed)} (see the messages above)")
+        return 1
+    _say("every chapter ran once; their results are cached for the session")
+    return 0
+
+
+COMMANDS = {"book": book, "test": test, "prepare": prepare, "env": lambda args: ensure_env(EXTRAS["env"]) or 0}
 
 
 def main(argv: list[str]) -> int:

@@ -7,7 +7,7 @@ the role ``{eval}`name```. That one role works in both places a chapter is read:
   variable of that name in the notebook's namespace, holding the formatted text (or, for a
   sentence with math or emphasis, a ``Markdown`` object).
 * **The book** (Jupyter Book, notebooks executed by myst-nb) has no kernel while it reads the
-  page, so ``book/_ext/eval_glue.py`` resolves ``{eval}`name``` from the value :func:`glue` stored
+  page, so ``book/_ext/page_text.py`` resolves ``{eval}`name``` from the value :func:`glue` stored
   with ``myst_nb.glue`` under the same name (always as Markdown).
 
 So the book never quotes a number that its own tables and figures do not show, whichever data set
@@ -16,15 +16,35 @@ already formatted with significant digits (:func:`jijtutorial.tables.format_numb
 specification (``fmt``), so a coupling of 0.0063 meV (model data) reads as well as one of 2.4 meV
 (JuKKR). Without myst-nb (e.g. on Colab, where only the package is installed) the same output is
 written by hand, so a chapter runs anywhere.
+
+:func:`progress_bars` says whether a long cell should show a progress bar: yes for a person
+running the chapter, no when the book build, ``tasks.py prepare`` or the tests execute it (the
+bar would end up on the published page).
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 from .tables import format_number
 
-__all__ = ["glue"]
+__all__ = ["glue", "progress_bars", "PROGRESS_VARIABLE"]
+
+#: Environment variable that switches the chapters' progress bars off ("0") or on ("1").
+PROGRESS_VARIABLE = "JIJTUTORIAL_PROGRESS"
+
+
+def progress_bars() -> bool:
+    """Show progress bars in long cells? True unless ``$JIJTUTORIAL_PROGRESS`` is ``0``.
+
+    ``python3 tasks.py book``, ``prepare`` and ``test`` set it to ``0``: their executed notebooks
+    become pages or test records, where a bar is clutter. In JupyterLab the bars are widgets.
+    """
+    value = os.environ.get(PROGRESS_VARIABLE, "1").strip().lower()
+    if value not in ("0", "1", "false", "true", "no", "yes", ""):
+        raise ValueError(f"${PROGRESS_VARIABLE} must be 0 or 1, not {value!r}.")
+    return value not in ("0", "false", "no")
 
 #: What a glue name may contain (it must also be a Python identifier: JupyterLab evaluates it).
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -112,3 +112,18 @@ def test_no_glued_name_is_also_a_variable(path):
     code = "\n\n\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "code")
     clash = set(CALL.findall(code)) & _bound_names(code)
     assert not clash, f"{path.name}: glued name(s) {sorted(clash)} are also variables of the chapter; rename them"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_in_the_prose_is_valid_python(path):
+    """Solutions and snippets in Markdown code blocks (```python) must at least compile."""
+    bad = []
+    for i, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "markdown":
+            continue
+        for m in re.finditer(r"^```python\n(.*?)^```$", "".join(cell["source"]), flags=re.S | re.M):
+            try:
+                compile(m.group(1), f"{path.name}, markdown cell {i}", "exec")
+            except SyntaxError as err:
+                bad.append(f"markdown cell {i}, line {err.lineno}: {err.msg}: {(err.text or '').strip()}")
+    assert not bad, f"{path.name}: code blocks that are not Python:\n  " + "\n  ".join(bad)

@@ -122,6 +122,7 @@ class LabServer:
 
     def env(self) -> dict:
         env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # inline figures
+        env["JIJTUTORIAL_PROGRESS"] = "1"  # as for a participant: long cells show their progress bars (widgets)
         for name in ("config", "data", "runtime"):
             (self.home / name).mkdir(parents=True, exist_ok=True)
         env.update(JUPYTER_CONFIG_DIR=str(self.home / "config"), JUPYTER_DATA_DIR=str(self.home / "data"),
