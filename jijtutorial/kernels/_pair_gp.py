@@ -602,14 +602,7 @@ class PairGP(RegressorMixin, BaseEstimator):
 
     @staticmethod
     def _check_y(X, y) -> np.ndarray:
-        if len(X) == 0:
-            raise ValueError("the pair table has no rows; fitting needs at least one pair with its J.")
-        y = np.asarray(y, dtype=float).reshape(-1)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} values; give one J (meV) per pair.")
-        if not np.all(np.isfinite(y)):
-            k = int(np.flatnonzero(~np.isfinite(y))[0])
-            raise ValueError(f"y[{k}] = {y[k]!r} is not a finite J (meV); remove or fix that pair.")
+        y = SymmetricPairKRR._check_y(X, y)
         for c in ("moment_i", "moment_j"):
             if c not in X.columns:
                 raise ValueError(f"fitting PairGP needs column {c!r} (training rows only).")
