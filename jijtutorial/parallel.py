@@ -26,16 +26,61 @@ import os
 from typing import Sequence
 
 
-def dask_client(scheduler: str | None = None, n_workers: int | None = None):
+class LazyClient:
+    """A Dask client that connects (or starts its local cluster) only when a task has to run.
+
+    Pass it as ``client=`` wherever a ``distributed.Client`` goes (:func:`run_tasks` and the sweeps
+    that use it). A chapter whose sweeps are all cached then never pays for starting workers.
+    ``close()`` closes the client if it was started.
+    """
+
+    def __init__(self, scheduler: str | None = None, n_workers: int | None = None):
+        self.scheduler, self.n_workers = scheduler, _check_workers(n_workers)
+        self._client = None
+
+    @property
+    def started(self) -> bool:
+        return self._client is not None
+
+    def get(self):
+        """The ``distributed.Client``, started on first use."""
+        if self._client is None:
+            self._client = dask_client(self.scheduler, self.n_workers)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __repr__(self) -> str:
+        where = self.scheduler or f"a local cluster of {self.n_workers} workers"
+        return f"LazyClient({where}, {'started' if self.started else 'not started yet'})"
+
+
+def _check_workers(n_workers) -> int:
+    try:
+        n = int(n_workers or os.cpu_count() or 1)
+    except (TypeError, ValueError):
+        raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.") from None
+    if n < 1:
+        raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.")
+    return n
+
+
+def dask_client(scheduler: str | None = None, n_workers: int | None = None, *, lazy: bool = False):
     """A ``distributed.Client``: connected to ``scheduler`` (address) if given, else to a new local cluster of
-    ``n_workers`` single-threaded worker processes (default: the number of cores). Close it when done."""
+    ``n_workers`` single-threaded worker processes (default: the number of cores). Close it when done.
+
+    ``lazy=True`` returns a :class:`LazyClient` instead, which connects or starts the cluster only
+    when a task has to run."""
+    if lazy:
+        return LazyClient(scheduler, n_workers)
     from distributed import Client
 
     if scheduler:
         return Client(scheduler)
-    n = int(n_workers or os.cpu_count() or 1)
-    if n < 1:
-        raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.")
+    n = _check_workers(n_workers)
     # a client that starts its own local cluster also shuts it down on close()
     return Client(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                   silence_logs=logging.ERROR)
@@ -69,10 +114,14 @@ def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers:
     from distributed import as_completed
 
     own = None
-    if client is None or isinstance(client, str):
+    if isinstance(client, LazyClient):
+        client = client.get()
+    elif client is None or isinstance(client, str):
         own = client = dask_client(client, n_workers)
     try:
-        shared_f = client.scatter(shared, broadcast=True) if shared is not None else None
+        # hash=False: a key of its own, so a run right after another with equal data does not lose it when
+        # the earlier run releases its copy
+        shared_f = client.scatter(shared, broadcast=True, hash=False) if shared is not None else None
         futures = [client.submit(function, shared_f, t, pure=False) for t in tasks]
         index = {f.key: k for k, f in enumerate(futures)}
         out = [None] * len(tasks)
@@ -89,4 +138,4 @@ def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers:
             own.close()
 
 
-__all__ = ["dask_client", "run_tasks"]
+__all__ = ["LazyClient", "dask_client", "run_tasks"]

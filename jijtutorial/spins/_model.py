@@ -202,15 +202,21 @@ def _lookup(table, els, positions, sub, pi, pj, vec):
     J = np.empty(len(pi))
     D = np.empty((len(pi), 3))
     found = np.zeros(len(pi), dtype=bool)
-    for (a, b), g in table.groupby(["element_i", "element_j"], sort=False):
-        sel = np.flatnonzero((els[pi] == a) & (els[pj] == b))
-        if len(sel) == 0:
+    # numpy arrays, not a pandas groupby: the table's attrs would be deep-copied for every group
+    ti, tj = table["element_i"].to_numpy().astype(str), table["element_j"].to_numpy().astype(str)
+    tvec = table[["rx", "ry", "rz"]].to_numpy(float)
+    tJ, tD = table["J"].to_numpy(float), table[["Dx", "Dy", "Dz"]].to_numpy(float)
+    ei, ej = np.asarray(els)[pi].astype(str), np.asarray(els)[pj].astype(str)
+    for a, b in sorted(set(zip(ei.tolist(), ej.tolist()))):
+        sel = np.flatnonzero((ei == a) & (ej == b))
+        rows = np.flatnonzero((ti == a) & (tj == b))
+        if len(rows) == 0:
             continue
-        tree = cKDTree(g[["rx", "ry", "rz"]].to_numpy(float))
+        tree = cKDTree(tvec[rows])
         dist, k = tree.query(look[sel], distance_upper_bound=0.02)
         ok = np.isfinite(dist)
-        J[sel[ok]] = g["J"].to_numpy(float)[k[ok]]
-        D[sel[ok]] = g[["Dx", "Dy", "Dz"]].to_numpy(float)[k[ok]]
+        J[sel[ok]] = tJ[rows[k[ok]]]
+        D[sel[ok]] = tD[rows[k[ok]]]
         found[sel[ok]] = True
     if not found.all():
         k = int(np.flatnonzero(~found)[0])
