@@ -29,7 +29,7 @@ import re
 
 from .tables import format_number
 
-__all__ = ["glue", "progress_bars", "PROGRESS_VARIABLE"]
+__all__ = ["glue", "glued_text", "progress_bars", "PROGRESS_VARIABLE"]
 
 #: Environment variable that switches the chapters' progress bars off ("0") or on ("1").
 PROGRESS_VARIABLE = "JIJTUTORIAL_PROGRESS"
@@ -63,7 +63,12 @@ def _text(value, digits: int, fmt: str | None) -> str:
         return str(value)
 
 
-def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | None = None) -> str:
+def glued_text(value, digits: int = 2, fmt: str | None = None) -> str:
+    """The text :func:`glue` stores for ``value`` (formatted as described there)."""
+    return _text(value, digits, fmt)
+
+
+def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | None = None) -> None:
     """Store ``value`` under ``name`` for the chapter's text (``{eval}`name```), without showing it.
 
     Parameters
@@ -82,8 +87,9 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
 
     Returns
     -------
-    str
-        The text stored.
+    None
+        Nothing, so that a ``glue`` call at the end of a cell shows no output in JupyterLab
+        (:func:`glued_text` gives the text).
 
     Raises
     ------
@@ -100,7 +106,7 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
         from IPython import get_ipython
         from IPython.display import Markdown
     except ImportError:  # not in a notebook kernel: there is no page to glue to
-        return text
+        return None
     shell = get_ipython()
     if shell is not None:  # what jupyterlab-myst's {eval} reads
         glued = shell.user_ns.setdefault("_jijtutorial_glued", set())
@@ -116,7 +122,7 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
         myst_glue = None
     if myst_glue is not None:
         myst_glue(name, Markdown(text), display=False)  # what the book's {eval} reads
-        return text
+        return None
     # The same output myst_nb.glue writes (a display_data with 'scrapbook' metadata), without myst-nb.
     from IPython.core.formatters import format_display_data
     from IPython.display import display
@@ -124,4 +130,4 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
     bundle, metadata = format_display_data(Markdown(text))
     metadata = dict(metadata or {}, scrapbook={"name": name, "mime_prefix": GLUE_PREFIX})
     display({GLUE_PREFIX + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
-    return text
+    return None

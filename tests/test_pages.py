@@ -8,10 +8,11 @@ from jijtutorial import pages
 
 
 def test_glue_formats_numbers_and_rejects_bad_names():
-    assert pages.glue("small", 0.0063) == "0.0063"
-    assert pages.glue("fixed", 2.0, fmt=".3f") == "2.000"
-    assert pages.glue("count", 1728) == "1728"
-    assert pages.glue("words", "as is") == "as is"
+    assert pages.glued_text(0.0063) == "0.0063"
+    assert pages.glued_text(2.0, fmt=".3f") == "2.000"
+    assert pages.glued_text(1728) == "1728"
+    assert pages.glued_text("as is") == "as is"
+    assert pages.glue("small", 0.0063) is None  # no output when a cell ends with it
     with pytest.raises(ValueError, match="must be an identifier"):
         pages.glue("not a name", 1.0)
 
