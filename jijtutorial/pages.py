@@ -14,8 +14,8 @@ So the book never quotes a number that its own tables and figures do not show, w
 it was built with, and a workshop participant sees the same text in JupyterLab. Numbers are stored
 already formatted with significant digits (:func:`jijtutorial.tables.format_number`) or a format
 specification (``fmt``), so a coupling of 0.0063 meV (model data) reads as well as one of 2.4 meV
-(JuKKR). Without myst-nb (e.g. on Colab, where only the package is installed) the same output is
-written by hand, so a chapter runs anywhere.
+(JuKKR). The glued output is the one ``myst_nb.glue`` writes, produced without importing myst-nb,
+so a chapter also runs where only the package is installed (e.g. on Colab).
 
 :func:`progress_bars` says whether a long cell should show a progress bar: yes for a person
 running the chapter, no when the book build, ``tasks.py prepare`` or the tests execute it (the
@@ -116,14 +116,9 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
                              f"(e.g. {name + '_text'!r}).")
         glued.add(name)
         shell.user_ns[name] = Markdown(text) if markdown else text
-    try:
-        from myst_nb import glue as myst_glue
-    except ImportError:
-        myst_glue = None
-    if myst_glue is not None:
-        myst_glue(name, Markdown(text), display=False)  # what the book's {eval} reads
-        return None
-    # The same output myst_nb.glue writes (a display_data with 'scrapbook' metadata), without myst-nb.
+    # What the book's {eval} reads: the output myst_nb.glue(name, Markdown(text), display=False) writes
+    # (a display_data with 'scrapbook' metadata), written here because importing myst-nb (Sphinx)
+    # would cost every chapter a second, and so that a chapter runs where myst-nb is not installed.
     from IPython.core.formatters import format_display_data
     from IPython.display import display
 

@@ -57,3 +57,17 @@ def test_progress_bars_bad_value(monkeypatch):
     monkeypatch.setenv(pages.PROGRESS_VARIABLE, "sometimes")
     with pytest.raises(ValueError, match="JIJTUTORIAL_PROGRESS must be 0 or 1"):
         pages.progress_bars()
+
+
+def test_glue_writes_exactly_what_myst_nb_glue_writes(shell):
+    """The book reads glued values the way myst-nb writes them; pages.glue writes them without importing it."""
+    myst_glue = pytest.importorskip("myst_nb").glue
+    from IPython.display import Markdown
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as ours:
+        pages.glue("x_text", "a $b^2$ sentence", markdown=True)
+    with capture_output() as theirs:
+        myst_glue("x_text", Markdown("a $b^2$ sentence"), display=False)
+    assert len(ours.outputs) == 1
+    assert [(o.data, o.metadata) for o in ours.outputs] == [(o.data, o.metadata) for o in theirs.outputs]
