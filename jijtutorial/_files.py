@@ -173,6 +173,25 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+@contextmanager
+def _folder_lock(folder: Path):
+    """Exclusive lock on ``folder`` itself (``flock`` on its descriptor: no lock file left behind); a no-op where
+    folders cannot be locked."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 class AtomicFileSet:
     """Files that belong together (a table and its predictions), written so that they stay consistent.
 
@@ -190,7 +209,9 @@ class AtomicFileSet:
     * an interruption before the renames leaves the previous set untouched (with its manifest);
     * an interruption during the renames leaves no manifest: the set is visibly incomplete;
     * a manifest present means every file it lists is the one written with it
-      (:func:`check_file_set` verifies the checksums).
+      (:func:`check_file_set` verifies the checksums);
+    * two runs committing sets to the same folder at once take turns (a lock on the folder), so the
+      files and the manifest left are those of one run.
 
     If the block raises, nothing is renamed and the temporary files are removed. ``manifest=None``
     writes no manifest, for sets that carry their own check (the model data set's provenance file
@@ -226,15 +247,17 @@ class AtomicFileSet:
             for final, tmp in self._files.items():
                 _fsync_file(tmp)
                 entries[final.name] = {"bytes": tmp.stat().st_size, "sha256": _sha256(tmp)}
-            if self.manifest is not None:
-                _remove(self.manifest)
-            for final, tmp in self._files.items():
-                os.replace(tmp, final)
-            for folder in {f.parent for f in self._files}:
-                _fsync_folder(folder)
-            if self.manifest is not None:
-                text = json.dumps({"complete": True, "files": entries}, indent=1, sort_keys=True) + "\n"
-                atomic_write(self.manifest, text)
+            # one commit at a time per folder: two runs writing the same set cannot interleave their renames
+            with _folder_lock(self.manifest.parent if self.manifest is not None else next(iter(self._files)).parent):
+                if self.manifest is not None:
+                    _remove(self.manifest)
+                for final, tmp in self._files.items():
+                    os.replace(tmp, final)
+                for folder in {f.parent for f in self._files}:
+                    _fsync_folder(folder)
+                if self.manifest is not None:
+                    text = json.dumps({"complete": True, "files": entries}, indent=1, sort_keys=True) + "\n"
+                    atomic_write(self.manifest, text)
         except BaseException:
             self._discard()
             raise

@@ -152,3 +152,30 @@ def test_proc_is_not_an_output_folder():
         output_file("/proc/x.csv")
     with pytest.raises(ValueError, match="--out is empty"):
         output_folder("")
+
+
+_SET_WRITER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from jijtutorial._files import AtomicFileSet
+
+    out, tag = Path(sys.argv[1]), sys.argv[2]
+    for k in range(60):
+        with AtomicFileSet(out / "manifest.json") as fs:
+            fs.path(out / "table.csv").write_text(f"{tag} table {k}\\n" * 2000)
+            fs.path(out / "predictions.csv").write_text(f"{tag} predictions {k}\\n" * 20000)
+""")
+
+
+def test_two_runs_writing_the_same_set_leave_one_runs_set(tmp_path):
+    script = tmp_path / "sets.py"
+    script.write_text(_SET_WRITER)
+    out = tmp_path / "out"
+    out.mkdir()
+    procs = [subprocess.Popen([sys.executable, str(script), str(out), tag]) for tag in ("a", "b")]
+    for p in procs:
+        assert p.wait(timeout=120) == 0
+    assert check_file_set(out / "manifest.json") == []
+    first = [(out / name).read_text().split("\n", 1)[0].split() for name in ("table.csv", "predictions.csv")]
+    assert first[0][0::2] == first[1][0::2]  # the table and the predictions of one run and one commit
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "predictions.csv", "table.csv"]

@@ -669,10 +669,9 @@ class PairGP(RegressorMixin, BaseEstimator):
                 k = int(np.flatnonzero(~np.isfinite(m))[0])
                 raise ValueError(f"training row {k}, column {c!r}: {X[c].iloc[k]} is not a finite moment (μB); "
                                  f"fix or remove that pair (one NaN moment would make every prediction NaN).")
-        if np.ptp(y) == 0:
-            raise ValueError(f"all {len(y)} training J are equal ({y[0]:g} meV): there is nothing to learn, and σ, "
-                             f"calibrated on cross-validation residuals that would all be 0, would claim an exact "
-                             f"answer. Fit on data whose J vary.")
+        if not np.any(y):
+            raise ValueError(f"all {len(y)} training J are 0 meV: the cross-validation residuals σ is calibrated on "
+                             f"would all be 0, and σ = 0 would claim every prediction exact. Fit on data with couplings.")
         return y
 
     # -- inner selection --------------------------------------------------------------------------
@@ -851,6 +850,10 @@ class PairGP(RegressorMixin, BaseEstimator):
             s2, _ = gp.log_marginal_amplitude()
             self.sigma_scale_, self.sigma_power_ = float(np.sqrt(s2)), 1.0
         else:
+            if len(e) and not np.any(e):
+                raise ValueError("PairGP: every inner cross-validation residual is 0, so σ cannot be calibrated (it "
+                                 "would be 0: an exact answer claimed for every prediction). The training J leave "
+                                 "nothing to check the model against; fit on more varied data.")
             self.sigma_scale_, self.sigma_power_ = calibrate_sigma(e, v)
         self.variance_range_ = (float(np.quantile(v, 0.01)), float(np.quantile(v, 0.99))) if len(v) else (1e-300, np.inf)
         self.cv_residuals_ = e
