@@ -265,3 +265,27 @@ def test_benchmark_arguments_name_the_option(argv, message, tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and re.search(message, err), err
+
+
+def test_an_interrupted_run_does_not_run_the_folds_still_queued():
+    """Ctrl-C (or an error) in one fold used to wait for every queued fold of the run before stopping."""
+    import threading
+    import time
+
+    from jijtutorial.benchmark._runner import map_threads
+
+    ran = []
+    lock = threading.Lock()
+
+    def fold(k):
+        if k == 3:
+            raise KeyboardInterrupt
+        time.sleep(0.1)
+        with lock:
+            ran.append(k)
+        return k
+
+    with pytest.raises(KeyboardInterrupt):
+        list(map_threads(fold, list(range(60)), 2))
+    time.sleep(0.3)  # let the two running folds end
+    assert len(ran) < 10  # the other ~50 folds were cancelled

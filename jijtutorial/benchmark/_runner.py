@@ -66,11 +66,15 @@ def map_threads(fn, items, n_jobs: int, bar=None):
 
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
         futures = [pool.submit(fn, it) for it in items]
-        for fut in futures:
-            out = fut.result()
-            if bar is not None:
-                bar.update()
-            yield out
+        try:
+            for fut in futures:
+                out = fut.result()
+                if bar is not None:
+                    bar.update()
+                yield out
+        except BaseException:  # Ctrl-C, an error, or the caller stopped: do not run the folds still queued
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def progress_bar(total: int, enabled: bool, desc: str):
@@ -512,20 +516,24 @@ def _run_while_preparing(names, frame, cache, tasks_of, fn, n_jobs, bar, prepare
     threading.Thread(target=prepare, daemon=True, name="jijtutorial-prepare").start()
     futures = []
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        while True:
-            item = ready.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            spec, model, t_prep = item
-            prepared.append((spec, model))
-            prep_seconds[spec.name] = t_prep
-            futures += [pool.submit(fn, task) for task in tasks_of(spec, model)]
-        done = []
-        for fut in futures:
-            done.append(fut.result())
-            bar.update()
+        try:
+            while True:
+                item = ready.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                spec, model, t_prep = item
+                prepared.append((spec, model))
+                prep_seconds[spec.name] = t_prep
+                futures += [pool.submit(fn, task) for task in tasks_of(spec, model)]
+            done = []
+            for fut in futures:
+                done.append(fut.result())
+                bar.update()
+        except BaseException:  # Ctrl-C or an error: do not run the folds still queued before re-raising
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return done
 
 
