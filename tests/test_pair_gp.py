@@ -299,3 +299,19 @@ def test_pairgp_error_bars_on_held_out_folds_are_about_right(toy):
         z.append(np.abs(y[te] - mu) / sd)
     z = np.concatenate(z)
     assert 0.5 < np.mean(z <= 1) < 0.9
+
+
+@pytest.mark.parametrize("column, value, at", [("moment_j", np.nan, "fit"), ("distance", np.nan, "predict"),
+                                               ("distance", -6.1, "predict"), ("sublattice_j", "lower", "predict")])
+def test_sympair_krr_checks_the_same_inputs(toy, column, value, at):
+    from jijtutorial.kernels import SymmetricPairKRR
+
+    y = toy["J"].to_numpy()
+    bad = toy.copy()
+    bad[column] = bad[column].astype(object if isinstance(value, str) else float)
+    bad.loc[2, column] = value
+    with pytest.raises(ValueError, match=f"row 2, column '{column}'"):
+        if at == "fit":
+            SymmetricPairKRR(alpha=1e-3).fit(bad, y)
+        else:
+            SymmetricPairKRR(alpha=1e-3).fit(toy, y).predict(bad)

@@ -188,7 +188,8 @@ _NEAREST = 4.37
 
 
 def _check_geometry(sub, dist, layer, what) -> None:
-    """Raise naming the row for a geometry no Bi–Bi pair has: unknown sublattice or layer, bad distance."""
+    """Raise naming the row for a geometry no Bi–Bi pair has: unknown sublattice or layer (None: not checked),
+    bad distance."""
     bad = ~np.isin(sub, tuple(_LAYER_LABELS))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
@@ -199,6 +200,8 @@ def _check_geometry(sub, dist, layer, what) -> None:
         k = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{what}, row {k}, column 'distance': {dist[k]:g} is not a Bi–Bi distance (a finite length "
                          f"of at least 4.38 Å); {int(bad.sum())} such row(s).")
+    if layer is None:
+        return
     ok = np.array([bool(_LAYER_LABELS[s].match(lay)) for s, lay in zip(sub, layer)])
     if not ok.all():
         k = int(np.flatnonzero(~ok)[0])
