@@ -202,7 +202,8 @@ def _check_geometry(sub, dist, layer, what) -> None:
                          f"of at least 4.38 Å); {int(bad.sum())} such row(s).")
     if layer is None:
         return
-    ok = np.array([bool(_LAYER_LABELS[s].match(lay)) for s, lay in zip(sub, layer)])
+    pairs, inv = np.unique(np.char.add(np.char.add(sub.astype(str), "|"), layer.astype(str)), return_inverse=True)
+    ok = np.array([bool(_LAYER_LABELS[p.split("|", 1)[0]].match(p.split("|", 1)[1])) for p in pairs])[inv.reshape(-1)]
     if not ok.all():
         k = int(np.flatnonzero(~ok)[0])
         raise ValueError(f"{what}, row {k}, column 'layer': {layer[k]!r} is not a Bi layer of the {sub[k]!r} sublattice "
