@@ -511,3 +511,30 @@ def test_published_table_subsets_and_repeats_warn_with_their_real_size(jukkr_cop
     expected = 99 if kind == "first-100-rows" else 1728  # the first 100 rows hold the duplicate of line 2
     assert len(frame) == frame.attrs["n_pairs"] == expected
     assert frame.attrs["provenance"]["duplicates_removed"] == n_rows - expected
+
+
+@pytest.mark.parametrize("state", ["missing", "damaged"])
+def test_a_fallback_the_user_did_not_ask_for_is_said_on_the_page(tmp_path, monkeypatch, state):
+    """$JIJTUTORIAL_DATA_DIR set but its table missing or damaged: the model data stand in, and the
+    chapter's data notice (not only a warning on stderr) says that the JuKKR table was asked for and why."""
+    f = _write_table(tmp_path, _tiny_rows())
+    if state == "missing":
+        f.unlink()
+    else:
+        f.write_text(f.read_text().replace(",0.3,", ",zero point three,", 1))
+    monkeypatch.setenv(datasets.DATA_DIR_VARIABLE, str(tmp_path))
+    with pytest.warns(datasets.DataFileWarning, match="model data set instead"):
+        frame = datasets.load_dataset("auto")
+    notice = datasets.data_notice(frame)
+    assert frame.attrs["name"] == "model"
+    assert f"The JuKKR table was asked for ({datasets.DATA_DIR_VARIABLE} is set) but cannot be used" in notice
+    assert ("does not exist" if state == "missing" else "line 2, column 'J'") in notice
+
+
+def test_no_fallback_notice_when_the_variable_is_unset(monkeypatch):
+    monkeypatch.delenv(datasets.DATA_DIR_VARIABLE, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", datasets.DataFileWarning)
+        frame = datasets.load_dataset("auto")
+    assert "fallback" not in frame.attrs
+    assert datasets.data_notice(frame).startswith("The JuKKR table is not available on this machine")

@@ -18,9 +18,11 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFra
     """Load a data set by name: ``'jukkr'``, ``'model'``, or ``'auto'`` (JuKKR if available, else model).
 
     Without ``path``, ``'auto'`` takes the JuKKR table from ``$JIJTUTORIAL_DATA_DIR`` and falls back to the
-    package's model data set, with a :class:`DataFileWarning` saying why, when the table exists but cannot
-    be read or parsed; if neither data set can be loaded it raises ``FileNotFoundError`` giving both
-    reasons.
+    package's model data set when the table is not there or cannot be read or parsed. If
+    ``$JIJTUTORIAL_DATA_DIR`` is set (the user asked for the JuKKR table) or the table is damaged, a
+    :class:`DataFileWarning` says why and ``frame.attrs['fallback']`` keeps the reason, which
+    :func:`data_notice` prints on every page and output that describes the data. If neither data set
+    can be loaded it raises ``FileNotFoundError`` giving both reasons.
 
     With an explicit ``path``, ``'auto'`` loads *that* file -- as the JuKKR table, or as a model data
     set if it is one -- and never another data set: a file that is missing or cannot be loaded either
@@ -35,6 +37,7 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFra
         raise ValueError(f"unknown data set {name!r}: use 'jukkr', 'model' or 'auto'.")
     if path is not None:
         return _load_explicit(path)
+    damaged = False
     try:
         jukkr_path(path)
     except FileNotFoundError as err:
@@ -43,15 +46,22 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFra
         try:
             return load_jukkr(path)
         except (OSError, ValueError) as err:
-            why = str(err)
+            why, damaged = str(err), True
             _warn_once(("fallback", str(path), why),
                        f"the JuKKR table cannot be loaded: {why} Using the package's model data set instead.")
     try:
-        return load_model()
+        frame = load_model()
     except (OSError, ValueError) as err:
         raise FileNotFoundError(
             f"no data set can be loaded. JuKKR table: {why} Model data set: {err}"
         ) from None
+    if not damaged and os.environ.get(DATA_DIR_VARIABLE):
+        _warn_once(("fallback", str(path), why), f"{why} Using the package's model data set instead.")
+    if damaged or os.environ.get(DATA_DIR_VARIABLE):
+        # The user asked for the JuKKR table (the variable is set) and did not get it: every page and
+        # output that describes the data (data_notice) says why, not only a warning on stderr.
+        frame.attrs["fallback"] = why
+    return frame
 
 
 def _load_explicit(path) -> pd.DataFrame:
@@ -111,7 +121,11 @@ def data_notice(frame: pd.DataFrame, requested: str = "auto") -> str:
     line = f"Data set: {frame.attrs.get('title', 'pair data set')} — {len(frame)} pairs."
     if "subsample" in frame.attrs:
         line += f" ({frame.attrs['subsample']})"
-    if requested in ("jukkr", "auto") and name != "jukkr":
+    if requested in ("jukkr", "auto") and name != "jukkr" and frame.attrs.get("fallback"):
+        line = (f"The JuKKR table was asked for ({DATA_DIR_VARIABLE} is set) but cannot be used: "
+                f"{frame.attrs['fallback']} So this chapter uses the package's own model data set instead; fix the "
+                f"file or unset {DATA_DIR_VARIABLE}.\n" + line)
+    elif requested in ("jukkr", "auto") and name != "jukkr":
         line = (f"The JuKKR table is not available on this machine, so this chapter uses the package's own model "
                 f"data set. To use the JuKKR data, download '{JUKKR_FILENAME}' from the Materials Cloud Archive "
                 f"(doi:{JUKKR_DOI}, CC BY 4.0) and set {DATA_DIR_VARIABLE} to its folder.\n" + line)
