@@ -34,9 +34,9 @@ def main(argv=None) -> int:
     import pandas as pd
 
     from jijtutorial.datasets import load_jukkr
+    from jijtutorial.greens.bi_pairs import pair_geometries
     from jijtutorial.greens.comparison import COMPLETE_SHELLS, match_frames, shell_agreement
     from jijtutorial.greens.engine import CrystalEngine, EngineSettings, exchange_table
-    from jijtutorial.greens.bi_pairs import pair_geometries
 
     times = {}
     load0 = os.getloadavg()
@@ -81,6 +81,13 @@ def main(argv=None) -> int:
         "median |J| ratio within x2": bool(0.5 <= allrow["median |J_eng|/|J_ref|"] <= 2.0),
         "moment MAE <= 0.5 muB": bool(allrow["moment MAE (μB)"] <= 0.5),
     }
+    if not args.no_missing:
+        print("\ngeometries the JuKKR table lacks (every ordered element pair):")
+        summary = more.groupby("geometry", sort=False).agg(
+            pairs=("J", "size"), max_abs_J_meV=("J", lambda j: j.abs().max()),
+            CrCr_J_meV=("J", lambda j: float(j[(more.loc[j.index, "element_i"] == "Cr")
+                                               & (more.loc[j.index, "element_j"] == "Cr")].iloc[0])))
+        print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
     print("\ngoals:")
     for k, v in goals.items():
         print(f"  {'reached' if v else 'NOT reached'}: {k}")

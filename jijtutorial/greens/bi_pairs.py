@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..structures import ALAT, bi_pair_vectors, locate_bi_site
-from .crystal import BI_LOWER, BI_UPPER, BI2TE3_SK, CrystalParameters, atom_positions, primitive_cell
+from .crystal import BI2TE3_SK, BI_LOWER, BI_UPPER, CrystalParameters, atom_positions, primitive_cell
 
 #: The ten pair vectors of the JuKKR table (units of alat = 10.4727 Å): geometry only.
 JUKKR_VECTORS_ALAT = (

@@ -151,11 +151,10 @@ class DShellCluster:
         nB = 8 * len(self.sites)
         G_BB, G_BT, G_TB, G_TT = G[:, :nB, :nB], G[:, :nB, nB:], G[:, nB:, :nB], G[:, nB:, nB:]
         g = G_TT - G_TB @ np.linalg.solve(G_BB, G_BT)  # host without the Bi atoms, on the cage p orbitals
-        self.g_removed = g
         # V̂: d of impurity k (rows 10k..10k+9) to Te p of the cages; <d|H|p(v)> = pd_block(−v)ᵀ
         V = np.zeros((10 * len(self.sites), 6 * len(te_sites)))
         index = {s: i for i, s in enumerate(te_sites)}
-        for k, ((a, n), c) in enumerate(zip(self.sites, cages)):
+        for k, c in enumerate(cages):
             for b, nb, vec in c:
                 v = pd_block(-vec, ETA_PD["pds"], ETA_PD["pdp"]).T / np.linalg.norm(vec) ** 3.5  # (5, 3)
                 t = index[(b, nb)]

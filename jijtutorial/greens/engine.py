@@ -31,8 +31,7 @@ from .bi_pairs import crystal_site, pair_geometries
 from .contour import ozaki
 from .crystal import BI2TE3_SK, BI_UPPER, CrystalParameters, crystal_band_facts, crystal_model
 from .crystal_green import CrystalGreen
-from .dshell import DEFAULT_IMPURITY, DShellCluster, ImpurityModel, ImpurityState, cage, host_orbitals, solve_pair, \
-    solve_single
+from .dshell import DEFAULT_IMPURITY, DShellCluster, ImpurityModel, ImpurityState, cage, host_orbitals, solve_pair, solve_single
 from .dshell_exchange import dshell_exchange
 
 
@@ -93,6 +92,16 @@ class CrystalEngine:
         self.green = CrystalGreen(self.model, s.kmesh, self.contour, host_orbitals())
         self._single: dict[str, ImpurityState] = {}
         self._clusters: dict[tuple, DShellCluster] = {}
+
+    def with_impurity(self, impurity: ImpurityModel) -> "CrystalEngine":
+        """A copy with other impurity parameters that shares this engine's host Green function and clusters."""
+        from copy import copy
+        from dataclasses import replace
+
+        other = copy(self)
+        other.settings = replace(self.settings, impurity=impurity)
+        other._single = {}
+        return other
 
     # ----------------------------------------------------------------- clusters
     def _cluster_sites(self, vector=None):
