@@ -24,8 +24,8 @@ import numpy as np
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kmesh", type=int, default=None)
-    parser.add_argument("--pd-scale", default="0.7,1.0,1.4,2.0", help="comma-separated grid")
-    parser.add_argument("--d-count-shift", default="0,0.5,1.0", help="comma-separated grid")
+    parser.add_argument("--pd-scale", default="1.5,2.0,2.5,3.0", help="comma-separated grid")
+    parser.add_argument("--d-count-shift", default="0,0.25,0.5,0.75", help="comma-separated grid")
     args = parser.parse_args(argv)
 
     import pandas as pd

@@ -4,7 +4,7 @@ computed by the crystal exchange engine (:mod:`jijtutorial.greens.engine`).
 ``jijtutorial generate-model-data [--out DIR] [--n-jobs N] [--kmesh N] [--max-distance Å] ...`` writes
 ``model_jij.csv`` (raw columns of :func:`jijtutorial.datasets.tidy_frame`: element_i, element_j,
 rx, ry, rz (Å), J, Dx, Dy, Dz (meV), moment_i, moment_j (μB, each impurity's moment in the
-pair), plus the tensor Jxx ... Jzz (meV), the exchange splittings delta_i, delta_j (eV),
+pair), plus the tensor Jxx ... Jzz (meV), the exchange splittings delta_i, delta_j in the pair (eV),
 model_shell (rank of the geometry by distance) and multiplicity (size of its symmetry orbit))
 and ``model_jij.provenance.json`` with every parameter.
 
@@ -166,8 +166,6 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_poles=DEFAU
     states = {s: engine.impurity(s) for s in elements}
     shell = {g["geometry"] + str(np.round(g["vector"], 4)): k + 1 for k, g in enumerate(geos)}
     frame = table.copy()
-    frame["delta_i"] = [states[a].delta for a in frame.element_i]
-    frame["delta_j"] = [states[b].delta for b in frame.element_j]
     frame["model_shell"] = [shell[g + str(np.round([x, y, z], 4))] for g, x, y, z in
                             zip(frame.geometry, frame.rx, frame.ry, frame.rz)]
     frame = frame[raw_order()].reset_index(drop=True)
@@ -222,6 +220,8 @@ def write_model_data(out_dir="data", **kwargs) -> tuple[Path, Path]:
     pj = csv.with_suffix(PROVENANCE_SUFFIX)
     atomic_write_bytes(csv, data)
     atomic_write_bytes(pj, (json.dumps(prov, indent=1, ensure_ascii=False) + "\n").encode())
+    for path in (csv, pj):  # readable like any data file (the temporary file was private)
+        path.chmod(0o644)
     return csv, pj
 
 

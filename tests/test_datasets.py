@@ -413,7 +413,7 @@ def test_model_csv_edited_after_generation_warns(tmp_path):
     lines = dst.read_text().splitlines()
     dst.write_text("\n".join(lines[:101]) + "\n")
     with pytest.warns(datasets.DataFileWarning, match=r"is not the file its provenance .* describes.*it has 100 rows "
-                                                       r"\(recorded: 5200\)"):
+                                                       r"\(recorded: 10400\)"):
         frame = datasets.load_model(dst)
     assert frame.attrs["n_pairs"] == 100
     dst.write_bytes(b"")

@@ -36,9 +36,11 @@ def test_rows_obey_the_physics(small):
     t = small[["Jxx", "Jyy", "Jzz"]].sum(axis=1) / 3
     assert np.allclose(t, small.J, rtol=1e-9, atol=1e-12)
     assert np.abs(small.J[~zn]).min() > 1e-4  # magnetic pairs couple (meV)
-    # moments are the engine's own: the same for an element wherever its partner is magnetic
+    # moments are the engine's own: an element's splitting is its own mean field, its moment in a pair moves only a
+    # little with the partner (the occupations of the pair's d shells)
     cr = small[(small.element_i == "Cr") & ~zn]
-    assert np.allclose(cr.moment_i, cr.moment_i.iloc[0]) and cr.moment_i.iloc[0] > 1.0
+    assert cr.delta_i.nunique() == 1 and cr.moment_i.iloc[0] > 1.0
+    assert np.allclose(cr.moment_i, cr.moment_i.iloc[0], atol=0.1)
     # identical impurities on an inversion-centred bond: D = 0 (4.79 and 6.10 Å)
     same = small[(small.element_i == small.element_j) & (small.model_shell > 1) & ~zn]
     assert (same[["Dx", "Dy", "Dz"]].abs().max(axis=1) < 1e-6 * same.J.abs()).all()
@@ -82,7 +84,11 @@ def test_committed_data_set():
     assert frame.loc[nonmag, "J"].eq(0).all()
     # no element's moment is copied from DFT: they are the provenance's self-consistent ones
     for s, e in prov["elements"].items():
-        assert frame.loc[(frame.element_i == s) & (frame.delta_i > 0), "delta_i"].eq(e["delta_eV"]).all()
+        own = frame.loc[frame.element_i == s, "delta_i"]
+        if e["delta_eV"] > 0:  # magnetic alone: its own splitting in every pair
+            assert np.allclose(own, e["delta_eV"], rtol=1e-8)
+        else:  # non-magnetic alone: only the small splitting a neighbour induces
+            assert own.abs().max() < 0.5
     path = datasets.model_path()
     assert prov["csv_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert path.stat().st_size < 3e6

@@ -190,7 +190,8 @@ def exchange_table(engine: CrystalEngine | None = None, *, elements=None, geomet
     Returns
     -------
     DataFrame: element_i, element_j, rx, ry, rz (Å), geometry, sublattice, multiplicity, J, Dx, Dy,
-    Dz (meV), Jxx … Jzz (meV), moment_i, moment_j (μB, in the pair), converged.
+    Dz (meV), Jxx … Jzz (meV), moment_i, moment_j (μB, in the pair), delta_i, delta_j (eV, the splittings in
+    the pair: an impurity's own, or the one its neighbour induces), converged.
     """
     import pandas as pd
 
@@ -221,7 +222,7 @@ def exchange_table(engine: CrystalEngine | None = None, *, elements=None, geomet
     rows = []
     comps = ["xx", "xy", "xz", "yx", "yy", "yz", "zx", "zy", "zz"]
     for a, b, k in pairs:
-        t, mom, _, ok = found[(a, b, k)]
+        t, mom, deltas, ok = found[(a, b, k)]
         t = t * 1e3
         g = geos[k]
         D = 0.5 * np.array([t[1, 2] - t[2, 1], t[2, 0] - t[0, 2], t[0, 1] - t[1, 0]])
@@ -229,7 +230,7 @@ def exchange_table(engine: CrystalEngine | None = None, *, elements=None, geomet
                "geometry": g["geometry"], "sublattice": g["sublattice"], "multiplicity": g["multiplicity"],
                "J": np.trace(t) / 3, "Dx": D[0], "Dy": D[1], "Dz": D[2]}
         row.update({f"J{c}": t["xyz".index(c[0]), "xyz".index(c[1])] for c in comps})
-        row.update({"moment_i": mom[0], "moment_j": mom[1], "converged": ok})
+        row.update({"moment_i": mom[0], "moment_j": mom[1], "delta_i": deltas[0], "delta_j": deltas[1], "converged": ok})
         rows.append(row)
     return pd.DataFrame(rows)
 
