@@ -78,7 +78,7 @@ class ImpurityModel:
     grid (pd_scale 1.5, 2, 2.5, 3; d_count_shift 0, 0.25, 0.5, 0.75), scored on the pairs of 3d
     elements only (mean Pearson r of J over the four complete shells minus half the moment MAE):
     r = 0.76, moment MAE 0.17 μB on 3d; on the 4d pairs, never used for the choice, r = 0.53 and
-    0.26 μB (the best 4d point of the grid has r = 0.55). ``benchmarks/engine_tuning.py`` prints the
+    0.26 μB (the best 4d point of the grid has r = 0.63). ``benchmarks/engine_tuning.py`` prints the
     grid. stoner_scale = 1 (Janak's I,
     not tuned). These two numbers are the only ones of the engine tuned against DFT output.
     """
