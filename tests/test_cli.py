@@ -26,7 +26,7 @@ def test_info_prints_path_size_and_checksum_of_each_data_set(jukkr_copy, monkeyp
     model = datasets.model_path()
     assert f"jukkr   1728 pairs  {jukkr_copy}" in out
     assert "sha256 matches the published table; 2 exact duplicate row(s) removed" in out
-    assert f"model   10400 pairs  {model}" in out and "sha256 matches its provenance file" in out
+    assert f"model  10400 pairs  {model}" in out and "sha256 matches its provenance file" in out
 
 
 def test_info_says_when_the_table_is_not_the_published_one(jukkr_copy, monkeypatch, capsys):
@@ -105,7 +105,7 @@ def test_unreadable_table_through_the_command_line(tmp_path, monkeypatch, capsys
     assert cli.main(["info"]) == 0
     out = capsys.readouterr().out
     assert f"jukkr  not available: {dst}: permission denied, the file cannot be read." in out
-    assert "model   10400 pairs" in out
+    assert "model  10400 pairs" in out
 
 
 def _no_computation(monkeypatch):
