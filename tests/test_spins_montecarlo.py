@@ -113,3 +113,66 @@ def test_binder_crossing_of_synthetic_curves():
     assert spins.crossing(t, small, large) == (pytest.approx(1.5), "crossing")
     assert spins.crossing(t, large, small)[1] == "none"  # the larger system is never the more ordered
     assert spins.crossing(t, small, small + 0.01)[1] == "above"
+
+
+def test_over_relaxation_conserves_the_energy_with_dmi_and_a_field():
+    """Over-relaxation is microcanonical: reflecting a spin about its local field keeps every energy term."""
+    from jijtutorial.spins import _kernels
+
+    model = spins.lattice_model("fcc", 3, 1.3, D=[0.4, -0.2, 0.7])
+    field = np.array([0.3, -0.1, 0.5])
+    s = _kernels.random_spins(model.n_spins, _kernels.rng_state(2))
+    e0 = spins.energy(model, s, field)
+    args = (model.indptr, model.indices, model.csr_J, model.csr_D, model.has_dmi, field)
+    start = s.copy()
+    for _ in range(200):
+        _kernels.over_relaxation_sweep(s, *args)
+    assert model.has_dmi
+    assert spins.energy(model, s, field) == pytest.approx(e0, abs=1e-9 * model.n_spins)
+    assert model.energy(s, field) == pytest.approx(e0, abs=1e-9 * model.n_spins)
+    assert np.allclose(np.linalg.norm(s, axis=1), 1.0, atol=1e-12)
+    assert np.abs(s - start).max() > 0.5  # the spins did move
+
+
+def _pair_energy(beta, J, D):
+    """Exact ⟨E⟩ (meV) of two unit spins with H = −J S1·S2 − D·(S1 × S2).
+
+    With h = J S2 + S2 × D the field on S1, |h|² = J² + |D|² sin²θ (θ between S2 and D); integrating S1
+    out gives the weight 4π sinh(β|h|)/(β|h|) of S2 and ⟨E | S2⟩ = −|h| L(β|h|), L the Langevin function.
+    """
+    mu, w = np.polynomial.legendre.leggauss(400)
+    g = np.sqrt(J ** 2 + np.dot(D, D) * (1 - mu ** 2))
+    x = beta * g
+    weight = w * np.exp(x - x.max()) * (1 - np.exp(-2 * x)) / x  # ∝ sinh(x)/x, scaled against overflow
+    return float(np.sum(weight * -g * (1 / np.tanh(x) - 1 / x)) / np.sum(weight))
+
+
+def test_two_spins_with_dmi_sample_the_exact_boltzmann_distribution():
+    """Heat bath, over-relaxation and replica exchange together give the exact ⟨E⟩ of a DMI pair at every T."""
+    J, D = 1.0, np.array([0.6, 0.0, 0.8])
+    model = spins.SpinModel.from_pairs(2, [0], [1], J, [D])
+    temps = np.array([0.15, 0.3, 0.6, 1.2]) / K_B  # k_B T from 0.15 to 1.2 meV
+    n = 100_000
+    res = spins.run_monte_carlo(model, temps, n_sweeps=n, n_therm=1000, seed=8)
+    for k, t in enumerate(temps):
+        exact = _pair_energy(1 / (K_B * t), J, D) / 2  # per spin
+        sigma = np.sqrt(max(res.energy2[k] - res.energy[k] ** 2, 1e-12) / n)
+        assert res.energy[k] == pytest.approx(exact, abs=6 * sigma + 1e-4), (t, res.energy[k], exact)
+
+
+def test_replica_exchange_accepts_at_the_metropolis_rate():
+    """Swaps between β1 and β2 are accepted with min(1, exp[(β1 − β2)(E1 − E2)]); for two coupled spins the
+    energies at each temperature have the exact density ∝ exp(βJc) of c = S1·S2, so the mean acceptance is a
+    double integral."""
+    J = 1.0
+    model = spins.SpinModel.from_pairs(2, [0], [1], J)
+    temps = np.array([0.4, 0.9]) / K_B
+    betas = 1 / (K_B * temps)
+    c, w = np.polynomial.legendre.leggauss(300)
+    dens = [w * np.exp(b * J * c) / np.sum(w * np.exp(b * J * c)) for b in betas]
+    e = -J * c
+    x = (betas[0] - betas[1]) * (e[:, None] - e[None, :])  # cold replica's energy first
+    exact = float(dens[0] @ np.minimum(1.0, np.exp(x)) @ dens[1])
+    n = 100_000
+    res = spins.run_monte_carlo(model, temps, n_sweeps=n, n_therm=1000, n_overrelax=1, seed=3)
+    assert res.exchange_acceptance[0] == pytest.approx(exact, abs=5 * np.sqrt(exact * (1 - exact) / (n / 2)))
