@@ -14,7 +14,9 @@
    issue is ≥ 10 M updates/s isotropic, ≥ 5 M with DMI.
 2. The cost of one full T_C estimate with the default sweep settings (3 sizes × 10 realisations,
    Cr 4 % on the J table of ``--dataset``): CPU seconds of all tasks, measured on one realisation
-   per size and multiplied out, and the wall time on N workers is about that divided by N.
+   per size and multiplied out, and the wall time on N workers is about that divided by N. The
+   first pass runs for every composition; a composition whose Binder curves cross gets the second
+   pass (``refine`` more temperatures) as well, priced here at the same temperatures per task.
 """
 
 from __future__ import annotations
@@ -180,8 +182,9 @@ def main() -> None:
     temps = spins.mean_field_tc(table, {"Cr": 0.04})["T_C"] * np.geomspace(*settings.window, settings.n_temperatures)
     total = 0.0
     print(f"one T_C estimate, Cr 4 % on the {data.attrs.get('name')} table, default settings "
-          f"({len(settings.sizes)} sizes x {settings.n_realisations} realisations, {settings.n_temperatures} temperatures, "
-          f"{settings.n_therm} + {settings.n_sweeps} sweeps):")
+          f"({len(settings.sizes)} sizes x {settings.n_realisations} realisations, {settings.n_temperatures} temperatures "
+          f"+ {settings.refine} around a crossing, {settings.n_therm} + {settings.n_sweeps} sweeps):")
+    refine = 0.0
     for size in settings.sizes:
         task = {"composition": {"Cr": 0.04}, "size": size, "realisation": 0, "temperatures": temps,
                 "n_sweeps": settings.n_sweeps, "n_therm": settings.n_therm, "n_overrelax": settings.n_overrelax,
@@ -191,8 +194,10 @@ def main() -> None:
         res = spins.simulate_task(table, task)
         dt = time.process_time() - t0
         total += dt * settings.n_realisations
-        print(f"    size {size}: {res['n_spins']} spins, {dt:.1f} CPU s per realisation")
-    print(f"    total {total:.0f} CPU s = {total / 60:.1f} CPU min (wall time about that / number of workers)")
+        refine += dt * settings.n_realisations * settings.refine / settings.n_temperatures
+        print(f"    size {size}: {res['n_spins']} spins, {dt:.1f} CPU s per realisation (first pass)")
+    print(f"    first pass {total:.0f} CPU s = {total / 60:.1f} CPU min, refinement about {refine:.0f} CPU s more if it "
+          f"orders (wall time about that / number of workers)")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from jijtutorial import spins
 K_B = spins.K_B  # with J = k_B · 1 K, temperatures in K are temperatures in units of J/k_B
 
 
-def _lattice_moments(kind, sizes, temperatures, n_runs, n_sweeps, n_therm, dilution=None, seed=0):
-    rows = []
+def _lattice_moments(kind, sizes, temperatures, n_runs, n_sweeps, n_therm, dilution=None, seed=0, network=False):
+    rows, percolates = [], []
     for L in sizes:
         base = spins.lattice_model(kind, L, K_B)
         for r in range(n_runs):
@@ -20,10 +20,12 @@ def _lattice_moments(kind, sizes, temperatures, n_runs, n_sweeps, n_therm, dilut
             if dilution is not None:
                 keep = np.random.default_rng([seed, L, r]).random(base.n_spins) < dilution
                 model = base.select(keep)
+            if L == max(sizes):
+                percolates.append(spins.ferromagnetic_network(model)["percolates"])
             res = spins.run_monte_carlo(model, temperatures, n_sweeps=n_sweeps, n_therm=n_therm, seed=[seed, L, r])
             rows += [{"size": f"L={L}", "n_sites": base.n_spins, "realisation": r, "T": t, "m2": m2, "m4": m4}
                      for t, m2, m4 in zip(res.temperatures, res.m2, res.m4)]
-    return pd.DataFrame(rows)
+    return (pd.DataFrame(rows), float(np.mean(percolates))) if network else pd.DataFrame(rows)
 
 
 def test_simple_cubic_curie_temperature_from_binder_crossings():
@@ -62,13 +64,21 @@ def test_single_spin_in_a_field_follows_the_langevin_function(direction):
 
 def test_below_the_percolation_threshold_there_is_no_order():
     """Site-diluted simple cubic lattice, occupation 0.2 < p_c = 0.3116: only finite clusters, so m² falls as 1/N
-    even far below the pure T_C and the Binder curves never cross; at occupation 0.8 the magnet orders."""
+    even far below the pure T_C, the Binder curves never cross and no cluster wraps around the cell: no order;
+    at occupation 0.8 the network percolates and the magnet orders."""
     temps = np.geomspace(0.05, 1.2, 8)
-    dilute = _lattice_moments("sc", (6, 10, 14), temps, n_runs=6, n_sweeps=400, n_therm=200, dilution=0.2)
-    dense = _lattice_moments("sc", (4, 6, 8), temps, n_runs=2, n_sweeps=300, n_therm=100, dilution=0.8)
-    for frame, expect in ((dilute, "none"), (dense, "ordered")):
-        est = spins.curie_from_binder(frame)
+    dilute, p_dilute = _lattice_moments("sc", (6, 10, 14), temps, n_runs=6, n_sweeps=400, n_therm=200, dilution=0.2,
+                                        network=True)
+    dense, p_dense = _lattice_moments("sc", (4, 6, 8), temps, n_runs=2, n_sweeps=300, n_therm=100, dilution=0.8,
+                                      network=True)
+    assert p_dilute == 0.0 and p_dense == 1.0
+    for frame, share, expect in ((dilute, p_dilute, "none"), (dense, p_dense, "ordered")):
+        est = spins.curie_from_binder(frame, percolating=share)
         assert est.status == expect, est.crossings
+    # without the network, a missing crossing is only an upper bound
+    unknown = spins.curie_from_binder(dilute)
+    assert unknown.status == "below" and unknown.upper_bound == pytest.approx(temps[0])
+    assert np.isnan(unknown.tc) and "below" in str(unknown)
     cold = lambda f, L: f[(f["size"] == f"L={L}") & (f["T"] == temps[0])]["m2"].mean()
     assert cold(dilute, 14) / cold(dilute, 6) < 0.25  # (6/14)^3 = 0.08 for independent clusters
     assert cold(dense, 8) / cold(dense, 4) > 0.8

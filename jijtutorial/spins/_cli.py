@@ -73,7 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sweeps", type=int, default=2000, help="measured Monte Carlo sweeps (default 2000)")
     parser.add_argument("--therm", type=int, default=1000, help="discarded sweeps (default 1000)")
     parser.add_argument("--temperatures", default=None,
-                        help="temperatures in K (comma-separated); default: 20 from 0.04 to 1 x the mean-field T_C")
+                        help="temperatures in K (comma-separated) of the first pass; default: 12 from 0.04 to 1 x the "
+                             "mean-field T_C")
+    parser.add_argument("--refine", type=int, default=8,
+                        help="temperatures a second pass adds where the Binder curves cross (default 8; 0: none)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the whole sweep (default 0)")
     parser.add_argument("--scheduler", default=None,
                         help="address of a running Dask scheduler (e.g. tcp://host:8786); default: a local cluster")
@@ -94,7 +97,7 @@ def _default_cutoff(data: pd.DataFrame, elements) -> float:
 def run(args: argparse.Namespace) -> int:
     """``jijtutorial curie``."""
     from ..datasets import load_dataset
-    from . import SweepSettings, curie_sweep, exchange_table
+    from . import SweepSettings, curie_sweep, exchange_table, tc_text
 
     t0 = time.perf_counter()
     comps = compositions_from(args.dopants, _floats(args.concentrations, "--concentrations"))
@@ -108,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         how = ", ".join(f"{n} set by {w}" for w, n in missing.groupby("filled_with")["vectors"].sum().items())
         print(f"the {data.attrs.get('name', '')} table lacks {int(missing['vectors'].sum())} pair vectors within "
               f"{cutoff:.2f} Å ({how}); see missing.csv")
-    kw = {"n_realisations": args.realisations, "n_sweeps": args.sweeps, "n_therm": args.therm, "seed": args.seed}
+    kw = {"n_realisations": args.realisations, "n_sweeps": args.sweeps, "n_therm": args.therm, "seed": args.seed,
+          "refine": args.refine}
     if args.sizes:
         kw["sizes"] = _sizes(args.sizes)
     if args.temperatures:
@@ -128,8 +132,8 @@ def run(args: argparse.Namespace) -> int:
         "dataset": data.attrs.get("name"), "cutoff_A": cutoff, "fill": list(table.attrs["fill"]),
         "compositions": comps, "settings": settings.as_dict(), "scheduler": args.scheduler or "local cluster",
         "convention": table.attrs["convention"]}, indent=1) + "\n")
-    cols = ["label", "T_MF", "T_C", "error", "status"]
-    print(res.summary[cols].to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    view = res.summary[["label", "T_MF", "status"]].assign(T_C=res.summary.apply(tc_text, axis=1))
+    print(view[["label", "T_MF", "T_C", "status"]].to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     print(f"wrote {out}/curie.csv, binder.csv, moments.csv, missing.csv, settings.json in "
           f"{time.perf_counter() - t0:.0f} s")
     return 0
