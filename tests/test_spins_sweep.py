@@ -97,6 +97,8 @@ def test_refinement_adds_temperatures_around_the_crossing_with_the_same_configur
     old = both.moments[both.moments["T"].isin(est0.temperatures)].reset_index(drop=True)
     pd.testing.assert_frame_equal(old[first.moments.columns], first.moments, check_dtype=False)
     assert both.summary.loc[0, "spacing"] < first.summary.loc[0, "spacing"]
+    again = both.first_pass_estimate("Cr 80%")  # what the refinement changed: the first pass's estimate, recovered
+    assert again.tc == est0.tc and again.error == est0.error
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -152,6 +154,7 @@ def test_cli_runs_and_writes_its_tables(tmp_path, monkeypatch, capsys):
     (["--cutoff", "40"], "beyond the table"),
     (["--sizes", "4x4x1,5x5x1,6x6x1"], "too small for the cut-off"),
     (["--temperatures", "0,5"], "temperatures must be positive"),
+    (["--refine", "-1"], "refine must be a number of temperatures"),
 ])
 def test_cli_bad_input_exits_with_a_message(argv, match, tmp_path, capsys):
     from jijtutorial.cli import main

@@ -113,13 +113,26 @@ class SweepResult:
     ferromagnetic cluster of the largest cell) and percolating (share of its realisations whose
     ferromagnetic bonds percolate));
     ``moments``: every task's thermal averages per temperature;
-    ``estimates``: the :class:`CurieEstimate` of each composition label.
+    ``estimates``: the :class:`CurieEstimate` of each composition label;
+    ``first_temperatures``: the first pass's temperatures (K) of each composition label.
     """
 
     summary: pd.DataFrame
     moments: pd.DataFrame
     estimates: dict = field(default_factory=dict)
     settings: SweepSettings | None = None
+    first_temperatures: dict = field(default_factory=dict)
+
+    def first_pass_estimate(self, label: str) -> CurieEstimate:
+        """The estimate of composition ``label`` from its first pass alone: what the refinement changed."""
+        if label not in self.first_temperatures:
+            raise KeyError(f"no Monte Carlo for {label!r}; simulated: {sorted(self.first_temperatures)}.")
+        sub = self.moments[self.moments["label"] == label]
+        first = np.asarray(self.first_temperatures[label], dtype=float)
+        keep = np.isclose(sub["T"].to_numpy(float)[:, None], first[None, :], rtol=1e-9, atol=0).any(axis=1)
+        row = self.summary[self.summary["label"] == label].iloc[0]
+        seed = self.settings.seed if self.settings is not None else 0
+        return curie_from_binder(sub[keep], seed=seed, percolating=row["percolating"])
 
 
 def composition_label(composition: Mapping[str, float]) -> str:
@@ -312,11 +325,12 @@ def curie_sweep(table: pd.DataFrame, compositions: Sequence[Mapping[str, float]]
             row.update(T_C=est.tc, error=est.error, status=est.status, upper_bound=est.upper_bound,
                        T_min=float(est.temperatures.min()), T_max=float(est.temperatures.max()),
                        n_temperatures=len(est.temperatures),
-                       spacing=float((ok["T_high"] - ok["T_low"]).mean()) if len(ok) else np.nan,
+                       spacing=float((ok["T_high"] - ok["T_low"]).mean()) if est.status == "ordered" else np.nan,
                        n_spins_largest=float(largest["n_spins"].mean()), fm_cluster=network[ci][0],
                        percolating=network[ci][1])
         summary.append(row)
-    return SweepResult(pd.DataFrame(summary), moments, by_label, settings)
+    firsts = {composition_label(comps[ci]): temps for ci, temps in first.items()}
+    return SweepResult(pd.DataFrame(summary), moments, by_label, settings, firsts)
 
 
 def _run_pass(table, comps, grids: dict, settings: SweepSettings, digests: dict, code: str, stage: str, client,
