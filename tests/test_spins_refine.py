@@ -176,3 +176,19 @@ def test_low_temperature_order_tells_a_ferromagnet_from_an_antiferromagnet(tmp_p
     # antiparallel couplings on triangular layers: no net moment, energy far below the polarised state
     assert (anti["m"] < 0.2).all() and (anti["e"] < anti["e_ferro"] - 5.0).all()
     assert not anti["fm_percolates"].any()
+
+
+def test_a_noisy_fine_grid_crosses_where_a_straight_line_through_it_does():
+    """Between a significantly positive and a significantly negative point, noise can make ΔU change sign several
+    times; the crossing is then the root of a line fitted in log T, not whichever sign change is steepest."""
+    t = np.array([10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0])
+    d = np.array([0.20, 0.03, -0.01, 0.02, -0.02, 0.01, -0.20])
+    sigma = np.full_like(d, 0.02)
+    slope, intercept = np.polyfit(np.log(t), d, 1)
+    T, status = spins.crossing(t, np.zeros_like(d), d, sigma)
+    assert status == "crossing" and T == pytest.approx(np.exp(-intercept / slope))
+    assert 12.0 < T < 14.0
+    # one clean sign change keeps the monotone-cubic root
+    clean = np.array([0.2, 0.1, 0.05, -0.05, -0.1, -0.2, -0.3])
+    T1, _ = spins.crossing(t, np.zeros_like(clean), clean, sigma)
+    assert 12.0 < T1 < 13.0

@@ -258,10 +258,12 @@ def curie_sweep(table: pd.DataFrame, compositions: Sequence[Mapping[str, float]]
     compositions : list of {element: concentration} (fractions of Bi sites), e.g.
         ``[{'Cr': 0.04}, {'Cr': 0.02, 'V': 0.02}]``.
     settings : :class:`SweepSettings`; or give its fields as keyword arguments (sizes,
-        n_realisations, n_sweeps, n_therm, n_overrelax, n_temperatures, window, temperatures, seed).
-        Without explicit temperatures each composition gets a geometric grid over ``window`` ×
-        its mean-field T_C; a composition whose mean field favours no ordered state (λ_max ≤ 0) is
-        not simulated and reported with status 'no mean-field order'.
+        n_realisations, n_sweeps, n_therm, n_overrelax, n_temperatures, window, temperatures, seed,
+        refine). Without explicit temperatures each composition's first pass is a geometric grid of
+        ``n_temperatures`` over ``window`` × its mean-field T_C; a composition whose Binder curves
+        cross then gets ``refine`` more temperatures inside the bracketing interval (see the module
+        docstring). A composition whose mean field favours no ordered state (λ_max ≤ 0) is not
+        simulated and reported with status 'no mean-field order'.
     client : ``distributed.Client``, scheduler address, None (local cluster) or 'sync' (no Dask).
     n_workers : workers of the local cluster (default: number of cores).
     cache : reuse and store per-task results on disk.
