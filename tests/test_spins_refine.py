@@ -29,7 +29,8 @@ def test_the_error_bar_includes_the_grid_and_refinement_shrinks_it():
     est = spins.curie_from_binder(_synthetic(coarse))
     assert est.status == "ordered" and est.tc == pytest.approx(10.0, rel=1e-9)
     assert est.error_parts["statistical"] < 1e-9 and est.error_parts["finite_size"] == 0.0
-    assert est.error == pytest.approx((16.0 - 8.0) / np.sqrt(12.0))
+    # the crossing at 10 K sits 2 K below the middle of (8, 16): rms distance to a point spread over the interval
+    assert est.error == pytest.approx(np.sqrt(8.0 ** 2 / 12.0 + 2.0 ** 2))
     assert est.crossings[["T_low", "T_high"]].iloc[0].tolist() == pytest.approx([8.0, 16.0])
     new = spins.refinement_temperatures(est, 5)
     assert len(new) == 5 and np.all((new > 8.0) & (new < 16.0))
@@ -37,7 +38,8 @@ def test_the_error_bar_includes_the_grid_and_refinement_shrinks_it():
     fine = spins.curie_from_binder(_synthetic(np.sort(np.concatenate([coarse, new]))))
     assert fine.tc == pytest.approx(10.0, rel=1e-9)
     lo, hi = fine.crossings[["T_low", "T_high"]].iloc[0]
-    assert lo < 10.0 < hi and fine.error == pytest.approx((hi - lo) / np.sqrt(12.0)) and fine.error < est.error / 5
+    assert lo < 10.0 < hi and fine.error == pytest.approx(np.sqrt((hi - lo) ** 2 / 12.0 + (10.0 - (lo + hi) / 2) ** 2))
+    assert fine.error < est.error / 5
 
 
 def test_refinement_skips_what_has_no_crossing_and_points_already_simulated():

@@ -11,11 +11,14 @@ bar combines, in quadrature,
 
 * the bootstrap spread (realisations resampled with replacement, per size, every crossing redone),
 * half the spread of the pairwise crossings (the finite-size drift),
-* the grid: a crossing is only known to lie in the grid interval where ΔU changes sign, and the
-  interpolation places it inside; its uncertainty is taken as that of a position spread evenly
-  over the interval, Δ/√12 (Δ the interval's width), averaged over the size pairs.
+* the grid: a crossing is only known to lie in the grid interval [T_low, T_high] where ΔU changes
+  sign, and the interpolation places it somewhere inside. Its uncertainty is the root-mean-square
+  distance from the interpolated T to a crossing spread evenly over the interval,
+  √(Δ²/12 + (T − T_mid)²), Δ the interval's width and T_mid its middle, averaged over the size
+  pairs: Δ/√12 for a crossing placed mid-interval, more where the interpolation pushes it
+  towards an end.
 
-The last term is what a coarse grid costs: a 41 % step at 10 K is ±1.2 K. A second pass with
+The last term is what a coarse grid costs: a 41 % step at 10 K is at least ±1.2 K. A second pass with
 temperatures concentrated in the bracketing interval (:func:`refinement_temperatures`, used by
 :func:`jijtutorial.spins.curie_sweep` with ``refine``) shrinks it, and the estimate then no longer
 depends on where the first grid happened to put its points.
@@ -243,7 +246,9 @@ def curie_from_binder(moments: pd.DataFrame, *, n_bootstrap: int = 200, seed=0,
         stat = float(np.std(boot_tc[ok][:, cols].mean(axis=1))) if ok.sum() > 1 else float("nan")
         drift = 0.5 * (max(found) - min(found))
         bracket = crossings[crossings["status"] == "crossing"]
-        grid = float(np.mean((bracket["T_high"] - bracket["T_low"]) / np.sqrt(12.0)))
+        width = bracket["T_high"] - bracket["T_low"]
+        offset = bracket["T_cross"] - 0.5 * (bracket["T_high"] + bracket["T_low"])
+        grid = float(np.mean(np.sqrt(width ** 2 / 12.0 + offset ** 2)))
         err = float(np.sqrt(stat ** 2 + drift ** 2 + grid ** 2)) if np.isfinite(stat) else float("nan")
         return CurieEstimate(tc, err, "ordered", np.nan, error_parts={"statistical": stat, "finite_size": drift,
                                                                      "grid": grid}, **common)
