@@ -194,3 +194,11 @@ def test_a_noisy_fine_grid_crosses_where_a_straight_line_through_it_does():
     clean = np.array([0.2, 0.1, 0.05, -0.05, -0.1, -0.2, -0.3])
     T1, _ = spins.crossing(t, np.zeros_like(clean), clean, sigma)
     assert 12.0 < T1 < 13.0
+
+
+def test_no_percolating_network_is_no_order_even_if_a_small_cell_looks_ordered_at_the_top():
+    temps = np.geomspace(2.0, 32.0, 5)
+    top = spins.curie_from_binder(_synthetic(temps, t0=1000.0))  # the larger system more ordered everywhere
+    assert top.status == "above" and np.isnan(top.upper_bound)
+    assert spins.curie_from_binder(_synthetic(temps, t0=1000.0), percolating=0.0).status == "none"
+    assert spins.curie_from_binder(_synthetic(temps, t0=1000.0), percolating=0.5).status == "above"

@@ -23,12 +23,12 @@ temperatures concentrated in the bracketing interval (:func:`refinement_temperat
 :func:`jijtutorial.spins.curie_sweep` with ``refine``) shrinks it, and the estimate then no longer
 depends on where the first grid happened to put its points.
 
-Without a crossing the result says what the simulation shows. 'below': no crossing above the lowest
-temperature simulated, so T_C is below it (an upper bound) -- the answer whenever the ferromagnetic
-bonds percolate or nothing is known about them; 'none': no crossing *and* the ferromagnetic bonds
-do not percolate in any realisation of the largest cell (see
+Without a crossing the result says what the simulation shows. 'none': no crossing *and* the
+ferromagnetic bonds do not percolate in any realisation of the largest cell (see
 :func:`jijtutorial.spins.ferromagnetic_network`): no long-range ferromagnetic order to be found at
-any temperature; 'above': still ordered at the highest temperature simulated.
+any temperature; 'above': still ordered at the highest temperature simulated (most size pairs);
+'below': otherwise -- no crossing above the lowest temperature simulated, so T_C is below it (an
+upper bound), the answer whenever the ferromagnetic bonds percolate or nothing is known about them.
 """
 
 from __future__ import annotations
@@ -252,10 +252,12 @@ def curie_from_binder(moments: pd.DataFrame, *, n_bootstrap: int = 200, seed=0,
         err = float(np.sqrt(stat ** 2 + drift ** 2 + grid ** 2)) if np.isfinite(stat) else float("nan")
         return CurieEstimate(tc, err, "ordered", np.nan, error_parts={"statistical": stat, "finite_size": drift,
                                                                      "grid": grid}, **common)
+    if percolating is not None and float(percolating) == 0.0:
+        # no crossing and no percolating ferromagnetic network: a larger cell more ordered at the highest
+        # temperature ('above') is then finite clusters in small cells, not a magnet
+        return CurieEstimate(0.0, float("nan"), "none", float(temps.min()), **common)
     if statuses.count("above") > statuses.count("none"):
         return CurieEstimate(float("nan"), float("nan"), "above", np.nan, **common)
-    if percolating is not None and float(percolating) == 0.0:
-        return CurieEstimate(0.0, float("nan"), "none", float(temps.min()), **common)
     return CurieEstimate(float("nan"), float("nan"), "below", float(temps.min()), **common)
 
 
