@@ -60,7 +60,7 @@ def low_temperature_order(table: pd.DataFrame, composition: Mapping[str, float],
     digest = table_digest(table, list(comp)) + _code_digest() + own + str(_FORMAT)
     keys = [hashlib.sha256((json.dumps({**t, "temperatures": [round(float(x), 10) for x in temps]}, sort_keys=True)
                             + digest).encode()).hexdigest()[:24] for t in tasks]
-    results = [(_cache_load(k) if cache else None) for k in keys]
+    results = [(_cache_load(k, "order", temps) if cache else None) for k in keys]
     todo = [k for k, r in enumerate(results) if r is None]
 
     def store(k, result):

@@ -211,10 +211,14 @@ def _task_key(task: dict, tdigest: str, code: str) -> str:
 
 
 #: Arrays a cached task must hold, per kind of task (besides the temperatures ``T``).
-_CACHE_FIELDS = {"curie": ("e", "e2", "m", "m2", "m4"), "lattice": ("m2", "m4")}
-_CACHE_SCALARS = {"curie": ("n_spins", "n_pairs", "fm_wraps"), "lattice": ("n",)}
+_CACHE_FIELDS = {"curie": ("e", "e2", "m", "m2", "m4"), "lattice": ("m2", "m4"), "order": ()}
+_CACHE_SCALARS = {"curie": ("n_spins", "n_pairs", "fm_wraps"), "lattice": ("n",), "order": ("n_spins", "fm_wraps")}
 #: Fractions in [0, 1] a task stores as 0-d arrays.
-_CACHE_FRACTIONS = {"curie": ("fm_fraction",), "lattice": ()}
+_CACHE_FRACTIONS = {"curie": ("fm_fraction",), "lattice": (), "order": ("fm_fraction",)}
+#: Finite real numbers a task stores as 0-d arrays (the low-temperature order's single-temperature results).
+_CACHE_VALUES = {"curie": (), "lattice": (), "order": ("m", "e", "e_ferro")}
+#: Kinds whose results are one value per temperature (stored with the temperatures ``T``).
+_CACHE_PER_TEMPERATURE = ("curie", "lattice")
 
 
 def _cache_check(z, key: str, kind: str, temperatures) -> dict:
@@ -222,14 +226,19 @@ def _cache_check(z, key: str, kind: str, temperatures) -> dict:
     files = set(z.files)
     if "key" in files and str(z["key"]) != key:
         raise ValueError(f"it holds the task {str(z['key'])!r}, not {key!r}")
-    need = ("T",) + _CACHE_FIELDS[kind] + _CACHE_SCALARS[kind] + _CACHE_FRACTIONS[kind]
+    per_t = kind in _CACHE_PER_TEMPERATURE
+    need = (("T",) if per_t else ()) + _CACHE_FIELDS[kind] + _CACHE_SCALARS[kind] + _CACHE_FRACTIONS[kind] \
+        + _CACHE_VALUES[kind]
     missing = [k for k in need if k not in files]
     if missing:
-        raise ValueError(f"it lacks {missing} (not a spin-model task result)")
+        raise ValueError(f"it lacks {missing} (not a spin-model task result of kind {kind!r})")
     out = {k: z[k] for k in files if k not in ("task", "key")}
     temps = np.asarray(temperatures, float)
-    if out["T"].shape != temps.shape or not np.allclose(out["T"], temps, rtol=1e-9, atol=0):
+    if per_t and (out["T"].shape != temps.shape or not np.allclose(out["T"], temps, rtol=1e-9, atol=0)):
         raise ValueError("its temperatures are not the task's")
+    for k in _CACHE_VALUES[kind]:
+        if out[k].shape != () or not np.isfinite(out[k]):
+            raise ValueError(f"its {k!r} is not one finite number")
     for k in _CACHE_FIELDS[kind]:
         a = np.asarray(out[k])
         if a.shape != temps.shape or not np.all(np.isfinite(a)):
