@@ -46,4 +46,43 @@ def figure(*args, **kwargs):
     return fig, ax
 
 
-__all__ = ["J_CMAP", "STYLE", "figure", "use_style"]
+def log_ticks(ax, which: str = "y") -> list[float]:
+    """Labelled ticks on a logarithmic axis of ``ax``, whatever range it spans; returns their values.
+
+    Matplotlib labels only powers of ten on a log axis, so an axis that spans less than a decade
+    (an error that falls from 0.9 to 0.3 meV) shows no numbers at all. Here the ticks are the
+    powers of ten in view or, when fewer than three of those fall in view, the 1-2-5 steps of each
+    decade (then 1-2-3-5, then every step 1…9), labelled as plain numbers (0.2, 0.5, 1, 2); the axis
+    keeps its current limits.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        Drawn already, so that its limits cover the data.
+    which : {"x", "y"}
+        The logarithmic axis.
+    """
+    import math
+
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    if which not in ("x", "y"):
+        raise ValueError(f"which must be 'x' or 'y', not {which!r}.")
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    lo, hi = sorted(ax.get_ylim() if which == "y" else ax.get_xlim())
+    if not lo > 0:
+        raise ValueError(f"log_ticks: the {which} axis must be logarithmic with positive limits, not ({lo}, {hi}).")
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    ticks = []
+    for steps in ((1,), (1, 2, 5), (1, 2, 3, 5), tuple(range(1, 10))):
+        ticks = [m * 10.0**d for d in decades for m in steps if lo <= m * 10.0**d <= hi]
+        if len(ticks) >= 3:
+            break
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+    (ax.set_ylim if which == "y" else ax.set_xlim)(lo, hi)
+    return ticks
+
+
+__all__ = ["J_CMAP", "STYLE", "figure", "log_ticks", "use_style"]

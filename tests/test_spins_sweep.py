@@ -137,4 +137,4 @@ def test_tc_text_says_what_the_status_means():
     assert spins.tc_text({"status": "ordered", "T_C": 12.34, "error": 1.21}) == "12.3 ± 1.2 K"
     assert spins.tc_text({"status": "none", "upper_bound": 0.0412}) == "no order down to 0.041 K"
     assert spins.tc_text({"status": "above", "T_max": 41.3}).startswith("above 41.3 K")
-    assert "J_0 ≤ 0" in spins.tc_text({"status": "no mean-field order"})
+    assert "J₀ ≤ 0" in spins.tc_text({"status": "no mean-field order"})

@@ -136,9 +136,9 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
         for c in ("moment_i", "moment_j"):
             if c not in X.columns:
                 raise ValueError(f"fitting SymmetricPairKRR needs column {c!r} (training rows only).")
-        el = np.concatenate([X["element_i"].astype(str).to_numpy(), X["element_j"].astype(str).to_numpy()])
-        mom = np.abs(np.concatenate([X["moment_i"].to_numpy(float), X["moment_j"].to_numpy(float)]))
-        return {str(e): float(np.median(mom[el == e])) for e in np.unique(el)}
+        from ._element_features import learned_moments  # the same medians, in periodic-table order
+
+        return learned_moments(X["element_i"], X["element_j"], X["moment_i"], X["moment_j"])
 
     @staticmethod
     def profile_distances(X, y) -> np.ndarray:

@@ -313,7 +313,7 @@ def tc_text(row) -> str:
         return f"no order down to {kelvin(row['upper_bound'])}"
     if status == "above":
         return f"above {kelvin(row['T_max'])} (the highest temperature simulated)"
-    return "no ferromagnetic order (mean-field J_0 ≤ 0)"
+    return "no ferromagnetic order (mean-field J₀ ≤ 0)"
 
 
 def curie_temperature(table: pd.DataFrame, dopants: Mapping[str, float], **kwargs) -> tuple[CurieEstimate | None, dict]:
