@@ -170,6 +170,10 @@ class Table:
         """
         numeric = {k for k, c in enumerate(self.formatted.columns) if c in self._numeric}
         last = self.formatted.columns.nlevels - 1
+        # a long label may wrap, but into about two lines, not a narrow column of single words
+        longest = {k: int(self.formatted.iloc[:, k].astype(str).str.len().max()) if len(self.formatted) else 0
+                   for k in range(self.formatted.shape[1]) if k not in numeric}
+        min_width = {k: f" min-width: {min(9, n // 2)}em;" for k, n in longest.items() if n > 16}
 
         def inline(match: re.Match) -> str:
             tag, attrs = match.group(1), match.group(2)
@@ -179,7 +183,8 @@ class Table:
             align = "right" if int(col.group(1)) in numeric else "left"
             wrap = ""  # headers and labels may wrap, numbers not
             if tag == "td":
-                wrap = " white-space: nowrap;" if int(col.group(1)) in numeric else " white-space: normal;"
+                k = int(col.group(1))
+                wrap = " white-space: nowrap;" if k in numeric else " white-space: normal;" + min_width.get(k, "")
             return f'<{tag}{attrs} style="text-align: {align};{wrap}">'
 
         table = re.sub(r'<(td|th)((?: [a-z_-]+="[^"]*")*) ?>', inline, self.styler().to_html())
