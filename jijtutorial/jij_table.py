@@ -43,6 +43,8 @@ def _check_distance(max_distance) -> float:
         raise ValueError(f"max_distance must be a length in Å, not {max_distance!r}.") from None
     if not np.isfinite(d) or d <= 0:
         raise ValueError(f"max_distance must be a positive length in Å, not {max_distance!r}.")
+    if d < 4.38:
+        raise ValueError(f"max_distance = {d:g} Å: no Bi site that close (the nearest is 4.38 Å away).")
     if d > MAX_TABLE_DISTANCE:
         raise ValueError(f"max_distance = {d:g} Å is beyond the longest cut-off of a filled table, "
                          f"MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å: far beyond the data every J is an "
@@ -51,7 +53,10 @@ def _check_distance(max_distance) -> float:
 
 
 def check_elements(elements) -> list:
-    """The symbols of ``elements`` (default: all 20 impurities), or a ValueError naming the argument."""
+    """The symbols of ``elements`` (default: all 20 impurities), each once, or a ValueError naming the argument.
+
+    A symbol given twice is kept once: ``['Cr', 'Cr']`` asks for the Cr–Cr table (the command line, where
+    a repeated element is more likely a typo, refuses it)."""
     if elements is None:
         return list(IMPURITY_ELEMENTS)
     if isinstance(elements, str):
@@ -190,7 +195,9 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
         ``J_95`` (half-width of the ~95 % interval, meV; wider than 2σ, the errors have heavy tails),
         ``J_model``, ``J_std_model`` (the model's prediction and σ, also on computed rows), ``D``,
         ``Dx``, ``Dy``, ``Dz`` (meV, the data's, NaN where not computed), ``source`` ('JuKKR',
-        'engine' or 'predicted') and ``beyond_data`` (farther than the data's farthest pair).
+        'engine' or 'predicted') and ``beyond_data`` (a predicted row farther than the data's farthest
+        pair, or with an element whose periodic-table row has no element in the data: see
+        :meth:`jijtutorial.kernels.PairGP.predict`, ``return_beyond``).
     """
     els = check_elements(elements)
     geos = bi_geometries(max_distance) if vectors is None else _vector_geometries(vectors)
@@ -198,7 +205,7 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
         model = fit_table_model(data, selection, data_path)
     frame = model.frame_
     q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in geos.to_dict("records")])
-    mu, sd = model.predict(q, return_std=True)
+    mu, sd, unknown_element = model.predict(q, return_std=True, return_beyond=True)
     q["J_model"], q["J_std_model"] = mu, sd
     # the data's own rows: same ordered pair and geometry (layer class and distance)
     from .kernels import encode_pairs
@@ -229,7 +236,9 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
         if c in frame.columns:
             idx = np.flatnonzero(has)[same_vector]
             q.loc[idx, c] = frame[c].to_numpy(float)[rows[same_vector]]
-    q["beyond_data"] = q["distance"] > float(frame["distance"].max()) + 5e-3
+    # beyond the data: farther than its farthest pair, or an element whose periodic-table row the model never saw
+    # (no moment and no similar element: J is the mean coupling, σ the spread of the couplings at that geometry)
+    q["beyond_data"] = (q["distance"] > float(frame["distance"].max()) + 5e-3) | (unknown_element & ~has)
     return q[list(COLUMNS)]
 
 
@@ -320,15 +329,24 @@ def run(args) -> int:
     """``jijtutorial jij-table``: fit PairGP on the data set and write the filled table to ``--out``."""
     import time
 
-    from ._files import output_file
+    from ._files import atomic_path, output_file
 
-    els = check_elements(args.elements)
-    _check_distance(args.max_distance)
-    out = output_file(args.out)  # before any computation
+    try:  # every argument before any computation, each error naming its option
+        els = check_elements(args.elements)
+        named = [e.strip() for e in args.elements.split(",")] if args.elements is not None else els
+        if len(named) != len(els):
+            raise ValueError(f"--elements: {next(e for e in named if named.count(e) > 1)} is named twice; name each "
+                             f"element once.")
+        _check_distance(args.max_distance)
+    except ValueError as err:
+        text = str(err).replace("argument elements", "--elements").replace("max_distance", "--max-distance")
+        raise ValueError("--" + text if text.startswith("elements:") else text) from None
+    out = output_file(args.out)
     t0 = time.perf_counter()
     model = fit_table_model(args.dataset, args.selection, args.data_path)
     table = predict_jij_table(els, args.max_distance, model=model)
-    table.to_csv(out, index=False)
+    with atomic_path(out) as tmp:  # a run killed while writing leaves the previous table whole
+        table.to_csv(tmp, index=False)
     counts = table["source"].value_counts()
     print(f"{len(table)} rows ({len(els)}² ordered pairs x {table['geometry'].nunique()} geometries up to "
           f"{args.max_distance:g} Å): " + ", ".join(f"{n} {s}" for s, n in counts.items())

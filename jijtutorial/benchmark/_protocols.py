@@ -175,6 +175,11 @@ def cv_splits(frame: pd.DataFrame, protocol: str, n_splits: int = 5, n_repeats: 
             out.append((0, f, np.flatnonzero(~mask), np.flatnonzero(mask)))
         return out
     groups = split_groups(frame, p)
+    units = n if groups is None else len(np.unique(groups))
+    if units < int(n_splits):
+        what = "pairs" if groups is None else "unordered element pairs (the pairs protocol keeps each one in one fold)"
+        raise ValueError(f"the {p} protocol cannot split {units} {what} into n_splits = {n_splits} folds (--folds on "
+                         f"the command line); use at most {units} folds, or more data.")
     for r in range(n_repeats):
         if groups is None:
             it = KFold(n_splits, shuffle=True, random_state=seed + r).split(np.zeros(n))

@@ -22,7 +22,7 @@ the table holds twice (e.g. J(A, B) and J(B, A) across the gap, equal up to abou
 JuKKR table) are averaged; ``n_rows`` and ``J_spread`` record how many distinct rows were used and
 how far apart their J are. A vector no row maps onto is *missing*: the
 function raises, listing the missing shells, unless ``fill`` says how to fill them ('engine': the
-package's Green-function engine, for same-sublattice vectors; 'predicted': the machine-learned
+package's crystal engine of :mod:`jijtutorial.greens.engine`, any Bi–Bi vector; 'predicted': the machine-learned
 filled table of chapter 7, J with its σ in ``sigma`` and D = 0, since the model predicts J only;
 'zero': explicitly zero). Filled entries are marked in ``source`` and listed in ``attrs['missing']``.
 
@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from ..elements import IMPURITY_ELEMENTS
 from ..structures import bi_pair_vectors, locate_bi_site
 from ._symmetry import site_operations
 
@@ -55,6 +56,9 @@ ZERO_SOURCE = "zero (missing)"
 ENGINE_SOURCE = "engine"
 #: Label of entries filled by the machine-learned table (:func:`jijtutorial.jij_table.predict_jij_table`).
 PREDICTED_SOURCE = "predicted"
+#: Label of predicted entries beyond the data: an element whose periodic-table row has no element in the data
+#: (PairGP's ``beyond_data``: the mean coupling with σ the spread of the couplings, not an estimate of this pair).
+PREDICTED_BEYOND_SOURCE = "predicted (beyond data)"
 
 _MATCH_TOL = 0.02  # Å
 
@@ -89,8 +93,27 @@ def _check_input(data: pd.DataFrame) -> pd.DataFrame:
         bad = ~np.isfinite(values)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"data: row {k}, column {col!r}: {out[col].iloc[k]!r} is not a finite number.")
+            raise ValueError(f"data: {_row_name(data, k)}, column {col!r}: {out[col].iloc[k]!r} is not a finite number.")
+    for col in ("element_i", "element_j"):
+        # a row whose element matches no dopant would silently drop out of the expansion, and the coupling it
+        # gave would be filled (e.g. with zero) as if it had never been computed
+        values = out[col].to_numpy(object)
+        bad = np.array([not (isinstance(v, str) and v in IMPURITY_ELEMENTS) for v in values])
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            v = values[k]
+            hint = next((e for e in IMPURITY_ELEMENTS if isinstance(v, str) and e.lower() == v.strip().lower()), None)
+            raise ValueError(f"data: {_row_name(data, k)}, column {col!r}: {v!r} is not an impurity element"
+                             + (f" (did you mean {hint!r}?)" if hint else "")
+                             + f"; expected one of {', '.join(IMPURITY_ELEMENTS)} ({int(bad.sum())} such row(s)). "
+                             f"Fix the table: no row is dropped.")
     return out
+
+
+def _row_name(data: pd.DataFrame, k: int) -> str:
+    """'row k' (position in the table), with the index label when it differs."""
+    label = data.index[k]
+    return f"row {k}" + (f" (index {label!r})" if label != k else "")
 
 
 def _check_elements(elements) -> tuple[str, ...]:
@@ -196,24 +219,24 @@ def _expand(data, sites, row_site, targets, target_sub, matches, elements, sourc
 
 
 def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFrame:
-    """J and D (meV) of missing same-sublattice entries from the package's Green-function engine."""
-    from ..greens import HostGreen, make_contour, pair_exchange, ti_model
+    """J and D (meV) of missing entries from the package's crystal engine (:mod:`jijtutorial.greens.engine`)."""
+    from ..greens.engine import CrystalEngine, EngineSettings, exchange_table
 
-    model = ti_model()
-    host = HostGreen(model, kmesh, make_contour(model))
-    rows = []
-    groups = list(missing.groupby(["element_i", "element_j"], sort=False))
-    if progress:
-        from tqdm.auto import tqdm
-
-        groups = tqdm(groups, desc="engine J", unit="element pair")
-    for (a, b), g in groups:
-        vec = g[["rx", "ry", "rz"]].to_numpy(float)
-        res = pair_exchange(a, b, vec, host=host)
-        for v, jv, dv in zip(vec, np.atleast_1d(res.J), np.atleast_2d(res.D)):
-            rows.append({"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "J": 1e3 * float(jv),
-                         "Dx": 1e3 * dv[0], "Dy": 1e3 * dv[1], "Dz": 1e3 * dv[2], "source": ENGINE_SOURCE})
-    return pd.DataFrame(rows)
+    engine = CrystalEngine(EngineSettings(kmesh=kmesh))
+    vec = missing[["rx", "ry", "rz"]].to_numpy(float)
+    keys = [tuple(np.round(v, 6)) for v in vec]
+    unique = list(dict.fromkeys(keys))
+    geos = []
+    for key in unique:
+        site = locate_bi_site(np.array(key))
+        geos.append({"vector": np.array(key), "geometry": site.geometry, "sublattice": site.sublattice,
+                     "multiplicity": 1})
+    index = {k: i for i, k in enumerate(unique)}
+    pairs = [(a, b, index[k]) for a, b, k in zip(missing["element_i"], missing["element_j"], keys)]
+    table = exchange_table(engine, geometries=geos, pairs=pairs, progress=progress)
+    out = table[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz"]].copy()
+    out["source"] = ENGINE_SOURCE
+    return out
 
 
 def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.DataFrame:
@@ -227,10 +250,11 @@ def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.Data
                         f"not {type(model).__name__}.")
     geos = _vector_geometries(missing[["rx", "ry", "rz"]].to_numpy(float))
     query = pd.concat([missing[["element_i", "element_j"]].reset_index(drop=True), geos], axis=1)
-    mu, sd = model.predict(query, return_std=True)
+    mu, sd, beyond = model.predict(query, return_std=True, return_beyond=True)
     return pd.DataFrame({"element_i": query["element_i"], "element_j": query["element_j"], "rx": query["rx"],
                          "ry": query["ry"], "rz": query["rz"], "J": np.asarray(mu, float), "Dx": 0.0, "Dy": 0.0,
-                         "Dz": 0.0, "sigma": np.asarray(sd, float), "source": PREDICTED_SOURCE})
+                         "Dz": 0.0, "sigma": np.asarray(sd, float),
+                         "source": np.where(beyond, PREDICTED_BEYOND_SOURCE, PREDICTED_SOURCE)})
 
 
 def _geometry_labels(vectors) -> tuple[list[str], np.ndarray]:
@@ -250,7 +274,7 @@ def _missing_summary(frame: pd.DataFrame, mask) -> pd.DataFrame:
             .agg(distance=("distance", "first"), vectors=("J", "size")).reset_index())
 
 
-def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int = 16, table_model=None,
+def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int = 12, table_model=None,
                    progress: bool = False) -> pd.DataFrame:
     """J and D for every Bi–Bi vector within ``cutoff`` of an upper-Bi site, for each ordered element pair.
 
@@ -262,7 +286,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
     cutoff : largest pair distance (Å) with a coupling; beyond it J = D = 0 by construction.
     fill : how to fill vectors the table does not cover, tried in order: 'predicted' (PairGP, the
         model of the filled table of chapter 7, fitted on ``data``: J with its σ in ``sigma``, D = 0),
-        'engine' (the package's Green-function engine; same-sublattice vectors only) and/or 'zero'
+        'engine' (the package's crystal engine, both Bi sublattices) and/or 'zero'
         (explicitly zero). Default (): raise, listing what is missing.
     engine_kmesh : k-points per axis of the engine's host Green function.
     table_model : a fitted PairGP (:func:`jijtutorial.jij_table.fit_table_model`) for 'predicted',
@@ -328,7 +352,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         if not miss.any():
             break
         if how in ("engine", "predicted"):
-            todo = frame.loc[miss & (frame["sublattice_j"] == "same")] if how == "engine" else frame.loc[miss]
+            todo = frame.loc[miss]
             if todo.empty:
                 continue
             reps = _engine_representatives(todo, targets, target_sub, matches)
@@ -355,7 +379,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         raise ValueError(
             f"the table does not cover {int(still.sum())} pair vectors within cutoff={cutoff:g} Å:\n{lines}\n"
             f"Pass fill='predicted' to fill them from the machine-learned table (J ± σ, D = 0), fill='zero' "
-            f"to set them to zero explicitly, fill='engine' (same-sublattice vectors) or fill=('engine', 'zero'), "
+            f"to set them to zero explicitly, fill='engine' (the crystal engine) or fill=('engine', 'zero'), "
             f"or use a smaller cutoff."
         )
     frame["n_rows"] = frame["n_rows"].astype(int)

@@ -56,8 +56,9 @@ def _log_temperature_axis(ax, temperatures) -> None:
 
 
 def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie temperature of single dopants"):
-    """Monte Carlo T_C (filled markers with error bars), mean field (dashed) per dopant; open circles at 0 where
-    no order was found, open triangles at the highest temperature simulated where T_C lies above it.
+    """Monte Carlo T_C (filled markers with error bars), mean field (dashed) per dopant; downward triangles at the
+    lowest temperature simulated where T_C lies below it ('below'), open circles at 0 where there is no
+    ferromagnetic order ('none'), upward triangles at the highest temperature simulated where T_C lies above it.
 
     ``summary``: rows of :attr:`SweepResult.summary` with one element per composition (``c_<El>``).
     """
@@ -79,7 +80,8 @@ def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie
         x = 100 * g["concentration"].to_numpy()
         ordered = g["status"].eq("ordered").to_numpy()
         above = g["status"].eq("above").to_numpy()
-        nothing = ~ordered & ~above
+        below = g["status"].eq("below").to_numpy()
+        nothing = ~ordered & ~above & ~below
         if (g["T_MF"] > 0).any():
             ax.plot(x, g["T_MF"], ls="--", color=colour, lw=1.2)
         if ordered.any():
@@ -89,10 +91,13 @@ def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie
                     ls="none")
         if above.any():
             ax.plot(x[above], g["T_max"][above], marker="^", mfc="white", color=colour, ls="none")
+        if below.any():
+            ax.plot(x[below], g["upper_bound"][below], marker="v", mfc="white", color=colour, ls="none")
         handles.append(Line2D([], [], color=colour, marker="o", label=element))
     handles += [Line2D([], [], color="k", ls="--", label="mean field"),
                 Line2D([], [], color="k", marker="o", ls="-", label="Monte Carlo"),
-                Line2D([], [], color="k", marker="o", mfc="white", ls="none", label="no order found"),
+                Line2D([], [], color="k", marker="v", mfc="white", ls="none", label="$T_\\mathrm{C}$ below the range"),
+                Line2D([], [], color="k", marker="o", mfc="white", ls="none", label="no ferromagnetic order"),
                 Line2D([], [], color="k", marker="^", mfc="white", ls="none", label="$T_\\mathrm{C}$ above the range")]
     ax.set_xlabel("dopant concentration (% of Bi sites)")
     ax.set_ylabel("$T_\\mathrm{C}$ (K)")
@@ -107,7 +112,8 @@ def plot_codoping(mean_field: pd.DataFrame, monte_carlo: pd.DataFrame | None = N
     """Mean-field T_C map (partner × share of the base dopant) with the Monte Carlo T_C of the 50/50 mixes beside it.
 
     ``mean_field``: columns partner, share (fraction of the total that is the base dopant), T_MF.
-    ``monte_carlo``: columns partner, T_C, error, status (optional).
+    ``monte_carlo``: columns label, T_C, error, status, upper_bound, T_max (optional; a summary of
+    :func:`jijtutorial.spins.curie_sweep`).
     """
     import matplotlib.pyplot as plt
 
@@ -133,11 +139,15 @@ def plot_codoping(mean_field: pd.DataFrame, monte_carlo: pd.DataFrame | None = N
         y = np.arange(len(mc))
         ordered = mc["status"].eq("ordered").to_numpy()
         above = mc["status"].eq("above").to_numpy()
+        below = mc["status"].eq("below").to_numpy()
         axes[1].barh(y[ordered], mc["T_C"][ordered], xerr=mc["error"][ordered], color="C1", capsize=3,
                      label="Monte Carlo $T_\\mathrm{C}$")
-        if (~ordered & ~above).any():
-            axes[1].plot(np.zeros((~ordered & ~above).sum()), y[~ordered & ~above], "o", mfc="white", color="C1",
-                         label="no order found")
+        if below.any():
+            axes[1].plot(mc["upper_bound"][below], y[below], "<", mfc="white", color="C1",
+                         label="$T_\\mathrm{C}$ below this")
+        if (~ordered & ~above & ~below).any():
+            axes[1].plot(np.zeros((~ordered & ~above & ~below).sum()), y[~ordered & ~above & ~below], "o", mfc="white",
+                         color="C1", label="no ferromagnetic order")
         if above.any():
             axes[1].plot(mc["T_max"][above], y[above], ">", mfc="white", color="C1",
                          label="$T_\\mathrm{C}$ above the range")
