@@ -242,26 +242,6 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
     return q[list(COLUMNS)]
 
 
-def _symlog_ticks(ax, linthresh: float) -> list[float]:
-    """Ticks of a symlog J axis: 0 and ±1, 10, ... outside the linear part, labelled as plain numbers.
-
-    Matplotlib's default also puts ±10ⁿ inside the linear part, where they crowd 0 and their labels
-    overlap. Returns the tick values.
-    """
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
-
-    lo, hi = ax.get_ylim()
-    top = max(abs(lo), abs(hi))
-    first = int(np.ceil(np.log10(2 * linthresh)))  # first decade well outside the linear part
-    decades = [10.0**k for k in range(first, int(np.floor(np.log10(top))) + 1)] if top > 0 else []
-    ticks = sorted([-d for d in decades if -d >= lo] + [0.0] + [d for d in decades if d <= hi])
-    ax.yaxis.set_major_locator(FixedLocator(ticks))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: "0" if v == 0 else f"{v:g}".replace("-", "−")))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.set_ylim(lo, hi)
-    return ticks
-
-
 def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "Mo")), linthresh: float = 0.05):
     """J (meV) against distance (Å) for a few element pairs of a filled table: computed and predicted.
 
@@ -281,7 +261,7 @@ def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "M
         Filled markers: the data's own J; open markers with bars: predicted J ± σ; colour: the
         sublattice of j.
     """
-    from .plotting import figure
+    from .plotting import figure, symlog_ticks
 
     pairs = [tuple(p) for p in pairs]
     fig, axes = figure(1, len(pairs), figsize=(3.6 * len(pairs), 3.6), sharey=True, squeeze=False)
@@ -301,7 +281,7 @@ def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "M
         ax.set_yscale("symlog", linthresh=linthresh)
         ax.set_title(f"{a}–{b}", fontsize=11)
         ax.set_xlabel("distance (Å)")
-    _symlog_ticks(axes[0, 0], linthresh)  # the panels share the J axis
+    symlog_ticks(axes[0, 0], linthresh)  # the panels share the J axis
     axes[0, 0].set_ylabel("J (meV)")
     axes[0, -1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()

@@ -85,4 +85,32 @@ def log_ticks(ax, which: str = "y") -> list[float]:
     return ticks
 
 
-__all__ = ["J_CMAP", "STYLE", "figure", "log_ticks", "use_style"]
+def symlog_ticks(ax, linthresh: float) -> list[float]:
+    """Ticks of a symlog J axis: 0 and ±1, 10, ... outside the linear part, labelled as plain numbers.
+
+    Matplotlib's default also puts ±10ⁿ inside the linear part, where they crowd 0 and their labels
+    overlap. Returns the tick values.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        Drawn already, with ``ax.set_yscale("symlog", linthresh=linthresh)``.
+    linthresh : float
+        The linear range of the y axis (in the axis's units, e.g. meV).
+    """
+    import numpy as np
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    lo, hi = ax.get_ylim()
+    top = max(abs(lo), abs(hi))
+    first = int(np.ceil(np.log10(2 * linthresh)))  # first decade well outside the linear part
+    decades = [10.0**k for k in range(first, int(np.floor(np.log10(top))) + 1)] if top > 0 else []
+    ticks = sorted([-d for d in decades if -d >= lo] + [0.0] + [d for d in decades if d <= hi])
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: "0" if v == 0 else f"{v:g}".replace("-", "−")))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(lo, hi)
+    return ticks
+
+
+__all__ = ["J_CMAP", "STYLE", "figure", "log_ticks", "symlog_ticks", "use_style"]

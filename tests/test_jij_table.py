@@ -136,13 +136,12 @@ def test_symlog_ticks_leave_the_linear_part_to_zero():
     import matplotlib
 
     matplotlib.use("Agg")
-    from jijtutorial.jij_table import _symlog_ticks
-    from jijtutorial.plotting import figure
+    from jijtutorial.plotting import figure, symlog_ticks
 
     fig, ax = figure()
     ax.plot([4, 13], [-25.0, 3.0])
     ax.set_yscale("symlog", linthresh=0.05)
-    ticks = _symlog_ticks(ax, 0.05)
+    ticks = symlog_ticks(ax, 0.05)
     assert ticks == [-10.0, -1.0, -0.1, 0.0, 0.1, 1.0]  # nothing between -0.1 and 0.1 but 0: no labels on top of it
     fig.canvas.draw()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["−10", "−1", "−0.1", "0", "0.1", "1"]
