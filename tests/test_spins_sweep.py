@@ -179,7 +179,7 @@ def test_tc_text_says_what_the_status_means():
     assert spins.tc_text({"status": "below", "upper_bound": 1.234}) == "< 1.2 K"
     assert "do not percolate" in spins.tc_text({"status": "none", "upper_bound": 0.0412})
     assert spins.tc_text({"status": "above", "T_max": 41.3}).startswith("above 41.3 K")
-    assert "J_0 ≤ 0" in spins.tc_text({"status": "no mean-field order"})
+    assert "J₀ ≤ 0" in spins.tc_text({"status": "no mean-field order"})
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from ._folds import (
                      PairKernelFolds,
                      PrimalFit,
 )
-from ._leakage import leakage_breakdown, twin_rows
+from ._leakage import TWIN_LOOKUP, leakage_breakdown, twin_rows
 from ._plots import (
                      breakdown_plot,
                      error_heatmap,
@@ -88,7 +88,9 @@ from ._registry import (
                      get_model,
 )
 from ._report import (
+                     ERROR_COLUMNS,
                      QUESTIONS,
+                     TIME_COLUMNS,
                      chosen_parameters,
                      compare_protocols,
                      describe_config,
@@ -117,10 +119,12 @@ from ._runner import (
 )
 
 __all__ = [
-    "ALIASES", "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "DualFit", "EstimatorFit",
+    "ALIASES", "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "DualFit", "ERROR_COLUMNS",
+    "EstimatorFit",
     "FoldFit", "FoldModel", "GAMMAS", "GPFit", "GP_MODEL", "KernelRidgeFolds", "LADDER", "LADDER_MODELS",
     "LadderResult", "MeanFit", "MeanFolds", "ModelSpec", "OUR_GRID", "OUR_MODEL", "PROTOCOLS", "PairGPFolds",
     "PairKernelFolds", "PrimalFit", "QUESTIONS", "STUDY_MODELS", "STUDY_N", "STUDY_RESULTS", "Setup", "StudyFigures",
+    "TIME_COLUMNS", "TWIN_LOOKUP",
     "breakdown_plot", "cached_benchmark", "cached_ladder", "cached_learning_curve", "calibration_table",
     "check_protocol", "check_protocols", "chosen_parameters", "compare_one_fold", "compare_protocols", "coverage",
     "cv_splits", "default_jobs", "default_models", "describe_config", "element_membership", "error_heatmap",

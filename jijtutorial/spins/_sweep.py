@@ -476,7 +476,7 @@ def tc_text(row) -> str:
         return "no order: FM bonds do not percolate"
     if status == "above":
         return f"above {kelvin(row['T_max'])} (the highest temperature simulated)"
-    return "no ferromagnetic order (mean-field J_0 ≤ 0)"
+    return "no ferromagnetic order (mean-field J₀ ≤ 0)"
 
 
 def curie_temperature(table: pd.DataFrame, dopants: Mapping[str, float], **kwargs) -> tuple[CurieEstimate | None, dict]:
