@@ -147,3 +147,10 @@ def test_code_in_the_prose_is_valid_python(path):
             except SyntaxError as err:
                 bad.append(f"markdown cell {i}, line {err.lineno}: {err.msg}: {(err.text or '').strip()}")
     assert not bad, f"{path.name}: code blocks that are not Python:\n  " + "\n  ".join(bad)
+
+
+def test_bibliography_titles_carry_no_tex_math():
+    """sphinxcontrib-bibtex prints a title's $...$ verbatim on the References page: formulas go in Unicode (Bi₂Te₃)."""
+    bib = (ROOT / "book" / "references.bib").read_text()
+    tex = [f"references.bib:{k}: {line.strip()}" for k, line in enumerate(bib.splitlines(), 1) if "$" in line]
+    assert not tex, "write chemical formulas in Unicode, not as TeX math:\n" + "\n".join(tex)
