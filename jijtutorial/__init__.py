@@ -10,7 +10,8 @@ module             what it holds
 =================  ==============================================================================
 ``datasets``       loaders of the JuKKR table and the model data set (tidy frames with provenance)
 ``elements``       the 20 impurity elements
-``structures``     the Bi2Te3 host, Bi sites, pairs embedded in supercells and their environments
+``geometry``       the Bi2Te3 crystal, Bi–Bi pair vectors and their labels, the crystal's symmetry, bond classes
+``structures``     impurity pairs embedded in supercells and their atomic environments
 ``descriptors``    Coulomb-matrix and SOAP descriptors as scikit-learn transformers
 ``kernels``        distances, closed-form KRR paths, SymPair-KRR, sparse KRR
 ``benchmark``      the study's benchmark, the ladder of protocols, reports and plots
@@ -37,9 +38,9 @@ import importlib
 __version__ = "0.1.0"
 
 #: Subpackages and modules of the public surface (imported on first attribute access).
-SUBMODULES = ("benchmark", "clusters", "datasets", "descriptors", "elements", "exploration", "featurecache", "greens",
-              "jij_table", "kernels", "model_data", "pages", "parallel", "plotting", "spins", "structures", "tables", "units",
-              "viewer")
+SUBMODULES = ("benchmark", "clusters", "datasets", "descriptors", "elements", "exploration", "featurecache", "geometry",
+              "greens", "jij_table", "kernels", "model_data", "pages", "parallel", "plotting", "spins", "structures", "tables",
+              "units", "viewer")
 
 #: Shortcuts: name -> module that defines it.
 _SHORTCUTS = {

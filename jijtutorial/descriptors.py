@@ -140,7 +140,7 @@ def _trimmed_template(vector: tuple[float, float, float], r_cut: float, padding:
 @lru_cache(maxsize=32)
 def max_environment_size(r_cut: float) -> int:
     """Largest number of atoms of a pair environment at ``r_cut``: two disjoint spheres."""
-    from .structures import bi_pair_vectors
+    from .geometry import bi_pair_vectors
 
     far = bi_pair_vectors(2 * r_cut + 12.0, "same")
     far = far[np.linalg.norm(far, axis=1) > 2 * r_cut + 1.0][0]

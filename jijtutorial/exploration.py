@@ -99,10 +99,10 @@ def coordination_number(vector) -> int:
     """Number of Bi sites equivalent to the one at ``vector`` (Å) from impurity i.
 
     Counts the Bi sites at the same distance and in the same Bi layer relative to i (the
-    geometry label of :func:`jijtutorial.structures.locate_bi_site`), e.g. 6 in-plane nearest
+    geometry label of :func:`jijtutorial.geometry.locate_bi_site`), e.g. 6 in-plane nearest
     neighbours at 4.38 Å, 1 site straight across the van der Waals gap at 6.10 Å.
     """
-    from .structures import bi_pair_vectors, locate_bi_site
+    from .geometry import bi_pair_vectors, locate_bi_site
 
     site = locate_bi_site(vector)
     candidates = bi_pair_vectors(site.distance + 0.01, site.sublattice)

@@ -77,37 +77,21 @@ def bi_geometries(max_distance: float) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per geometry, by distance: ``sublattice_j`` ('same' or 'other'), ``layer`` (QL +k and
-        -k merged on the same sublattice), ``distance`` (Å, 0.01), ``geometry`` (label), ``rx, ry,
-        rz`` (a representative vector, Å: the one pointing highest, then along +x) and
-        ``multiplicity`` (vectors of this geometry from one site).
+        One row per bond class (:func:`jijtutorial.geometry.bond_classes`), by distance:
+        ``sublattice_j`` ('same' or 'other'), ``layer`` (the layer class: QL +k and -k merged on the
+        same sublattice), ``distance`` (Å, 0.01), ``geometry`` (label), ``rx, ry, rz`` (the class's
+        representative vector, Å: the one pointing highest, then with the smallest x, then y) and
+        ``multiplicity`` (vectors of this class from one site).
     """
-    from .kernels._pair_gp import layer_class
-    from .structures import bi_pair_vectors, locate_bi_site
+    from .geometry import bond_classes
 
     d_max = _check_distance(max_distance)
-    rows = []
-    for sub in ("same", "other"):
-        v = bi_pair_vectors(d_max + 1e-9, sub)
-        if not len(v):
-            continue
-        dz = np.round(v[:, 2], 3)
-        layer_of = {}
-        for z in np.unique(dz):  # one site lookup per Bi layer, on its shortest vector
-            k = np.flatnonzero(dz == z)
-            k = k[np.argmin(np.linalg.norm(v[k], axis=1))]
-            layer_of[z] = layer_class(locate_bi_site(v[k]).layer, sub)
-        for vec, z in zip(v, dz):
-            rows.append(dict(sublattice_j=sub, layer=layer_of[z], distance=round(float(np.linalg.norm(vec)), 2),
-                             rx=vec[0], ry=vec[1], rz=vec[2]))
+    rows = [dict(sublattice_j=c.sublattice, layer=c.layer_class, distance=round(c.distance, 2), geometry=c.geometry,
+                 rx=c.representative[0], ry=c.representative[1], rz=c.representative[2], multiplicity=c.multiplicity)
+            for c in bond_classes(d_max)]
     if not rows:
         raise ValueError(f"max_distance = {d_max:g} Å: no Bi site that close (the nearest is 4.38 Å away).")
-    g = pd.DataFrame(rows)
-    key = ["sublattice_j", "layer", "distance"]
-    rep = g.sort_values(["rz", "rx", "ry"], ascending=[False, True, True], kind="stable").groupby(key, sort=False).first()
-    rep["multiplicity"] = g.groupby(key).size()
-    out = rep.reset_index().sort_values(["distance", "sublattice_j"], kind="stable").reset_index(drop=True)
-    out["geometry"] = out["layer"] + ", " + out["distance"].map("{:.2f} Å".format)
+    out = pd.DataFrame(rows).sort_values(["distance", "sublattice_j", "geometry"], kind="stable").reset_index(drop=True)
     for c in ("rx", "ry", "rz"):
         out[c] = out[c].round(6) + 0.0
     return out[["sublattice_j", "layer", "distance", "geometry", "rx", "ry", "rz", "multiplicity"]]
@@ -115,8 +99,7 @@ def bi_geometries(max_distance: float) -> pd.DataFrame:
 
 def _vector_geometries(vectors) -> pd.DataFrame:
     """Geometries of explicit pair vectors (Å), one row each; a clear error for one off the Bi lattice."""
-    from .kernels._pair_gp import layer_class
-    from .structures import locate_bi_site
+    from .geometry import bond_class, locate_bi_site
 
     v = np.asarray(vectors, dtype=float)
     if v.ndim == 1:
@@ -129,8 +112,8 @@ def _vector_geometries(vectors) -> pd.DataFrame:
         d = round(float(np.linalg.norm(vec)), 2)
         if d > MAX_TABLE_DISTANCE:
             raise ValueError(f"vectors[{k}] has length {d:g} Å, beyond MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å.")
-        layer = layer_class(site.layer, site.sublattice)
-        rows.append(dict(sublattice_j=site.sublattice, layer=layer, distance=d, geometry=f"{layer}, {d:.2f} Å",
+        rows.append(dict(sublattice_j=site.sublattice, layer=site.layer_class, distance=d,
+                         geometry=bond_class(site.position).geometry,
                          rx=vec[0], ry=vec[1], rz=vec[2], multiplicity=1))
     return pd.DataFrame(rows)
 

@@ -34,8 +34,8 @@ import numpy as np
 
 from .datasets import MODEL_FILENAME
 from .elements import IMPURITY_ELEMENTS
+from .geometry import ALAT, point_group
 from .greens.workflow import CONTOUR_MARGIN, CONTOUR_POINTS
-from .structures import ALAT
 
 PROVENANCE_SUFFIX = ".provenance.json"
 
@@ -75,19 +75,6 @@ def raw_order(impurity_model: str | None = None) -> list[str]:
     return list(RAW_ORDERS[impurity_model or _default_model()])
 
 
-def point_group_d3d() -> np.ndarray:
-    """The 12 rotations of D3d in the hexagonal frame (C3 about z, C2 about x, inversion), shape (12, 3, 3)."""
-    c, s = np.cos(2 * np.pi / 3), np.sin(2 * np.pi / 3)
-    c3 = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
-    c2x = np.diag([1.0, -1.0, -1.0])
-    ops = []
-    for inv in (1.0, -1.0):
-        for m in (np.eye(3), c2x):
-            for k in range(3):
-                ops.append(inv * np.linalg.matrix_power(c3, k) @ m)
-    return np.array(ops)
-
-
 def model_vectors(model, max_distance: float = DEFAULTS["max_distance"]) -> list[dict]:
     """Representative lattice vectors of the model, one per D3d orbit, with |R| ≤ max_distance (Å).
 
@@ -105,7 +92,7 @@ def model_vectors(model, max_distance: float = DEFAULTS["max_distance"]) -> list
     R, d = R[keep], d[keep]
     order = np.lexsort((np.round(R[:, 1], 6), np.round(R[:, 0], 6), -np.round(R[:, 2], 6), np.round(d, 6)))
     R, d = R[order], d[order]
-    ops = point_group_d3d()
+    ops = point_group()  # D3d of the crystal, which the model's lattice shares
     preferred = np.array(JUKKR_SAME_SUBLATTICE_ALAT) * ALAT
     seen = np.zeros(len(R), bool)
     out = []
@@ -332,5 +319,5 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["DEFAULTS", "JUKKR_SAME_SUBLATTICE_ALAT", "generate_model_data", "model_vectors", "point_group_d3d",
-           "raw_order", "write_model_data"]
+__all__ = ["DEFAULTS", "JUKKR_SAME_SUBLATTICE_ALAT", "generate_model_data", "model_vectors", "raw_order",
+           "write_model_data"]

@@ -11,7 +11,7 @@ from toydata import ordered_pairs
 from jijtutorial import featurecache
 from jijtutorial.datasets import tidy_frame
 from jijtutorial.descriptors import CoulombMatrixDescriptor, SOAPDescriptor, environment, pair_environments
-from jijtutorial.structures import bi_pair_vectors
+from jijtutorial.geometry import bi_pair_vectors
 
 #: pair vectors (Å): in-plane nearest neighbours, across the vdW gap, other Bi layer of the same QL
 VECTORS = [bi_pair_vectors(4.5, "same")[0], np.array([0.0, 0.0, 6.0966]), bi_pair_vectors(4.9, "other")[0]]

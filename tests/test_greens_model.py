@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from jijtutorial import greens
+from jijtutorial.geometry import bi_pair_vectors
 from jijtutorial.greens.tight_binding import PAULI
-from jijtutorial.structures import bi_pair_vectors
 
 
 @pytest.fixture(scope="module")

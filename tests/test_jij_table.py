@@ -8,8 +8,8 @@ import pytest
 from toydata import ladder_frame
 
 from jijtutorial import cli
+from jijtutorial.geometry import bi_pair_vectors
 from jijtutorial.jij_table import COLUMNS, MAX_TABLE_DISTANCE, bi_geometries, fit_table_model, predict_jij_table
-from jijtutorial.structures import bi_pair_vectors
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,10 @@ def test_geometries_cover_every_bi_vector_once():
     g = bi_geometries(13.2)
     n_vectors = len(bi_pair_vectors(13.2, "same")) + len(bi_pair_vectors(13.2, "other"))
     assert g["multiplicity"].sum() == n_vectors
-    assert not g.duplicated(["sublattice_j", "layer", "distance"]).any() and g["distance"].is_monotonic_increasing
+    assert not g.duplicated(["geometry"]).any() and g["distance"].is_monotonic_increasing
+    # one row per bond class: across the gap at 9.74 Å two classes share the layer and the distance
+    assert g.duplicated(["sublattice_j", "layer", "distance"]).sum() == 2
+    assert set(g.loc[g["distance"] == 9.74, "geometry"]) == {"across the vdW gap, 9.74 Å (1)", "across the vdW gap, 9.74 Å (2)"}
     assert g["distance"].iloc[0] == 4.38 and (g["distance"] <= 13.2).all()
     # the vector between two upper Bi sites and its opposite are one geometry (QL +k and -k merged)
     assert not g["layer"].str.contains(r"QL [+-]\d").any() and g["layer"].str.contains("QL ±1").any()

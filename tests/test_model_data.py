@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from jijtutorial import datasets, model_data
+from jijtutorial.geometry import ALAT, locate_bi_site
 from jijtutorial.greens import ti_model
-from jijtutorial.structures import ALAT, locate_bi_site
 
 SMALL = dict(elements=["Cr", "Fe", "Cu"], kmesh=6, n_points=24, max_distance=9.0, progress=False)
 
@@ -67,7 +67,7 @@ def test_vectors_are_one_per_orbit_and_include_the_jukkr_ones():
     vecs = model_data.model_vectors(ti_model(), 16.0)
     assert len(vecs) >= 10
     assert sum(v["multiplicity"] for v in vecs) == len(
-        [1 for _ in __import__("jijtutorial.structures", fromlist=["x"]).bi_pair_vectors(16.0, "same")])
+        [1 for _ in __import__("jijtutorial.geometry", fromlist=["x"]).bi_pair_vectors(16.0, "same")])
     reps = np.array([v["vector"] for v in vecs])
     for p in np.array(model_data.JUKKR_SAME_SUBLATTICE_ALAT) * ALAT:
         assert np.linalg.norm(reps - p, axis=1).min() < 1e-3

@@ -8,8 +8,7 @@ import pytest
 
 from jijtutorial import spins
 from jijtutorial.datasets import jukkr_available, load_jukkr, load_model
-from jijtutorial.spins._symmetry import axial
-from jijtutorial.structures import bi_pair_vectors, locate_bi_site
+from jijtutorial.geometry import axial, bi_pair_vectors, locate_bi_site, site_operations
 
 
 def _all_vectors(cutoff):
@@ -36,7 +35,7 @@ def _lookup(table, a, b, v):
 
 
 def test_site_operations_are_c3v_and_the_lower_to_upper_coset():
-    upper, lower = spins.site_operations()
+    upper, lower = site_operations()
     dets = np.linalg.det(upper)
     # C3v: E, two C3 (det +1, trace 0 or 3) and three mirrors (det -1)
     assert sorted(np.round(dets).astype(int)) == [-1, -1, -1, 1, 1, 1]
@@ -106,7 +105,7 @@ def test_forbidden_dmi_components_average_out():
 
 def test_d_rotates_as_an_axial_vector_within_a_shell():
     table = spins.exchange_table(_random_input(["V"], 4.4, seed=3), ["V"], 4.4)
-    upper, _ = spins.site_operations()
+    upper, _ = site_operations()
     v0 = np.array([-4.383, 0.0, 0.0])
     j0, d0 = _lookup(table, "V", "V", v0)
     for op in upper:

@@ -8,7 +8,7 @@ import pytest
 
 from jijtutorial import spins
 from jijtutorial.datasets import jukkr_available, load_jukkr, load_model
-from jijtutorial.structures import bi_pair_vectors
+from jijtutorial.geometry import bi_pair_vectors
 
 V_NN = np.array([-4.382981, 0.0, 0.0])  # the nearest in-plane vector of the data sets
 SIZE = (6, 6, 1)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from jijtutorial.datasets import tidy_frame
-from jijtutorial.structures import bi_pair_vectors
+from jijtutorial.geometry import bi_pair_vectors
 
 MOMENTS = {"V": 2.6, "Cr": 3.8, "Mn": 4.4, "Fe": 3.4, "Co": 2.1, "Mo": 2.6, "Sc": 0.0, "Cu": 0.0}
 #: The first in-plane (4.38 Å) and the across-gap (6.10 Å) pair vector.

@@ -102,13 +102,13 @@ def element_membership(frame: pd.DataFrame) -> dict:
 
 
 def geometry_labels(frame: pd.DataFrame) -> np.ndarray:
-    """The pair geometry of each row (tidy column ``geometry``, e.g. ``'same Bi layer, 4.38 Å'``)."""
+    """The bond class of each row (tidy column ``geometry``, e.g. ``'same Bi layer, 4.38 Å'``; see
+    :func:`jijtutorial.geometry.bond_class`)."""
     if "geometry" in frame.columns:
         return frame["geometry"].astype(str).to_numpy()
-    from ..structures import locate_bi_site
+    from ..geometry import bond_class, locate_bi_sites
 
-    return np.array([locate_bi_site(v, where=f"row {k}").geometry
-                     for k, v in enumerate(frame[["rx", "ry", "rz"]].to_numpy(float))])
+    return np.array([bond_class(s.position).geometry for s in locate_bi_sites(frame[["rx", "ry", "rz"]].to_numpy(float))])
 
 
 def _geometry_order(frame: pd.DataFrame) -> list:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..elements import IMPURITY_Z, symbol_of
-from ..structures import ALAT
+from ..geometry import ALAT
 from ._files import _check_numeric, _parse_csv, _read_bytes, _string_frame, _warn_once
 from ._schema import CONVENTION, TIDY_COLUMNS, tidy_frame
 

@@ -31,7 +31,7 @@ def _pair_table_columns(X):
         sub = X["sublattice_j"].astype(str).to_numpy()
         dist = X["distance"].to_numpy(float)
     elif {"rx", "ry", "rz"} <= set(X.columns):
-        from ..structures import locate_bi_site
+        from ..geometry import locate_bi_site
 
         sites = [locate_bi_site(v, where=f"row {k}") for k, v in enumerate(X[["rx", "ry", "rz"]].to_numpy(float))]
         sub = np.array([s.sublattice for s in sites])

@@ -47,7 +47,6 @@ activity of its magnetic class) or leave-distance-out (its scale from the line w
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +55,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..elements import IMPURITY_ELEMENTS
+from ..geometry import bond_class, geometry_label, layer_class, locate_bi_sites
 from ._closed_form import DistinctGP, InnerBlocks, KroneckerGP, distinct_inputs, group_blocks
 from ._element_features import MomentModel, _features, learned_moments
 from ._pair import SymmetricPairKRR, _psd
@@ -83,17 +83,6 @@ _NE = len(IMPURITY_ELEMENTS)
 # --------------------------------------------------------------------------------------------
 # encoding of a pair table
 # --------------------------------------------------------------------------------------------
-def layer_class(layer: str, sublattice: str) -> str:
-    """The layer class of a pair geometry: on the same sublattice, QL +k and QL -k are one class.
-
-    For i and j both on upper Bi sites, the vector from j to i is -r, so J(A, B, r) = J(B, A, -r):
-    a model symmetric in A and B gives r and -r the same value, and "QL +k" (r) and "QL -k" (-r) at
-    one distance are the same geometry. On the other sublattice -r does not end on a Bi site.
-    """
-    layer = str(layer)
-    return re.sub(r"QL [+-](\d+)", r"QL ±\1", layer) if sublattice == "same" else layer
-
-
 @dataclass
 class PairEncoding:
     """Rows of a pair table as the kernel sees them.
@@ -103,13 +92,14 @@ class PairEncoding:
     a, b : ndarray of int (n,)
         Index of element i and j in :data:`jijtutorial.elements.IMPURITY_ELEMENTS`.
     geo : ndarray of str (n,)
-        Geometry key: layer class and distance (0.01 Å), e.g. ``'same Bi layer, 4.38 Å'``.
+        Geometry key: the bond's geometry label (:func:`jijtutorial.geometry.geometry_label`: layer
+        class and distance to 0.01 Å), e.g. ``'same Bi layer, 4.38 Å'``.
     dist : ndarray (n,)
         |r| in Å (rounded to 0.01 Å, as the key).
     sub : ndarray (n,)
         0 for j on i's Bi sublattice, 1 for the other.
     cls : ndarray of str (n,)
-        Layer class (:func:`layer_class`).
+        Layer class (:func:`jijtutorial.geometry.layer_class`).
     """
 
     a: np.ndarray
@@ -138,8 +128,8 @@ def encode_pairs(X, what: str = "pair table") -> PairEncoding:
     """Element indices and geometry of each row of a pair table, with clear errors.
 
     ``X`` needs ``element_i``, ``element_j`` and the geometry: ``sublattice_j``, ``distance`` (Å)
-    and ``layer`` (as in the tidy frames of :mod:`jijtutorial.datasets`), or the pair vector
-    ``rx, ry, rz`` (Å), which must end on a Bi site.
+    and ``layer`` (as in the tidy frames of :mod:`jijtutorial.datasets`; their ``geometry`` label is
+    the key when present), or the pair vector ``rx, ry, rz`` (Å), which must end on a Bi site.
     """
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"PairGP takes a pair table (pandas DataFrame), not {type(X).__name__}.")
@@ -155,19 +145,19 @@ def encode_pairs(X, what: str = "pair table") -> PairEncoding:
             raise ValueError(f"{what}, row {k}, column {c!r}: unknown impurity element {col[k]!r}; "
                              f"the model knows {', '.join(IMPURITY_ELEMENTS)}.")
         els.append(np.array([_EL[e] for e in col], dtype=int))
+    label = None
     if {"sublattice_j", "distance", "layer"} <= set(X.columns):
         sub = X["sublattice_j"].astype(str).to_numpy()
         dist = X["distance"].to_numpy(float)
         layer = X["layer"].astype(str).to_numpy()
+        if "geometry" in X.columns:
+            label = X["geometry"].astype(str).to_numpy()
     elif {"rx", "ry", "rz"} <= set(X.columns):
-        from ..structures import locate_bi_site
-
-        vec = X[["rx", "ry", "rz"]].to_numpy(float)
-        uv, first, inv = np.unique(np.round(vec, 4), axis=0, return_index=True, return_inverse=True)
-        sites = [locate_bi_site(vec[k], where=f"{what}, row {k}") for k in first]
-        sub = np.array([s.sublattice for s in sites])[inv.reshape(-1)]
-        dist = np.array([s.distance for s in sites])[inv.reshape(-1)]
-        layer = np.array([s.layer for s in sites])[inv.reshape(-1)]
+        sites = locate_bi_sites(X[["rx", "ry", "rz"]].to_numpy(float), where=f"{what}, row")
+        sub = np.array([s.sublattice for s in sites])
+        dist = np.array([s.distance for s in sites])
+        layer = np.array([s.layer for s in sites])
+        label = np.array([bond_class(s.position).geometry for s in sites])
     else:
         raise ValueError(f"{what} needs 'sublattice_j', 'distance' and 'layer', or the pair vector 'rx', 'ry', "
                          "'rz' (Å).")
@@ -175,7 +165,10 @@ def encode_pairs(X, what: str = "pair table") -> PairEncoding:
     cls_u = np.array([layer_class(x.split("|", 1)[1], x.split("|", 1)[0]) for x in ul])
     cls = cls_u[inv_l.reshape(-1)] if len(ul) else np.zeros(0, str)
     dist = np.round(dist, 2)
-    geo = np.char.add(np.char.add(cls.astype(str), ", "), np.char.add(np.char.mod("%.2f", dist), " Å"))
+    if label is None:
+        geo = np.array([geometry_label(c, d) for c, d in zip(cls, dist)], dtype=str).reshape(-1)
+    else:
+        geo = label.astype(str)
     return PairEncoding(els[0], els[1], geo, dist, (sub == "other").astype(float), cls.astype(str))
 
 

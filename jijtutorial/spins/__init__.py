@@ -44,7 +44,6 @@ from ._sweep import (
                               task_seed,
                               tc_text,
 )
-from ._symmetry import site_operations
 from ._uncertainty import mean_field_spread, perturbed_table, symmetry_classes
 
 __all__ = [
@@ -100,7 +99,6 @@ __all__ = [
                               "run_monte_carlo",
                               "run_tasks",
                               "simulate_task",
-                              "site_operations",
                               "spin_model",
                               "symmetry_classes",
                               "symmetry_residuals",

@@ -40,8 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from ..structures import bi_pair_vectors, locate_bi_site
-from ._symmetry import site_operations
+from ..geometry import bi_pair_vectors, locate_bi_site, site_operations
 
 #: Columns the input table must have.
 REQUIRED_COLUMNS = ("element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz")
@@ -176,7 +175,7 @@ def _expand(data, sites, row_site, targets, target_sub, matches, elements, sourc
                     key = (b, a, k) if swapped else (a, b, k)
                     for r in rows_by.get(key, ()):
                         used.add(r)
-                        d = np.linalg.det(q) * (q.T @ D[r])
+                        d = np.linalg.det(q) * (q.T @ D[r])  # axial: det(R) R D with R = q^T
                         js.append(J[r])
                         ds.append(-d if swapped else d)
                         if has_sigma:

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..elements import IMPURITY_ELEMENTS
-from ..structures import bi2te3_host
+from ..geometry import bi2te3_host
 
 
 def _check_size(size) -> tuple[int, int, int]:

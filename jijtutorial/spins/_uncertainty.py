@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..structures import locate_bi_site
+from ..geometry import locate_bi_site
 from ._exchange_table import ZERO_SOURCE, check_table
 from ._lattice import check_concentrations
 from ._meanfield import j0_matrix
