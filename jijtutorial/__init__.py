@@ -24,6 +24,7 @@ module             what it holds
 ``viewer``         static and interactive (nglview) structure views
 ``pages``          numbers and sentences glued into a chapter's text (myst-nb glue)
 ``plotting``       the figure style
+``targets``        what a model predicts (J, D): columns, symmetry, what it must not see, symmetrised D
 ``tables``         tables for a page: significant digits, units in the header, no index
 ``parallel``       independent tasks through Dask: here, on a local cluster or on any cluster
 ``spins``          Heisenberg + DMI spin models of doped Bi2Te3: Monte Carlo T_C, LLG dynamics
@@ -40,7 +41,7 @@ __version__ = "0.1.0"
 #: Subpackages and modules of the public surface (imported on first attribute access).
 SUBMODULES = ("benchmark", "clusters", "datasets", "descriptors", "elements", "exploration", "featurecache", "geometry",
               "greens", "jij_table", "kernels", "model_data", "pages", "parallel", "plotting", "spins", "structures", "tables",
-              "units", "viewer")
+              "targets", "units", "viewer")
 
 #: Shortcuts: name -> module that defines it.
 _SHORTCUTS = {

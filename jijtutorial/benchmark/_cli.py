@@ -7,12 +7,15 @@ import argparse
 from .._files import output_folder
 from ._curves import learning_curve
 from ._protocols import ALIASES, LADDER, PROTOCOLS, check_protocol
-from ._registry import DEFAULT_MODELS, LADDER_MODELS, get_model
-from ._report import compare_protocols, describe_config, fold_breakdown, ladder_markdown, table_markdown
+from ._registry import D_MODELS, DEFAULT_MODELS, LADDER_MODELS, get_model
+from ._report import compare_protocols, d_table_markdown, describe_config, fold_breakdown, ladder_markdown, table_markdown
 from ._runner import run_benchmark
 
 #: ``--protocol`` choices: each rung, its alias, 'both' (study and grouped, as ever) and 'all' (the ladder).
 CHOICES = PROTOCOLS + tuple(ALIASES) + ("both", "all")
+#: The rungs ``--target D --protocol all`` runs: a bond class never computed has no D to learn from (the
+#: model says 0 with its prior σ), so the distance rung asks nothing of a model of D.
+D_LADDER = ("study", "pairs", "element")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="study: random splits as in 2023; pairs (alias grouped): element pairs kept together; "
                              "element: leave one element out; distance: leave one pair geometry out; "
                              "both: study and grouped; all: the ladder (study, pairs, element, distance)")
+    parser.add_argument("--target", default="J", choices=("J", "D"),
+                        help="what the models predict: J (the isotropic exchange) or D (the DM vector; models "
+                             f"{', '.join(D_MODELS)}; 'all' runs {', '.join(D_LADDER)})")
     parser.add_argument("--out", default="benchmark-results", help="folder for the tables and plots")
     parser.add_argument("--models", default=None,
                         help=f"comma-separated model names (default: {','.join(DEFAULT_MODELS)} for study, pairs, "
@@ -53,6 +59,26 @@ def _print_rung(res) -> None:
         print(res.calibration.round(3).to_string(index=False))
 
 
+def _run_d(args, models, kw, out) -> int:
+    """``--target D``: the models of D on the chosen rungs, their table and the symmetry they keep."""
+    if args.learning_curve:
+        raise ValueError("--learning-curve is for the target J; drop it with --target D.")
+    protocols = D_LADDER if args.protocol == "all" else ("study", "grouped") if args.protocol == "both" else (args.protocol,)
+    result = run_benchmark(args.dataset, list(protocols) if len(protocols) > 1 else protocols[0], models, target="D", **kw)
+    rungs = list(result.rungs.values()) if hasattr(result, "rungs") else [result]
+    print(f"\n{rungs[0].dataset} data: models of the DM vector D ({', '.join(r.protocol for r in rungs)}; "
+          f"{sum(r.seconds for r in rungs):.1f} s)\n")
+    print(d_table_markdown(rungs))
+    cal = [r.calibration for r in rungs if len(r.calibration)]
+    if cal:
+        import pandas as pd
+
+        print("\nError bars per component (fraction within ±1σ, ±2σ; components fixed by symmetry left out):")
+        print(pd.concat(cal, ignore_index=True).round(3).to_string(index=False))
+    print(f"\nwritten to {out.resolve()}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """``jijtutorial benchmark``: write the table(s) (CSV, Markdown) and parity plots to ``--out``."""
     models = [m.strip() for m in args.models.split(",")] if args.models else None
@@ -68,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
     kw = dict(n_splits=args.folds, n_repeats=args.repeats, seed=args.seed, test_size=args.test_size,
               data_path=args.data_path, progress=not args.no_progress, out=out, plots=not args.no_plots,
               n_jobs=args.jobs)
+    if args.target == "D":
+        return _run_d(args, models, kw, out)
     if args.protocol == "all":
         ladder = run_benchmark(args.dataset, "all", models, **kw)
         for res in ladder.rungs.values():

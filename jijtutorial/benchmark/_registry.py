@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ._folds import FoldModel, KernelRidgeFolds, MeanFolds, PairGPFolds, PairKernelFolds
+from ._folds_d import ComponentFolds, EquivariantDFolds, MagnitudeFolds, MeanDFolds
 
 
 class StudyFigures(NamedTuple):
@@ -53,6 +54,12 @@ BASELINE = "Mean-baseline"
 DEFAULT_MODELS = STUDY_MODELS + (OUR_MODEL, BASELINE)
 #: The models of the ladder (``protocol='all'``, ``element``, ``distance``): the above and PairGP.
 LADDER_MODELS = STUDY_MODELS + (OUR_MODEL, GP_MODEL, BASELINE)
+#: Models of the DM vector D (target 'D'): the equivariant GP and its three baselines (see
+#: :mod:`jijtutorial.benchmark._folds_d`).
+D_MODEL = "EquivariantGP-D"
+D_MODELS = (D_MODEL, "PairGP-xyz", "PairGP-|D|", "Mean-D")
+_D_KERNELS = {D_MODEL: ("d-equivariant", EquivariantDFolds), "PairGP-xyz": ("d-components", ComponentFolds),
+              "PairGP-|D|": ("d-magnitude", MagnitudeFolds), "Mean-D": ("d-mean", MeanDFolds)}
 #: Learning curves: the study's best model, the best study model in our reproduction, and ours.
 CURVE_MODELS = ("SOAP-KRR-rbf-rcut-4.0", "CM-KRR-lap-rcut-4.0", OUR_MODEL)
 
@@ -71,8 +78,9 @@ _NAME = re.compile(r"^(CM|SOAP)-K[RK]R-(lin|lap|rbf|gauss)-rcut-(\d+(?:\.\d+)?)$
 class ModelSpec:
     """A model of the benchmark: descriptor, kernel and hyperparameter grid.
 
-    ``kernel`` is ``'linear'``, ``'laplacian'``, ``'rbf'``, ``'pair'`` (SymPair-KRR), ``'gp'`` (PairGP)
-    or ``'mean'``.
+    ``kernel`` is ``'linear'``, ``'laplacian'``, ``'rbf'``, ``'pair'`` (SymPair-KRR), ``'gp'`` (PairGP),
+    ``'mean'``, or one of the D models' (``'d-equivariant'``, ``'d-components'``, ``'d-magnitude'``,
+    ``'d-mean'``); ``target`` is what the model predicts (``'J'`` or ``'D'``, :mod:`jijtutorial.targets`).
     """
 
     name: str
@@ -82,6 +90,7 @@ class ModelSpec:
     gammas: tuple = ()
     alphas: tuple = ()
     options: tuple = ()  # (parameter, value) pairs of a PairGP variant
+    target: str = "J"
 
     def make_descriptor(self, cache=True):
         """The descriptor transformer (None for the pair model and the baseline)."""
@@ -105,6 +114,9 @@ class ModelSpec:
             return PairGPFolds(**dict(self.options))
         if self.kernel == "mean":
             return MeanFolds()
+        for kernel, folds in _D_KERNELS.values():
+            if self.kernel == kernel:
+                return folds(**dict(self.options))
         return KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
 
 
@@ -121,10 +133,13 @@ def get_model(name: str) -> ModelSpec:
         return ModelSpec(str(name), None, None, "gp", options=_gp_options(str(name)))
     if name == BASELINE:
         return ModelSpec(name, None, None, "mean")
+    if name in _D_KERNELS:
+        return ModelSpec(name, None, None, _D_KERNELS[name][0], target="D")
     m = _NAME.match(str(name))
     if not m:
         raise ValueError(
-            f"unknown model {name!r}: use one of {', '.join(LADDER_MODELS)}, a name of the form "
+            f"unknown model {name!r}: use one of {', '.join(LADDER_MODELS)} (models of J), {', '.join(D_MODELS)} "
+            f"(models of D), a name of the form "
             f"CM|SOAP-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0), or a PairGP variant "
             f"such as PairGP[bias=0;element_modes=profile/features]."
         )

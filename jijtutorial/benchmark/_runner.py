@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._files import output_folder
+from ..targets import get_target
 from ._protocols import (
     LADDER,
     LEAVE_ONE_OUT,
@@ -30,7 +31,7 @@ from ._protocols import (
     inner_selection,
     split_groups,
 )
-from ._registry import ALPHAS, DEFAULT_MODELS, GAMMAS, LADDER_MODELS, OUR_GRID, STUDY_N, STUDY_RESULTS, get_model
+from ._registry import ALPHAS, D_MODELS, DEFAULT_MODELS, GAMMAS, LADDER_MODELS, OUR_GRID, STUDY_N, STUDY_RESULTS, get_model
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,6 +183,9 @@ class BenchmarkResult:
     calibration : per model with error bars: fraction of test pairs within ±1σ, ±2σ and ±J_95, mean σ.
     frame : the data the run used; config : its settings; seconds : its wall time (the folds of
         this protocol; the preparation of the models is ``config['prepare_seconds']``).
+    target : what the models predict, ``'J'`` or ``'D'`` (:mod:`jijtutorial.targets`). A run of D has
+        the columns of :func:`_collect_vector`: MAE of |D_pred - D| against the symmetrised D
+        (``MAE_raw``: against the raw D), R² per Cartesian component, coverage of ±1σ and ±2σ.
     """
 
     protocol: str
@@ -194,6 +198,7 @@ class BenchmarkResult:
     config: dict = field(default_factory=dict)
     seconds: float = 0.0
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    target: str = "J"
 
     @property
     def kind(self) -> str:
@@ -207,8 +212,10 @@ class BenchmarkResult:
 
     def markdown(self, digits: int = 3) -> str:
         """The table as Markdown, and the best model's held-out score."""
-        from ._report import table_markdown
+        from ._report import d_table_markdown, table_markdown
 
+        if self.target != "J":
+            return d_table_markdown([self], digits)
         best = self.table.set_index("model").loc[self.best_model]
         text = f"{table_markdown(self.table, digits)}\n\nBest model by cross-validation: {self.best_model} " \
                f"(CV MAE {best['MAE']:.3g} meV, R² {best['R2']:.3f})"
@@ -228,7 +235,7 @@ class BenchmarkResult:
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        stem = f"{self.dataset}-{self.protocol}"
+        stem = f"{self.dataset}-{self.protocol}" if self.target == "J" else f"{self.dataset}-{self.target}-{self.protocol}"
         files = [out / f"table-{stem}.csv", out / f"table-{stem}.md", out / f"folds-{stem}.csv",
                  out / f"predictions-{stem}.csv"]
         self.table.to_csv(files[0], index=False)
@@ -239,10 +246,10 @@ class BenchmarkResult:
         if len(self.calibration):
             files.append(out / f"calibration-{stem}.csv")
             self.calibration.to_csv(files[-1], index=False)
-        if self.kind in LEAVE_ONE_OUT:
+        if self.kind in LEAVE_ONE_OUT and self.target == "J":
             files.append(out / f"breakdown-{stem}.csv")
             self.breakdown().to_csv(files[-1])
-        if plots:
+        if plots and self.target == "J":
             import matplotlib.pyplot as plt
 
             from ._plots import parity_grid
@@ -302,10 +309,16 @@ class LadderResult:
 
         return ladder_table(self)
 
+    @property
+    def target(self) -> str:
+        return next(iter(self.rungs.values())).target
+
     def markdown(self, digits: int = 3) -> str:
         """The ladder table, the mean predictor's row included, and the time of each rung, as Markdown."""
-        from ._report import ladder_markdown
+        from ._report import d_table_markdown, ladder_markdown
 
+        if self.target != "J":
+            return d_table_markdown(list(self.rungs.values()), digits)
         return ladder_markdown(self, digits)
 
     def save(self, out, plots: bool = True) -> list[Path]:
@@ -314,20 +327,22 @@ class LadderResult:
         files = []
         for r in self.rungs.values():
             files += r.save(out, plots=plots)
-        stem = f"ladder-{self.dataset}"
+        stem = f"ladder-{self.dataset}" if self.target == "J" else f"ladder-{self.dataset}-{self.target}"
         self.table.to_csv(out / f"{stem}.csv", index=False)
         (out / f"{stem}.md").write_text(f"# Benchmark ladder: {self.dataset} data\n\n{self.markdown()}\n")
         files += [out / f"{stem}.csv", out / f"{stem}.md"]
         return files
 
 
-def default_models(protocol) -> tuple:
+def default_models(protocol, target="J") -> tuple:
     """The models a run of ``protocol`` uses unless told otherwise.
 
     A single ``study`` or ``pairs``/``grouped`` run: :data:`DEFAULT_MODELS` (its tables are those of
     chapter 6); ``element``, ``distance``, ``'all'`` or several protocols: :data:`LADDER_MODELS`
-    (PairGP added).
+    (PairGP added). Target ``'D'``: :data:`D_MODELS`.
     """
+    if get_target(target).name == "D":
+        return D_MODELS
     protocols = check_protocols(protocol)
     single = isinstance(protocol, str) and protocol != "all"
     return DEFAULT_MODELS if single and check_protocol(protocols[0]) in ("study", "pairs") else LADDER_MODELS
@@ -350,7 +365,7 @@ def _calibration_rows(name, protocol, p: pd.DataFrame) -> dict:
 def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: int = 5,
                   n_repeats: int = 3, seed: int = 0, test_size: float = 0.2, data_path=None,
                   progress: bool = True, cache=True, out=None, plots: bool = True,
-                  n_jobs: int | None = None):
+                  n_jobs: int | None = None, target="J"):
     """Cross-validate ``models`` under ``protocol`` and score them on a held-out test set.
 
     Parameters
@@ -373,6 +388,8 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
         before anything is computed).
     n_jobs : folds run in this many threads, each with single-threaded BLAS (default: the
         number of CPUs, at most 4).
+    target : ``'J'`` (default) or ``'D'``, what the models predict (:mod:`jijtutorial.targets`);
+        ``models`` must all be models of it (default for D: :data:`D_MODELS`).
 
     Returns
     -------
@@ -382,7 +399,12 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
     t_start = time.perf_counter()
     protocols = check_protocols(protocol)
     single = isinstance(protocol, str) and protocol != "all"
-    specs = [get_model(m) for m in (models or default_models(protocol))]
+    tgt = get_target(target)
+    specs = [get_model(m) for m in (models or default_models(protocol, tgt))]
+    wrong = [s.name for s in specs if s.target != tgt.name]
+    if wrong:
+        raise ValueError(f"models {wrong} predict {get_model(wrong[0]).target}, not the target {tgt.name} of this run; "
+                         f"models of {tgt.name}: {', '.join(default_models('all', tgt))}.")
     if out is not None:
         output_folder(out)
     if isinstance(dataset, pd.DataFrame):
@@ -398,7 +420,8 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
     holdouts = {run.protocol: holdout_split(frame, run.kind, test_size, seed) for run in runs}
     total = sum(len(specs) * (len(run.splits) + (1 if len(holdouts[run.protocol][1]) else 0)) for run in runs)
     bar = progress_bar(total, progress, f"{name}/{protocol if isinstance(protocol, str) else '+'.join(protocols)}")
-    y_all = frame["J"].to_numpy(float)
+    y_all = tgt.values(frame)  # what the models are fitted to
+    y_ref = tgt.reference(frame)  # what they are scored against (D: the symmetrised D)
     results = {}
     with single_threaded_blas():
         prepared, prep_seconds = [], {}
@@ -425,10 +448,8 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
                 else:
                     p, sd, half95 = model.predict_fold(fit, te), None, None
                 t3 = time.perf_counter()
-                yt = y_all[te]
                 row = dict(model=spec.name, repeat=r, fold=f, n_train=len(tr), n_test=len(te),
-                           MAE=float(np.mean(np.abs(p - yt))) if len(te) else np.nan,
-                           R2=r2_score(yt, p) if len(te) else np.nan, t_train=t2 - t1,
+                           **_fold_scores(tgt, y_ref[te], y_all[te], p), t_train=t2 - t1,
                            t_test=t3 - t2, inner_cv_MAE=fit.inner_mae, params=_fmt_params(fit.params))
                 if run.kind in LEAVE_ONE_OUT:
                     row["label"] = label
@@ -446,13 +467,14 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
             cpu: dict = {}
             for d in done:
                 cpu[d[4]["model"]] = cpu.get(d[4]["model"], 0.0) + d[4].pop("_cpu")
-            results[run.protocol] = _collect(run, specs, done, frame, y_all, prep_seconds, dev, test,
-                                             time.perf_counter() - t_rung)
+            collect = _collect if tgt.name == "J" else _collect_vector
+            results[run.protocol] = collect(run, specs, done, frame, y_all, prep_seconds, dev, test,
+                                            time.perf_counter() - t_rung, y_ref)
             results[run.protocol].config.update(
                 protocol=run.protocol, dataset=name, published_table=published, n_rows=len(frame), n_dev=len(dev),
                 n_test=len(test), n_splits=n_splits, n_repeats=n_repeats, seed=seed, test_size=test_size,
                 models=[s.name for s in specs], gammas=GAMMAS, alphas=ALPHAS, our_grid=OUR_GRID, n_jobs=n_jobs,
-                cpu_seconds=dict(cpu))
+                cpu_seconds=dict(cpu), target=tgt.name)
             if run.kind in LEAVE_ONE_OUT:
                 results[run.protocol].config.update(n_splits=len(run.splits), n_repeats=1)
     bar.close()
@@ -515,7 +537,115 @@ def _run_while_preparing(names, frame, cache, tasks_of, fn, n_jobs, bar, prepare
     return done
 
 
-def _collect(run: Setup, specs, done, frame, y_all, prep_seconds, dev, test, seconds) -> BenchmarkResult:
+def _fold_scores(target, y_ref, y_raw, p) -> dict:
+    """Scores of one fold's predictions: J: MAE (meV) and R²; D: see :func:`vector_scores`."""
+    if target.name == "J":
+        return dict(MAE=float(np.mean(np.abs(p - y_ref))) if len(y_ref) else np.nan,
+                    R2=r2_score(y_ref, p) if len(y_ref) else np.nan)
+    return vector_scores(y_ref, y_raw, p)
+
+
+def vector_scores(y_ref, y_raw, p) -> dict:
+    """Scores of predicted D vectors ``p`` (meV, (m, 3)).
+
+    ``MAE``: mean |p - D| against the symmetrised D ``y_ref``; ``MAE_raw``: against the raw D ``y_raw``;
+    ``R2``: 1 - sum |p - D|² / sum |D - mean D|² (the vector pooled); ``R2_x``, ``R2_y``, ``R2_z``: per
+    Cartesian component (against the symmetrised D).
+    """
+    if not len(y_ref):
+        return dict(MAE=np.nan, MAE_raw=np.nan, R2=np.nan, R2_x=np.nan, R2_y=np.nan, R2_z=np.nan)
+    y_ref, y_raw, p = (np.asarray(a, float).reshape(-1, 3) for a in (y_ref, y_raw, p))
+    ss = float(np.sum((y_ref - y_ref.mean(axis=0)) ** 2))
+    out = dict(MAE=float(np.mean(np.linalg.norm(p - y_ref, axis=1))), MAE_raw=float(np.mean(np.linalg.norm(p - y_raw, axis=1))),
+               R2=1.0 - float(np.sum((p - y_ref) ** 2)) / ss if ss > 0 else np.nan)
+    for k, c in enumerate("xyz"):
+        out[f"R2_{c}"] = r2_score(y_ref[:, k], p[:, k])
+    return out
+
+
+def _collect_vector(run: Setup, specs, done, frame, y_raw, prep_seconds, dev, test, seconds, y_ref) -> BenchmarkResult:
+    """One protocol's :class:`BenchmarkResult` for the target D (vectors): predictions with σ per component.
+
+    ``predictions``: model, repeat, (fold, label for element/distance), row, Dx, Dy, Dz (the symmetrised
+    D), Dx_raw ... (the data's), Dx_pred ..., and Dx_std ... for models with error bars. ``table``: per
+    model MAE, MAE_std, MAE_raw, R2, R2_x, R2_y, R2_z (means over folds for study/pairs, pooled over
+    the folds' test pairs for element/distance), coverage of ±1σ and ±2σ pooled over the three
+    components with σ > 0 (a component the symmetry fixes has σ = 0 and is known exactly; NaN without
+    error bars), the held-out test MAE and R². ``calibration``: coverage per component, the mean σ
+    and the fraction of components fixed by symmetry.
+    """
+    comps = ("x", "y", "z")
+    loo = run.kind in LEAVE_ONE_OUT
+    rows, fold_rows, preds, test_preds, calib = [], [], [], [], []
+
+    def block(model, te, p, sd, extra):
+        d = {"model": model, **extra, "row": te}
+        for k, c in enumerate(comps):
+            d[f"D{c}"] = y_ref[te, k]
+        for k, c in enumerate(comps):
+            d[f"D{c}_raw"] = y_raw[te, k]
+        for k, c in enumerate(comps):
+            d[f"D{c}_pred"] = p[:, k]
+        if sd is not None:
+            for k, c in enumerate(comps):
+                d[f"D{c}_std"] = sd[:, k]
+        return pd.DataFrame(d)
+
+    for spec in specs:
+        mine = [d for d in done if d[4]["model"] == spec.name]
+        model_rows, long = [], []
+        test_scores = dict(MAE=np.nan, R2=np.nan)
+        test_params = ""
+        for te, p, sd, _, row in mine:
+            p = np.asarray(p, float).reshape(-1, 3)
+            sd = None if sd is None else np.asarray(sd, float).reshape(-1, 3)
+            if row["repeat"] == "holdout":
+                test_preds.append(block(spec.name, te, p, sd, {}))
+                test_scores, test_params = {k: row[k] for k in ("MAE", "R2")}, row["params"]
+                continue
+            model_rows.append(row)
+            extra = {"repeat": row["repeat"]}
+            if loo:
+                extra.update(fold=row["fold"], label=row["label"])
+            long.append(block(spec.name, te, p, sd, extra))
+        fold_rows.extend(model_rows)
+        mp = pd.concat(long, ignore_index=True)
+        if not loo:
+            mp = mp.sort_values(["repeat", "row"], kind="stable").reset_index(drop=True)
+        preds.append(mp)
+        fr = pd.DataFrame(model_rows)
+        ref = mp[[f"D{c}" for c in comps]].to_numpy()
+        pred = mp[[f"D{c}_pred" for c in comps]].to_numpy()
+        if loo:
+            scores = vector_scores(ref, mp[[f"D{c}_raw" for c in comps]].to_numpy(), pred)
+        else:
+            scores = {k: float(fr[k].mean()) for k in ("MAE", "MAE_raw", "R2", "R2_x", "R2_y", "R2_z")}
+        cover = {"within_1sigma": np.nan, "within_2sigma": np.nan}
+        if "Dx_std" in mp and mp["Dx_std"].notna().all():
+            sd = mp[[f"D{c}_std" for c in comps]].to_numpy()
+            err = np.abs(pred - ref)
+            free = sd > 0  # components the symmetry fixes (σ = 0, exactly known) say nothing about σ
+            cover = {"within_1sigma": float(np.mean((err <= sd)[free])), "within_2sigma": float(np.mean((err <= 2 * sd)[free]))}
+            c = {"model": spec.name, "protocol": run.protocol, **cover}
+            for k, comp in enumerate(comps):
+                c[f"within_1sigma_{comp}"] = float(np.mean((err[:, k] <= sd[:, k])[free[:, k]]))
+                c[f"within_2sigma_{comp}"] = float(np.mean((err[:, k] <= 2 * sd[:, k])[free[:, k]]))
+            c.update(mean_sigma=float(sd[free].mean()), fixed_by_symmetry=float(np.mean(~free)), MAE=scores["MAE"],
+                     n=len(mp))
+            calib.append(c)
+        rows.append({"model": spec.name, "protocol": run.protocol, "t_train": fr["t_train"].mean(),
+                     "t_test": fr["t_test"].mean(), "t_prep": prep_seconds[spec.name], **scores,
+                     "MAE_std": fr["MAE"].std(ddof=1) if len(fr) > 1 else np.nan, **cover,
+                     "test_MAE": test_scores["MAE"], "test_R2": test_scores["R2"], "test_params": test_params})
+    return BenchmarkResult(
+        protocol=run.protocol, dataset=run.name, table=pd.DataFrame(rows), folds=pd.DataFrame(fold_rows),
+        predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
+        test_predictions=pd.concat(test_preds, ignore_index=True) if test_preds else pd.DataFrame(),
+        frame=frame, config={}, seconds=seconds, calibration=pd.DataFrame(calib), target="D",
+    )
+
+
+def _collect(run: Setup, specs, done, frame, y_all, prep_seconds, dev, test, seconds, y_ref=None) -> BenchmarkResult:
     """One protocol's :class:`BenchmarkResult` from the finished tasks of all models."""
     rows, fold_rows, preds, test_preds, calib = [], [], [], [], []
     loo = run.kind in LEAVE_ONE_OUT

@@ -10,6 +10,7 @@ module                          concept
 ``_pair``                       :class:`SymmetricPairKRR` (SymPair-KRR), the pair-symmetric kernel
 ``_element_features``           library features of the elements, the mean-field Anderson moment
 ``_pair_gp``                    :class:`PairGP`, a GP that also predicts unseen elements and distances
+``_equivariant_d``              :class:`EquivariantDGP`, the DM vector D, equivariant by construction
 ``_sparse``                     :class:`SparseKRR` on inducing points (subset of regressors)
 ==============================  ===========================================================
 
@@ -28,24 +29,25 @@ from ._closed_form import (
                            linear_krr_path,
 )
 from ._distances import (
-                         KERNEL_FLOOR,
-                         KERNEL_METRIC,
-                         KERNELS,
-                         SCALE_ROWS,
-                         DistanceScaler,
-                         distance_matrix,
-                         gram_matrix,
-                         kernel_from_distance,
-                         median_distance,
-                         scale_rows,
+                           KERNEL_FLOOR,
+                           KERNEL_METRIC,
+                           KERNELS,
+                           SCALE_ROWS,
+                           DistanceScaler,
+                           distance_matrix,
+                           gram_matrix,
+                           kernel_from_distance,
+                           median_distance,
+                           scale_rows,
 )
 from ._element_features import MomentModel, anderson_moment, anderson_u, critical_u, element_features, learned_moments
+from ._equivariant_d import EquivariantDGP
 from ._pair import SymmetricPairKRR
 from ._pair_gp import ELEMENT_MODES, GEOMETRY_MODES, SELECTIONS, PairEncoding, PairGP, calibrate_sigma, encode_pairs
 from ._sparse import SparseKRR, farthest_point_sampling, kernel_farthest_point_sampling
 
 __all__ = [
-    "DistanceScaler", "DistinctGP", "ELEMENT_MODES", "GEOMETRY_MODES", "InnerBlocks", "KERNELS", "KERNEL_FLOOR",
+    "DistanceScaler", "DistinctGP", "ELEMENT_MODES", "EquivariantDGP", "GEOMETRY_MODES", "InnerBlocks", "KERNELS", "KERNEL_FLOOR",
     "KERNEL_METRIC", "KroneckerGP", "MomentModel", "PairEncoding", "PairGP", "PathResult", "SCALE_ROWS", "SELECTIONS",
     "SparseKRR", "SymmetricPairKRR", "anderson_moment", "anderson_u", "calibrate_sigma", "critical_u",
     "distance_matrix", "distinct_inputs", "duplicate_index", "element_features", "encode_pairs",
