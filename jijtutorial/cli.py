@@ -13,7 +13,7 @@ import sys
 COMMANDS = {
     "generate-model-data": ("jijtutorial.model_data", "compute the package's own J_ij data set from Green functions"),
     "benchmark": ("jijtutorial.benchmark._cli", "run the kernel ridge benchmark and write its table and plots"),
-    "jij-table": ("jijtutorial.jij_table", "write J with error bars for every element pair and Bi-Bi geometry (CSV)"),
+    "jij-table": ("jijtutorial.jij_table", "write J and D with error bars for every element pair and Bi-Bi geometry (CSV)"),
     "info": ("jijtutorial.cli", "show where the data sets are and whether they load"),
     "curie": ("jijtutorial.spins._cli", "Monte Carlo and mean-field Curie temperatures of (co-)doped Bi2Te3"),
 }

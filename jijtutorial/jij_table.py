@@ -1,24 +1,28 @@
-"""The filled table: J (and D where computed) with σ for every ordered element pair on every Bi–Bi geometry.
+"""The filled table: J and D with σ for every ordered element pair on every Bi–Bi geometry.
 
-A spin model of a doped crystal needs J for every pair of dopants at every distance up to a cut-off,
-most of which no calculation ever gave. :func:`predict_jij_table` fills the table: where the data
-set has the pair at that geometry, its own J and D (``source`` ``'JuKKR'``, or ``'engine'`` for the
-package's model data set); everywhere else the prediction of :class:`jijtutorial.kernels.PairGP`
-with its calibrated σ (``source`` ``'predicted'``; D unknown).
+A spin model of a doped crystal needs J and D for every pair of dopants at every distance up to a
+cut-off, most of which no calculation ever gave. :func:`predict_jij_table` fills the table: where the
+data set has the pair at that geometry, its own J and D (``source`` ``'JuKKR'``, or ``'engine'`` for
+the package's model data set); everywhere else the predictions of :class:`jijtutorial.kernels.PairGP`
+(J) and :class:`jijtutorial.kernels.EquivariantDGP` (D, equivariant under the crystal's symmetry) with
+their calibrated σ (``source`` ``'predicted'``).
 
 Geometry. Impurity i sits on an *upper* Bi site of a quintuple layer (the convention of the data
-sets and :mod:`jijtutorial.structures`); j on any Bi site at vector r. Vectors are grouped into
-geometries keyed by the sublattice of j, the layer class and |r| to 0.01 Å. Within a geometry the
-vectors are related by the site symmetry of the upper Bi site (C3v) or, on the same sublattice,
-by exchanging the two impurities: the vector from j to i is -r, so J(A, B, r) = J(B, A, -r), and
-"QL +k" and "QL -k" at one distance are one geometry (``layer`` reads "QL ±k"). PairGP is symmetric
-in A and B, so one value serves every vector of a geometry; ``multiplicity`` counts them (from one
-site), and ``rx, ry, rz`` is one representative -- the data's own vector where the data has the
-pair, so that D (which turns with the vector) belongs to it. For i on a *lower* Bi site use the
-inversion through the quintuple-layer centre: J(A on lower, B at r) = J(A on upper, B at -r).
+sets and :mod:`jijtutorial.geometry`); j on any Bi site at vector r. Vectors are grouped into bond
+classes (:func:`jijtutorial.geometry.bond_classes`): the vectors the site symmetry of the upper Bi
+site (C3v) relates, and on the same sublattice those related by exchanging the two impurities --
+the vector from j to i is -r, so J(A, B, r) = J(B, A, -r), and "QL +k" and "QL -k" at one distance
+are one class (``layer`` reads "QL ±k"). J is a scalar: PairGP is symmetric in A and B, and one
+value serves every vector of a class; ``multiplicity`` counts them (from one site). D is not: it
+belongs to the vector ``rx, ry, rz`` of the row -- the class's representative, or the data's own
+vector where the data has the pair -- and turns with it onto the other vectors of the class
+(:func:`jijtutorial.spins.exchange_table` does that). For i on a *lower* Bi site use the inversion
+through the quintuple-layer centre: J(A on lower, B at r) = J(A on upper, B at -r), D unchanged.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,7 +35,8 @@ from .elements import IMPURITY_ELEMENTS, z_of
 MAX_TABLE_DISTANCE = 30.0
 #: Columns of the table, in order.
 COLUMNS = ("element_i", "element_j", "sublattice_j", "layer", "distance", "geometry", "rx", "ry", "rz", "multiplicity",
-           "J", "J_std", "J_95", "J_model", "J_std_model", "D", "Dx", "Dy", "Dz", "source", "beyond_data")
+           "J", "J_std", "J_95", "J_model", "J_std_model", "D", "Dx", "Dy", "Dz", "Dx_std", "Dy_std", "Dz_std", "source",
+           "beyond_data")
 #: What the ``source`` column says for the rows of each data set.
 SOURCES = {"jukkr": "JuKKR", "model": "engine"}
 
@@ -118,29 +123,61 @@ def _vector_geometries(vectors) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def fit_table_model(data="auto", selection: str = "distance", data_path=None, **params):
-    """:class:`~jijtutorial.kernels.PairGP` fitted on every row of a data set, for :func:`predict_jij_table`.
+@dataclass
+class TableModel:
+    """The models of a filled table, fitted on every row of one data set.
+
+    Attributes
+    ----------
+    j : PairGP
+        The model of J (:class:`jijtutorial.kernels.PairGP`).
+    d : EquivariantDGP or None
+        The model of D (:class:`jijtutorial.kernels.EquivariantDGP`); None if the data have no D.
+    frame : pandas.DataFrame
+        The data they were fitted on.
+    selection : str
+        The inner selection that chose their kernels and calibrated their σ.
+    """
+
+    j: object
+    d: object
+    frame: pd.DataFrame
+    selection: str
+
+    def predict_d(self, query: pd.DataFrame):
+        """D (meV, (n, 3)) and its σ per component at the rows' pair vectors; NaN without a model of D."""
+        if self.d is None:
+            nan = np.full((len(query), 3), np.nan)
+            return nan, nan.copy()
+        return self.d.predict(query, return_std=True)
+
+
+def fit_table_model(data="auto", selection: str = "distance", data_path=None, **params) -> TableModel:
+    """PairGP (J) and EquivariantDGP (D) fitted on every row of a data set, for :func:`predict_jij_table`.
 
     Parameters
     ----------
-    data : ``'auto'``, ``'jukkr'``, ``'model'`` or a tidy DataFrame (with moments).
+    data : ``'auto'``, ``'jukkr'``, ``'model'`` or a tidy DataFrame (with moments; D from ``Dx, Dy, Dz``
+        if it has them).
     selection : str
-        The inner selection that chooses the kernel and calibrates σ (default ``'distance'``: most
+        The inner selection that chooses the kernels and calibrates σ (default ``'distance'``: most
         of a filled table is at distances never computed).
     **params : further parameters of PairGP.
 
     Returns
     -------
-    PairGP
-        Fitted; ``frame_`` is the data it was fitted on.
+    TableModel
     """
     from .benchmark import resolve_frame
-    from .kernels import PairGP
+    from .kernels import EquivariantDGP, PairGP
+    from .targets import D
 
     frame = resolve_frame(data, data_path)
-    model = PairGP(selection=selection, **params).fit(frame, frame["J"].to_numpy(float))
-    model.frame_ = frame
-    return model
+    j = PairGP(selection=selection, **params).fit(frame, frame["J"].to_numpy(float))
+    d = None
+    if set(D.columns) <= set(frame.columns):
+        d = EquivariantDGP(selection=selection).fit(frame, D.values(frame))
+    return TableModel(j, d, frame, selection)
 
 
 def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None, data="auto",
@@ -159,9 +196,9 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
     data : ``'auto'``, ``'jukkr'``, ``'model'`` or a tidy DataFrame
         The computed couplings: copied where present, and the model's training set.
     selection : str
-        Inner selection of the model (see :func:`fit_table_model`).
-    model : PairGP, optional
-        A model from :func:`fit_table_model` to reuse (its data are then used; ``data`` is ignored).
+        Inner selection of the models (see :func:`fit_table_model`).
+    model : TableModel, optional
+        The models from :func:`fit_table_model` to reuse (their data are then used; ``data`` is ignored).
 
     Returns
     -------
@@ -171,17 +208,22 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
         (representative vector, Å), ``multiplicity``, ``J`` (meV: the data's where computed, else the
         prediction), ``J_std`` (σ, meV; 0 for computed rows; ±σ holds about 68 % of the true values),
         ``J_95`` (half-width of the ~95 % interval, meV; wider than 2σ, the errors have heavy tails),
-        ``J_model``, ``J_std_model`` (the model's prediction and σ, also on computed rows), ``D``,
-        ``Dx``, ``Dy``, ``Dz`` (meV, the data's, NaN where not computed), ``source`` ('JuKKR',
-        'engine' or 'predicted') and ``beyond_data`` (farther than the data's farthest pair).
+        ``J_model``, ``J_std_model`` (the model's prediction and σ, also on computed rows), ``Dx``,
+        ``Dy``, ``Dz`` (meV, at the row's vector: the data's where the data has the pair at that very
+        vector, else the model's), ``D`` (|D|), ``Dx_std``, ``Dy_std``, ``Dz_std`` (σ of each component,
+        meV; 0 for the data's own D; 0 too where the crystal's symmetry fixes the component, e.g. D = 0 for
+        two equal impurities across an inversion centre), ``source`` ('JuKKR', 'engine' or 'predicted')
+        and ``beyond_data`` (farther than the data's farthest pair).
     """
     els = check_elements(elements)
     geos = bi_geometries(max_distance) if vectors is None else _vector_geometries(vectors)
     if model is None:
         model = fit_table_model(data, selection, data_path)
-    frame = model.frame_
+    if not isinstance(model, TableModel):
+        raise TypeError(f"model must be the TableModel of jijtutorial.jij_table.fit_table_model, not {type(model).__name__}.")
+    frame = model.frame
     q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in geos.to_dict("records")])
-    mu, sd = model.predict(q, return_std=True)
+    mu, sd = model.j.predict(q, return_std=True)
     q["J_model"], q["J_std_model"] = mu, sd
     # the data's own rows: same ordered pair and geometry (layer class and distance)
     from .kernels import encode_pairs
@@ -206,12 +248,16 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
     q["J"] = mu
     q.loc[has, "J"] = frame["J"].to_numpy(float)[rows]
     q["J_std"] = np.where(has, 0.0, sd)
-    q["J_95"] = np.where(has, 0.0, model.interval95_ * sd)
-    for c in ("D", "Dx", "Dy", "Dz"):
-        q[c] = np.nan
-        if c in frame.columns:
-            idx = np.flatnonzero(has)[same_vector]
-            q.loc[idx, c] = frame[c].to_numpy(float)[rows[same_vector]]
+    q["J_95"] = np.where(has, 0.0, model.j.interval95_ * sd)
+    d_mu, d_sd = model.predict_d(q)  # at each row's vector (the data's own where the data has the pair)
+    own = np.flatnonzero(has)[same_vector] if {"Dx", "Dy", "Dz"} <= set(frame.columns) else np.zeros(0, int)
+    for k, c in enumerate(("Dx", "Dy", "Dz")):
+        q[c] = d_mu[:, k]
+        q[f"{c}_std"] = d_sd[:, k]
+        if len(own):
+            q.loc[own, c] = frame[c].to_numpy(float)[rows[same_vector]]
+            q.loc[own, f"{c}_std"] = 0.0
+    q["D"] = np.linalg.norm(q[["Dx", "Dy", "Dz"]].to_numpy(float), axis=1)
     q["beyond_data"] = q["distance"] > float(frame["distance"].max()) + 5e-3
     return q[list(COLUMNS)]
 
@@ -294,11 +340,14 @@ def run(args) -> int:
     counts = table["source"].value_counts()
     print(f"{len(table)} rows ({len(els)}² ordered pairs x {table['geometry'].nunique()} geometries up to "
           f"{args.max_distance:g} Å): " + ", ".join(f"{n} {s}" for s, n in counts.items())
-          + f"; model: {', '.join(f'{k}={v}' for k, v in model.params_.items())} "
-          f"(inner {args.selection} CV MAE {model.cv_mae_:.3g} meV); {time.perf_counter() - t0:.1f} s")
+          + f"; model of J: {', '.join(f'{k}={v}' for k, v in model.j.params_.items())} "
+          f"(inner {args.selection} CV MAE {model.j.cv_mae_:.3g} meV)"
+          + (f"; model of D: {', '.join(f'{k}={v}' for k, v in model.d.params_.items())} (inner CV MAE of "
+             f"|D_pred - D| {model.d.cv_mae_:.3g} meV)" if model.d is not None else "; no D in the data")
+          + f"; {time.perf_counter() - t0:.1f} s")
     print(f"written to {out.resolve()}")
     return 0
 
 
-__all__ = ["COLUMNS", "MAX_TABLE_DISTANCE", "SOURCES", "bi_geometries", "check_elements", "fit_table_model",
+__all__ = ["COLUMNS", "MAX_TABLE_DISTANCE", "SOURCES", "TableModel", "bi_geometries", "check_elements", "fit_table_model",
            "predict_jij_table", "table_plot"]

@@ -107,3 +107,28 @@ def test_clear_errors():
         EquivariantDGP().fit(f.drop(columns=["rx"]), f[["Dx", "Dy", "Dz"]].to_numpy())
     with pytest.raises(ValueError, match="geometry_modes"):
         EquivariantDGP(geometry_modes=("wavy",)).fit(f, f[["Dx", "Dy", "Dz"]].to_numpy())
+
+
+def test_the_spin_models_predicted_fill_carries_the_models_d():
+    """spins.exchange_table(fill='predicted'): D of every missing vector from the model of D, D_ji = -D_ij."""
+    from jijtutorial import spins
+    from jijtutorial.jij_table import TableModel
+    from jijtutorial.kernels import PairGP
+
+    f = d_frame()
+    tm = TableModel(PairGP(selection="distance", alphas=(0.03,)).fit(f, f["J"].to_numpy()),
+                    EquivariantDGP(selection="distance", geometry_modes=("smooth",), alphas=(0.03,)).fit(
+                        f, f[["Dx", "Dy", "Dz"]].to_numpy()), f, "distance")
+    table = spins.exchange_table(f, ["Cr", "Fe"], 9.0, fill="predicted", table_model=tm)
+    pred = table["source"].eq("predicted").to_numpy()
+    assert pred.any()
+    d = table.loc[pred, ["Dx", "Dy", "Dz"]].to_numpy()
+    np.testing.assert_allclose(d, tm.d.predict(table.loc[pred]), atol=1e-9)
+    assert np.abs(d).max() > 1e-3  # learned from the other classes of the family (far and weak here), not zero
+    # the expanded table is antisymmetric: (A, B, r) and (B, A, -r) on the same sublattice
+    same = table[table["sublattice_j"] == "same"].set_index(["element_i", "element_j", "rx", "ry", "rz"])
+    for (a, b, x, y, z), row in same.iterrows():
+        back = same.loc[(b, a, -x + 0.0, -y + 0.0, -z + 0.0)] if (b, a, -x + 0.0, -y + 0.0, -z + 0.0) in same.index \
+            else same.loc[(b, a, round(-x, 6), round(-y, 6), round(-z, 6))]
+        np.testing.assert_allclose(back[["Dx", "Dy", "Dz"]].to_numpy(float), -row[["Dx", "Dy", "Dz"]].to_numpy(float),
+                                   atol=1e-9)

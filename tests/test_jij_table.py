@@ -56,7 +56,10 @@ def test_one_row_per_ordered_pair_and_geometry_with_its_source(toy, model):
     np.testing.assert_array_equal(merged["J"], merged["J_data"])
     np.testing.assert_array_equal(merged["Dx"], merged["Dx_data"])
     assert (data["J_std"] == 0).all() and (data["J_95"] == 0).all()
-    assert (pred["J_std"] > 0).all() and (pred["J_95"] >= 2 * pred["J_std"] - 1e-12).all() and pred["D"].isna().all()
+    assert (pred["J_std"] > 0).all() and (pred["J_95"] >= 2 * pred["J_std"] - 1e-12).all()
+    # D of predicted rows: the equivariant model's, at the row's vector, with σ per component
+    np.testing.assert_allclose(pred[["Dx", "Dy", "Dz"]].to_numpy(), model.d.predict(pred), atol=1e-12)
+    assert pred[["Dx_std", "Dy_std", "Dz_std"]].notna().all().all() and (data[["Dx_std", "Dy_std", "Dz_std"]] == 0).all().all()
     assert np.allclose(pred["J"], pred["J_model"])
     # symmetric in the two impurities
     a = t.set_index(["element_i", "element_j", "geometry"])["J_model"].sort_index()

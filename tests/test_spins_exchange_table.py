@@ -192,7 +192,9 @@ def test_predicted_fill_takes_the_filled_tables_model_for_every_missing_vector(m
     assert np.array_equal(pred, zero["source"].eq("zero (missing)").to_numpy())  # exactly the missing entries
     kept = ["J", "Dx", "Dy", "Dz"]
     assert np.array_equal(table.loc[~pred, kept].to_numpy(), zero.loc[~pred, kept].to_numpy())
-    assert (table.loc[pred, ["Dx", "Dy", "Dz"]].to_numpy() == 0).all()  # the model predicts J only
+    # D of a predicted coupling: the equivariant model's, carried by the symmetry to every vector of its class
+    dm = model_data_gp.d.predict(table.loc[pred, ["element_i", "element_j", "rx", "ry", "rz"]])
+    np.testing.assert_allclose(table.loc[pred, ["Dx", "Dy", "Dz"]].to_numpy(), dm, atol=1e-9)
     assert (table.loc[pred, "sigma"] > 0).all() and table.loc[pred, "J"].notna().all()
     # every copy of a predicted coupling (any vector of the shell, either order of the pair) is the model's value there
     sub = table[pred]
@@ -215,5 +217,5 @@ def test_predicted_errors_travel_into_perturbed_tables(model_data_gp):
 def test_predicted_fill_rejects_an_unknown_element_and_a_wrong_model():
     with pytest.raises(ValueError, match="Xx"):
         spins.exchange_table(load_model(), ["Cr", "Xx"], 8.8, fill="predicted")
-    with pytest.raises(TypeError, match="table_model must be a fitted PairGP"):
+    with pytest.raises(TypeError, match="table_model must be the TableModel"):
         spins.exchange_table(load_model(), ["Cr"], 8.8, fill="predicted", table_model=object())

@@ -23,8 +23,9 @@ JuKKR table) are averaged; ``n_rows`` and ``J_spread`` record how many distinct 
 how far apart their J are. A vector no row maps onto is *missing*: the
 function raises, listing the missing shells, unless ``fill`` says how to fill them ('engine': the
 package's Green-function engine, for same-sublattice vectors; 'predicted': the machine-learned
-filled table of chapter 7, J with its σ in ``sigma`` and D = 0, since the model predicts J only;
-'zero': explicitly zero). Filled entries are marked in ``source`` and listed in ``attrs['missing']``.
+filled table of chapter 7, J with its σ in ``sigma`` and D from the equivariant model of D -- its σ
+per component is in the filled table, :func:`jijtutorial.jij_table.predict_jij_table`; 'zero':
+explicitly zero). Filled entries are marked in ``source`` and listed in ``attrs['missing']``.
 
 The model builder (:func:`jijtutorial.spins.spin_model`) uses the table for dopants on upper Bi
 sites, and for a dopant i on a lower Bi site the inverted vector: inversion maps the lower onto the
@@ -216,20 +217,24 @@ def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFr
 
 
 def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.DataFrame:
-    """J ± σ (meV) of missing entries from PairGP fitted on ``data`` (or the given fitted ``model``); D = 0."""
-    from ..jij_table import _vector_geometries, fit_table_model
+    """J ± σ and D (meV) of missing entries from the filled table's models fitted on ``data`` (or the given ``model``).
+
+    D comes from the equivariant model of D; where the data have no D (no model of it) it is 0.
+    """
+    from ..jij_table import TableModel, _vector_geometries, fit_table_model
 
     if model is None:
         model = fit_table_model(data)
-    elif not hasattr(model, "interval95_"):
-        raise TypeError(f"table_model must be a fitted PairGP from jijtutorial.jij_table.fit_table_model, "
+    elif not isinstance(model, TableModel):
+        raise TypeError(f"table_model must be the TableModel of jijtutorial.jij_table.fit_table_model, "
                         f"not {type(model).__name__}.")
     geos = _vector_geometries(missing[["rx", "ry", "rz"]].to_numpy(float))
     query = pd.concat([missing[["element_i", "element_j"]].reset_index(drop=True), geos], axis=1)
-    mu, sd = model.predict(query, return_std=True)
+    mu, sd = model.j.predict(query, return_std=True)
+    d = np.zeros((len(query), 3)) if model.d is None else model.d.predict(query)
     return pd.DataFrame({"element_i": query["element_i"], "element_j": query["element_j"], "rx": query["rx"],
-                         "ry": query["ry"], "rz": query["rz"], "J": np.asarray(mu, float), "Dx": 0.0, "Dy": 0.0,
-                         "Dz": 0.0, "sigma": np.asarray(sd, float), "source": PREDICTED_SOURCE})
+                         "ry": query["ry"], "rz": query["rz"], "J": np.asarray(mu, float), "Dx": d[:, 0], "Dy": d[:, 1],
+                         "Dz": d[:, 2], "sigma": np.asarray(sd, float), "source": PREDICTED_SOURCE})
 
 
 def _geometry_labels(vectors) -> tuple[list[str], np.ndarray]:
@@ -259,13 +264,14 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         of 'jukkr', 'model', 'auto' (loaded with :func:`jijtutorial.datasets.load_dataset`).
     elements : the dopant species, e.g. ``['Cr', 'V']`` (or 'Cr,V').
     cutoff : largest pair distance (Å) with a coupling; beyond it J = D = 0 by construction.
-    fill : how to fill vectors the table does not cover, tried in order: 'predicted' (PairGP, the
-        model of the filled table of chapter 7, fitted on ``data``: J with its σ in ``sigma``, D = 0),
+    fill : how to fill vectors the table does not cover, tried in order: 'predicted' (the models of the
+        filled table of chapter 7, fitted on ``data``: J with its σ in ``sigma``, D from the equivariant
+        model of D),
         'engine' (the package's Green-function engine; same-sublattice vectors only) and/or 'zero'
         (explicitly zero). Default (): raise, listing what is missing.
     engine_kmesh : k-points per axis of the engine's host Green function.
-    table_model : a fitted PairGP (:func:`jijtutorial.jij_table.fit_table_model`) for 'predicted',
-        to reuse across calls; default: fitted on ``data`` (about half a minute on the JuKKR table).
+    table_model : the models of the filled table (:func:`jijtutorial.jij_table.fit_table_model`) for
+        'predicted', to reuse across calls; default: fitted on ``data`` (about half a minute on the JuKKR table).
     progress : tqdm bar over element pairs for the engine.
 
     Returns
@@ -353,7 +359,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         lines = "\n".join(f"  {r.element_i}-{r.element_j}: {r.geometry} ({r.vectors} vectors)" for r in summary.itertuples())
         raise ValueError(
             f"the table does not cover {int(still.sum())} pair vectors within cutoff={cutoff:g} Å:\n{lines}\n"
-            f"Pass fill='predicted' to fill them from the machine-learned table (J ± σ, D = 0), fill='zero' "
+            f"Pass fill='predicted' to fill them from the machine-learned table (J ± σ and D), fill='zero' "
             f"to set them to zero explicitly, fill='engine' (same-sublattice vectors) or fill=('engine', 'zero'), "
             f"or use a smaller cutoff."
         )
