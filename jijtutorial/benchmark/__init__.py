@@ -11,6 +11,7 @@ unordered element pairs kept together), ``element`` (leave one element out) and 
 module              concept
 ==================  ==========================================================================
 ``_folds``          the fold interface (prepare, fit a fold, predict a fold) and its models
+``_folds_d``        the fold models of the DM vector D (the equivariant model and three baselines)
 ``_registry``       model names, descriptors, grids, the study's figures
 ``_protocols``      the ladder of protocols: outer splits, inner selection, held-out split, subsampling
 ``_runner``         the shared set-up, threaded folds, :func:`run_benchmark` (one protocol or the ladder)
@@ -74,6 +75,8 @@ from ._registry import (
                      ALPHAS,
                      BASELINE,
                      CURVE_MODELS,
+                     D_MODEL,
+                     D_MODELS,
                      DEFAULT_MODELS,
                      GAMMAS,
                      GP_MODEL,
@@ -91,6 +94,8 @@ from ._report import (
                      QUESTIONS,
                      chosen_parameters,
                      compare_protocols,
+                     d_table,
+                     d_table_markdown,
                      describe_config,
                      fold_breakdown,
                      ladder_markdown,
@@ -117,18 +122,18 @@ from ._runner import (
 )
 
 __all__ = [
-    "ALIASES", "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "DualFit", "EstimatorFit",
-    "FoldFit", "FoldModel", "GAMMAS", "GPFit", "GP_MODEL", "KernelRidgeFolds", "LADDER", "LADDER_MODELS",
-    "LadderResult", "MeanFit", "MeanFolds", "ModelSpec", "OUR_GRID", "OUR_MODEL", "PROTOCOLS", "PairGPFolds",
-    "PairKernelFolds", "PrimalFit", "QUESTIONS", "STUDY_MODELS", "STUDY_N", "STUDY_RESULTS", "Setup", "StudyFigures",
-    "breakdown_plot", "cached_benchmark", "cached_ladder", "cached_learning_curve", "calibration_table",
+    "ALIASES", "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "D_MODEL", "D_MODELS",
+    "DualFit", "EstimatorFit", "FoldFit", "FoldModel", "GAMMAS", "GPFit", "GP_MODEL", "KernelRidgeFolds", "LADDER",
+    "LADDER_MODELS", "LadderResult", "MeanFit", "MeanFolds", "ModelSpec", "OUR_GRID", "OUR_MODEL", "PROTOCOLS",
+    "PairGPFolds", "PairKernelFolds", "PrimalFit", "QUESTIONS", "STUDY_MODELS", "STUDY_N", "STUDY_RESULTS", "Setup",
+    "StudyFigures", "breakdown_plot", "cached_benchmark", "cached_ladder", "cached_learning_curve", "calibration_table",
     "check_protocol", "check_protocols", "chosen_parameters", "compare_one_fold", "compare_protocols", "coverage",
-    "cv_splits", "default_jobs", "default_models", "describe_config", "element_membership", "error_heatmap",
-    "error_table", "errors_by_geometry_plot", "fold_breakdown", "fold_labels", "frame_digest", "geometry_labels",
-    "get_model", "held_out", "holdout_split", "inner_selection", "ladder_markdown", "ladder_plot", "ladder_table",
-    "leakage_breakdown", "learning_curve", "learning_curve_plot", "map_threads", "merge_results", "parity_grid",
-    "prepared_models", "present_ladder", "present_results", "present_side_by_side", "protocols_side_by_side",
-    "r2_score", "reliability_curve", "reliability_plot", "resolve_frame", "run_benchmark", "setup",
-    "single_threaded_blas", "sklearn_reference", "sklearn_search", "split_groups", "study_comparison_plot",
+    "cv_splits", "d_table", "d_table_markdown", "default_jobs", "default_models", "describe_config",
+    "element_membership", "error_heatmap", "error_table", "errors_by_geometry_plot", "fold_breakdown", "fold_labels",
+    "frame_digest", "geometry_labels", "get_model", "held_out", "holdout_split", "inner_selection", "ladder_markdown",
+    "ladder_plot", "ladder_table", "leakage_breakdown", "learning_curve", "learning_curve_plot", "map_threads",
+    "merge_results", "parity_grid", "prepared_models", "present_ladder", "present_results", "present_side_by_side",
+    "protocols_side_by_side", "r2_score", "reliability_curve", "reliability_plot", "resolve_frame", "run_benchmark",
+    "setup", "single_threaded_blas", "sklearn_reference", "sklearn_search", "split_groups", "study_comparison_plot",
     "subsample_pairs", "table_markdown", "twin_rows",
 ]

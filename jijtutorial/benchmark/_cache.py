@@ -35,7 +35,8 @@ def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwarg
     check_protocols(protocol)
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "out", "plots", "cache", "n_jobs")}
     key = hashlib.sha256(json.dumps({"data": frame_digest(frame), "protocol": protocol,
-                                     "models": list(models or default_models(protocol)), "settings": settings,
+                                     "models": list(models or default_models(protocol, kwargs.get("target", "J"))),
+                                     "settings": settings,
                                      "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__,
                                      "source": source_digest()},
                                     sort_keys=True, default=str).encode()).hexdigest()[:20]
