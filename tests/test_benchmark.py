@@ -13,9 +13,8 @@ from jijtutorial.benchmark import (
     OUR_MODEL,
     STUDY_MODELS,
     chosen_parameters,
-    cv_splits,
     get_model,
-    holdout_split,
+    get_protocol,
     leakage_breakdown,
     learning_curve,
     present_results,
@@ -62,7 +61,7 @@ def test_model_names_and_clear_errors():
     with pytest.raises(ValueError, match="unknown protocol 'random'"):
         run_benchmark(pd.DataFrame(), "random")
     with pytest.raises(ValueError, match="unknown protocol"):
-        cv_splits(pd.DataFrame(), "leave-one-out")
+        get_protocol("leave-one-out")
 
 
 def _assert_no_pair_on_both_sides(frame, train, test):
@@ -71,24 +70,24 @@ def _assert_no_pair_on_both_sides(frame, train, test):
 
 
 def test_grouped_splits_never_share_an_element_pair(toy):
-    splits = cv_splits(toy, "grouped", n_splits=4, n_repeats=2, seed=3)
+    splits = get_protocol("grouped").outer_splits(toy, n_splits=4, n_repeats=2, seed=3)
     assert len(splits) == 8
     for r in range(2):
         tests = np.concatenate([te for rr, f, tr, te in splits if rr == r])
         assert np.array_equal(np.sort(tests), np.arange(len(toy)))  # each row tested once per repeat
     for _, _, tr, te in splits:
         _assert_no_pair_on_both_sides(toy, tr, te)
-    dev, test = holdout_split(toy, "grouped", 0.25, seed=0)
+    dev, test = get_protocol("grouped").holdout(toy, 0.25, seed=0)
     _assert_no_pair_on_both_sides(toy, dev, test)
     # repeats reshuffle; the study protocol does put twins on both sides
     assert not np.array_equal(splits[0][3], splits[4][3])
-    study = cv_splits(toy, "study", 4, 1, 0)
+    study = get_protocol("study").outer_splits(toy, 4, 1, 0)
     g = element_pair_groups(toy)
     assert any(set(g[tr]) & set(g[te]) for _, _, tr, te in study)
 
 
 def test_grouped_splits_on_jukkr(jukkr):
-    for _, _, tr, te in cv_splits(jukkr, "grouped", 5, 3, 0):
+    for _, _, tr, te in get_protocol("grouped").outer_splits(jukkr, 5, 3, 0):
         _assert_no_pair_on_both_sides(jukkr, tr, te)
 
 

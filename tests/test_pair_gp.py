@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from toydata import ladder_frame
 
-from jijtutorial.benchmark import calibration_table, coverage, cv_splits, inner_selection, reliability_curve, reliability_plot
+from jijtutorial.benchmark import calibration_table, coverage, get_protocol, reliability_curve, reliability_plot
 from jijtutorial.kernels import (
     DistinctGP,
     MomentModel,
@@ -54,7 +54,7 @@ def test_an_unseen_element_gets_a_physical_moment_and_finite_predictions(toy):
     te = np.flatnonzero((toy.element_i == e) | (toy.element_j == e))
     tr = np.setdiff1d(np.arange(len(toy)), te)
     y = toy["J"].to_numpy()
-    inner = inner_selection(toy, tr, "element")
+    inner = get_protocol("element").inner_blocks(toy, tr)
     model = PairGP(alphas=(0.01, 0.03)).fit(toy.iloc[tr], y[tr], inner=inner)
     assert e not in model.seen_elements_ and len(model.seen_elements_) == 9
     mu, sd = model.predict(toy.iloc[te], return_std=True)
@@ -69,9 +69,9 @@ def test_an_unseen_element_gets_a_physical_moment_and_finite_predictions(toy):
 
 
 def test_the_inner_element_selection_re_describes_the_left_out_element_without_its_own_moment(toy):
-    inner = inner_selection(toy, np.arange(len(toy)), "element")
+    inner = get_protocol("element").inner_blocks(toy)
     gp = PairGP(alphas=(0.03,))
-    kinds = gp._block_kinds(encode_pairs(toy), inner)
+    kinds = gp._block_kinds(encode_pairs(toy), inner, inner.kind)
     assert [k for k, _ in kinds] == ["element"] * len(inner)
     # the Cr rows claim another moment: the moment Cr gets when its block is left out must not change
     lying = toy.assign(moment_i=np.where(toy.element_i == "Cr", 1.0, toy.moment_i),
@@ -203,7 +203,7 @@ def test_pairgp_error_bars_on_held_out_folds_are_about_right(toy):
     """Over the outer folds of a random split, ±1σ holds roughly the nominal share of the test pairs."""
     y = toy["J"].to_numpy()
     z = []
-    for _, _, tr, te in cv_splits(toy, "study", 4, 1, 0):
+    for _, _, tr, te in get_protocol("study").outer_splits(toy, 4, 1, 0):
         m = PairGP(alphas=(0.01, 0.03)).fit(toy.iloc[tr], y[tr])
         mu, sd = m.predict(toy.iloc[te], return_std=True)
         z.append(np.abs(y[te] - mu) / sd)

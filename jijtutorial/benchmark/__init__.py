@@ -3,7 +3,7 @@
 Run it with :func:`run_benchmark` (or :func:`cached_benchmark`, which reuses identical runs) or
 ``jijtutorial benchmark``. Models are named as in the study (``CM-KRR-lap-rcut-4.0``), plus
 ``SymPair-KRR``, ``PairGP`` and ``Mean-baseline`` (:func:`get_model`). The protocols form a ladder
-(:mod:`jijtutorial.benchmark._protocols`): ``study`` (random splits), ``pairs`` (alias ``grouped``:
+(:mod:`jijtutorial.protocols`, one record per rung): ``study`` (random splits), ``pairs`` (alias ``grouped``:
 unordered element pairs kept together), ``element`` (leave one element out) and ``distance``
 (leave one pair geometry out); ``'all'`` runs the four.
 
@@ -13,7 +13,6 @@ module              concept
 ``_folds``          the fold interface (prepare, fit a fold, predict a fold) and its models
 ``_folds_d``        the fold models of the DM vector D (the equivariant model and three baselines)
 ``_registry``       model names, descriptors, grids, the study's figures
-``_protocols``      the ladder of protocols: outer splits, inner selection, held-out split, subsampling
 ``_runner``         the shared set-up, threaded folds, :func:`run_benchmark` (one protocol or the ladder)
 ``_report``         Markdown and page tables, run descriptions, protocols side by side, chosen parameters,
                     the ladder table and per-element / per-distance breakdowns
@@ -27,6 +26,7 @@ module              concept
 ==================  ==========================================================================
 """
 
+from ..protocols import ALIASES, LADDER, PROTOCOLS, Protocol, check_protocol, check_protocols, get_protocol, subsample_pairs
 from ._cache import cached_benchmark, cached_ladder, cached_learning_curve, frame_digest, merge_results
 from ._calibration import calibration_table, coverage, reliability_curve, reliability_plot
 from ._curves import learning_curve
@@ -53,22 +53,6 @@ from ._plots import (
                      learning_curve_plot,
                      parity_grid,
                      study_comparison_plot,
-)
-from ._protocols import (
-                         ALIASES,
-                         LADDER,
-                         PROTOCOLS,
-                         check_protocol,
-                         check_protocols,
-                         cv_splits,
-                         element_membership,
-                         fold_labels,
-                         geometry_labels,
-                         held_out,
-                         holdout_split,
-                         inner_selection,
-                         split_groups,
-                         subsample_pairs,
 )
 from ._reference import compare_one_fold, sklearn_reference, sklearn_search
 from ._registry import (
@@ -125,15 +109,15 @@ __all__ = [
     "ALIASES", "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "D_MODEL", "D_MODELS",
     "DualFit", "EstimatorFit", "FoldFit", "FoldModel", "GAMMAS", "GPFit", "GP_MODEL", "KernelRidgeFolds", "LADDER",
     "LADDER_MODELS", "LadderResult", "MeanFit", "MeanFolds", "ModelSpec", "OUR_GRID", "OUR_MODEL", "PROTOCOLS",
-    "PairGPFolds", "PairKernelFolds", "PrimalFit", "QUESTIONS", "STUDY_MODELS", "STUDY_N", "STUDY_RESULTS", "Setup",
+    "PairGPFolds", "PairKernelFolds", "Protocol", "PrimalFit", "QUESTIONS", "STUDY_MODELS", "STUDY_N", "STUDY_RESULTS", "Setup",
     "StudyFigures", "breakdown_plot", "cached_benchmark", "cached_ladder", "cached_learning_curve", "calibration_table",
     "check_protocol", "check_protocols", "chosen_parameters", "compare_one_fold", "compare_protocols", "coverage",
-    "cv_splits", "d_table", "d_table_markdown", "default_jobs", "default_models", "describe_config",
-    "element_membership", "error_heatmap", "error_table", "errors_by_geometry_plot", "fold_breakdown", "fold_labels",
-    "frame_digest", "geometry_labels", "get_model", "held_out", "holdout_split", "inner_selection", "ladder_markdown",
+    "d_table", "d_table_markdown", "default_jobs", "default_models", "describe_config",
+    "error_heatmap", "error_table", "errors_by_geometry_plot", "fold_breakdown",
+    "frame_digest", "get_model", "get_protocol", "ladder_markdown",
     "ladder_plot", "ladder_table", "leakage_breakdown", "learning_curve", "learning_curve_plot", "map_threads",
     "merge_results", "parity_grid", "prepared_models", "present_ladder", "present_results", "present_side_by_side",
     "protocols_side_by_side", "r2_score", "reliability_curve", "reliability_plot", "resolve_frame", "run_benchmark",
-    "setup", "single_threaded_blas", "sklearn_reference", "sklearn_search", "split_groups", "study_comparison_plot",
+    "setup", "single_threaded_blas", "sklearn_reference", "sklearn_search", "study_comparison_plot",
     "subsample_pairs", "table_markdown", "twin_rows",
 ]

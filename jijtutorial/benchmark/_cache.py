@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from ._protocols import check_protocols
+from ..protocols import LADDER, check_protocols
 from ._registry import ALPHAS, GAMMAS, OUR_GRID
 from ._runner import BenchmarkResult, LadderResult, default_models, run_benchmark
 
@@ -106,8 +106,9 @@ def cached_ladder(frame: pd.DataFrame, models=None, **kwargs) -> LadderResult:
         order = {m: k for k, m in enumerate(models)}
         merged.table = merged.table.sort_values("model", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
         rungs[protocol] = merged
-    for protocol in ("element", "distance"):
-        rungs[protocol] = cached_benchmark(frame, protocol, models, **kwargs)
+    for rung in LADDER:  # the leave-one-out rungs: runs of their own
+        if rung.leave_one_out:
+            rungs[rung.name] = cached_benchmark(frame, rung.name, models, **kwargs)
     prep = {}
     for r in rungs.values():
         prep.update(r.config.get("prepare_seconds", {}))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from .._files import output_folder
+from ..protocols import ALIASES, PROTOCOLS
 from ._curves import learning_curve
-from ._protocols import ALIASES, LADDER, PROTOCOLS, check_protocol
 from ._registry import D_MODELS, DEFAULT_MODELS, LADDER_MODELS, get_model
 from ._report import compare_protocols, d_table_markdown, describe_config, fold_breakdown, ladder_markdown, table_markdown
 from ._runner import run_benchmark
@@ -50,9 +50,9 @@ def _print_rung(res) -> None:
     print(f"\n{res.dataset} data, {res.protocol} protocol ({res.seconds:.1f} s)")
     print(describe_config(res.config))
     print(res.markdown())
-    if check_protocol(res.protocol) in ("element", "distance"):
+    if res.rung.leave_one_out:
         b = fold_breakdown(res)
-        print(f"\nMAE (meV) per held-out {'element' if res.kind == 'element' else 'geometry'}:")
+        print(f"\nMAE (meV) per held-out {res.rung.held}:")
         print(b.round(3).to_string(index=False))
     if len(res.calibration):
         print("\nError bars (fraction of test pairs within ±1σ, ±2σ, ±J_95):")
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{ladder.dataset} data: the ladder\n")
         print(ladder_markdown(ladder))
         results = list(ladder.rungs.values())
-        protocols = LADDER
+        protocols = PROTOCOLS
     else:
         protocols = ("study", "grouped") if args.protocol == "both" else (args.protocol,)
         results = []

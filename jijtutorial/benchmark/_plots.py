@@ -267,7 +267,7 @@ def breakdown_plot(result, models=None, ax=None):
         fig, ax = figure(figsize=(9, 3.8))
     else:
         fig = ax.figure
-    if result.kind == "element":
+    if result.rung.blocks == "element":
         x = np.arange(len(b))
         w = 0.8 / len(models)
         for k, m in enumerate(models):

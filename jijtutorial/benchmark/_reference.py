@@ -42,13 +42,13 @@ def _inner_cv(protocol: str, seed: int, groups=None):
     """
     from sklearn.model_selection import GroupKFold, KFold
 
-    from ..kernels import InnerBlocks
+    from ..protocols import InnerBlocks
 
     if isinstance(groups, InnerBlocks):
         n = int(max(b.max(initial=-1) for b in groups)) + 1
         cv = [(np.setdiff1d(np.arange(n), b), b) for b in groups]
         return cv, None
-    cv = KFold(5, shuffle=True, random_state=seed) if protocol == "study" else GroupKFold(5)
+    cv = KFold(5, shuffle=True, random_state=seed) if groups is None else GroupKFold(5)
     return cv, groups
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..protocols import LADDER, get_protocol
 from ..tables import Table, present
 from ._registry import STUDY_N, STUDY_RESULTS
 
@@ -20,32 +21,26 @@ PAGE_COLUMNS = ("model", "protocol", "MAE", "R2", "test_MAE", "test_R2", "study_
                 "study_test_R2", "t_train", "t_test", "t_prep", "study_t_train")
 
 
-#: What each rung of the ladder asks, in one line.
-QUESTIONS = {
-    "study": "a pair like the computed ones (random splits, as the 2023 study)",
-    "pairs": "an element pair never computed (both orders and all distances held out together)",
-    "element": "an element never computed (every pair holding it held out)",
-    "distance": "a pair geometry never computed (every pair at it held out)",
-}
+#: What each rung of the ladder asks, in one line (:attr:`jijtutorial.protocols.Protocol.question`).
+QUESTIONS = {p.name: p.question for p in LADDER}
 
 
 def describe_config(config: dict) -> str:
     """One paragraph saying how a run was done (protocol, folds, N, inner selection, held-out set)."""
-    from ._protocols import check_protocol
-
     c = config
-    kind = check_protocol(c.get("protocol", "study"))
-    if kind in ("element", "distance"):
-        what = "element" if kind == "element" else "pair geometry"
+    rung = get_protocol(c.get("protocol", "study"))
+    if rung.leave_one_out:
+        what = rung.held
         return (f"Leave-one-{what}-out CV ({c.get('protocol')} protocol): {c.get('n_splits')} folds, one per "
                 f"{what}, over all N = {c.get('n_rows')} pairs"
-                + (" (a pair of two different elements is tested in both elements' folds)" if kind == "element" else "")
+                + (" (a pair of two different elements is tested in both elements' folds)" if rung.blocks == "element"
+                   else "")
                 + f"; hyperparameters chosen inside each training fold by exact closed-form leave-one-{what}-out CV "
                 "over the training rows. MAE and R² pooled over the test pairs of all folds; MAE std is the spread "
                 "of the per-fold MAE. No separate held-out set: every "
                 f"{what} is held out once. t_train, t_test: mean per fold; t_prep: once per model (featurisation, "
                 "distance matrix). MAE in meV, times in s.")
-    inner = "leave-one-out" if kind == "study" else "leave-one-group-out"
+    inner = "leave-one-out" if rung.blocks == "rows" else "leave-one-group-out"
     return (f"{c.get('n_splits')}-fold x {c.get('n_repeats')}-repeat CV ({c.get('protocol')} protocol, seed "
             f"{c.get('seed')}) over all N = {c.get('n_rows')} pairs; hyperparameters chosen inside each training "
             f"fold by exact {inner} CV. Held-out test: a separate {c.get('protocol')} split, tuned on "
@@ -217,8 +212,6 @@ def ladder_table(ladder) -> pd.DataFrame:
 
 def ladder_markdown(ladder, digits: int = 3) -> str:
     """The ladder table as Markdown (MAE / R² per rung), what each rung asks and the time of each rung."""
-    from ._protocols import check_protocol
-
     results = _rung_results(ladder)
     wide = ladder_table(results)
     protocols = list(dict.fromkeys(p for _, p in wide.columns))
@@ -231,7 +224,7 @@ def ladder_markdown(ladder, digits: int = 3) -> str:
             cells += ["–" if not np.isfinite(mae) else (f"{mae:.{digits}g}" if abs(mae) < 0.1 else f"{mae:.{digits}f}"),
                       "–" if not np.isfinite(r2) else f"{r2:.{digits}f}"]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
-    notes = ["", "What each rung asks: " + "; ".join(f"**{p}**: {QUESTIONS[check_protocol(p)]}" for p in protocols) + ".",
+    notes = ["", "What each rung asks: " + "; ".join(f"**{p}**: {get_protocol(p).question}" for p in protocols) + ".",
              "study and pairs: mean over the folds; element and distance: pooled over the test pairs of all folds."]
     seconds = [f"{r.protocol} {r.seconds:.1f} s" for r in results]
     prep = getattr(ladder, "prepare_seconds", {}) or results[0].config.get("prepare_seconds", {})
@@ -293,9 +286,7 @@ def fold_breakdown(result) -> pd.DataFrame:
         One row per fold in fold order: ``held out`` (element or geometry), ``pairs`` (test pairs),
         ``mean |J|`` (meV) of those pairs, then one column per model with its MAE (meV).
     """
-    from ._protocols import LEAVE_ONE_OUT, check_protocol
-
-    if check_protocol(result.protocol) not in LEAVE_ONE_OUT:
+    if not get_protocol(result.protocol).leave_one_out:
         raise ValueError(f"fold_breakdown: the {result.protocol!r} protocol has no folds per element or geometry; "
                          "use a run of the 'element' or 'distance' protocol.")
     p = result.predictions.assign(abs_error=lambda d: (d["J_pred"] - d["J"]).abs())

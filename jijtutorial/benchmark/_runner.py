@@ -19,18 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .._files import output_folder
+from ..protocols import PROTOCOLS, Protocol, check_protocols, get_protocol
 from ..targets import get_target
-from ._protocols import (
-    LADDER,
-    LEAVE_ONE_OUT,
-    check_protocol,
-    check_protocols,
-    cv_splits,
-    fold_labels,
-    holdout_split,
-    inner_selection,
-    split_groups,
-)
 from ._registry import ALPHAS, D_MODELS, DEFAULT_MODELS, GAMMAS, LADDER_MODELS, OUR_GRID, STUDY_N, STUDY_RESULTS, get_model
 
 
@@ -103,9 +93,10 @@ def resolve_frame(dataset="auto", path=None) -> pd.DataFrame:
 class Setup:
     """Data, targets, protocol groups and outer splits of a run.
 
-    ``protocol`` is the name asked for (``'grouped'`` stays ``'grouped'``), ``kind`` the rung it
-    runs (:func:`check_protocol`); ``labels`` says what each split holds out (the element or the
-    geometry of a leave-one-out fold; ``''`` for random and grouped folds).
+    ``protocol`` is the name asked for (``'grouped'`` stays ``'grouped'``), ``rung`` the record of the
+    rung it runs (:class:`jijtutorial.protocols.Protocol`) and ``kind`` its name; ``labels`` says what
+    each split holds out (the element or the geometry of a leave-one-out fold; ``''`` for random and
+    grouped folds).
     """
 
     frame: pd.DataFrame
@@ -118,28 +109,28 @@ class Setup:
     labels: list = field(default_factory=list)
 
     def __post_init__(self):
-        self.kind = self.kind or check_protocol(self.protocol)
+        self.kind = self.kind or get_protocol(self.protocol).name
         if not self.labels:
             self.labels = [""] * len(self.splits)
 
+    @property
+    def rung(self) -> Protocol:
+        return get_protocol(self.kind)
+
     def inner_groups(self, train_idx):
         """How the inner selection leaves out the training rows: None (leave-one-out), one group label per
-        row, or :class:`~jijtutorial.kernels.InnerBlocks` (see :func:`inner_selection`)."""
-        if self.kind == "study":
-            return None
-        if self.kind == "pairs":
-            return self.groups[np.asarray(train_idx)]
-        return inner_selection(self.frame, train_idx, self.kind)
+        row, or :class:`~jijtutorial.protocols.InnerBlocks` (:meth:`Protocol.inner_blocks`)."""
+        return self.rung.inner_blocks(self.frame, train_idx)
 
 
 def setup(dataset, protocol: str, n_splits: int = 5, n_repeats: int = 3, seed: int = 0, data_path=None) -> Setup:
-    """Resolve the data and draw the outer splits of ``protocol`` (see :func:`cv_splits`)."""
-    kind = check_protocol(protocol)
+    """Resolve the data and draw the outer splits of ``protocol`` (:meth:`Protocol.outer_splits`)."""
+    rung = get_protocol(protocol)
     frame = resolve_frame(dataset, data_path)
     name = frame.attrs.get("name", "custom") if not isinstance(dataset, str) else frame.attrs.get("name", dataset)
-    splits = cv_splits(frame, kind, n_splits, n_repeats, seed)
-    labels = fold_labels(frame, kind) if kind in LEAVE_ONE_OUT else None
-    return Setup(frame, name, protocol, frame["J"].to_numpy(float), split_groups(frame, kind), splits, kind,
+    splits = rung.outer_splits(frame, n_splits, n_repeats, seed)
+    labels = rung.fold_labels(frame) if rung.leave_one_out else None
+    return Setup(frame, name, protocol, frame["J"].to_numpy(float), rung.groups(frame), splits, rung.name,
                  labels or [])
 
 
@@ -202,8 +193,13 @@ class BenchmarkResult:
 
     @property
     def kind(self) -> str:
-        """The rung this run is (``'grouped'`` -> ``'pairs'``)."""
-        return check_protocol(self.protocol)
+        """The name of the rung this run is (``'grouped'`` -> ``'pairs'``)."""
+        return get_protocol(self.protocol).name
+
+    @property
+    def rung(self) -> Protocol:
+        """The record of the rung this run is (:class:`jijtutorial.protocols.Protocol`)."""
+        return get_protocol(self.protocol)
 
     @property
     def best_model(self) -> str:
@@ -246,7 +242,7 @@ class BenchmarkResult:
         if len(self.calibration):
             files.append(out / f"calibration-{stem}.csv")
             self.calibration.to_csv(files[-1], index=False)
-        if self.kind in LEAVE_ONE_OUT and self.target == "J":
+        if self.rung.leave_one_out and self.target == "J":
             files.append(out / f"breakdown-{stem}.csv")
             self.breakdown().to_csv(files[-1])
         if plots and self.target == "J":
@@ -285,7 +281,7 @@ class LadderResult:
 
     @property
     def protocol(self) -> str:
-        return "all" if tuple(self.rungs) == LADDER else "+".join(self.rungs)
+        return "all" if tuple(self.rungs) == PROTOCOLS else "+".join(self.rungs)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -345,7 +341,7 @@ def default_models(protocol, target="J") -> tuple:
         return D_MODELS
     protocols = check_protocols(protocol)
     single = isinstance(protocol, str) and protocol != "all"
-    return DEFAULT_MODELS if single and check_protocol(protocols[0]) in ("study", "pairs") else LADDER_MODELS
+    return DEFAULT_MODELS if single and not get_protocol(protocols[0]).leave_one_out else LADDER_MODELS
 
 
 def _fmt_params(params: dict) -> str:
@@ -375,7 +371,7 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
     protocol : ``'study'`` (random splits), ``'pairs'`` (alias ``'grouped'``: element pairs kept
         together), ``'element'`` (leave one element out), ``'distance'`` (leave one pair geometry
         out), ``'all'`` (the ladder: all four) or a sequence of these names. See
-        :mod:`jijtutorial.benchmark._protocols`.
+        :mod:`jijtutorial.protocols`.
     models : names (default: the study's five, ``SymPair-KRR`` and ``Mean-baseline`` for a single
         ``study``/``pairs``/``grouped`` run, as ever; :data:`LADDER_MODELS`, which adds ``PairGP``,
         for ``element``, ``distance`` and several protocols).
@@ -417,7 +413,7 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
         run.name = name
     n_jobs = default_jobs(n_jobs)
     published = bool(frame.attrs.get("provenance", {}).get("sha256_matches_published", False)) and len(frame) == STUDY_N
-    holdouts = {run.protocol: holdout_split(frame, run.kind, test_size, seed) for run in runs}
+    holdouts = {run.protocol: run.rung.holdout(frame, test_size, seed) for run in runs}
     total = sum(len(specs) * (len(run.splits) + (1 if len(holdouts[run.protocol][1]) else 0)) for run in runs)
     bar = progress_bar(total, progress, f"{name}/{protocol if isinstance(protocol, str) else '+'.join(protocols)}")
     y_all = tgt.values(frame)  # what the models are fitted to
@@ -451,7 +447,7 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
                 row = dict(model=spec.name, repeat=r, fold=f, n_train=len(tr), n_test=len(te),
                            **_fold_scores(tgt, y_ref[te], y_all[te], p), t_train=t2 - t1,
                            t_test=t3 - t2, inner_cv_MAE=fit.inner_mae, params=_fmt_params(fit.params))
-                if run.kind in LEAVE_ONE_OUT:
+                if run.rung.leave_one_out:
                     row["label"] = label
                 row["_cpu"] = time.thread_time() - c1
                 return te, p, sd, half95, row
@@ -475,7 +471,7 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
                 n_test=len(test), n_splits=n_splits, n_repeats=n_repeats, seed=seed, test_size=test_size,
                 models=[s.name for s in specs], gammas=GAMMAS, alphas=ALPHAS, our_grid=OUR_GRID, n_jobs=n_jobs,
                 cpu_seconds=dict(cpu), target=tgt.name)
-            if run.kind in LEAVE_ONE_OUT:
+            if run.rung.leave_one_out:
                 results[run.protocol].config.update(n_splits=len(run.splits), n_repeats=1)
     bar.close()
     seconds = time.perf_counter() - t_start
@@ -575,7 +571,7 @@ def _collect_vector(run: Setup, specs, done, frame, y_raw, prep_seconds, dev, te
     and the fraction of components fixed by symmetry.
     """
     comps = ("x", "y", "z")
-    loo = run.kind in LEAVE_ONE_OUT
+    loo = run.rung.leave_one_out
     rows, fold_rows, preds, test_preds, calib = [], [], [], [], []
 
     def block(model, te, p, sd, extra):
@@ -648,7 +644,7 @@ def _collect_vector(run: Setup, specs, done, frame, y_raw, prep_seconds, dev, te
 def _collect(run: Setup, specs, done, frame, y_all, prep_seconds, dev, test, seconds, y_ref=None) -> BenchmarkResult:
     """One protocol's :class:`BenchmarkResult` from the finished tasks of all models."""
     rows, fold_rows, preds, test_preds, calib = [], [], [], [], []
-    loo = run.kind in LEAVE_ONE_OUT
+    loo = run.rung.leave_one_out
     with_std = any(sd is not None for _, _, sd, _, _ in done)
     for spec in specs:
         mine = [d for d in done if d[4]["model"] == spec.name]

@@ -22,7 +22,7 @@ with the same predictions and CV residuals.
 
 The leave-one-group-out formula is what keeps a grouped protocol honest inside the training
 fold too: (A, B) and (B, A) are always left out together. The same formula holds for blocks that
-*overlap* (:class:`InnerBlocks`): leaving out one element leaves out every pair holding it, so the
+*overlap* (:class:`~jijtutorial.protocols.InnerBlocks`): leaving out one element leaves out every pair holding it, so the
 pair (A, B) belongs to A's block and to B's; each block is left out once and its residuals are
 pooled.
 
@@ -40,50 +40,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.linalg.lapack import dtrtri
 
-
-class InnerBlocks(list):
-    """Blocks of training rows that an inner cross-validation leaves out together; they may overlap.
-
-    A list of integer arrays (row positions into the training fold) that also says what each block
-    holds out: ``kind`` (e.g. ``'element'`` or ``'distance'``) and ``labels`` (one per block, e.g.
-    the element symbol or the pair geometry). Each block is left out once and the residuals of all
-    blocks are pooled, so a row in two blocks -- the pair (A, B) in A's block and in B's -- is
-    scored twice, exactly as the outer ``element`` protocol scores it once in A's fold and once in
-    B's. Models that only need the rows use it as a plain list.
-
-    Parameters
-    ----------
-    blocks : sequence of array-like of int
-        Row positions of each block.
-    kind : str
-        What a block holds out (``'element'``, ``'distance'``, ``'pairs'`` ...).
-    labels : sequence, optional
-        One label per block (default: 0, 1, ...).
-    """
-
-    def __init__(self, blocks, kind: str = "groups", labels=None):
-        super().__init__(np.asarray(b, dtype=int).reshape(-1) for b in blocks)
-        self.kind = str(kind)
-        self.labels = list(range(len(self))) if labels is None else list(labels)
-        if len(self.labels) != len(self):
-            raise ValueError(f"InnerBlocks: {len(self.labels)} labels for {len(self)} blocks.")
-
-    def __reduce__(self):  # pickle with kind and labels
-        return (InnerBlocks, (list(self), self.kind, self.labels))
-
-    def take(self, keep) -> "InnerBlocks":
-        """The blocks restricted to the rows ``keep`` (positions), renumbered into ``keep``."""
-        keep = np.asarray(keep, dtype=int)
-        where = np.full(max([keep.max(initial=-1)] + [b.max(initial=-1) for b in self]) + 1, -1)
-        where[keep] = np.arange(len(keep))
-        out, labels = [], []
-        for b, lab in zip(self, self.labels):
-            r = where[b]
-            r = r[r >= 0]
-            if len(r):
-                out.append(r)
-                labels.append(lab)
-        return InnerBlocks(out, self.kind, labels)
+from ..protocols import InnerBlocks
 
 
 def group_blocks(groups) -> list[np.ndarray] | None:

@@ -55,15 +55,16 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..elements import IMPURITY_ELEMENTS
+from ..protocols import BLOCK_KINDS, InnerBlocks, block_kind, protocol_of_blocks
 from ..targets import DChannels, decompose
-from ._closed_form import DistinctGP, InnerBlocks
+from ._closed_form import DistinctGP
 from ._element_features import MomentModel, learned_moments
 from ._pair_gp import ELEMENT_MODES, GEOMETRY_MODES, KERNEL_DEFAULTS, _learn_tables, _scale_line, calibrate_sigma, encode_pairs
 
 _EL = {e: i for i, e in enumerate(IMPURITY_ELEMENTS)}
 _NE = len(IMPURITY_ELEMENTS)
-#: Inner selections :class:`EquivariantDGP` understands (what a block of the inner cross-validation holds out).
-D_SELECTIONS = ("rows", "pairs", "element", "distance")
+#: Inner selections :class:`EquivariantDGP` understands: the block kinds of the protocols.
+D_SELECTIONS = BLOCK_KINDS
 
 
 def _pair_kernel(lo1, hi1, lo2, hi2, kap, s) -> np.ndarray:
@@ -216,46 +217,38 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
 
     # -- inner blocks -----------------------------------------------------------------------------
     def _blocks(self, X, enc, inner):
-        """(row blocks, kinds): None for leave-one-row-out, else a list of row arrays and what each holds out."""
+        """(row blocks, kinds): None for leave-one-row-out, else a list of row arrays and what each holds out.
+
+        Without ``inner`` the blocks are those of the rung whose question ``selection`` names
+        (:func:`jijtutorial.protocols.protocol_of_blocks`).
+        """
         if inner is None:
-            if self.selection == "rows":
-                return None, None
-            if self.selection == "pairs":
-                inner = enc.pair_index()
-            elif self.selection == "element":
-                els = [x for x in range(_NE) if np.any((enc.a == x) | (enc.b == x))]
-                inner = InnerBlocks([np.flatnonzero((enc.a == x) | (enc.b == x)) for x in els], "element",
-                                    [IMPURITY_ELEMENTS[x] for x in els])
-            else:
-                ug = np.unique(enc.geo)
-                inner = InnerBlocks([np.flatnonzero(enc.geo == g) for g in ug], "distance", list(ug))
+            inner = protocol_of_blocks(self.selection).inner_blocks(X)
+        kind = block_kind(inner)
+        if kind == "rows" and not isinstance(inner, InnerBlocks):
+            return None, None
         if isinstance(inner, InnerBlocks):
-            kind = inner.kind
-            if kind not in ("element", "distance", "pairs", "rows"):
-                raise ValueError(f"EquivariantDGP: inner blocks of kind {kind!r} are not understood; use 'rows', "
-                                 "'pairs', 'element' or 'distance'.")
             blocks = [np.asarray(b, int) for b in inner]
-            if kind == "element":
-                kinds = [("element", _EL[str(lab)]) for lab in inner.labels]
-            elif kind == "distance":
-                kinds = [("distance", tuple(np.unique(enc.geo[b]))) for b in blocks]
-            else:
-                kinds = [("rows", None)] * len(blocks)
-            return blocks, kinds
-        labels = np.asarray(inner)
-        if len(labels) != len(enc):
-            raise ValueError(f"inner: {len(labels)} group labels for {len(enc)} training rows.")
-        order = np.argsort(labels, kind="stable")
-        cuts = np.flatnonzero(np.diff(labels[order])) + 1
-        blocks = np.split(order, cuts)
-        return blocks, [("rows", None)] * len(blocks)
+        else:
+            labels = np.asarray(inner)
+            if len(labels) != len(enc):
+                raise ValueError(f"inner: {len(labels)} group labels for {len(enc)} training rows.")
+            order = np.argsort(labels, kind="stable")
+            blocks = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
+        if kind == "element":
+            kinds = [("element", _EL[str(lab)]) for lab in inner.labels]
+        elif kind == "distance":
+            kinds = [("distance", tuple(np.unique(enc.geo[b]))) for b in blocks]
+        else:
+            kinds = [("rows", None)] * len(blocks)
+        return blocks, kinds
 
     # -- fit --------------------------------------------------------------------------------------
     def fit(self, X, y, inner=None):
         """Fit on a training pair table ``X`` (with vectors and moments) and D vectors ``y`` (meV, (n, 3)).
 
         ``inner`` overrides ``selection`` as in :meth:`PairGP.fit`: None, one group label per row, or
-        :class:`~jijtutorial.kernels.InnerBlocks` (kinds 'element'/'distance' re-describe what a block
+        :class:`~jijtutorial.protocols.InnerBlocks` (kinds 'element'/'distance' re-describe what a block
         holds as never seen).
         """
         from threadpoolctl import threadpool_limits

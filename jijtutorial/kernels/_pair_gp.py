@@ -56,7 +56,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..elements import IMPURITY_ELEMENTS
 from ..geometry import bond_class, geometry_label, layer_class, locate_bi_sites
-from ._closed_form import DistinctGP, InnerBlocks, KroneckerGP, distinct_inputs, group_blocks
+from ..protocols import BLOCK_KINDS, block_kind, protocol_of_blocks
+from ._closed_form import DistinctGP, KroneckerGP, distinct_inputs, group_blocks
 from ._element_features import MomentModel, _features, learned_moments
 from ._pair import SymmetricPairKRR, _psd
 
@@ -71,8 +72,8 @@ ELEMENT_MODES = {"profile": dict(profile_weight=30.0, length_moment=2.0, length_
 #: The two ways to treat geometries: each on its own (as SymPair-KRR), or smooth in distance with a scale a(g).
 GEOMETRY_MODES = {"independent": dict(geometry_mixing=0.0, scale="none"),
                   "smooth": dict(geometry_mixing=0.8, scale="learned")}
-#: Inner selections :class:`PairGP` understands (``selection``).
-SELECTIONS = ("rows", "pairs", "element", "distance")
+#: Inner selections :class:`PairGP` understands (``selection``): the block kinds of the protocols.
+SELECTIONS = BLOCK_KINDS
 #: Nominal coverages of ±1σ and ±2σ.
 ONE_SIGMA, TWO_SIGMA = 0.6827, 0.9545
 
@@ -602,28 +603,20 @@ class PairGP(RegressorMixin, BaseEstimator):
         return y
 
     # -- inner selection --------------------------------------------------------------------------
-    def _selection_blocks(self, enc: PairEncoding):
-        """The inner blocks of ``selection`` built from the training rows themselves."""
-        if self.selection == "rows":
-            return None
-        if self.selection == "pairs":
-            return enc.pair_index()
-        if self.selection == "element":
-            els = [x for x in range(_NE) if np.any((enc.a == x) | (enc.b == x))]
-            return InnerBlocks([np.flatnonzero((enc.a == x) | (enc.b == x)) for x in els], "element",
-                               [IMPURITY_ELEMENTS[x] for x in els])
-        ug = np.unique(enc.geo)
-        return InnerBlocks([np.flatnonzero(enc.geo == g) for g in ug], "distance", list(ug))
-
     @staticmethod
-    def _block_kinds(enc: PairEncoding, blocks) -> list:
-        """What each block holds out: ('element', index), ('distance', geometry keys) or ('rows', None)."""
-        kind = getattr(blocks, "kind", None)
+    def _block_kinds(enc: PairEncoding, blocks, kind: str) -> list:
+        """What each block holds out: ('element', index), ('distance', geometry keys) or ('rows', None).
+
+        ``kind`` is the selection's :func:`~jijtutorial.protocols.block_kind`: 'rows' and 'pairs' are
+        predicted with the fit's own kernel, 'element' and 'distance' re-described as never seen.
+        """
         if kind == "element":
             return [("element", _EL[str(lab)]) for lab in blocks.labels]
         if kind == "distance":
             return [("distance", tuple(np.unique(enc.geo[B]))) for B in blocks]
-        return [("rows", None)] * len(blocks)
+        if kind in ("rows", "pairs"):
+            return [("rows", None)] * len(blocks)
+        raise ValueError(f"PairGP: inner blocks of unknown kind {kind!r}; use one of {', '.join(BLOCK_KINDS)}.")
 
     # -- fit ----------------------------------------------------------------------------------------
     def fit(self, X, y, inner=None):
@@ -655,14 +648,15 @@ class PairGP(RegressorMixin, BaseEstimator):
         enc = encode_pairs(X)
         first, inverse = distinct_inputs(enc.keys())
         enc_u = enc.take(first)
-        if inner is None:
-            inner = self._selection_blocks(enc)
+        if inner is None:  # the inner blocks of the rung whose question ``selection`` names
+            inner = protocol_of_blocks(self.selection).inner_blocks(X)
+        kind = block_kind(inner)
         blocks = group_blocks(inner)
         if blocks is not None and len(blocks) < 2:
             blocks = None  # one block: nothing to leave out against; fall back to leave-one-out
         kinds = blocks_u = None
         if blocks is not None:
-            kinds = self._block_kinds(enc, blocks)
+            kinds = self._block_kinds(enc, blocks, kind)
             blocks_u = [np.unique(inverse[B]) for B in blocks]
         unseen_moments = self._left_out_moments(X, kinds)
         grid = _grid_layout(enc_u, inverse)
@@ -754,11 +748,13 @@ class PairGP(RegressorMixin, BaseEstimator):
             if kind == "element":
                 kap_b = tab.kappa(unseen=(what,))
                 aU = tab.scale(eU)
-            else:
+            elif kind == "distance":
                 kap_b = kap = tab.kappa() if kap is None else kap
                 line = _scale_line(tab.geo_points, exclude=what)
                 aU = np.exp(line[0] + line[1] * eU.dist + line[2] * eU.sub) if tab.p["scale"] != "none" else \
                     np.ones(len(U))
+            else:
+                raise ValueError(f"PairGP: a block of unknown kind {kind!r} (never silently treated as another).")
             aT = tab.scale(eT)
             KUT = _pair_kernel(eU, eT, tab, kap_b, aU, aT)
             kUU = _pair_diag(eU, tab, kap_b, aU)
