@@ -413,3 +413,56 @@ def test_cached_object_in_an_unwritable_folder(tmp_path):
     blocker.write_text("")
     with pytest.warns(featurecache.CacheWarning, match="cannot write the cache file .*not kept"):
         assert not featurecache.save_cached_object(blocker / "run.pkl", Result(1), key="k")
+
+
+# --------------------------------------------------------------------------------------------
+# cache keys from the code each cache depends on
+# --------------------------------------------------------------------------------------------
+@pytest.fixture
+def package_copy(tmp_path, monkeypatch):
+    """A copy of the package's source in which a test may edit files; the key functions read it."""
+    import shutil
+
+    from jijtutorial.featurecache import _keys
+
+    src = Path(_keys.__file__).resolve().parents[1]
+    dst = tmp_path / "jijtutorial"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(_keys, "_PACKAGE", dst)
+    return dst
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text() + "\n# an edit\n")
+
+
+def test_editing_the_code_a_cache_depends_on_invalidates_it(package_copy):
+    from jijtutorial.benchmark._cache import PRESENTATION, RUN_CODE
+    from jijtutorial.spins._sweep import _NOT_TASK_CODE, _TASK_MODULES
+
+    caches = {"features": (featurecache.FEATURE_CODE, ()), "runs": (RUN_CODE, PRESENTATION),
+              "sweeps": (_TASK_MODULES, _NOT_TASK_CODE)}
+
+    def keys():
+        return {k: featurecache.code_digest(*r, exclude=e) for k, (r, e) in caches.items()}
+
+    def changed(edited):
+        before = keys()
+        _edit(package_copy / edited)
+        after = keys()
+        return {k for k in before if before[k] != after[k]}
+
+    pkey = featurecache.parameter_key("Toy", {})
+    assert changed("geometry/_crystal.py") == {"features", "runs", "sweeps"}  # the host crystal: everything
+    assert featurecache.parameter_key("Toy", {}) != pkey  # the feature files of the old code are never read
+    assert changed("kernels/_pair_gp.py") == {"runs"}
+    assert changed("greens/resonant.py") == {"runs"}  # imported inside a function (the Anderson moment)
+    assert changed("spins/_kernels.py") == {"sweeps"}
+    assert changed("benchmark/_plots.py") == set()  # a figure changes no stored number
+    assert changed("plotting.py") == set()
+    assert changed("viewer.py") == set()
+
+
+def test_code_files_refuses_what_is_not_a_module():
+    with pytest.raises(ValueError, match="'jijtutorial.nothing' is not a module of the jijtutorial package"):
+        featurecache.code_files("jijtutorial.nothing")

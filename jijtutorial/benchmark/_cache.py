@@ -11,6 +11,12 @@ from ..protocols import LADDER, check_protocols
 from ._registry import ALPHAS, GAMMAS, OUR_GRID
 from ._runner import BenchmarkResult, LadderResult, default_models, run_benchmark
 
+#: The code a stored run depends on: the runner and everything it imports, less the modules that only
+#: present results (reports, figures, page tables), whose edits cannot change a stored run.
+RUN_CODE = ("jijtutorial.benchmark._runner",)
+PRESENTATION = ("jijtutorial.benchmark._report", "jijtutorial.benchmark._plots", "jijtutorial.plotting",
+                "jijtutorial.tables")
+
 
 def frame_digest(frame: pd.DataFrame) -> str:
     """16 hex digits identifying a pair table's elements, vectors, J and moments."""
@@ -23,14 +29,15 @@ def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwarg
     """:func:`run_benchmark`, reusing an earlier identical run from the cache folder.
 
     The key is the data (elements, vectors, J, moments), the protocol(s), models, CV settings, the
-    grids and the package source; the result is pickled to
+    grids and the code the run depends on (:data:`RUN_CODE` and what it imports, less the
+    presentation modules :data:`PRESENTATION`); the result is pickled to
     ``$JIJTUTORIAL_CACHE_DIR/benchmark-<key>.pkl`` (chapters "Kernel ridge benchmark" and "Results"
     share runs this way). A damaged file, or one holding anything but this run, is reported with a
     :class:`jijtutorial.featurecache.CacheWarning` and recomputed. ``protocol='all'`` (or a list)
     gives a :class:`LadderResult`.
     """
     from .. import __version__
-    from ..featurecache import cache_dir, load_cached_object, save_cached_object, source_digest
+    from ..featurecache import cache_dir, code_digest, load_cached_object, save_cached_object
 
     check_protocols(protocol)
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "out", "plots", "cache", "n_jobs")}
@@ -38,7 +45,7 @@ def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwarg
                                      "models": list(models or default_models(protocol, kwargs.get("target", "J"))),
                                      "settings": settings,
                                      "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__,
-                                     "source": source_digest()},
+                                     "source": code_digest(*RUN_CODE, exclude=PRESENTATION)},
                                     sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = cache_dir() / f"benchmark-{key}.pkl"
     single = isinstance(protocol, str) and protocol != "all"
@@ -119,13 +126,14 @@ def cached_ladder(frame: pd.DataFrame, models=None, **kwargs) -> LadderResult:
 def cached_learning_curve(frame: pd.DataFrame, models, protocol: str = "pairs", **kwargs) -> pd.DataFrame:
     """:func:`jijtutorial.benchmark.learning_curve`, reusing an earlier identical run (keyed like :func:`cached_benchmark`)."""
     from .. import __version__
-    from ..featurecache import cache_dir, load_cached_object, save_cached_object, source_digest
+    from ..featurecache import cache_dir, code_digest, load_cached_object, save_cached_object
     from ._curves import learning_curve
 
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "cache", "n_jobs")}
     key = hashlib.sha256(json.dumps({"data": frame_digest(frame), "protocol": protocol, "models": list(models),
                                      "settings": settings, "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__,
-                                     "source": source_digest(), "what": "learning curve"},
+                                     "source": code_digest("jijtutorial.benchmark._curves", exclude=PRESENTATION),
+                                     "what": "learning curve"},
                                     sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = cache_dir() / f"learning-curve-{key}.pkl"
     result = load_cached_object(path, key=key, expected_type=pd.DataFrame)

@@ -134,20 +134,19 @@ def simulate_task(table: pd.DataFrame, task: dict) -> dict:
 
 
 # --------------------------------------------------------------------------------------- cache
-#: Modules whose code decides a task's numbers (part of the cache key).
-_TASK_MODULES = ("_kernels.py", "_lattice.py", "_model.py", "_montecarlo.py", "_sweep.py")
+#: Modules whose code decides a task's numbers (part of the cache key, with everything they import). The
+#: exchange table is keyed by its content (:func:`table_digest`); figures cannot change a number.
+_TASK_MODULES = tuple(f"jijtutorial.spins.{m}" for m in ("_kernels", "_lattice", "_model", "_montecarlo", "_sweep"))
+_NOT_TASK_CODE = ("jijtutorial.spins._exchange_table", "jijtutorial.spins._plots", "jijtutorial.plotting",
+                  "jijtutorial.tables")
 
 
 def _code_digest() -> str:
-    h = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
-    for name in _TASK_MODULES:
-        h.update(name.encode())
-        h.update((folder / name).read_bytes())
     import numba
 
-    h.update(numba.__version__.encode())
-    return h.hexdigest()[:16]
+    from ..featurecache import code_digest
+
+    return hashlib.sha256((code_digest(*_TASK_MODULES, exclude=_NOT_TASK_CODE) + numba.__version__).encode()).hexdigest()[:16]
 
 
 def table_digest(table: pd.DataFrame, elements) -> str:
