@@ -48,6 +48,8 @@ def _check_distance(max_distance) -> float:
         raise ValueError(f"max_distance must be a length in Å, not {max_distance!r}.") from None
     if not np.isfinite(d) or d <= 0:
         raise ValueError(f"max_distance must be a positive length in Å, not {max_distance!r}.")
+    if d < 4.38:
+        raise ValueError(f"max_distance = {d:g} Å: no Bi site that close (the nearest is 4.38 Å away).")
     if d > MAX_TABLE_DISTANCE:
         raise ValueError(f"max_distance = {d:g} Å is beyond the longest cut-off of a filled table, "
                          f"MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å: far beyond the data every J is an "
@@ -56,7 +58,10 @@ def _check_distance(max_distance) -> float:
 
 
 def check_elements(elements) -> list:
-    """The symbols of ``elements`` (default: all 20 impurities), or a ValueError naming the argument."""
+    """The symbols of ``elements`` (default: all 20 impurities), each once, or a ValueError naming the argument.
+
+    A symbol given twice is kept once: ``['Cr', 'Cr']`` asks for the Cr–Cr table (the command line, where
+    a repeated element is more likely a typo, refuses it)."""
     if elements is None:
         return list(IMPURITY_ELEMENTS)
     if isinstance(elements, str):
@@ -175,7 +180,7 @@ def fit_table_model(data="auto", selection: str = "distance", data_path=None, **
     frame = resolve_frame(data, data_path)
     j = PairGP(selection=selection, **params).fit(frame, frame["J"].to_numpy(float))
     d = None
-    if set(D.columns) <= set(frame.columns):
+    if set(D.columns) <= set(frame.columns) and np.any(D.values(frame)):  # data without D: no model of it
         d = EquivariantDGP(selection=selection).fit(frame, D.values(frame))
     return TableModel(j, d, frame, selection)
 
@@ -213,7 +218,9 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
         vector, else the model's), ``D`` (|D|), ``Dx_std``, ``Dy_std``, ``Dz_std`` (σ of each component,
         meV; 0 for the data's own D; 0 too where the crystal's symmetry fixes the component, e.g. D = 0 for
         two equal impurities across an inversion centre), ``source`` ('JuKKR', 'engine' or 'predicted')
-        and ``beyond_data`` (farther than the data's farthest pair).
+        and ``beyond_data`` (a predicted row farther than the data's farthest pair, or with an element
+        whose periodic-table row has no element in the data: see :meth:`jijtutorial.kernels.PairGP.predict`,
+        ``return_beyond``).
     """
     els = check_elements(elements)
     geos = bi_geometries(max_distance) if vectors is None else _vector_geometries(vectors)
@@ -223,7 +230,7 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
         raise TypeError(f"model must be the TableModel of jijtutorial.jij_table.fit_table_model, not {type(model).__name__}.")
     frame = model.frame
     q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in geos.to_dict("records")])
-    mu, sd = model.j.predict(q, return_std=True)
+    mu, sd, unknown_element = model.j.predict(q, return_std=True, return_beyond=True)
     q["J_model"], q["J_std_model"] = mu, sd
     # the data's own rows: same ordered pair and geometry (layer class and distance)
     from .kernels import encode_pairs
@@ -258,7 +265,9 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
             q.loc[own, c] = frame[c].to_numpy(float)[rows[same_vector]]
             q.loc[own, f"{c}_std"] = 0.0
     q["D"] = np.linalg.norm(q[["Dx", "Dy", "Dz"]].to_numpy(float), axis=1)
-    q["beyond_data"] = q["distance"] > float(frame["distance"].max()) + 5e-3
+    # beyond the data: farther than its farthest pair, or an element whose periodic-table row the model never saw
+    # (no moment and no similar element: J is the mean coupling, σ the spread of the couplings at that geometry)
+    q["beyond_data"] = (q["distance"] > float(frame["distance"].max()) + 5e-3) | (unknown_element & ~has)
     return q[list(COLUMNS)]
 
 
@@ -328,15 +337,24 @@ def run(args) -> int:
     """``jijtutorial jij-table``: fit PairGP on the data set and write the filled table to ``--out``."""
     import time
 
-    from ._files import output_file
+    from ._files import atomic_path, output_file
 
-    els = check_elements(args.elements)
-    _check_distance(args.max_distance)
-    out = output_file(args.out)  # before any computation
+    try:  # every argument before any computation, each error naming its option
+        els = check_elements(args.elements)
+        named = [e.strip() for e in args.elements.split(",")] if args.elements is not None else els
+        if len(named) != len(els):
+            raise ValueError(f"--elements: {next(e for e in named if named.count(e) > 1)} is named twice; name each "
+                             f"element once.")
+        _check_distance(args.max_distance)
+    except ValueError as err:
+        text = str(err).replace("argument elements", "--elements").replace("max_distance", "--max-distance")
+        raise ValueError("--" + text if text.startswith("elements:") else text) from None
+    out = output_file(args.out)
     t0 = time.perf_counter()
     model = fit_table_model(args.dataset, args.selection, args.data_path)
     table = predict_jij_table(els, args.max_distance, model=model)
-    table.to_csv(out, index=False)
+    with atomic_path(out) as tmp:  # a run killed while writing leaves the previous table whole
+        table.to_csv(tmp, index=False)
     counts = table["source"].value_counts()
     print(f"{len(table)} rows ({len(els)}² ordered pairs x {table['geometry'].nunique()} geometries up to "
           f"{args.max_distance:g} Å): " + ", ".join(f"{n} {s}" for s, n in counts.items())

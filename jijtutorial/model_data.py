@@ -191,8 +191,11 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_points=DEFA
     elements = list(IMPURITY_ELEMENTS if elements is None else elements)
     table = {s: impurity_parameters(s) for s in elements}
     d_table = {s: resonant.resonant_parameters(s, **res_kw) for s in elements}
-    if int(n_jobs) == 0:
-        raise ValueError("n_jobs must be a positive number of workers or −1 for all cores, not 0.")
+    if int(n_jobs) != n_jobs or int(n_jobs) == 0 or int(n_jobs) < -1:
+        raise ValueError(f"n_jobs must be a positive number of workers or −1 for all cores, not {n_jobs!r}.")
+    for name in ("gamma", "weight"):
+        if not (np.isfinite(res_kw[name]) and res_kw[name] > 0):
+            raise ValueError(f"{name} must be a positive number (eV{'²' if name == 'weight' else ''}), not {res_kw[name]!r}.")
     model, host, vecs, blocks, edges = _setup(kmesh, n_points, e_fermi, max_distance, margin, host)
     contour = host.contour
     params = {s: impurity_on_contour(s, contour, impurity_model, **res_kw) for s in elements}
@@ -268,16 +271,25 @@ def model_params_dict() -> dict:
 
 
 def write_model_data(out_dir="data", **kwargs) -> tuple[Path, Path]:
-    """Generate the data set and write ``model_jij.csv`` and ``model_jij.provenance.json`` to ``out_dir``."""
+    """Generate the data set and write ``model_jij.csv`` and ``model_jij.provenance.json`` to ``out_dir``.
+
+    Both files are written whole to temporary files and then renamed into place
+    (:class:`jijtutorial._files.AtomicFileSet`); the provenance records the CSV's SHA-256, so a pair
+    left inconsistent by an interruption between the two renames is reported by ``load_model``.
+    """
+    from ._files import AtomicFileSet
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     frame = generate_model_data(**kwargs)
     csv = out / MODEL_FILENAME
-    frame.to_csv(csv, index=False, float_format="%.10g", lineterminator="\n")
-    prov = dict(frame.attrs["provenance"])
-    prov["csv_sha256"] = hashlib.sha256(csv.read_bytes()).hexdigest()
     pj = csv.with_suffix(PROVENANCE_SUFFIX)
-    pj.write_text(json.dumps(prov, indent=1, ensure_ascii=False) + "\n")
+    with AtomicFileSet(None) as fs:
+        tmp = fs.path(csv)
+        frame.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
+        prov = dict(frame.attrs["provenance"])
+        prov["csv_sha256"] = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        fs.path(pj).write_text(json.dumps(prov, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return csv, pj
 
 
@@ -303,13 +315,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``jijtutorial generate-model-data``."""
+    import math
     import time
 
     from ._files import output_folder
+    from .parallel import check_scheduler
 
-    output_folder(args.out)  # before any computation
-    if args.n_jobs == 0:
-        raise ValueError("--n-jobs must be a positive number of workers or -1 for all cores, not 0.")
+    # every argument before any computation
+    if args.n_jobs == 0 or args.n_jobs < -1:
+        raise ValueError(f"--n-jobs must be a positive number of workers or -1 for all cores, not {args.n_jobs}.")
+    if args.scheduler and args.n_jobs != 1:
+        raise ValueError("--n-jobs starts local workers; with --scheduler the cluster's own workers compute. Give one "
+                         "of the two.")
+    for flag, value, low in (("--kmesh", args.kmesh, 1), ("--n-points", args.n_points, 2)):
+        if value < low:
+            raise ValueError(f"{flag} must be at least {low}, not {value}.")
+    for flag, value in (("--e-fermi", args.e_fermi), ("--max-distance", args.max_distance), ("--gamma", args.gamma),
+                        ("--weight", args.weight)):
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"{flag} must be a finite number, not {value}.")
+    for flag, value in (("--gamma", args.gamma), ("--weight", args.weight)):
+        if value is not None and value <= 0:
+            raise ValueError(f"{flag} must be positive (eV{'²' if flag == '--weight' else ''}), not {value}.")
+    if args.max_distance < 4.38:
+        raise ValueError(f"--max-distance must be at least the nearest Bi–Bi distance (4.38 Å), not {args.max_distance}.")
+    if args.scheduler:
+        check_scheduler(args.scheduler)
+    output_folder(args.out)
     t0 = time.perf_counter()
     csv, pj = write_model_data(args.out, kmesh=args.kmesh, n_points=args.n_points, e_fermi=args.e_fermi,
                                max_distance=args.max_distance, n_jobs=args.n_jobs, progress=not args.no_progress,

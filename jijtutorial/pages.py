@@ -24,6 +24,9 @@ bar would end up on the published page).
 
 from __future__ import annotations
 
+import builtins
+import keyword
+import numbers
 import os
 import re
 
@@ -95,12 +98,19 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
     ------
     ValueError
         If ``name`` is not an identifier (letters, digits, underscores, not starting with a digit),
-        or if the notebook already has a variable of that name that glue did not set (the
+        is a Python keyword or builtin (``len``, ``print``, ``sum``, ...: the notebook would lose it),
+        if ``digits`` is not a positive integer, or if the notebook already has a variable of that name that glue did not set (the
         ``{eval}`` value lives in the kernel's namespace and would overwrite it).
     """
     if not isinstance(name, str) or not NAME.match(name):
         raise ValueError(f"glue name {name!r} must be an identifier (letters, digits, underscores), "
                          "because the Markdown refers to it as {eval}`name`.")
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or hasattr(builtins, name):
+        kind = "a Python keyword" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else "a Python builtin"
+        raise ValueError(f"glue name {name!r} is {kind}: glue sets a variable of that name in the notebook, which "
+                         f"would break every later use of {name!r} there. Choose another name (e.g. {name + '_text'!r}).")
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 1:
+        raise ValueError(f"glue digits must be a positive whole number of significant digits, not {digits!r}.")
     text = _text(value, digits, fmt)
     try:
         from IPython import get_ipython

@@ -50,8 +50,8 @@ class LazyClient:
 
     def close(self) -> None:
         if self._client is not None:
-            self._client.close()
-            self._client = None
+            client, self._client = self._client, None
+            close_client(client)
 
     def __repr__(self) -> str:
         where = self.scheduler or f"a local cluster of {self.n_workers} workers"
@@ -59,13 +59,51 @@ class LazyClient:
 
 
 def _check_workers(n_workers) -> int:
+    """``n_workers`` as a positive int; None means the number of cores. 0 is an error, not "all cores"."""
+    if n_workers is None:
+        return os.cpu_count() or 1
     try:
-        n = int(n_workers or os.cpu_count() or 1)
+        n = int(n_workers)
     except (TypeError, ValueError):
         raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.") from None
-    if n < 1:
-        raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.")
+    if n < 1 or n != n_workers:
+        raise ValueError(f"n_workers must be a positive number of worker processes (or None for one per core), "
+                         f"not {n_workers!r}.")
     return n
+
+
+#: Seconds to wait for a Dask scheduler to accept a connection and to answer.
+CONNECT_TIMEOUT = 5.0
+
+
+def check_scheduler(address: str) -> None:
+    """Raise ``ConnectionError`` at once if nothing listens at the TCP ``address`` of a Dask scheduler.
+
+    Without this, a refused connection is retried for the whole of distributed's connect timeout
+    (30 s by default) before failing. Addresses of other protocols (tls://, ucx://, inproc://) are
+    left to ``distributed``.
+    """
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        protocol, loc = parse_address(str(address))
+        if protocol != "tcp":
+            return
+        host, port = parse_host_port(loc, default_port=8786)
+    except (ValueError, TypeError):
+        raise ValueError(f"scheduler {address!r} is not a scheduler address; give tcp://host:port (e.g. "
+                         f"tcp://127.0.0.1:8786).") from None
+    if not port:
+        raise ValueError(f"scheduler {address!r} has no port; give tcp://host:port (e.g. tcp://127.0.0.1:8786).")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConnectionError(f"no Dask scheduler answers at {address} ({reason}). Start one (`dask scheduler`) and "
+                              f"give its address, or leave the scheduler out to use a local cluster.") from None
 
 
 def dask_client(scheduler: str | None = None, n_workers: int | None = None, *, lazy: bool = False):
@@ -79,7 +117,8 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None, *, l
     from distributed import Client
 
     if scheduler:
-        return Client(scheduler)
+        check_scheduler(scheduler)
+        return Client(scheduler, timeout=max(CONNECT_TIMEOUT, 10.0))
     n = _check_workers(n_workers)
     # a client that starts its own local cluster also shuts it down on close()
     return Client(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
@@ -135,7 +174,75 @@ def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers:
     finally:
         bar.close()
         if own is not None:
-            own.close()
+            close_client(own)
 
 
-__all__ = ["LazyClient", "dask_client", "run_tasks"]
+def close_client(client, timeout: float = 10.0) -> None:
+    """Close ``client`` and the local cluster it started, promptly, whatever interrupts it.
+
+    Ctrl-C during the close is held back until the close is done (a second Ctrl-C stops waiting), and
+    then raised as ``KeyboardInterrupt``: a close cut short leaves worker processes and a client whose
+    own clean-up at exit waits a minute and prints tracebacks. If the close does not finish within
+    ``timeout`` seconds the local cluster's worker processes (and only those) are killed.
+    """
+    import signal
+    import threading
+
+    pids = _local_worker_pids(client)
+    hits: list = []
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        def hold(signum, frame):
+            hits.append(signum)
+            if len(hits) > 1:
+                raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGINT, hold)
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # a cut-short close logs CancelledError tracebacks: the user pressed Ctrl-C
+    try:
+        try:
+            client.close(timeout=timeout)
+        except Exception:  # noqa: BLE001 - TimeoutError, CancelledError, comm errors: fall back to killing
+            _abandon(client, pids)
+        except KeyboardInterrupt:  # a second Ctrl-C
+            _abandon(client, pids)
+            raise
+    finally:
+        quiet.setLevel(level)
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    if hits:
+        raise KeyboardInterrupt
+
+
+def _local_worker_pids(client) -> list[int]:
+    """Process ids of the worker processes of the local cluster ``client`` started (empty for a remote one)."""
+    cluster = getattr(client, "cluster", None)
+    pids = []
+    for nanny in (getattr(cluster, "workers", None) or {}).values():
+        proc = getattr(getattr(nanny, "process", None), "process", None)
+        pid = getattr(proc, "pid", None)
+        if pid:
+            pids.append(int(pid))
+    return pids
+
+
+def _abandon(client, pids) -> None:
+    """Kill the local workers ``pids`` and mark ``client`` closed, so that nothing waits for them at exit."""
+    import signal
+
+    for pid in pids:
+        try:
+            os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        except OSError:  # gone already
+            pass
+    try:
+        client.status = "closed"  # else Client.__del__ retries the close and waits a minute
+        client._loop_runner.stop()
+    except Exception:  # noqa: BLE001 - best effort on distributed's internals
+        pass
+
+
+__all__ = ["LazyClient", "check_scheduler", "close_client", "dask_client", "run_tasks"]

@@ -271,6 +271,11 @@ class Protocol:
                 out.append((0, f, np.flatnonzero(~mask), np.flatnonzero(mask)))
             return out
         groups = self.groups(frame)
+        units = n if groups is None else len(np.unique(groups))
+        if units < int(n_splits):
+            what = "pairs" if groups is None else "unordered element pairs (the pairs protocol keeps each one in one fold)"
+            raise ValueError(f"the {self.name} protocol cannot split {units} {what} into n_splits = {n_splits} folds (--folds "
+                             f"on the command line); use at most {units} folds, or more data.")
         for r in range(n_repeats):
             if groups is None:
                 it = KFold(n_splits, shuffle=True, random_state=seed + r).split(np.zeros(n))

@@ -393,9 +393,10 @@ def structure_image(
                   framealpha=1.0, facecolor="white", title="element")
 
     if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, facecolor="white", transparent=False, bbox_inches="tight", dpi=dpi)
+        from ._files import atomic_path
+
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, facecolor="white", transparent=False, bbox_inches="tight", dpi=dpi)
     return fig
 
 

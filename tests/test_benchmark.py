@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -185,3 +187,104 @@ def test_run_says_when_the_studys_figures_are_not_comparable(toy, jukkr):
     assert f"N = {len(sub)}" in describe_config(res.config) and "not comparable" in describe_config(res.config)
     full = run_benchmark(jukkr, "study", [BASELINE], n_splits=3, n_repeats=1, test_size=0, progress=False)
     assert "same published table (N = 1728)" in describe_config(full.config)
+
+
+def _outputs(out):
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def test_outputs_stay_one_consistent_set_when_a_save_is_interrupted(toy, tmp_path, monkeypatch):
+    """A table beside truncated predictions that looks complete: never. The manifest is the completion marker."""
+    import os
+
+    from jijtutorial._files import check_file_set
+
+    out = tmp_path / "out"
+    first = run_benchmark(toy, "study", [BASELINE], n_splits=3, n_repeats=1, progress=False, out=out, plots=False)
+    manifest = out / "manifest-toy-study.json"
+    assert check_file_set(manifest) == []
+    saved = _outputs(out)
+    second = run_benchmark(toy, "study", [BASELINE], n_splits=3, n_repeats=1, seed=1, progress=False, plots=False)
+    # killed while the last file (the table) is written: every file and the manifest are the previous ones
+    original = pd.DataFrame.to_csv
+
+    def dies_on_the_table(self, path=None, *args, **kwargs):
+        if path is not None and "table-" in str(path):
+            raise KeyboardInterrupt
+        return original(self, path, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(pd.DataFrame, "to_csv", dies_on_the_table)
+        with pytest.raises(KeyboardInterrupt):
+            second.save(out, plots=False)
+    assert _outputs(out) == saved and check_file_set(manifest) == []
+    # killed between two renames: the set is visibly incomplete (no manifest), not silently mixed
+    replace = os.replace
+    calls = []
+
+    def dies_after_one_rename(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return replace(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", dies_after_one_rename)
+        with pytest.raises(KeyboardInterrupt):
+            second.save(out, plots=False)
+    assert "is missing: the set was not written completely" in check_file_set(manifest)[0]
+    second.save(out, plots=False)  # a complete save restores a consistent set
+    assert check_file_set(manifest) == []
+    assert not [p for p in out.iterdir() if ".tmp" in p.name]
+    assert first.predictions.shape == pd.read_csv(out / "predictions-toy-study.csv").shape
+
+
+def test_benchmark_refuses_a_damaged_table_given_by_path(jukkr_copy, tmp_path, capsys):
+    text = jukkr_copy.read_text()
+    jukkr_copy.write_text(text[: len(text) // 3])
+    code = cli.main(["benchmark", "--data-path", str(jukkr_copy), "--protocol", "study", "--models", BASELINE,
+                     "--out", str(tmp_path / "res"), "--no-progress", "--no-plots"])
+    assert code == 2  # was: a warning, the model data set, and exit 0
+    err = capsys.readouterr().err
+    assert str(jukkr_copy) in err and len(err.strip().splitlines()) == 1
+    assert not list((tmp_path / "res").glob("table-*"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--models", f"{BASELINE},{BASELINE}"], f"--models: {BASELINE} is named twice"),
+    (["--models", ""], "--models: an empty name"),
+    (["--seed", "-1"], "--seed must be a whole number"),
+    (["--protocol", "pairs", "--folds", "40", "--test-size", "0"], r"n_splits = 40 folds \(--folds"),
+])
+def test_benchmark_arguments_name_the_option(argv, message, tmp_path, capsys):
+    csv = tmp_path / "model_jij.csv"
+    raw_pairs().to_csv(csv, index=False)
+    code = cli.main(["benchmark", "--dataset", "model", "--data-path", str(csv), "--out", str(tmp_path / "res"),
+                     "--no-progress", "--no-plots", "--models", BASELINE, *argv])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(message, err), err
+
+
+def test_an_interrupted_run_does_not_run_the_folds_still_queued():
+    """Ctrl-C (or an error) in one fold used to wait for every queued fold of the run before stopping."""
+    import threading
+    import time
+
+    from jijtutorial.benchmark._runner import map_threads
+
+    ran = []
+    lock = threading.Lock()
+
+    def fold(k):
+        if k == 3:
+            raise KeyboardInterrupt
+        time.sleep(0.1)
+        with lock:
+            ran.append(k)
+        return k
+
+    with pytest.raises(KeyboardInterrupt):
+        list(map_threads(fold, list(range(60)), 2))
+    time.sleep(0.3)  # let the two running folds end
+    assert len(ran) < 10  # the other ~50 folds were cancelled

@@ -401,6 +401,68 @@ def test_auto_with_neither_data_set_says_both_reasons(tmp_path, monkeypatch):
         datasets.load_dataset("auto")
 
 
+@pytest.mark.parametrize("damage", ["unparsable", "empty", "missing"])
+def test_auto_with_an_explicit_path_never_switches_to_other_data(tmp_path, damage):
+    """A file the user named is loaded or refused; the package's model data never stand in for it silently."""
+    f = _write_table(tmp_path, _tiny_rows())
+    if damage == "unparsable":
+        f.write_text(f.read_text().replace(",0.3,", ",zero point three,", 1))
+        error, why = ValueError, rf"{f}: line 2, column 'J'"
+    elif damage == "empty":
+        f.write_bytes(b"")
+        error, why = ValueError, rf"{f}: the file is empty"
+    else:
+        f.unlink()
+        error, why = FileNotFoundError, rf"{f}: no such file"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", datasets.DataFileWarning)  # no fallback, no warning about one
+        with pytest.raises(error, match=why):
+            datasets.load_dataset("auto", f)
+        if damage != "missing":
+            with pytest.raises(error, match=why):
+                datasets.load_dataset("auto", tmp_path)  # the folder holding it
+
+
+def test_auto_with_an_explicit_path_loads_that_file_whichever_data_set_it_is(tmp_path):
+    jukkr = _write_table(tmp_path, _tiny_rows())
+    assert datasets.load_dataset("auto", jukkr).attrs["path"] == str(jukkr)
+    model = tmp_path / "m" / datasets.MODEL_FILENAME
+    model.parent.mkdir()
+    lines = (datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME).read_text().splitlines()
+    model.write_text("\n".join(lines[:41]) + "\n")  # the user's own (smaller) model data set
+    frame = datasets.load_dataset("auto", model)
+    assert frame.attrs["name"] == "model" and frame.attrs["path"] == str(model) and len(frame) == 40
+
+
+@pytest.mark.parametrize("copy", ["exact", "conflicting"])
+def test_model_csv_with_a_repeated_pair_is_refused_naming_both_lines(tmp_path, copy):
+    lines = (datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME).read_text().splitlines()
+    extra = lines[5].split(",")
+    if copy == "conflicting":
+        extra[lines[0].split(",").index("J")] = "9.99"
+    f = tmp_path / datasets.MODEL_FILENAME
+    f.write_text("\n".join(lines + [",".join(extra)]) + "\n")
+    what = "repeats it exactly" if copy == "exact" else "gives it other values in J"
+    with pytest.raises(ValueError, match=rf"{f}: lines 6 and {len(lines) + 1} hold the same pair \(Sc-Sc, .*\): "
+                                         rf"line {len(lines) + 1} {what}"):
+        datasets.load_model(f)
+
+
+@pytest.mark.parametrize("sep, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_a_csv_with_another_separator_is_named_as_such(tmp_path, sep, name):
+    lines = (datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME).read_text().splitlines()[:5]
+    f = tmp_path / datasets.MODEL_FILENAME
+    f.write_text("\n".join(line.replace(",", sep) for line in lines) + "\n")
+    with pytest.raises(ValueError, match=rf"{f}: line 1: the header is separated by {name}, not commas"):
+        datasets.load_model(f)
+    j = _write_table(tmp_path, _tiny_rows())
+    j.write_text(j.read_text().replace(",", sep))
+    with pytest.raises(ValueError, match=rf"{j}: line 1: the header is separated by {name}"):
+        load_jukkr(j)
+    with pytest.raises(ValueError, match=rf"separated by {name}"):
+        datasets.load_dataset("auto", j)
+
+
 def test_model_csv_edited_after_generation_warns(tmp_path):
     import shutil
 
@@ -449,3 +511,30 @@ def test_published_table_subsets_and_repeats_warn_with_their_real_size(jukkr_cop
     expected = 99 if kind == "first-100-rows" else 1728  # the first 100 rows hold the duplicate of line 2
     assert len(frame) == frame.attrs["n_pairs"] == expected
     assert frame.attrs["provenance"]["duplicates_removed"] == n_rows - expected
+
+
+@pytest.mark.parametrize("state", ["missing", "damaged"])
+def test_a_fallback_the_user_did_not_ask_for_is_said_on_the_page(tmp_path, monkeypatch, state):
+    """$JIJTUTORIAL_DATA_DIR set but its table missing or damaged: the model data stand in, and the
+    chapter's data notice (not only a warning on stderr) says that the JuKKR table was asked for and why."""
+    f = _write_table(tmp_path, _tiny_rows())
+    if state == "missing":
+        f.unlink()
+    else:
+        f.write_text(f.read_text().replace(",0.3,", ",zero point three,", 1))
+    monkeypatch.setenv(datasets.DATA_DIR_VARIABLE, str(tmp_path))
+    with pytest.warns(datasets.DataFileWarning, match="model data set instead"):
+        frame = datasets.load_dataset("auto")
+    notice = datasets.data_notice(frame)
+    assert frame.attrs["name"] == "model"
+    assert f"The JuKKR table was asked for ({datasets.DATA_DIR_VARIABLE} is set) but cannot be used" in notice
+    assert ("does not exist" if state == "missing" else "line 2, column 'J'") in notice
+
+
+def test_no_fallback_notice_when_the_variable_is_unset(monkeypatch):
+    monkeypatch.delenv(datasets.DATA_DIR_VARIABLE, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", datasets.DataFileWarning)
+        frame = datasets.load_dataset("auto")
+    assert "fallback" not in frame.attrs
+    assert datasets.data_notice(frame).startswith("The JuKKR table is not available on this machine")

@@ -132,3 +132,9 @@ def test_the_spin_models_predicted_fill_carries_the_models_d():
             else same.loc[(b, a, round(-x, 6), round(-y, 6), round(-z, 6))]
         np.testing.assert_allclose(back[["Dx", "Dy", "Dz"]].to_numpy(float), -row[["Dx", "Dy", "Dz"]].to_numpy(float),
                                    atol=1e-9)
+
+
+def test_all_zero_d_is_refused_not_fitted_to_sigma_zero():
+    f = d_frame()
+    with pytest.raises(ValueError, match="all 320 training D vectors are 0"):
+        EquivariantDGP().fit(f, np.zeros((len(f), 3)))

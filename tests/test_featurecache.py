@@ -175,7 +175,7 @@ def test_two_processes_sharing_one_cache_folder(frame, serial, private_cache, mo
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(CoulombMatrixDescriptor(r_cut=4.0).transform(frame), serial)
-    assert not list(path.parent.glob("*.tmp"))
+    assert not list(path.parent.glob(".*.tmp*"))  # no temporary file of an atomic write left behind
 
 
 def test_rows_written_by_another_process_are_merged_not_lost(frame, serial, private_cache):

@@ -107,9 +107,12 @@ def test_command_line_writes_the_table(toy, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--elements", "Fe,Xx"], "unknown impurity element 'Xx' (argument elements)"),
-    (["--max-distance", "-2"], "max_distance must be a positive length"),
+    (["--elements", "Fe,Xx"], "unknown impurity element 'Xx' (--elements)"),
+    (["--elements", "Fe,Cr,Fe"], "--elements: Fe is named twice"),
+    (["--max-distance", "-2"], "--max-distance must be a positive length"),
+    (["--max-distance", "3"], "--max-distance = 3 Å: no Bi site that close"),
     (["--max-distance", "500"], "MAX_TABLE_DISTANCE"),
+    (["--out", ""], "--out is empty"),
 ])
 def test_command_line_checks_its_arguments_first(monkeypatch, capsys, tmp_path, args, message):
     from jijtutorial import jij_table
@@ -133,3 +136,63 @@ def test_command_line_checks_the_output_file_before_computing(monkeypatch, capsy
     a_file.write_text("x")
     assert cli.main(["jij-table", "--out", str(a_file / "t.csv")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_rows_with_an_element_of_an_unseen_row_are_flagged_beyond_the_data():
+    three_d = ladder_frame(elements=("V", "Cr", "Mn", "Fe", "Co", "Sc", "Cu", "Zn"))
+    model = fit_table_model(three_d, "element", alphas=(0.01, 0.03))
+    t = predict_jij_table(["Fe", "Ru"], max_distance=9.0, model=model)
+    ru = (t.element_i == "Ru") | (t.element_j == "Ru")
+    assert t.loc[ru, "beyond_data"].all()  # at 4.38 Å too: the data reach that far, but not that element's row
+    assert not t.loc[~ru, "beyond_data"].any()
+    assert (t.loc[ru, "J_std"] > 0).all() and (t.loc[ru, "source"] == "predicted").all()
+
+
+def _killed_write(monkeypatch, after_bytes=20000):
+    """Make DataFrame.to_csv write ``after_bytes`` of its text and then die as an interrupted process would."""
+    original = pd.DataFrame.to_csv
+
+    def dying(self, path=None, *args, **kwargs):
+        text = original(self, None, *args, **kwargs)
+        with open(path, "w") as fh:
+            fh.write(text[:after_bytes])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", dying)
+
+
+def test_a_run_killed_while_writing_leaves_the_previous_table_whole(toy, tmp_path, monkeypatch, capsys):
+    csv = tmp_path / "model_jij.csv"
+    toy[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"]].to_csv(csv, index=False)
+    out = tmp_path / "jij.csv"
+    argv = ["jij-table", "--dataset", "model", "--data-path", str(csv), "--elements", "Mn,Fe,Cr", "--max-distance", "9",
+            "--out", str(out)]
+    assert cli.main(argv) == 0
+    before = out.read_bytes()
+    with monkeypatch.context() as m:
+        _killed_write(m, after_bytes=len(before) // 3)
+        assert cli.main(argv[:-4] + ["--max-distance", "12", "--out", str(out)]) == 130
+    assert out.read_bytes() == before  # was: a third of the new table, parsing as a valid CSV
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jij.csv", "model_jij.csv"]  # no temporary file left
+
+
+def test_an_unusable_output_file_is_found_before_the_fit(monkeypatch, capsys, tmp_path):
+    import os
+
+    from jijtutorial import jij_table
+
+    if not os.path.isdir("/proc"):
+        pytest.skip("no /proc on this system")
+    monkeypatch.setattr(jij_table, "fit_table_model", lambda *a, **k: (_ for _ in ()).throw(AssertionError("fitted")))
+    assert cli.main(["jij-table", "--out", "/proc/jij-table.csv"]) == 2  # os.access says yes to root; a write says no
+    assert "--out /proc/jij-table.csv: cannot write in the folder /proc" in capsys.readouterr().err
+
+
+def test_a_damaged_table_given_by_path_is_an_error_not_a_switch_to_the_model_data(jukkr_copy, tmp_path, capsys):
+    text = jukkr_copy.read_text()
+    jukkr_copy.write_text(text[: len(text) // 2])  # cut in the middle of a row: an interrupted download
+    code = cli.main(["jij-table", "--data-path", str(jukkr_copy), "--elements", "Mn", "--out", str(tmp_path / "t.csv")])
+    assert code == 2  # was: a warning, then J from the model data set (Mn-Mn at 4.38 Å: 0.034 meV, not -2.44) and 0
+    err = capsys.readouterr().err
+    assert str(jukkr_copy) in err and "model data" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "t.csv").exists()

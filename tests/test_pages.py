@@ -17,6 +17,20 @@ def test_glue_formats_numbers_and_rejects_bad_names():
         pages.glue("not a name", 1.0)
 
 
+@pytest.mark.parametrize("name, kind", [("len", "builtin"), ("print", "builtin"), ("sum", "builtin"),
+                                        ("class", "keyword"), ("match", "keyword")])
+def test_glue_refuses_python_builtins_and_keywords(name, kind):
+    """glue('len', 1.0) set len = '1.0' in the notebook: every later len() failed."""
+    with pytest.raises(ValueError, match=f"glue name '{name}' is a Python {kind}"):
+        pages.glue(name, 1.0)
+
+
+@pytest.mark.parametrize("digits", [0, -2, 2.5, True, "3"])
+def test_glue_refuses_digits_that_are_not_a_positive_integer(digits):
+    with pytest.raises(ValueError, match="glue digits must be a positive whole number"):
+        pages.glue("value_text", 1.234, digits=digits)
+
+
 @pytest.fixture()
 def shell():
     IPython = pytest.importorskip("IPython")

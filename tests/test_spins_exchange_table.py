@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -168,6 +170,19 @@ def test_bad_input_names_the_argument(kwargs, match):
     args = {"data": load_model(), "elements": ["Cr"], "cutoff": 8.8, "fill": "zero", **kwargs}
     with pytest.raises(ValueError, match=match):
         spins.exchange_table(**args)
+
+
+@pytest.mark.parametrize("value", [np.nan, "", "cr", "Xx", None])
+def test_a_row_with_an_unknown_element_is_an_error_not_dropped(value):
+    """One edited Cr-Cr row used to drop out and its 4.38 Å coupling be zero-filled: T_MF fell by half, silently."""
+    data = load_model()
+    k = int(np.flatnonzero((data.element_i == "Cr") & (data.element_j == "Cr") & (data.distance < 4.4))[0])
+    edited = data.astype({"element_i": object})
+    edited.loc[k, "element_i"] = value
+    hint = " \\(did you mean 'Cr'\\?\\)" if value == "cr" else ""
+    with pytest.raises(ValueError, match=rf"data: row {k}, column 'element_i': {re.escape(repr(value))} is not an "
+                                         rf"impurity element{hint}; .*no row is dropped"):
+        spins.exchange_table(edited, ["Cr"], 8.8, fill="zero")
 
 
 def test_table_without_required_columns_is_rejected():

@@ -169,3 +169,9 @@ def test_cell_smaller_than_twice_the_cutoff_is_refused():
     conf = spins.random_configuration({"Cr": 0.1}, (4, 4, 1), seed=0)
     with pytest.raises(ValueError, match=r"size=\(4, 4, 1\) is too small for the cut-off 8\.80 Å.*size ≥ \(5, 5, 1\)"):
         spins.spin_model(conf, table)
+
+
+def test_a_supercell_too_large_to_build_is_refused_before_any_memory_is_used():
+    with pytest.raises(ValueError, match=r"size=\(10000, 10000, 100\) has 60,000,000,000 Bi sites, more than "
+                                         r"MAX_BI_SITES"):  # was a raw MemoryError
+        spins.random_configuration({"Cr": 0.04}, (10000, 10000, 100))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -116,7 +119,7 @@ def test_cli_runs_and_writes_its_tables(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize("argv, match", [
     (["--concentrations", "0"], r"outside \(0, 1\]"),
-    (["--dopants", "Xx"], "elements: no J data"),
+    (["--dopants", "Xx"], "--dopants: unknown element 'Xx'"),
     (["--cutoff", "40"], "beyond the table"),
     (["--sizes", "4x4x1,5x5x1,6x6x1"], "too small for the cut-off"),
     (["--temperatures", "0,5"], "temperatures must be positive"),
@@ -125,7 +128,7 @@ def test_cli_bad_input_exits_with_a_message(argv, match, tmp_path, capsys):
     from jijtutorial.cli import main
 
     base = {"--dopants": "Cr", "--concentrations": "0.1", "--dataset": "model", "--cutoff": "8.8",
-            "--sizes": "5x5x1,6x6x1,7x7x1", "--scheduler": "sync", "--out": str(tmp_path), "--realisations": "1",
+            "--sizes": "5x5x1,6x6x1,7x7x1", "--scheduler": "sync", "--out": str(tmp_path), "--realisations": "2",
             "--sweeps": "5"}
     base.update(dict(zip(argv[::2], argv[1::2])))
     code = main(["curie", *[x for kv in base.items() for x in kv], "--no-progress", "--no-cache"])
@@ -138,3 +141,158 @@ def test_tc_text_says_what_the_status_means():
     assert spins.tc_text({"status": "none", "upper_bound": 0.0412}) == "no order down to 0.041 K"
     assert spins.tc_text({"status": "above", "T_max": 41.3}).startswith("above 41.3 K")
     assert "J_0 ≤ 0" in spins.tc_text({"status": "no mean-field order"})
+
+
+# --------------------------------------------------------------------------------------------
+# nothing silent: duplicates, error bars, outputs, caches, the cluster
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dopants, concentrations, match", [
+    ("Cr+Cr", [0.04], "'Cr\\+Cr' names Cr twice"),  # was Cr at 2 %: half the concentration asked for
+    ("Cr,Cr", [0.04], "'Cr' is the same composition as 'Cr'"),
+    ("Cr+V,V+Cr", [0.04], "'V\\+Cr' is the same composition as 'Cr\\+V'"),
+    ("Cr", [0.04, 0.04], "holds a value twice"),
+    ("Cr", [], "--concentrations: give at least one concentration"),
+    ("cr", [0.04], "unknown element 'cr' in 'cr' \\(did you mean 'Cr'\\?\\)"),
+    ("Cr,,V", [0.04], "an empty composition"),
+])
+def test_cli_compositions_refuse_duplicates_and_name_the_argument(dopants, concentrations, match):
+    with pytest.raises(ValueError, match=match):
+        compositions_from(dopants, concentrations)
+
+
+def _no_curie_computation(monkeypatch):
+    """Make loading the J table or running the sweep fail loudly: the arguments must be checked first."""
+    from jijtutorial import datasets
+    from jijtutorial.spins import _cli
+
+    def computed(*args, **kwargs):
+        raise AssertionError("the computation started before the arguments were checked")
+
+    monkeypatch.setattr(datasets, "load_dataset", computed)
+    monkeypatch.setattr(spins, "curie_sweep", computed)
+    monkeypatch.setattr(spins, "exchange_table", computed)
+    return _cli
+
+
+CURIE = ["curie", "--dopants", "Cr", "--concentrations", "0.2", "--dataset", "model", "--cutoff", "8.8",
+         "--sizes", "5x5x1,6x6x1", "--sweeps", "5", "--therm", "2", "--scheduler", "sync", "--no-progress"]
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--dopants", "Cr+Cr"], "names Cr twice"),
+    (["--concentrations", ""], "--concentrations is empty"),  # was blamed on --dopants
+    (["--concentrations", "0.04,0.04"], "--concentrations: 0.04 is given twice"),
+    (["--realisations", "1"], "--realisations must be at least 2"),  # printed T_C ± 0.00
+    (["--workers", "0", "--scheduler", ""], "--workers must be a positive number"),  # was: all cores
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers sets the size of the local cluster"),
+    (["--fill", "zeros"], "fill: unknown option"),
+    (["--cutoff", "nan"], "--cutoff must be a distance"),
+    (["--sizes", "5x5x1,5x5x1"], "--sizes: 5x5x1 is given twice"),
+    (["--sweeps", "0"], "--sweeps must be a positive integer"),
+    (["--temperatures", "5,5"], "--temperatures: 5 is given twice"),
+    (["--seed", "-1"], "--seed must be a whole number"),
+    (["--scheduler", "127.0.0.1:1"], "no Dask scheduler answers at 127.0.0.1:1"),  # was a 30 s wait
+])
+def test_cli_checks_every_argument_before_computing(argv, match, tmp_path, capsys, monkeypatch):
+    from jijtutorial.cli import main
+
+    _no_curie_computation(monkeypatch)
+    args = dict(zip(CURIE[1::2], CURIE[2::2]))
+    args.update(dict(zip(argv[::2], argv[1::2])))
+    flat = ["curie"] + [x for kv in args.items() for x in kv if kv[1] != ""] + ["--out", str(tmp_path / "out")]
+    if "--concentrations" in args and args["--concentrations"] == "":
+        flat += ["--concentrations", ""]
+    t0 = time.perf_counter()
+    assert main(flat) == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err) and len(err.strip().splitlines()) == 1, err
+    assert time.perf_counter() - t0 < 10
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "/proc"])
+def test_cli_checks_the_output_folder_before_the_monte_carlo(where, tmp_path, capsys, monkeypatch):
+    from jijtutorial.cli import main
+
+    _no_curie_computation(monkeypatch)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    out = {"a file": a_file, "under a file": a_file / "out", "/proc": "/proc/jijtutorial-out"}[where]
+    if where == "/proc" and not os.path.isdir("/proc"):
+        pytest.skip("no /proc on this system")
+    assert main([*CURIE, "--out", str(out)]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert a_file.read_text() == "x"
+
+
+def test_one_realisation_gives_no_error_bar_rather_than_zero(table):
+    res = spins.curie_sweep(table, [{"Cr": 0.2}], client="sync", cache=False, progress=False,
+                            **{**SMALL, "n_realisations": 1, "n_temperatures": 6})
+    row = res.summary.iloc[0]
+    assert row["status"] == "ordered" and row["T_C"] > 0  # a crossing, whose spread over disorder is unknown
+    assert np.isnan(row["error"])
+    assert "no error bar" in spins.tc_text(row) and "±" not in spins.tc_text(row)
+    assert "no error bar" in str(next(iter(res.estimates.values())))
+    assert spins.tc_text({"status": "ordered", "T_C": 10.3, "error": float("nan")}) == \
+        "10.3 K (no error bar: one disorder realisation per size)"
+
+
+def test_unwritable_cache_folder_warns_once_and_the_sweep_goes_on(table, tmp_path, monkeypatch):
+    from jijtutorial.featurecache import CacheWarning
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")  # the cache folder would be inside a file: no one, not even root, can create it
+    monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(blocker))
+    with pytest.warns(CacheWarning, match="cannot write the spin-model cache") as caught:
+        res = spins.curie_sweep(table, [{"Cr": 0.2}], client="sync", progress=False, **SMALL)
+    assert len([w for w in caught if issubclass(w.category, CacheWarning)]) == 1  # once, not per task
+    fresh = spins.curie_sweep(table, [{"Cr": 0.2}], client="sync", progress=False, cache=False, **SMALL)
+    assert res.moments.equals(fresh.moments)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "foreign npz", "other task", "NaN"])
+def test_damaged_cache_file_is_recomputed_with_a_warning(damage, table, tmp_path, monkeypatch):
+    from jijtutorial.featurecache import CacheWarning
+    from jijtutorial.featurecache._files import _WARNED
+
+    _WARNED.clear()
+    monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(tmp_path))
+    first = spins.curie_sweep(table, [{"Cr": 0.2}], client="sync", progress=False, **SMALL)
+    files = sorted((tmp_path / "spins").glob("task-*.npz"))
+    victim = files[0]
+    data = victim.read_bytes()
+    if damage == "truncated":
+        victim.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        victim.write_bytes(b"not a zip file at all" * 10)
+    elif damage == "empty":
+        victim.write_bytes(b"")
+    elif damage == "foreign npz":
+        np.savez(victim, something=np.arange(3))
+    elif damage == "other task":
+        victim.write_bytes(files[1].read_bytes())  # a valid result, of another task
+    else:
+        with np.load(victim) as z:
+            arrays = {k: z[k] for k in z.files}
+        arrays["m2"] = np.full_like(arrays["m2"], np.nan)
+        np.savez(victim, **arrays)
+    with pytest.warns(CacheWarning, match=rf"{victim.name} is unusable .*recomputed and replaced"):
+        again = spins.curie_sweep(table, [{"Cr": 0.2}], client="sync", progress=False, **SMALL)
+    assert again.moments.equals(first.moments)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)  # replaced: read back without a word
+        third = spins.curie_sweep(table, [{"Cr": 0.2}], client="sync", progress=False, **SMALL)
+    assert third.moments.equals(first.moments)
+
+
+def test_cli_writes_one_consistent_set_with_a_manifest(tmp_path, monkeypatch, capsys):
+    from jijtutorial._files import check_file_set
+    from jijtutorial.cli import main
+
+    monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    assert main([*CURIE, "--realisations", "2", "--out", str(out)]) == 0
+    assert check_file_set(out / "manifest-curie.json") == []
+    assert not list(out.glob(".*tmp*"))  # no temporary file left behind
+    (out / "moments.csv").write_text("edited")
+    assert "moments.csv is not the file manifest-curie.json records" in check_file_set(out / "manifest-curie.json")[0]

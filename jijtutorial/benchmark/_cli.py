@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .._files import output_folder
+from .._files import AtomicFileSet, atomic_path, output_folder
 from ..protocols import ALIASES, PROTOCOLS
 from ._curves import learning_curve
 from ._registry import D_MODELS, DEFAULT_MODELS, LADDER_MODELS, get_model
@@ -81,13 +81,20 @@ def _run_d(args, models, kw, out) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """``jijtutorial benchmark``: write the table(s) (CSV, Markdown) and parity plots to ``--out``."""
-    models = [m.strip() for m in args.models.split(",")] if args.models else None
+    models = [m.strip() for m in args.models.split(",")] if args.models is not None else None
+    if models is not None and not all(models):
+        raise ValueError(f"--models: an empty name in {args.models!r}; give comma-separated model names.")
     for m in models or ():
         get_model(m)  # fail early with the list of names
+    if models is not None and len(set(models)) != len(models):
+        twice = next(m for m in models if models.count(m) > 1)
+        raise ValueError(f"--models: {twice} is named twice; give each model once.")
     if args.folds < 2 or args.repeats < 1:
         raise ValueError(f"--folds must be at least 2 and --repeats at least 1 (got {args.folds} and {args.repeats}).")
     if not 0 <= args.test_size < 1:
         raise ValueError(f"--test-size must be a fraction in [0, 1) (0: no held-out set), not {args.test_size}.")
+    if not 0 <= args.seed < 2**32 - 100:  # seed + repeat seeds scikit-learn's splitters
+        raise ValueError(f"--seed must be a whole number from 0 to {2**32 - 101}, not {args.seed}.")
     if args.jobs is not None and args.jobs < 1:
         raise ValueError(f"--jobs must be a positive number of threads, not {args.jobs}.")
     out = output_folder(args.out)  # before any computation
@@ -114,20 +121,23 @@ def run(args: argparse.Namespace) -> int:
         if len(results) > 1:
             both = compare_protocols(*results)
             stem = f"{results[0].dataset}-both"
-            both.to_csv(out / f"table-{stem}.csv", index=False)
-            (out / f"table-{stem}.md").write_text(table_markdown(both) + "\n")
+            with AtomicFileSet(out / f"manifest-{stem}.json") as fs:
+                both.to_csv(fs.path(out / f"table-{stem}.csv"), index=False)
+                fs.path(out / f"table-{stem}.md").write_text(table_markdown(both) + "\n")
     if args.learning_curve:
         from ._plots import learning_curve_plot
 
         for protocol in protocols:
             lc = learning_curve(args.dataset, protocol=protocol, data_path=args.data_path,
                                 progress=not args.no_progress, seed=args.seed)
-            lc.to_csv(out / f"learning-curve-{results[0].dataset}-{protocol}.csv", index=False)
+            with atomic_path(out / f"learning-curve-{results[0].dataset}-{protocol}.csv") as tmp:
+                lc.to_csv(tmp, index=False)
             if not args.no_plots:
                 import matplotlib.pyplot as plt
 
                 fig = learning_curve_plot(lc)
-                fig.savefig(out / f"learning-curve-{results[0].dataset}-{protocol}.png", dpi=120)
+                with atomic_path(out / f"learning-curve-{results[0].dataset}-{protocol}.png") as tmp:
+                    fig.savefig(tmp, dpi=120)
                 plt.close(fig)
     print(f"\nwritten to {out.resolve()}")
     return 0

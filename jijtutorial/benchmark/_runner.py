@@ -57,11 +57,15 @@ def map_threads(fn, items, n_jobs: int, bar=None):
 
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
         futures = [pool.submit(fn, it) for it in items]
-        for fut in futures:
-            out = fut.result()
-            if bar is not None:
-                bar.update()
-            yield out
+        try:
+            for fut in futures:
+                out = fut.result()
+                if bar is not None:
+                    bar.update()
+                yield out
+        except BaseException:  # Ctrl-C, an error, or the caller stopped: do not run the folds still queued
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def progress_bar(total: int, enabled: bool, desc: str):
@@ -226,7 +230,15 @@ class BenchmarkResult:
         return fold_breakdown(self)
 
     def save(self, out, plots: bool = True) -> list[Path]:
-        """Write table.csv/.md, folds.csv, predictions.csv, calibration.csv and (``plots``) parity plots to ``out``."""
+        """Write table.csv/.md, folds.csv, predictions.csv, calibration.csv and (``plots``) parity plots to ``out``.
+
+        The files are one set (:class:`jijtutorial._files.AtomicFileSet`): each is written whole to a
+        temporary file first, then all are renamed into place together and ``manifest-<data>-<protocol>.json``
+        (sizes and SHA-256 of every file) is written last, as the completion marker. A run killed while
+        writing leaves the previous set, or a set without its manifest; never a table beside
+        truncated predictions that looks complete.
+        """
+        from .._files import AtomicFileSet
         from ._report import describe_config
 
         out = Path(out)
@@ -234,27 +246,29 @@ class BenchmarkResult:
         stem = f"{self.dataset}-{self.protocol}" if self.target == "J" else f"{self.dataset}-{self.target}-{self.protocol}"
         files = [out / f"table-{stem}.csv", out / f"table-{stem}.md", out / f"folds-{stem}.csv",
                  out / f"predictions-{stem}.csv"]
-        self.table.to_csv(files[0], index=False)
-        files[1].write_text(f"# Benchmark: {self.dataset} data, {self.protocol} protocol\n\n"
-                            f"{describe_config(self.config)}\n\n{self.markdown()}\n")
-        self.folds.to_csv(files[2], index=False)
-        self.predictions.to_csv(files[3], index=False)
-        if len(self.calibration):
-            files.append(out / f"calibration-{stem}.csv")
-            self.calibration.to_csv(files[-1], index=False)
-        if self.rung.leave_one_out and self.target == "J":
-            files.append(out / f"breakdown-{stem}.csv")
-            self.breakdown().to_csv(files[-1])
-        if plots and self.target == "J":
-            import matplotlib.pyplot as plt
+        with AtomicFileSet(out / f"manifest-{stem}.json") as fs:
+            self.folds.to_csv(fs.path(files[2]), index=False)
+            self.predictions.to_csv(fs.path(files[3]), index=False)
+            if len(self.calibration):
+                files.append(out / f"calibration-{stem}.csv")
+                self.calibration.to_csv(fs.path(files[-1]), index=False)
+            if self.rung.leave_one_out and self.target == "J":
+                files.append(out / f"breakdown-{stem}.csv")
+                self.breakdown().to_csv(fs.path(files[-1]))
+            if plots and self.target == "J":
+                import matplotlib.pyplot as plt
 
-            from ._plots import parity_grid
+                from ._plots import parity_grid
 
-            fig = parity_grid(self)
-            files.append(out / f"parity-{stem}.png")
-            fig.savefig(files[-1], dpi=120)
-            plt.close(fig)
-        return files
+                fig = parity_grid(self)
+                files.append(out / f"parity-{stem}.png")
+                fig.savefig(fs.path(files[-1]), dpi=120)
+                plt.close(fig)
+            # the tables last: renamed after everything they summarise
+            self.table.to_csv(fs.path(files[0]), index=False)
+            fs.path(files[1]).write_text(f"# Benchmark: {self.dataset} data, {self.protocol} protocol\n\n"
+                                         f"{describe_config(self.config)}\n\n{self.markdown()}\n")
+        return files + [fs.manifest]
 
 
 @dataclass
@@ -318,15 +332,19 @@ class LadderResult:
         return ladder_markdown(self, digits)
 
     def save(self, out, plots: bool = True) -> list[Path]:
-        """Each rung's files (:meth:`BenchmarkResult.save`) and the ladder table (``ladder-<data>.csv/.md``)."""
+        """Each rung's files (:meth:`BenchmarkResult.save`) and the ladder table (``ladder-<data>.csv/.md``), each an
+        atomic set with its manifest."""
         out = Path(out)
         files = []
         for r in self.rungs.values():
             files += r.save(out, plots=plots)
+        from .._files import AtomicFileSet
+
         stem = f"ladder-{self.dataset}" if self.target == "J" else f"ladder-{self.dataset}-{self.target}"
-        self.table.to_csv(out / f"{stem}.csv", index=False)
-        (out / f"{stem}.md").write_text(f"# Benchmark ladder: {self.dataset} data\n\n{self.markdown()}\n")
-        files += [out / f"{stem}.csv", out / f"{stem}.md"]
+        with AtomicFileSet(out / f"manifest-{stem}.json") as fs:  # written after every rung's own set
+            self.table.to_csv(fs.path(out / f"{stem}.csv"), index=False)
+            fs.path(out / f"{stem}.md").write_text(f"# Benchmark ladder: {self.dataset} data\n\n{self.markdown()}\n")
+        files += fs.files + [fs.manifest]
         return files
 
 
@@ -516,20 +534,24 @@ def _run_while_preparing(names, frame, cache, tasks_of, fn, n_jobs, bar, prepare
     threading.Thread(target=prepare, daemon=True, name="jijtutorial-prepare").start()
     futures = []
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        while True:
-            item = ready.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            spec, model, t_prep = item
-            prepared.append((spec, model))
-            prep_seconds[spec.name] = t_prep
-            futures += [pool.submit(fn, task) for task in tasks_of(spec, model)]
-        done = []
-        for fut in futures:
-            done.append(fut.result())
-            bar.update()
+        try:
+            while True:
+                item = ready.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                spec, model, t_prep = item
+                prepared.append((spec, model))
+                prep_seconds[spec.name] = t_prep
+                futures += [pool.submit(fn, task) for task in tasks_of(spec, model)]
+            done = []
+            for fut in futures:
+                done.append(fut.result())
+                bar.update()
+        except BaseException:  # Ctrl-C or an error: do not run the folds still queued before re-raising
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return done
 
 

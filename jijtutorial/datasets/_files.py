@@ -78,6 +78,7 @@ def _parse_csv(p: Path, data: bytes, advice: str) -> tuple[list[str], list[list[
                 continue  # blank line
             if header is None:
                 header, header_line = record, line
+                _check_separator(p, header, header_line, advice)
                 continue
             if len(record) != len(header):
                 raise ValueError(
@@ -90,6 +91,7 @@ def _parse_csv(p: Path, data: bytes, advice: str) -> tuple[list[str], list[list[
         raise ValueError(f"{p}: line {next_line}: not a readable CSV row ({err}). {advice}") from None
     if header is None:
         raise ValueError(f"{p}: the file holds only blank lines, no header. {advice}")
+
     seen: dict[str, int] = {}
     for k, name in enumerate(header):
         if name in seen:
@@ -99,6 +101,19 @@ def _parse_csv(p: Path, data: bytes, advice: str) -> tuple[list[str], list[list[
             )
         seen[name] = k
     return header, rows, lines
+
+
+def _check_separator(p: Path, header: list[str], line: int, advice: str) -> None:
+    """Raise if the header is one field holding semicolons or tabs: a CSV written with another separator."""
+    if len(header) != 1:
+        return
+    for sep, what in ((";", "semicolons"), ("\t", "tabs")):
+        if header[0].count(sep) >= 2:
+            raise ValueError(
+                f"{p}: line {line}: the header is separated by {what}, not commas ({header[0][:60]!r}...). The "
+                f"loaders read comma-separated files: save the table as CSV with ',' as the separator and '.' as "
+                f"the decimal mark. {advice}"
+            )
 
 
 def _check_numeric(raw: pd.DataFrame, columns, path: Path, lines: np.ndarray) -> None:

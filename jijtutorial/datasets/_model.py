@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ._files import _parse_csv, _read_bytes, _string_frame, _warn_once
@@ -77,6 +78,7 @@ def load_model(path: str | os.PathLike | None = None) -> pd.DataFrame:
                 raw[col] = pd.to_numeric(raw[col])
             except (ValueError, TypeError):
                 pass  # tidy_frame names the bad value of a required column; extras stay text
+    _refuse_duplicates(raw, p, lines, advice)
     prov_file = p.with_suffix(".provenance.json")
     provenance = {}
     if prov_file.is_file():
@@ -112,3 +114,39 @@ def load_model(path: str | os.PathLike | None = None) -> pd.DataFrame:
         "provenance": provenance,
     }
     return tidy_frame(raw, attrs, source=str(p), lines=lines)
+
+
+def _refuse_duplicates(raw: pd.DataFrame, p: Path, lines, advice: str) -> None:
+    """Raise naming both lines if two rows hold the same pair (elements and vector to 1e-6 Å).
+
+    The generator writes each (element_i, element_j, vector) once, so a second row is an edit: a
+    conflicting one (other J, D, ...) leaves the true value unknown, and an exact copy would count the
+    pair twice (weighting it double in a fit, leaking it across a train/test split). Both are errors,
+    unlike in the JuKKR table, whose published file holds two exact duplicates that are removed.
+    """
+    try:
+        vec = raw[["rx", "ry", "rz"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    except KeyError:
+        return  # tidy_frame names the missing column
+    key = pd.DataFrame({"a": raw["element_i"].astype(str) if "element_i" in raw else "",
+                        "b": raw["element_j"].astype(str) if "element_j" in raw else "",
+                        "x": np.round(vec[:, 0], 6) + 0.0, "y": np.round(vec[:, 1], 6) + 0.0,
+                        "z": np.round(vec[:, 2], 6) + 0.0})
+    dup = key.duplicated(keep=False).to_numpy() & np.isfinite(vec).all(axis=1)
+    if not dup.any():
+        return
+    first = key[dup].groupby(list(key.columns), sort=False).ngroup()
+    rows = np.flatnonzero(dup)
+    k0 = rows[0]
+    k1 = rows[1:][first.to_numpy()[1:] == first.to_numpy()[0]][0]
+    same = raw.iloc[k0].equals(raw.iloc[k1])
+    n = int(key.duplicated().sum())
+    what = "repeats it exactly (the pair would count twice)" if same else "gives it other values"
+    differ = [c for c in raw.columns if raw[c].iloc[k0] != raw[c].iloc[k1]][:4]
+    raise ValueError(
+        f"{p}: lines {lines[k0]} and {lines[k1]} hold the same pair ({raw['element_i'].iloc[k0]}-"
+        f"{raw['element_j'].iloc[k0]}, vector ({vec[k0, 0]:g}, {vec[k0, 1]:g}, {vec[k0, 2]:g}) Å): line {lines[k1]} "
+        f"{what}{' in ' + ', '.join(differ) if differ else ''}; {n} such row(s). Each pair must appear once: "
+        f"delete the extra row. {advice}"
+    )
+

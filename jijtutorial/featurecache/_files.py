@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+
+from .._files import atomic_write
 
 _WARNED: set[tuple[str, str]] = set()
 _WARNED_LOCK = threading.Lock()
@@ -36,19 +37,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
     A reader sees the old file or the new one, never a half-written one; a crash leaves no
     partial file behind. Creates the folder if needed; raises ``OSError`` if it cannot write.
+    The package's one atomic writer, :func:`jijtutorial._files.atomic_write`, does the work.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, data)
 
 
 @contextmanager

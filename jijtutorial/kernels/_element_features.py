@@ -22,7 +22,9 @@ and a moment forms iff ``u > (π/5) / sin²(π N_d / 10)`` (Anderson's criterion
 One ``(u, δ)`` per transition-metal row -- ``δ`` a shift of the d count, since the divalent rule is
 only a convention -- is fitted to the moments of the *training* elements of that row; the moment
 of any element, seen or not, then follows from its ``N_d``. An unseen element therefore gets a
-physical moment from its d count and its row's fitted ``u``, never from its own rows.
+physical moment from its d count and its row's fitted ``u``, never from its own rows. An element
+whose whole row is unseen gets none (NaN, :meth:`MomentModel.covers` False): its row's ``u`` is
+unknown, and a guessed one invents moments (Ru 3.7 μB where the JuKKR data have 0.3).
 """
 
 from __future__ import annotations
@@ -177,13 +179,21 @@ def fit_row(n_d, moments, shift: bool = True) -> tuple[float, float]:
     Returns
     -------
     (u, delta) : tuple of float
-        Grid search over :data:`U_GRID` x :data:`DELTA_GRID`, the smaller shift on ties; with no
-        known element, the middle of the u grid and no shift.
+        Grid search over :data:`U_GRID` x :data:`DELTA_GRID`, the smaller shift on ties.
+
+    Raises
+    ------
+    ValueError
+        With no known element: nothing fixes the row's ``u``, and any value (the middle of the grid
+        gave Ru 3.7 μB against 0.3 in the JuKKR data) would be an invented moment.
     """
     n_d = np.asarray(n_d, float)
     moments = np.asarray(moments, float)
     if len(n_d) == 0:
-        return float(np.median(U_GRID)), 0.0
+        raise ValueError("fit_row: no known element in this row, so its u = I/Γ cannot be fitted; a moment for its "
+                         "elements would be invented.")
+    if len(moments) != len(n_d) or not np.all(np.isfinite(moments)) or not np.all(np.isfinite(n_d)):
+        raise ValueError(f"fit_row: n_d and moments must be finite and of one length, not {n_d!r} and {moments!r}.")
     table = _moment_table()
     best = None
     for d in (DELTA_GRID if shift else (0.0,)):
@@ -205,7 +215,10 @@ class MomentModel:
     Attributes
     ----------
     params_ : dict
-        Row (3 or 4) -> fitted ``(u, delta)``.
+        Row (3 or 4) -> fitted ``(u, delta)``, or None for a row without a known element.
+    unknown_rows_ : tuple of int
+        Rows without a known element: :meth:`predict` gives NaN for their elements (a moment there
+        would be invented, not estimated) and :meth:`covers` says False.
 
     Examples
     --------
@@ -224,18 +237,30 @@ class MomentModel:
             if e not in f.index:
                 raise ValueError(f"MomentModel.fit: unknown impurity element {e!r}; use one of "
                                  f"{', '.join(IMPURITY_ELEMENTS)}.")
+            if not isinstance(known[e], (int, float, np.number)) or not np.isfinite(known[e]):
+                raise ValueError(f"MomentModel.fit: the moment of {e} is {known[e]!r}, not a finite number (μB).")
         self.params_ = {}
         for r in (3, 4):
             els = [e for e in known if f.loc[e, "row"] == r]
-            self.params_[r] = fit_row(f.loc[els, "N_d"].to_numpy(float), [abs(known[e]) for e in els], self.shift)
+            self.params_[r] = (fit_row(f.loc[els, "N_d"].to_numpy(float), [abs(known[e]) for e in els], self.shift)
+                               if els else None)
+        self.unknown_rows_ = tuple(r for r, p in self.params_.items() if p is None)
         return self
 
+    def covers(self, elements=IMPURITY_ELEMENTS) -> np.ndarray:
+        """Whether the moment of each of ``elements`` is estimated (its row has a known element), shape (k,)."""
+        f = _features().loc[list(elements)]
+        return np.array([self.params_[r] is not None for r in f["row"]], bool)
+
     def predict(self, elements=IMPURITY_ELEMENTS) -> np.ndarray:
-        """Moments (μB) of ``elements`` (symbols), shape (len(elements),)."""
+        """Moments (μB) of ``elements`` (symbols), shape (len(elements),); NaN where :meth:`covers` is False."""
         f = _features().loc[list(elements)]
         table = _moment_table()
         out = []
         for nd, r in zip(f["N_d"], f["row"]):
+            if self.params_[r] is None:  # no known element in the row: refuse to invent a moment
+                out.append(np.nan)
+                continue
             u, d = self.params_[r]
             out.append(table[int(np.argmin(np.abs(U_GRID - u))), _nd_index(nd + d)])
         return np.array(out, float)

@@ -213,6 +213,9 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
         for c in ("moment_i", "moment_j"):
             if c not in X.columns:
                 raise ValueError(f"fitting EquivariantDGP needs column {c!r} (training rows only).")
+        if not np.any(y):
+            raise ValueError(f"all {len(y)} training D vectors are 0: there is nothing to learn and no residual to "
+                             "calibrate σ on (σ = 0 would claim every prediction exact). Fit on data with D.")
         return y
 
     # -- inner blocks -----------------------------------------------------------------------------

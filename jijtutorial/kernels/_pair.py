@@ -28,8 +28,11 @@ def _pair_table_columns(X):
         if c not in X.columns:
             raise ValueError(f"pair table lacks column {c!r}.")
     if {"sublattice_j", "distance"} <= set(X.columns):
+        from ._pair_gp import _check_geometry
+
         sub = X["sublattice_j"].astype(str).to_numpy()
-        dist = X["distance"].to_numpy(float)
+        dist = pd.to_numeric(X["distance"], errors="coerce").to_numpy(float)
+        _check_geometry(sub, dist, None, "pair table")  # NaN, negative or unknown: an error, not a silent kernel value
     elif {"rx", "ry", "rz"} <= set(X.columns):
         from ..geometry import locate_bi_site
 
@@ -132,10 +135,17 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
     # -- what is learned from the training rows -------------------------------------------
     @staticmethod
     def learn_moments(X) -> dict[str, float]:
-        """Median |moment| of each element over the rows of ``X`` (both impurity slots)."""
+        """Median |moment| of each element over the rows of ``X`` (both impurity slots); a non-finite one is an error."""
+        import pandas as pd
+
         for c in ("moment_i", "moment_j"):
             if c not in X.columns:
                 raise ValueError(f"fitting SymmetricPairKRR needs column {c!r} (training rows only).")
+            m = np.asarray(pd.to_numeric(X[c], errors="coerce"), float)
+            if not np.all(np.isfinite(m)):
+                k = int(np.flatnonzero(~np.isfinite(m))[0])
+                raise ValueError(f"training row {k}, column {c!r}: {X[c].iloc[k]} is not a finite moment (μB); "
+                                 f"fix or remove that pair.")
         el = np.concatenate([X["element_i"].astype(str).to_numpy(), X["element_j"].astype(str).to_numpy()])
         mom = np.abs(np.concatenate([X["moment_i"].to_numpy(float), X["moment_j"].to_numpy(float)]))
         return {str(e): float(np.median(mom[el == e])) for e in np.unique(el)}

@@ -47,6 +47,7 @@ activity of its magnetic class) or leave-distance-out (its scale from the line w
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,8 +150,9 @@ def encode_pairs(X, what: str = "pair table") -> PairEncoding:
     label = None
     if {"sublattice_j", "distance", "layer"} <= set(X.columns):
         sub = X["sublattice_j"].astype(str).to_numpy()
-        dist = X["distance"].to_numpy(float)
+        dist = pd.to_numeric(X["distance"], errors="coerce").to_numpy(float)
         layer = X["layer"].astype(str).to_numpy()
+        _check_geometry(sub, dist, layer, what)
         if "geometry" in X.columns:
             label = X["geometry"].astype(str).to_numpy()
     elif {"rx", "ry", "rz"} <= set(X.columns):
@@ -171,6 +173,38 @@ def encode_pairs(X, what: str = "pair table") -> PairEncoding:
     else:
         geo = label.astype(str)
     return PairEncoding(els[0], els[1], geo, dist, (sub == "other").astype(float), cls.astype(str))
+
+
+#: Layer labels of each sublattice (:func:`jijtutorial.geometry.locate_bi_site`, or merged by
+#: :func:`jijtutorial.geometry.layer_class`).
+_LAYER_LABELS = {"same": re.compile(r"^(same Bi layer|upper Bi layer, QL [+\-±]\d+)$"),
+                 "other": re.compile(r"^(other Bi layer, same QL|across the vdW gap|lower Bi layer, QL [+\-±]\d+)$")}
+#: Shortest Bi–Bi distance (Å), less a tolerance.
+_NEAREST = 4.37
+
+
+def _check_geometry(sub, dist, layer, what) -> None:
+    """Raise naming the row for a geometry no Bi–Bi pair has: unknown sublattice or layer (None: not checked),
+    bad distance."""
+    bad = ~np.isin(sub, tuple(_LAYER_LABELS))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{what}, row {k}, column 'sublattice_j': {sub[k]!r} is not a Bi sublattice; use 'same' or "
+                         f"'other' (as in the tidy frames of jijtutorial.datasets).")
+    bad = ~(np.isfinite(dist) & (dist >= _NEAREST))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{what}, row {k}, column 'distance': {dist[k]:g} is not a Bi–Bi distance (a finite length "
+                         f"of at least 4.38 Å); {int(bad.sum())} such row(s).")
+    if layer is None:
+        return
+    pairs, inv = np.unique(np.char.add(np.char.add(sub.astype(str), "|"), layer.astype(str)), return_inverse=True)
+    ok = np.array([bool(_LAYER_LABELS[p.split("|", 1)[0]].match(p.split("|", 1)[1])) for p in pairs])[inv.reshape(-1)]
+    if not ok.all():
+        k = int(np.flatnonzero(~ok)[0])
+        raise ValueError(f"{what}, row {k}, column 'layer': {layer[k]!r} is not a Bi layer of the {sub[k]!r} sublattice "
+                         f"(e.g. 'same Bi layer', 'upper Bi layer, QL +1', 'across the vdW gap', as "
+                         f"jijtutorial.geometry.locate_bi_site names them); give the pair vector rx, ry, rz instead.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,7 +241,12 @@ def _learned_activity(enc: PairEncoding, y, s0, known, iterations: int = 3) -> n
 
 
 def _unseen_activity(s, moment, known, x) -> float:
-    """Activity of an unseen element: the median over the seen elements of its magnetic class (moment > 0.05 μB or not)."""
+    """Activity of an unseen element: the median over the seen elements of its magnetic class (moment > 0.05 μB or not).
+
+    An element without a moment (NaN: its row has no seen element) has no known class: the median over all seen
+    elements."""
+    if not np.isfinite(moment[x]):
+        return float(np.median(s[known])) if known.any() else 1.0
     mag = moment > 0.05
     same = known & (mag == mag[x])
     same[x] = False
@@ -215,7 +254,19 @@ def _unseen_activity(s, moment, known, x) -> float:
 
 
 def _feature_kernel(m, p) -> np.ndarray:
-    """Periodic-table similarity of the 20 elements given their moments ``m`` (μB), (20, 20)."""
+    """Periodic-table similarity of the 20 elements given their moments ``m`` (μB), (20, 20).
+
+    An element whose moment is unknown (NaN: no seen element in its row) is similar to no other element:
+    its row and column are those of the identity. Nothing in the data says which seen element it
+    resembles, so the GP predicts its couplings from the mean-coupling term alone, with the prior's σ.
+    """
+    m = np.asarray(m, float)
+    free = ~np.isfinite(m)
+    if free.any():
+        k = _feature_kernel(np.where(free, 0.0, m), p)
+        k[free, :] = k[:, free] = 0.0
+        k[free, free] = 1.0
+        return k
     f = _features()
     r = f["row"].to_numpy()
     g = f["group"].to_numpy(float)
@@ -276,7 +327,10 @@ class _Tables:
             for x in unseen:
                 mom = self.m_model.copy()
                 mom[x] = m[x]
-                s[x] = _unseen_activity(self.s, mom, known, x) if p["activity"] == "learned" else _activity(m[x], p)
+                if p["activity"] == "learned" or not np.isfinite(m[x]):
+                    s[x] = _unseen_activity(self.s, mom, known, x)
+                else:
+                    s[x] = _activity(m[x], p)
             kf_new = _feature_kernel(m, p)
             for x in unseen:
                 kf[x, :] = kf_new[x]
@@ -320,6 +374,8 @@ def _learn_tables(X: pd.DataFrame, enc: PairEncoding, y, p: dict, cache: dict) -
         s = _learned_activity(enc, y, s, known)
         for x in np.flatnonzero(~known):
             s[x] = _unseen_activity(s, m_model, known, x)
+    for x in np.flatnonzero(~np.isfinite(m)):  # no moment (its row unseen): the median activity of the seen elements
+        s[x] = _unseen_activity(s, m, known, x)
     kf = _feature_kernel(m, p)
     kp = np.eye(_NE)
     if p["profile_weight"] > 0:
@@ -533,7 +589,15 @@ class PairGP(RegressorMixin, BaseEstimator):
     moments_ : dict
         Median |moment| (μB) of each training element.
     element_moments_ : ndarray (20,)
-        Moment (μB) the kernel uses for each element: learned, or from the fallback if unseen.
+        Moment (μB) the kernel uses for each element: learned, or from the fallback if unseen; NaN for an
+        element of :attr:`unknown_elements_`.
+    unknown_elements_ : list of str
+        Elements whose periodic-table row has no training element: their moment is not estimated
+        (:class:`MomentModel` refuses to invent one), they resemble no seen element, and their
+        predictions are flagged (``predict(..., return_beyond=True)``) with σ at least the spread of
+        the training couplings at that geometry.
+    geometry_rms_ : dict
+        Geometry key -> root-mean-square training J (meV).
     activity_ : ndarray (20,)
         Activity ``s_A`` of each element (dimensionless, largest 1).
     seen_elements_ : list of str
@@ -600,6 +664,14 @@ class PairGP(RegressorMixin, BaseEstimator):
         for c in ("moment_i", "moment_j"):
             if c not in X.columns:
                 raise ValueError(f"fitting PairGP needs column {c!r} (training rows only).")
+            m = pd.to_numeric(X[c], errors="coerce").to_numpy(float)
+            if not np.all(np.isfinite(m)):
+                k = int(np.flatnonzero(~np.isfinite(m))[0])
+                raise ValueError(f"training row {k}, column {c!r}: {X[c].iloc[k]} is not a finite moment (μB); "
+                                 f"fix or remove that pair (one NaN moment would make every prediction NaN).")
+        if not np.any(y):
+            raise ValueError(f"all {len(y)} training J are 0 meV: the cross-validation residuals σ is calibrated on "
+                             f"would all be 0, and σ = 0 would claim every prediction exact. Fit on data with couplings.")
         return y
 
     # -- inner selection --------------------------------------------------------------------------
@@ -714,6 +786,11 @@ class PairGP(RegressorMixin, BaseEstimator):
         self.dual_coef_ = gp.c
         self.moments_ = cache["moments"][0]
         self.element_moments_ = tab.m.copy()
+        self.unknown_elements_ = [IMPURITY_ELEMENTS[i] for i in np.flatnonzero(~np.isfinite(tab.m))]
+        _, g = np.unique(enc.geo, return_inverse=True)
+        rms = np.sqrt(np.bincount(g, weights=y**2) / np.bincount(g))
+        self.geometry_rms_ = {str(k): float(v) for k, v in zip(np.unique(enc.geo), rms)}
+        self._rms_points = (np.array([enc.dist[enc.geo == k][0] for k in self.geometry_rms_]), rms)
         self.activity_ = tab.s.copy()
         self.seen_elements_ = [IMPURITY_ELEMENTS[i] for i in np.flatnonzero(tab.known)]
         self.geometry_scale_ = {g: v[2] for g, v in tab.geo_points.items()}
@@ -768,6 +845,10 @@ class PairGP(RegressorMixin, BaseEstimator):
             s2, _ = gp.log_marginal_amplitude()
             self.sigma_scale_, self.sigma_power_ = float(np.sqrt(s2)), 1.0
         else:
+            if len(e) and not np.any(e):
+                raise ValueError("PairGP: every inner cross-validation residual is 0, so σ cannot be calibrated (it "
+                                 "would be 0: an exact answer claimed for every prediction). The training J leave "
+                                 "nothing to check the model against; fit on more varied data.")
             self.sigma_scale_, self.sigma_power_ = calibrate_sigma(e, v)
         self.variance_range_ = (float(np.quantile(v, 0.01)), float(np.quantile(v, 0.99))) if len(v) else (1e-300, np.inf)
         self.cv_residuals_ = e
@@ -783,7 +864,7 @@ class PairGP(RegressorMixin, BaseEstimator):
         return self.sigma_scale_ * np.clip(var, lo, hi) ** (0.5 * (self.sigma_power_ - 1.0)) * np.sqrt(var)
 
     # -- predict ------------------------------------------------------------------------------------
-    def predict(self, X, return_std: bool = False, unseen_geometries=()):
+    def predict(self, X, return_std: bool = False, unseen_geometries=(), return_beyond: bool = False):
         """Predicted J (meV) of the pairs of ``X``, and its calibrated standard deviation.
 
         Parameters
@@ -796,18 +877,41 @@ class PairGP(RegressorMixin, BaseEstimator):
         unseen_geometries : iterable of str
             Geometry keys to treat as never computed (their scale from the line), e.g. to see what the
             model would say without a shell it was trained on.
+        return_beyond : bool
+            Also return the flag ``beyond_data``: True for a pair with an element of
+            :attr:`unknown_elements_` (no training element in its periodic-table row, so no moment and
+            no similarity to any seen element). Such a J is the mean-coupling term alone and its σ is
+            at least the root-mean-square J of the training pairs at that geometry (the nearest seen
+            one in distance): the spread of the couplings themselves, since nothing narrows it.
 
         Returns
         -------
         mean : ndarray (n,)
         std : ndarray (n,), if ``return_std``
+        beyond_data : ndarray of bool (n,), if ``return_beyond``
         """
         from threadpoolctl import threadpool_limits
 
         check_is_fitted(self, "dual_coef_")
         enc = encode_pairs(X)
         with threadpool_limits(limits=1):
-            return self._predict_encoding(enc, return_std, tuple(unseen_geometries))
+            out = self._predict_encoding(enc, return_std, tuple(unseen_geometries))
+        if not return_beyond:
+            return out
+        out = out if isinstance(out, tuple) else (out,)
+        return (*out, self._beyond(enc))
+
+    def _beyond(self, enc: PairEncoding) -> np.ndarray:
+        """Rows with an element whose moment is unknown (its row has no training element), shape (n,)."""
+        free = ~np.isfinite(self.tables_.m)
+        return free[enc.a] | free[enc.b]
+
+    def _spread(self, enc: PairEncoding) -> np.ndarray:
+        """Root-mean-square training J (meV) at each row's geometry (the nearest seen geometry in distance)."""
+        rms = np.array([self.geometry_rms_.get(g, np.nan) for g in enc.geo])
+        d, r = self._rms_points
+        near = r[np.argmin(np.abs(enc.dist[:, None] - d[None, :]), axis=1)] if len(d) else np.zeros(len(enc))
+        return np.where(np.isfinite(rms), rms, near)
 
     def _predict_encoding(self, enc: PairEncoding, return_std: bool = False, unseen=(), chunk: int = 4096):
         tab, gp, enc_u = self.tables_, self.gp_, self.train_encoding_
@@ -826,6 +930,10 @@ class PairGP(RegressorMixin, BaseEstimator):
                 kss = _pair_diag(part, tab, kap, a)
                 mu[lo:lo + len(part)], var = gp.predict(Ks, kss, kss + tab.p["noise_floor"])
                 sd[lo:lo + len(part)] = self._sigma(var)
+                beyond = self._beyond(part)
+                if beyond.any():  # nothing narrows these: σ at least the spread of the couplings themselves
+                    sd[lo:lo + len(part)][beyond] = np.maximum(sd[lo:lo + len(part)][beyond],
+                                                                self._spread(part.take(np.flatnonzero(beyond))))
             else:
                 mu[lo:lo + len(part)] = gp.predict(Ks)
         if return_std:

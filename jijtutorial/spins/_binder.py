@@ -84,7 +84,8 @@ class CurieEstimate:
     Attributes
     ----------
     tc : T_C (K); 0 if no order was found down to the lowest temperature ('none'), NaN if 'above'.
-    error : one-standard-deviation error bar (K): bootstrap and finite-size drift in quadrature.
+    error : one-standard-deviation error bar (K): bootstrap and finite-size drift in quadrature; NaN
+        with a single realisation per size (the bootstrap over disorder then has nothing to resample).
     status : 'ordered', 'none' (no crossing, the largest system is the least ordered) or 'above'.
     upper_bound : for 'none', the lowest temperature simulated (T_C is below it), K.
     crossings : one row per size pair: sizes, T_cross (K), bootstrap std (K), status.
@@ -105,6 +106,8 @@ class CurieEstimate:
 
     def __str__(self) -> str:
         if self.status == "ordered":
+            if not np.isfinite(self.error):
+                return f"T_C = {self.tc:.2f} K (no error bar: one disorder realisation per size)"
             return f"T_C = {self.tc:.2f} ± {self.error:.2f} K"
         if self.status == "none":
             return f"no ferromagnetic order down to {self.upper_bound:.2f} K"
@@ -177,7 +180,9 @@ def curie_from_binder(moments: pd.DataFrame, *, n_bootstrap: int = 200, seed=0) 
         tc = float(np.mean(found))
         cols = [st == "crossing" for st in statuses]
         ok = np.isfinite(boot_tc[:, cols]).all(axis=1)
-        stat = float(np.std(boot_tc[ok][:, cols].mean(axis=1))) if ok.sum() > 1 else float("nan")
+        # one realisation per size: every bootstrap sample is the same, a spread of 0 would be no error bar at all
+        single = min(n_real.values()) < 2
+        stat = float(np.std(boot_tc[ok][:, cols].mean(axis=1))) if ok.sum() > 1 and not single else float("nan")
         drift = 0.5 * (max(found) - min(found))
         err = float(np.hypot(stat, drift)) if np.isfinite(stat) else float("nan")
         return CurieEstimate(tc, err, "ordered", np.nan, crossings, pd.DataFrame(binder_rows), n_real, failures)

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from ..elements import IMPURITY_ELEMENTS
 from ..geometry import bi_pair_vectors, locate_bi_site, site_operations
 
 #: Columns the input table must have.
@@ -55,6 +56,9 @@ ZERO_SOURCE = "zero (missing)"
 ENGINE_SOURCE = "engine"
 #: Label of entries filled by the machine-learned table (:func:`jijtutorial.jij_table.predict_jij_table`).
 PREDICTED_SOURCE = "predicted"
+#: Label of predicted entries beyond the data: an element whose periodic-table row has no element in the data
+#: (PairGP's ``beyond_data``: the mean coupling with σ the spread of the couplings, not an estimate of this pair).
+PREDICTED_BEYOND_SOURCE = "predicted (beyond data)"
 
 _MATCH_TOL = 0.02  # Å
 
@@ -89,8 +93,27 @@ def _check_input(data: pd.DataFrame) -> pd.DataFrame:
         bad = ~np.isfinite(values)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"data: row {k}, column {col!r}: {out[col].iloc[k]!r} is not a finite number.")
+            raise ValueError(f"data: {_row_name(data, k)}, column {col!r}: {out[col].iloc[k]!r} is not a finite number.")
+    for col in ("element_i", "element_j"):
+        # a row whose element matches no dopant would silently drop out of the expansion, and the coupling it
+        # gave would be filled (e.g. with zero) as if it had never been computed
+        values = out[col].to_numpy(object)
+        bad = np.array([not (isinstance(v, str) and v in IMPURITY_ELEMENTS) for v in values])
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            v = values[k]
+            hint = next((e for e in IMPURITY_ELEMENTS if isinstance(v, str) and e.lower() == v.strip().lower()), None)
+            raise ValueError(f"data: {_row_name(data, k)}, column {col!r}: {v!r} is not an impurity element"
+                             + (f" (did you mean {hint!r}?)" if hint else "")
+                             + f"; expected one of {', '.join(IMPURITY_ELEMENTS)} ({int(bad.sum())} such row(s)). "
+                             f"Fix the table: no row is dropped.")
     return out
+
+
+def _row_name(data: pd.DataFrame, k: int) -> str:
+    """'row k' (position in the table), with the index label when it differs."""
+    label = data.index[k]
+    return f"row {k}" + (f" (index {label!r})" if label != k else "")
 
 
 def _check_elements(elements) -> tuple[str, ...]:
@@ -230,11 +253,12 @@ def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.Data
                         f"not {type(model).__name__}.")
     geos = _vector_geometries(missing[["rx", "ry", "rz"]].to_numpy(float))
     query = pd.concat([missing[["element_i", "element_j"]].reset_index(drop=True), geos], axis=1)
-    mu, sd = model.j.predict(query, return_std=True)
+    mu, sd, beyond = model.j.predict(query, return_std=True, return_beyond=True)
     d = np.zeros((len(query), 3)) if model.d is None else model.d.predict(query)
     return pd.DataFrame({"element_i": query["element_i"], "element_j": query["element_j"], "rx": query["rx"],
                          "ry": query["ry"], "rz": query["rz"], "J": np.asarray(mu, float), "Dx": d[:, 0], "Dy": d[:, 1],
-                         "Dz": d[:, 2], "sigma": np.asarray(sd, float), "source": PREDICTED_SOURCE})
+                         "Dz": d[:, 2], "sigma": np.asarray(sd, float),
+                         "source": np.where(beyond, PREDICTED_BEYOND_SOURCE, PREDICTED_SOURCE)})
 
 
 def _geometry_labels(vectors) -> tuple[list[str], np.ndarray]:

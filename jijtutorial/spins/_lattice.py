@@ -17,6 +17,10 @@ import numpy as np
 from ..elements import IMPURITY_ELEMENTS
 from ..geometry import bi2te3_host
 
+#: Largest number of Bi sites of a supercell (6 n1 n2 n3): about 2.5 million atoms built in memory (a few hundred
+#: MB); the default sweep's largest cell has 24,576.
+MAX_BI_SITES = 1_000_000
+
 
 def _check_size(size) -> tuple[int, int, int]:
     try:
@@ -27,6 +31,11 @@ def _check_size(size) -> tuple[int, int, int]:
         ) from None
     if len(t) != 3 or any(s < 1 for s in t) or any(float(s) != float(x) for s, x in zip(t, size)):
         raise ValueError(f"size must be three positive integers (n1, n2, n3), repeats of the hexagonal cell; got {size!r}.")
+    n = 6 * t[0] * t[1] * t[2]
+    if n > MAX_BI_SITES:
+        raise ValueError(f"size={t} has {n:,} Bi sites, more than MAX_BI_SITES = {MAX_BI_SITES:,} (the whole "
+                         f"supercell is built in memory, and a Monte Carlo sweep of it would take hours); choose a "
+                         f"smaller size, e.g. (32, 32, 4) with 24,576 sites.")
     return t
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,31 +171,76 @@ def _task_key(task: dict, tdigest: str, code: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _cache_load(key: str):
+#: Arrays a cached task must hold, per kind of task (besides the temperatures ``T``).
+_CACHE_FIELDS = {"curie": ("e", "e2", "m", "m2", "m4"), "lattice": ("m2", "m4")}
+_CACHE_SCALARS = {"curie": ("n_spins", "n_pairs"), "lattice": ("n",)}
+
+
+def _cache_check(z, key: str, kind: str, temperatures) -> dict:
+    """The cached result in ``z`` (an open npz) if it is the task ``key`` of ``kind``; else ValueError saying why."""
+    files = set(z.files)
+    if "key" in files and str(z["key"]) != key:
+        raise ValueError(f"it holds the task {str(z['key'])!r}, not {key!r}")
+    need = ("T",) + _CACHE_FIELDS[kind] + _CACHE_SCALARS[kind]
+    missing = [k for k in need if k not in files]
+    if missing:
+        raise ValueError(f"it lacks {missing} (not a spin-model task result)")
+    out = {k: z[k] for k in files if k not in ("task", "key")}
+    temps = np.asarray(temperatures, float)
+    if out["T"].shape != temps.shape or not np.allclose(out["T"], temps, rtol=1e-9, atol=0):
+        raise ValueError("its temperatures are not the task's")
+    for k in _CACHE_FIELDS[kind]:
+        a = np.asarray(out[k])
+        if a.shape != temps.shape or not np.all(np.isfinite(a)):
+            raise ValueError(f"its {k!r} has shape {a.shape} or non-finite values")
+    for k in _CACHE_SCALARS[kind]:
+        if out[k].shape != () or int(out[k]) != out[k] or out[k] < 0:
+            raise ValueError(f"its {k!r} is not a count")
+        out[k] = int(out[k])  # integers saved as 0-d arrays
+    return out
+
+
+def _cache_load(key: str, kind: str, temperatures):
+    """The cached result of task ``key``, or None (not cached, or unusable: then a CacheWarning says why once).
+
+    The file is checked: it must be an npz holding this task's key, the fields of a ``kind`` task and
+    its temperatures, all finite. A truncated, foreign or damaged file is recomputed and replaced.
+    """
+    from ..featurecache._files import _warn_once
+
     path = _cache_folder() / f"task-{key}.npz"
     if not path.is_file():
         return None
     try:
-        with np.load(path) as z:
-            out = {k: z[k] for k in z.files}
-    except (OSError, ValueError):
+        with np.load(path, allow_pickle=False) as z:
+            return _cache_check(z, key, kind, temperatures)
+    except FileNotFoundError:  # removed meanwhile by another run
         return None
-    out.pop("task", None)
-    for name in ("n_spins", "n_pairs", "n"):  # integers saved as 0-d arrays
-        if name in out:
-            out[name] = int(out[name])
-    return out
+    except Exception as err:  # noqa: BLE001 - BadZipFile, EOFError, KeyError, ValueError, ...: recompute
+        _warn_once(path, "corrupt", f"spin-model cache file {path} is unusable ({type(err).__name__}: {err}); it "
+                                    f"is being recomputed and replaced.")
+    return None
 
 
-def _cache_store(key: str, result: dict, task: dict | None = None) -> None:
+def _cache_store(key: str, result: dict, task: dict | None = None) -> bool:
+    """Store a task's result atomically; if the cache folder cannot be written, warn once and go on (False)."""
+    from .._files import atomic_path
+    from ..featurecache._files import _warn_once
+
     folder = _cache_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
-    os.close(fd)
-    meta = {} if task is None else {"task": json.dumps({k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                                                        for k, v in task.items()})}
-    np.savez(tmp, **result, **meta)
-    os.replace(tmp, folder / f"task-{key}.npz")
+    meta = {"key": np.array(key)}
+    if task is not None:
+        meta["task"] = np.array(json.dumps({k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                                            for k, v in task.items()}))
+    try:
+        with atomic_path(folder / f"task-{key}.npz") as tmp:
+            np.savez(tmp, **result, **meta)
+    except OSError as err:
+        _warn_once(folder, "unwritable", f"cannot write the spin-model cache in {folder} ({err.strerror or err}); "
+                                         f"results of this run are not kept (set JIJTUTORIAL_CACHE_DIR to a "
+                                         f"writable folder, or pass --no-cache).")
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------------------- Dask
@@ -260,7 +304,7 @@ def curie_sweep(table: pd.DataFrame, compositions: Sequence[Mapping[str, float]]
                 tasks.append(task)
                 keys.append(_task_key(task, tdig, code))
                 owners.append(ci)
-    results = [(_cache_load(k) if cache else None) for k in keys]
+    results = [(_cache_load(k, "curie", t["temperatures"]) if cache else None) for k, t in zip(keys, tasks)]
     todo = [k for k, r in enumerate(results) if r is None]
 
     def store(k, result):
@@ -307,6 +351,8 @@ def tc_text(row) -> str:
 
     status = row["status"]
     if status == "ordered":
+        if not np.isfinite(row["error"]):
+            return f"{kelvin(row['T_C'])} (no error bar: one disorder realisation per size)"
         return f"{row['T_C']:.1f} ± {row['error']:.1f} K" if row["T_C"] >= 1 else f"{row['T_C']:.2g} ± {row['error']:.1g} K"
     if status == "none":
         return f"no order down to {kelvin(row['upper_bound'])}"
@@ -346,7 +392,7 @@ def lattice_sweep(kind: str, sizes, temperatures, *, J: float = 0.08617333262, n
     code = _code_digest()
     keys = [hashlib.sha256((json.dumps({**t, "temperatures": [round(float(x), 10) for x in temps]}, sort_keys=True)
                             + "lattice" + code + str(_FORMAT)).encode()).hexdigest()[:24] for t in tasks]
-    results = [(_cache_load(k) if cache else None) for k in keys]
+    results = [(_cache_load(k, "lattice", temps) if cache else None) for k in keys]
     todo = [k for k, r in enumerate(results) if r is None]
 
     def store(k, result):
