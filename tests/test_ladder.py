@@ -21,6 +21,7 @@ from jijtutorial.benchmark import (
     ladder_markdown,
     ladder_table,
     run_benchmark,
+    run_ladder,
 )
 from jijtutorial.datasets import element_pair_labels
 from jijtutorial.elements import z_of
@@ -225,7 +226,7 @@ LADDER_TOY_MODELS = ["CM-KRR-lap-rcut-4.0", OUR_MODEL, GP_MODEL, BASELINE]
 
 @pytest.fixture(scope="module")
 def ladder(toy):
-    return run_benchmark(toy, "all", LADDER_TOY_MODELS, n_splits=3, n_repeats=1, test_size=0.25, progress=False,
+    return run_ladder(toy, "all", LADDER_TOY_MODELS, n_splits=3, n_repeats=1, test_size=0.25, progress=False,
                          n_jobs=2)
 
 

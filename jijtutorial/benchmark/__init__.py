@@ -13,7 +13,10 @@ module              concept
 ``_folds``          the fold interface (prepare, fit a fold, predict a fold) and its models
 ``_folds_d``        the fold models of the DM vector D (the equivariant model and three baselines)
 ``_registry``       model names, descriptors, grids, the study's figures
-``_runner``         the shared set-up, threaded folds, :func:`run_benchmark` (one protocol or the ladder)
+``_setup``          the set-up every run shares (data, groups, splits, prepared models, threads, BLAS)
+``_results``        :class:`BenchmarkResult` (one protocol) and :class:`LadderResult` (several), saved atomically
+``_scoring``        fold scores, and the finished folds of a protocol turned into its result (J or D)
+``_runner``         :func:`run_benchmark` (one protocol) and :func:`run_ladder` (several, shared preparation)
 ``_report``         Markdown and page tables, run descriptions, protocols side by side, chosen parameters,
                     the ladder table and per-element / per-distance breakdowns
 ``_calibration``    coverage of the error bars, reliability curves and plots
@@ -90,20 +93,9 @@ from ._report import (
                      protocols_side_by_side,
                      table_markdown,
 )
-from ._runner import (
-                     BenchmarkResult,
-                     LadderResult,
-                     Setup,
-                     default_jobs,
-                     default_models,
-                     map_threads,
-                     prepared_models,
-                     r2_score,
-                     resolve_frame,
-                     run_benchmark,
-                     setup,
-                     single_threaded_blas,
-)
+from ._results import BenchmarkResult, LadderResult
+from ._runner import default_models, run_benchmark, run_ladder
+from ._setup import Setup, default_jobs, map_threads, prepared_models, r2_score, resolve_frame, setup, single_threaded_blas
 
 __all__ = [
     "ALIASES", "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "D_MODEL", "D_MODELS",
@@ -117,7 +109,7 @@ __all__ = [
     "frame_digest", "get_model", "get_protocol", "ladder_markdown",
     "ladder_plot", "ladder_table", "leakage_breakdown", "learning_curve", "learning_curve_plot", "map_threads",
     "merge_results", "parity_grid", "prepared_models", "present_ladder", "present_results", "present_side_by_side",
-    "protocols_side_by_side", "r2_score", "reliability_curve", "reliability_plot", "resolve_frame", "run_benchmark",
+    "protocols_side_by_side", "r2_score", "reliability_curve", "reliability_plot", "resolve_frame", "run_benchmark", "run_ladder",
     "setup", "single_threaded_blas", "sklearn_reference", "sklearn_search", "study_comparison_plot",
     "subsample_pairs", "table_markdown", "twin_rows",
 ]

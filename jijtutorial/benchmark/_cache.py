@@ -9,7 +9,8 @@ import pandas as pd
 
 from ..protocols import LADDER, check_protocols
 from ._registry import ALPHAS, GAMMAS, OUR_GRID
-from ._runner import BenchmarkResult, LadderResult, default_models, run_benchmark
+from ._results import BenchmarkResult, LadderResult
+from ._runner import default_models, run_benchmark
 
 #: The code a stored run depends on: the runner and everything it imports, less the modules that only
 #: present results (reports, figures, page tables), whose edits cannot change a stored run.
@@ -25,20 +26,21 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwargs):
-    """:func:`run_benchmark`, reusing an earlier identical run from the cache folder.
+def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwargs) -> BenchmarkResult:
+    """:func:`run_benchmark` of one protocol, reusing an earlier identical run from the cache folder.
 
     The key is the data (elements, vectors, J, moments), the protocol(s), models, CV settings, the
     grids and the code the run depends on (:data:`RUN_CODE` and what it imports, less the
     presentation modules :data:`PRESENTATION`); the result is pickled to
     ``$JIJTUTORIAL_CACHE_DIR/benchmark-<key>.pkl`` (chapters "Kernel ridge benchmark" and "Results"
     share runs this way). A damaged file, or one holding anything but this run, is reported with a
-    :class:`jijtutorial.featurecache.CacheWarning` and recomputed. ``protocol='all'`` (or a list)
-    gives a :class:`LadderResult`.
+    :class:`jijtutorial.featurecache.CacheWarning` and recomputed. Several protocols: :func:`cached_ladder`.
     """
     from .. import __version__
     from ..featurecache import cache_dir, code_digest, load_cached_object, save_cached_object
 
+    if not isinstance(protocol, str) or protocol == "all":
+        raise ValueError(f"cached_benchmark stores one protocol's run; for {protocol!r} use cached_ladder.")
     check_protocols(protocol)
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "out", "plots", "cache", "n_jobs")}
     key = hashlib.sha256(json.dumps({"data": frame_digest(frame), "protocol": protocol,
@@ -48,8 +50,7 @@ def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwarg
                                      "source": code_digest(*RUN_CODE, exclude=PRESENTATION)},
                                     sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = cache_dir() / f"benchmark-{key}.pkl"
-    single = isinstance(protocol, str) and protocol != "all"
-    result = load_cached_object(path, key=key, expected_type=BenchmarkResult if single else LadderResult)
+    result = load_cached_object(path, key=key, expected_type=BenchmarkResult)
     if result is None:  # a miss, or an unusable file (warned about): compute and replace atomically
         result = run_benchmark(frame, protocol, models, **kwargs)
         save_cached_object(path, result, key=key)

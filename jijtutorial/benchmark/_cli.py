@@ -9,7 +9,7 @@ from ..protocols import ALIASES, PROTOCOLS
 from ._curves import learning_curve
 from ._registry import D_MODELS, DEFAULT_MODELS, LADDER_MODELS, get_model
 from ._report import compare_protocols, d_table_markdown, describe_config, fold_breakdown, ladder_markdown, table_markdown
-from ._runner import run_benchmark
+from ._runner import run_benchmark, run_ladder
 
 #: ``--protocol`` choices: each rung, its alias, 'both' (study and grouped, as ever) and 'all' (the ladder).
 CHOICES = PROTOCOLS + tuple(ALIASES) + ("both", "all")
@@ -64,8 +64,10 @@ def _run_d(args, models, kw, out) -> int:
     if args.learning_curve:
         raise ValueError("--learning-curve is for the target J; drop it with --target D.")
     protocols = D_LADDER if args.protocol == "all" else ("study", "grouped") if args.protocol == "both" else (args.protocol,)
-    result = run_benchmark(args.dataset, list(protocols) if len(protocols) > 1 else protocols[0], models, target="D", **kw)
-    rungs = list(result.rungs.values()) if hasattr(result, "rungs") else [result]
+    if len(protocols) > 1:
+        rungs = list(run_ladder(args.dataset, list(protocols), models, target="D", **kw).rungs.values())
+    else:
+        rungs = [run_benchmark(args.dataset, protocols[0], models, target="D", **kw)]
     print(f"\n{rungs[0].dataset} data: models of the DM vector D ({', '.join(r.protocol for r in rungs)}; "
           f"{sum(r.seconds for r in rungs):.1f} s)\n")
     print(d_table_markdown(rungs))
@@ -104,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if args.target == "D":
         return _run_d(args, models, kw, out)
     if args.protocol == "all":
-        ladder = run_benchmark(args.dataset, "all", models, **kw)
+        ladder = run_ladder(args.dataset, "all", models, **kw)
         for res in ladder.rungs.values():
             _print_rung(res)
         print(f"\n{ladder.dataset} data: the ladder\n")

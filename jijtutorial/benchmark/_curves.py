@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ._registry import CURVE_MODELS
-from ._runner import default_jobs, map_threads, prepared_models, progress_bar, r2_score, setup, single_threaded_blas
+from ._setup import default_jobs, map_threads, prepared_models, progress_bar, r2_score, setup, single_threaded_blas
 
 
 def learning_curve(dataset="auto", models=CURVE_MODELS, protocol: str = "grouped", *,

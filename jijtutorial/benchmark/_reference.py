@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ._registry import STUDY_MODELS, ModelSpec, get_model
-from ._runner import default_jobs, progress_bar, r2_score, setup, single_threaded_blas
+from ._setup import default_jobs, progress_bar, r2_score, setup, single_threaded_blas
 
 
 def sklearn_search(spec: ModelSpec, cv, cache="memory"):

@@ -57,9 +57,11 @@ from sklearn.utils.validation import check_is_fitted
 from ..elements import IMPURITY_ELEMENTS
 from ..protocols import BLOCK_KINDS, InnerBlocks, block_kind, protocol_of_blocks
 from ..targets import DChannels, decompose
-from ._closed_form import DistinctGP
-from ._element_features import MomentModel, learned_moments
-from ._pair_gp import ELEMENT_MODES, GEOMETRY_MODES, KERNEL_DEFAULTS, _learn_tables, _scale_line, calibrate_sigma, encode_pairs
+from ._distinct_gp import DistinctGP
+from ._element_tables import _learn_tables, _scale_line, left_out_moments
+from ._pair_encoding import encode_pairs
+from ._pair_kernel import ELEMENT_MODES, GEOMETRY_MODES, KERNEL_DEFAULTS
+from ._sigma_calibration import calibrate_sigma
 
 _EL = {e: i for i, e in enumerate(IMPURITY_ELEMENTS)}
 _NE = len(IMPURITY_ELEMENTS)
@@ -270,7 +272,7 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
         blocks, kinds = self._blocks(X, enc, inner)
         if blocks is not None and len(blocks) < 2:
             blocks = kinds = None
-        left_out = self._left_out_moments(X, kinds)
+        left_out = left_out_moments(X, kinds, self.unseen_moment)
         fams = _training_families(ch)
         layer = np.array([ch.classes[k].layer_class for k, _ in ch.channel])
         cache: dict = {}
@@ -323,18 +325,6 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
         self.families_ = fams
         self.gps_ = gps
         return self
-
-    def _left_out_moments(self, X, kinds) -> dict:
-        """Moment of each element left out by an inner block, from the Anderson model fitted without it."""
-        if kinds is None or self.unseen_moment != "anderson" or not any(k == "element" for k, _ in kinds):
-            return {}
-        lm = learned_moments(X["element_i"], X["element_j"], X["moment_i"], X["moment_j"])
-        out = {}
-        for kind, x in kinds:
-            if kind == "element":
-                e = IMPURITY_ELEMENTS[x]
-                out[x] = float(MomentModel().fit({k: v for k, v in lm.items() if k != e}).predict([e])[0])
-        return out
 
     @staticmethod
     def _channel_scales(ch: DChannels, yobs, kap):

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..elements import IMPURITY_ELEMENTS, group, row
-from ._closed_form import PathResult, krr_path
+from ._krr_path import PathResult, krr_path
 
 
 def _pair_table_columns(X):
@@ -28,7 +28,7 @@ def _pair_table_columns(X):
         if c not in X.columns:
             raise ValueError(f"pair table lacks column {c!r}.")
     if {"sublattice_j", "distance"} <= set(X.columns):
-        from ._pair_gp import _check_geometry
+        from ._pair_encoding import _check_geometry
 
         sub = X["sublattice_j"].astype(str).to_numpy()
         dist = pd.to_numeric(X["distance"], errors="coerce").to_numpy(float)
