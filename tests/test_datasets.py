@@ -172,20 +172,20 @@ def test_load_dataset_names():
         datasets.load_dataset("foo")
 
 
-def test_model_data_falls_back_to_the_cache(tmp_path, monkeypatch):
-    """Without the repository's data/ (a wheel, Colab) the model data come from the user cache."""
-    import shutil
+def test_model_data_ship_with_the_package_and_loading_never_runs_the_engine(tmp_path, monkeypatch):
+    """The model data are package data; a missing file is an error saying what to do, never a computation."""
+    import subprocess
+    import sys
 
-    shipped = datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    shutil.copy(shipped, cache / datasets.MODEL_FILENAME)
+    assert datasets.PACKAGE_DATA_DIR.parent.name == "jijtutorial"  # inside the package, not the repository
+    assert datasets.model_path() == datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME
+    code = ("import sys, jijtutorial.datasets as d; d.load_model(); "
+            "print(sorted(m for m in sys.modules if m.startswith(('jijtutorial.greens', 'jijtutorial.model_data'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
     monkeypatch.setattr(datasets._model, "PACKAGE_DATA_DIR", tmp_path / "no-data")
-    monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(cache))
-    assert datasets.model_path() == cache / datasets.MODEL_FILENAME
-    (cache / datasets.MODEL_FILENAME).unlink()
-    with pytest.raises(FileNotFoundError, match="jijtutorial generate-model-data"):
-        datasets.model_path(generate_if_missing=False)
+    with pytest.raises(FileNotFoundError, match=r"model data set is missing.*Reinstall the package.*generate-model-data"):
+        datasets.model_path()
     with pytest.raises(FileNotFoundError, match="model data set not found at"):
         datasets.load_model(tmp_path / "nowhere.csv")
 

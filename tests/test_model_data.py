@@ -124,6 +124,7 @@ def test_committed_file_is_what_the_generator_writes(tmp_path):
     # the last of the file's 10 digits may differ with the BLAS kernels of another CPU, nothing more
     close = np.isclose(new[num].to_numpy(float), old[num].to_numpy(float), rtol=1e-8, atol=1e-15)
     assert close.all(), (
-        f"data/model_jij.csv is not what `jijtutorial generate-model-data --out data/` writes with this code "
+        f"jijtutorial/data/model_jij.csv is not what `jijtutorial generate-model-data --out jijtutorial/data` writes "
+        f"with this code "
         f"({int((~close).sum())} numbers differ, e.g. column {num[np.argwhere(~close)[0][1]]!r}): regenerate it and "
         "say why the numbers moved")

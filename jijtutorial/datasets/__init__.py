@@ -10,7 +10,7 @@ module         concept
 ``_schema``    the tidy table: columns, units, convention, :func:`tidy_frame`, element-pair groups
 ``_files``     reading files: bytes, CSV rows with the file's own line numbers, warnings once
 ``_jukkr``     the JuKKR table: where it is, reading and checking it (duplicates, derived columns)
-``_model``     the package's model data set (``data/model_jij.csv``)
+``_model``     the package's model data set (``jijtutorial/data/model_jij.csv``, shipped with the package)
 ``_select``    :func:`load_dataset` by name, :func:`describe`, :func:`data_notice`
 =============  ===================================================================================
 """
