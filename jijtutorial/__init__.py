@@ -24,6 +24,7 @@ module             what it holds
 ``viewer``         static and interactive (nglview) structure views
 ``pages``          numbers and sentences glued into a chapter's text (myst-nb glue)
 ``plotting``       the figure style
+``protocols``      the ladder of cross-validation protocols as records: splits, inner blocks, held-out set
 ``targets``        what a model predicts (J, D): columns, symmetry, what it must not see, symmetrised D
 ``tables``         tables for a page: significant digits, units in the header, no index
 ``parallel``       independent tasks through Dask: here, on a local cluster or on any cluster
@@ -40,8 +41,8 @@ __version__ = "0.1.0"
 
 #: Subpackages and modules of the public surface (imported on first attribute access).
 SUBMODULES = ("benchmark", "clusters", "datasets", "descriptors", "elements", "exploration", "featurecache", "geometry",
-              "greens", "jij_table", "kernels", "model_data", "pages", "parallel", "plotting", "spins", "structures", "tables",
-              "targets", "units", "viewer")
+              "greens", "jij_table", "kernels", "model_data", "pages", "parallel", "plotting", "protocols", "spins", "structures",
+              "tables", "targets", "units", "viewer")
 
 #: Shortcuts: name -> module that defines it.
 _SHORTCUTS = {

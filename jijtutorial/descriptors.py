@@ -364,5 +364,6 @@ class SOAPDescriptor(_PairDescriptor):
 DESCRIPTORS = {"CM": CoulombMatrixDescriptor, "SOAP": SOAPDescriptor}
 
 
-__all__ = ["DESCRIPTORS", "PAIR_COLUMNS", "CoulombMatrixDescriptor", "SOAPDescriptor", "environment",
-           "max_environment_size", "pair_columns", "pair_environments"]
+__all__ = [
+    "DESCRIPTORS", "CoulombMatrixDescriptor", "SOAPDescriptor", "environment", "pair_environments",
+]

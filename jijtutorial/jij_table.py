@@ -367,5 +367,7 @@ def run(args) -> int:
     return 0
 
 
-__all__ = ["COLUMNS", "MAX_TABLE_DISTANCE", "SOURCES", "TableModel", "bi_geometries", "check_elements", "fit_table_model",
-           "predict_jij_table", "table_plot"]
+__all__ = [
+    "COLUMNS", "MAX_TABLE_DISTANCE", "TableModel", "bi_geometries", "check_elements", "fit_table_model",
+    "predict_jij_table", "table_plot",
+]

@@ -245,4 +245,6 @@ def _abandon(client, pids) -> None:
         pass
 
 
-__all__ = ["LazyClient", "check_scheduler", "close_client", "dask_client", "run_tasks"]
+__all__ = [
+    "check_scheduler", "dask_client", "run_tasks",
+]

@@ -46,4 +46,6 @@ def figure(*args, **kwargs):
     return fig, ax
 
 
-__all__ = ["J_CMAP", "STYLE", "figure", "use_style"]
+__all__ = [
+    "J_CMAP", "figure", "use_style",
+]

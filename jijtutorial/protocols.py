@@ -426,6 +426,7 @@ def subsample_pairs(frame: pd.DataFrame, max_pairs: int | None, seed: int = 0) -
     return out
 
 
-__all__ = ["ALIASES", "BLOCK_KINDS", "DISTANCE", "ELEMENT", "InnerBlocks", "LADDER", "PAIRS", "PROTOCOLS", "Protocol", "STUDY",
-           "block_kind", "check_protocol", "check_protocols", "element_membership", "geometry_labels", "get_protocol",
-           "pair_groups", "protocol_of_blocks", "subsample_pairs"]
+__all__ = [
+    "ALIASES", "BLOCK_KINDS", "InnerBlocks", "LADDER", "PROTOCOLS", "Protocol", "block_kind", "check_protocol",
+    "check_protocols", "geometry_labels", "get_protocol", "protocol_of_blocks", "subsample_pairs",
+]

@@ -419,4 +419,6 @@ def show_structure(atoms: Atoms, *, highlight: Sequence[int] | None = None, axis
     display(view)
 
 
-__all__ = ["BOND_TOLERANCE", "show_structure", "structure_image", "view_structure"]
+__all__ = [
+    "show_structure", "structure_image", "view_structure",
+]

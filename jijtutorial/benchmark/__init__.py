@@ -29,87 +29,50 @@ module              concept
 ==================  ==========================================================================
 """
 
-from ..protocols import ALIASES, LADDER, PROTOCOLS, Protocol, check_protocol, check_protocols, get_protocol, subsample_pairs
-from ._cache import cached_benchmark, cached_ladder, cached_learning_curve, frame_digest, merge_results
+from ..protocols import PROTOCOLS, check_protocol, check_protocols, get_protocol, subsample_pairs
+from ._cache import cached_benchmark, cached_ladder, cached_learning_curve
 from ._calibration import calibration_table, coverage, reliability_curve, reliability_plot
 from ._curves import learning_curve
-from ._folds import (
-                     DualFit,
-                     EstimatorFit,
-                     FoldFit,
-                     FoldModel,
-                     GPFit,
-                     KernelRidgeFolds,
-                     MeanFit,
-                     MeanFolds,
-                     PairGPFolds,
-                     PairKernelFolds,
-                     PrimalFit,
-)
+from ._folds import FoldFit, FoldModel, KernelRidgeFolds, PairKernelFolds
 from ._leakage import leakage_breakdown, twin_rows
-from ._plots import (
-                     breakdown_plot,
-                     error_heatmap,
-                     error_table,
-                     errors_by_geometry_plot,
-                     ladder_plot,
-                     learning_curve_plot,
-                     parity_grid,
-                     study_comparison_plot,
-)
-from ._reference import compare_one_fold, sklearn_reference, sklearn_search
+from ._plots import breakdown_plot, ladder_plot, learning_curve_plot, parity_grid, study_comparison_plot
+from ._reference import compare_one_fold, sklearn_reference
 from ._registry import (
-                     ALPHAS,
-                     BASELINE,
-                     CURVE_MODELS,
-                     D_MODEL,
-                     D_MODELS,
-                     DEFAULT_MODELS,
-                     GAMMAS,
-                     GP_MODEL,
-                     LADDER_MODELS,
-                     OUR_GRID,
-                     OUR_MODEL,
-                     STUDY_MODELS,
-                     STUDY_N,
-                     STUDY_RESULTS,
-                     ModelSpec,
-                     StudyFigures,
-                     get_model,
+    ALPHAS,
+    BASELINE,
+    D_MODEL,
+    GAMMAS,
+    GP_MODEL,
+    OUR_MODEL,
+    STUDY_MODELS,
+    STUDY_RESULTS,
+    ModelSpec,
+    get_model,
 )
 from ._report import (
-                     QUESTIONS,
-                     chosen_parameters,
-                     compare_protocols,
-                     d_table,
-                     d_table_markdown,
-                     describe_config,
-                     fold_breakdown,
-                     ladder_markdown,
-                     ladder_table,
-                     present_ladder,
-                     present_results,
-                     present_side_by_side,
-                     protocols_side_by_side,
-                     table_markdown,
+    chosen_parameters,
+    compare_protocols,
+    d_table,
+    describe_config,
+    fold_breakdown,
+    ladder_markdown,
+    ladder_table,
+    present_ladder,
+    present_results,
+    present_side_by_side,
 )
 from ._results import BenchmarkResult, LadderResult
-from ._runner import default_models, run_benchmark, run_ladder
-from ._setup import Setup, default_jobs, map_threads, prepared_models, r2_score, resolve_frame, setup, single_threaded_blas
+from ._runner import run_benchmark, run_ladder
+from ._setup import map_threads, resolve_frame, single_threaded_blas
 
 __all__ = [
-    "ALIASES", "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "D_MODEL", "D_MODELS",
-    "DualFit", "EstimatorFit", "FoldFit", "FoldModel", "GAMMAS", "GPFit", "GP_MODEL", "KernelRidgeFolds", "LADDER",
-    "LADDER_MODELS", "LadderResult", "MeanFit", "MeanFolds", "ModelSpec", "OUR_GRID", "OUR_MODEL", "PROTOCOLS",
-    "PairGPFolds", "PairKernelFolds", "Protocol", "PrimalFit", "QUESTIONS", "STUDY_MODELS", "STUDY_N", "STUDY_RESULTS", "Setup",
-    "StudyFigures", "breakdown_plot", "cached_benchmark", "cached_ladder", "cached_learning_curve", "calibration_table",
+    "ALPHAS", "BASELINE", "BenchmarkResult", "D_MODEL", "FoldFit", "FoldModel", "GAMMAS", "GP_MODEL", "KernelRidgeFolds",
+    "LadderResult", "ModelSpec", "OUR_MODEL", "PROTOCOLS", "PairKernelFolds", "STUDY_MODELS", "STUDY_RESULTS",
+    "breakdown_plot", "cached_benchmark", "cached_ladder", "cached_learning_curve", "calibration_table",
     "check_protocol", "check_protocols", "chosen_parameters", "compare_one_fold", "compare_protocols", "coverage",
-    "d_table", "d_table_markdown", "default_jobs", "default_models", "describe_config",
-    "error_heatmap", "error_table", "errors_by_geometry_plot", "fold_breakdown",
-    "frame_digest", "get_model", "get_protocol", "ladder_markdown",
-    "ladder_plot", "ladder_table", "leakage_breakdown", "learning_curve", "learning_curve_plot", "map_threads",
-    "merge_results", "parity_grid", "prepared_models", "present_ladder", "present_results", "present_side_by_side",
-    "protocols_side_by_side", "r2_score", "reliability_curve", "reliability_plot", "resolve_frame", "run_benchmark", "run_ladder",
-    "setup", "single_threaded_blas", "sklearn_reference", "sklearn_search", "study_comparison_plot",
-    "subsample_pairs", "table_markdown", "twin_rows",
+    "d_table", "describe_config", "fold_breakdown", "get_model", "get_protocol", "ladder_markdown", "ladder_plot",
+    "ladder_table", "leakage_breakdown", "learning_curve", "learning_curve_plot", "map_threads", "parity_grid",
+    "present_ladder", "present_results", "present_side_by_side", "reliability_curve", "reliability_plot",
+    "resolve_frame", "run_benchmark", "run_ladder", "single_threaded_blas", "sklearn_reference",
+    "study_comparison_plot", "subsample_pairs", "twin_rows",
 ]

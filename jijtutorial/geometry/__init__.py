@@ -15,7 +15,7 @@ Conventions: hexagonal setting of R-3m, ``a`` along x, ``c`` along z, lengths in
 vector points from impurity i, on an *upper* Bi site, to impurity j.
 """
 
-from ._bonds import BondClass, BondSymmetry, bond_class, bond_classes, bond_frame, bond_symmetry
+from ._bonds import BondClass, BondSymmetry, bond_class, bond_classes, bond_symmetry
 from ._crystal import (
     A_HEX,
     ALAT,
@@ -29,22 +29,12 @@ from ._crystal import (
     bi2te3_host,
     host_cloud,
 )
-from ._sites import (
-    SUBLATTICES,
-    BiSite,
-    bi_pair_vectors,
-    geometry_label,
-    layer_class,
-    layer_description,
-    locate_bi_site,
-    locate_bi_sites,
-)
-from ._symmetry import axial, exchange_ij, operations_onto_upper, point_group, polar, site_operations
+from ._sites import BiSite, bi_pair_vectors, geometry_label, layer_class, locate_bi_site, locate_bi_sites
+from ._symmetry import axial, exchange_ij, point_group, polar, site_operations
 
 __all__ = [
     "ALAT", "A_HEX", "BiSite", "BondClass", "BondSymmetry", "C_HEX", "MAX_CLOUD_RADIUS", "MAX_PAIR_DISTANCE",
-    "QL_HEIGHT", "SITE_TOLERANCE", "SUBLATTICES", "Z_BI", "Z_TE1", "axial", "bi2te3_host", "bi_pair_vectors",
-    "bond_class", "bond_classes", "bond_frame", "bond_symmetry", "exchange_ij", "geometry_label", "host_cloud",
-    "layer_class", "layer_description", "locate_bi_site", "locate_bi_sites", "operations_onto_upper", "point_group",
-    "polar", "site_operations",
+    "QL_HEIGHT", "SITE_TOLERANCE", "Z_BI", "Z_TE1", "axial", "bi2te3_host", "bi_pair_vectors", "bond_class",
+    "bond_classes", "bond_symmetry", "exchange_ij", "geometry_label", "host_cloud", "layer_class", "locate_bi_site",
+    "locate_bi_sites", "point_group", "polar", "site_operations",
 ]

@@ -23,33 +23,29 @@ The benchmark's fold models (:mod:`jijtutorial.benchmark`) are built from these 
 """
 
 from ._distances import (
-                           KERNEL_FLOOR,
-                           KERNEL_METRIC,
-                           KERNELS,
-                           SCALE_ROWS,
-                           DistanceScaler,
-                           distance_matrix,
-                           gram_matrix,
-                           kernel_from_distance,
-                           median_distance,
-                           scale_rows,
+    KERNEL_METRIC,
+    KERNELS,
+    DistanceScaler,
+    distance_matrix,
+    gram_matrix,
+    kernel_from_distance,
+    median_distance,
+    scale_rows,
 )
 from ._distinct_gp import DistinctGP, KroneckerGP, distinct_inputs
 from ._element_features import MomentModel, anderson_moment, anderson_u, critical_u, element_features, learned_moments
 from ._equivariant_d import EquivariantDGP
-from ._krr_path import PathResult, duplicate_index, group_blocks, krr_path, linear_krr_path
+from ._krr_path import PathResult, duplicate_index, krr_path, linear_krr_path
 from ._pair import SymmetricPairKRR
 from ._pair_encoding import PairEncoding, encode_pairs
-from ._pair_gp import SELECTIONS, PairGP
-from ._pair_kernel import ELEMENT_MODES, GEOMETRY_MODES
+from ._pair_gp import PairGP
 from ._sigma_calibration import calibrate_sigma
-from ._sparse import SparseKRR, farthest_point_sampling, kernel_farthest_point_sampling
+from ._sparse import SparseKRR, farthest_point_sampling
 
 __all__ = [
-    "DistanceScaler", "DistinctGP", "ELEMENT_MODES", "EquivariantDGP", "GEOMETRY_MODES", "KERNELS", "KERNEL_FLOOR",
-    "KERNEL_METRIC", "KroneckerGP", "MomentModel", "PairEncoding", "PairGP", "PathResult", "SCALE_ROWS", "SELECTIONS",
-    "SparseKRR", "SymmetricPairKRR", "anderson_moment", "anderson_u", "calibrate_sigma", "critical_u",
-    "distance_matrix", "distinct_inputs", "duplicate_index", "element_features", "encode_pairs",
-    "farthest_point_sampling", "gram_matrix", "group_blocks", "kernel_farthest_point_sampling", "kernel_from_distance",
-    "krr_path", "learned_moments", "linear_krr_path", "median_distance", "scale_rows",
+    "DistanceScaler", "DistinctGP", "EquivariantDGP", "KERNELS", "KERNEL_METRIC", "KroneckerGP", "MomentModel",
+    "PairEncoding", "PairGP", "PathResult", "SparseKRR", "SymmetricPairKRR", "anderson_moment", "anderson_u",
+    "calibrate_sigma", "critical_u", "distance_matrix", "distinct_inputs", "duplicate_index", "element_features",
+    "encode_pairs", "farthest_point_sampling", "gram_matrix", "kernel_from_distance", "krr_path", "learned_moments",
+    "linear_krr_path", "median_distance", "scale_rows",
 ]
