@@ -60,6 +60,7 @@ class re-described as never computed. Any other kind is an error, never a defaul
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -180,9 +181,46 @@ def pair_groups(frame: pd.DataFrame) -> np.ndarray:
     return np.minimum(zi, zj) * 100 + np.maximum(zi, zj)
 
 
+def geometry_members(frame: pd.DataFrame) -> dict:
+    """Bond class -> boolean mask (n,) of its rows, classes in order of distance."""
+    geo = geometry_labels(frame)
+    return {g: geo == g for g in _geometry_order(frame)}
+
+
 # --------------------------------------------------------------------------------------------
 # the records
 # --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Unit:
+    """What one test fold (and one inner block) of a rung holds out, and how to find it in a pair table.
+
+    Attributes
+    ----------
+    name : str
+        The unit in words (``'pair'``, ``'element pair'``, ``'element'``, ``'pair geometry'``).
+    members : callable or None
+        ``frame -> {label: row mask}`` in fold order; masks may overlap (a pair belongs to both its
+        elements). None: single rows.
+    labels : callable or None
+        ``frame -> one label per row`` that no fold splits (the groups of a shuffled group k-fold,
+        and what keeps twins together). None: single rows.
+    readable : callable or None
+        ``frame -> readable label per row`` for leakage checks (default: the member labels).
+    """
+
+    name: str
+    members: Callable | None = None
+    labels: Callable | None = None
+    readable: Callable | None = None
+
+
+#: The units of the ladder's rungs.
+ROW = Unit("pair")
+ELEMENT_PAIR = Unit("element pair", labels=pair_groups, readable=element_pair_labels)
+ELEMENT = Unit("element", members=element_membership, labels=pair_groups)
+GEOMETRY = Unit("pair geometry", members=geometry_members, labels=geometry_labels)
+
+
 @dataclass(frozen=True)
 class Protocol:
     """One rung of the ladder.
@@ -193,63 +231,64 @@ class Protocol:
         ``'study'``, ``'pairs'``, ``'element'`` or ``'distance'``.
     question : str
         What a test fold asks, in one line.
+    unit : Unit
+        What one test fold and one inner block hold out, and how to find it in a pair table.
     blocks : str
-        The kind of its inner blocks (:data:`BLOCK_KINDS`): what one block -- and one outer test fold -- holds out.
-    held : str
-        That unit in words (``'pair'``, ``'element pair'``, ``'element'``, ``'pair geometry'``).
+        How a model must describe a held-out block (:data:`BLOCK_KINDS`): with its own kernel
+        (``'rows'``, ``'pairs'``), the element as never seen (``'element'``), the bond classes as never
+        computed (``'distance'``). The kind of the rung's :class:`InnerBlocks`.
     leave_one_out : bool
-        One deterministic outer fold per held-out element or geometry (pooled figures, no separate
-        held-out test set), rather than repeated shuffled k-fold.
+        One deterministic outer fold per member of the unit (pooled figures, no separate held-out
+        test set), rather than repeated shuffled (group) k-fold.
     """
 
     name: str
     question: str
+    unit: Unit
     blocks: str
-    held: str
     leave_one_out: bool
+
+    def __post_init__(self):
+        if self.blocks not in BLOCK_KINDS:
+            raise ValueError(f"Protocol {self.name!r}: unknown block kind {self.blocks!r}; use one of {', '.join(BLOCK_KINDS)}.")
+        if self.leave_one_out and self.unit.members is None:
+            raise ValueError(f"Protocol {self.name!r}: a leave-one-out rung needs a unit with members.")
+
+    @property
+    def held(self) -> str:
+        """What one fold holds out, in words."""
+        return self.unit.name
 
     # -- groups and labels ---------------------------------------------------------------------
     def groups(self, frame: pd.DataFrame):
-        """Group label per row that the outer splits keep together (None: single rows).
-
-        ``element`` has no such label (a row belongs to two elements): its labels are the rows'
-        element pairs, which no element fold splits.
-        """
-        if self.blocks == "rows":
-            return None
-        if self.blocks == "distance":
-            return geometry_labels(frame)
-        return pair_groups(frame)
+        """Group label per row that the outer splits keep together (None: single rows)."""
+        return None if self.unit.labels is None else self.unit.labels(frame)
 
     def fold_labels(self, frame: pd.DataFrame) -> list:
-        """What each outer fold of a leave-one-out rung holds out (elements, or geometries), in fold order."""
-        if self.blocks == "element":
-            return list(element_membership(frame))
-        if self.blocks == "distance":
-            return _geometry_order(frame)
-        raise ValueError(f"the {self.name} protocol has no labelled folds; only 'element' and 'distance' have.")
+        """What each outer fold of a leave-one-out rung holds out (e.g. elements, or geometries), in fold order."""
+        if not self.leave_one_out:
+            raise ValueError(f"the {self.name} protocol has no labelled folds; its folds are shuffled, not one per "
+                             f"{self.held}.")
+        return list(self.unit.members(frame))
 
     def held_out(self, frame: pd.DataFrame, rows) -> set:
-        """What the rows ``rows`` hold, in this rung's currency (for leakage checks): row positions, element
-        pairs, elements (either slot) or geometries."""
+        """What the rows ``rows`` hold, in this rung's unit (for leakage checks): row positions, element pairs,
+        elements (either slot) or geometries."""
         rows = np.asarray(rows, dtype=int)
         sub = frame.iloc[rows]
-        if self.blocks == "pairs":
-            return set(element_pair_labels(sub))
-        if self.blocks == "element":
-            return set(sub["element_i"].astype(str)) | set(sub["element_j"].astype(str))
-        if self.blocks == "distance":
-            return set(geometry_labels(sub))
+        if self.unit.readable is not None:
+            return set(self.unit.readable(sub))
+        if self.unit.members is not None:
+            return {lab for lab, m in self.unit.members(sub).items() if np.any(m)}
         return set(rows.tolist())
 
     # -- splits --------------------------------------------------------------------------------
     def outer_splits(self, frame: pd.DataFrame, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) -> list:
         """Outer splits ``[(repeat, fold, train_positions, test_positions)]`` of ``frame``'s rows.
 
-        ``study``: shuffled ``KFold``; ``pairs``: shuffled ``GroupKFold`` over unordered element pairs;
-        repeat ``r`` shuffles with seed ``seed + r``. ``element`` and ``distance``: one fold per element
-        or geometry (:meth:`fold_labels`), repeat 0 only (``n_splits``, ``n_repeats`` and ``seed`` do
-        not apply).
+        Shuffled ``KFold`` (single rows) or ``GroupKFold`` (over :meth:`groups`); repeat ``r`` shuffles
+        with seed ``seed + r``. A leave-one-out rung: one fold per member of its unit (:meth:`fold_labels`),
+        repeat 0 only (``n_splits``, ``n_repeats`` and ``seed`` do not apply).
         """
         from sklearn.model_selection import GroupKFold, KFold
 
@@ -259,11 +298,7 @@ class Protocol:
         n = len(frame)
         out = []
         if self.leave_one_out:
-            if self.blocks == "element":
-                masks = list(element_membership(frame).values())
-            else:
-                geo = geometry_labels(frame)
-                masks = [geo == g for g in _geometry_order(frame)]
+            masks = list(self.unit.members(frame).values())
             if len(masks) < 2:
                 raise ValueError(f"the {self.name} protocol needs at least two {self.held}s in the data; this table "
                                  f"has {len(masks)}.")
@@ -290,29 +325,24 @@ class Protocol:
 
         Returns
         -------
-        None (``study``: leave-one-out), one group label per training row (``pairs``), or
-        :class:`InnerBlocks` of positions into ``train_idx`` (``element``: the training rows holding
-        each training element -- blocks overlap; ``distance``: the training rows of each training
-        geometry, in order of distance), whose ``kind`` is :attr:`blocks`.
+        None (single rows: leave-one-out), one group label per training row (a shuffled group rung:
+        leave-one-group-out), or, for a leave-one-out rung, :class:`InnerBlocks` of positions into
+        ``train_idx``: the training rows of each member of the unit (element: the training rows
+        holding each training element -- blocks overlap; distance: those of each training geometry),
+        whose ``kind`` is :attr:`blocks`.
         """
         train_idx = np.arange(len(frame)) if train_idx is None else np.asarray(train_idx)
-        if self.blocks == "rows":
-            return None
         sub = frame.iloc[train_idx]
-        if self.blocks == "pairs":
-            return pair_groups(sub)
-        if self.blocks == "element":
-            members = element_membership(sub)
-            return InnerBlocks([np.flatnonzero(m) for m in members.values()], "element", list(members))
-        geo = geometry_labels(sub)
-        order = _geometry_order(sub)
-        return InnerBlocks([np.flatnonzero(geo == g) for g in order], "distance", order)
+        if self.leave_one_out:
+            members = self.unit.members(sub)
+            return InnerBlocks([np.flatnonzero(m) for m in members.values()], self.blocks, list(members))
+        return self.groups(sub)
 
     def holdout(self, frame: pd.DataFrame, test_size: float = 0.2, seed: int = 0):
-        """Development and held-out test row positions; the pairs protocol holds out whole element pairs.
+        """Development and held-out test row positions; a group rung holds out whole groups (element pairs).
 
-        ``element`` and ``distance`` have no separate held-out set (every element or geometry is held
-        out once by the cross-validation itself): all rows are development rows.
+        A leave-one-out rung has no separate held-out set (every member of its unit is held out once
+        by the cross-validation itself): all rows are development rows.
         """
         from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 
@@ -331,14 +361,13 @@ class Protocol:
         return np.sort(dev), np.sort(test)
 
 
-STUDY = Protocol("study", "a pair like the computed ones (random splits, as the 2023 study)", "rows", "pair", False)
-PAIRS = Protocol("pairs", "an element pair never computed (both orders and all distances held out together)", "pairs",
-                 "element pair", False)
-ELEMENT = Protocol("element", "an element never computed (every pair holding it held out)", "element", "element", True)
-DISTANCE = Protocol("distance", "a pair geometry never computed (every pair at it held out)", "distance", "pair geometry",
-                    True)
+STUDY = Protocol("study", "a pair like the computed ones (random splits, as the 2023 study)", ROW, "rows", False)
+PAIRS = Protocol("pairs", "an element pair never computed (both orders and all distances held out together)",
+                 ELEMENT_PAIR, "pairs", False)
+ELEMENT_OUT = Protocol("element", "an element never computed (every pair holding it held out)", ELEMENT, "element", True)
+DISTANCE = Protocol("distance", "a pair geometry never computed (every pair at it held out)", GEOMETRY, "distance", True)
 #: The rungs of the ladder, in order.
-LADDER = (STUDY, PAIRS, ELEMENT, DISTANCE)
+LADDER = (STUDY, PAIRS, ELEMENT_OUT, DISTANCE)
 #: Their names.
 PROTOCOLS = tuple(p.name for p in LADDER)
 #: Other names of protocols.

@@ -88,20 +88,28 @@ def merge_results(*results, protocol: str | None = None) -> BenchmarkResult:
                            config=config, seconds=sum(r.seconds for r in results), calibration=calibration)
 
 
+#: The rungs whose runs chapter 6 computes under these names (the same cached runs serve both chapters).
+CHAPTER_6_RUNS = {"study": "study", "pairs": "grouped"}
+
+
 def cached_ladder(frame: pd.DataFrame, models=None, **kwargs) -> LadderResult:
     """The ladder (every model on every rung) from cached runs, shared with chapter 6 where possible.
 
     The ``study`` and ``pairs`` rungs of the models in :data:`DEFAULT_MODELS` are the runs
     ``cached_benchmark(frame, 'study' | 'grouped', **kwargs)`` of chapter 6 (the same key: computed
-    once for both chapters); the other models on those rungs, and every model on ``element`` and
-    ``distance``, are further cached runs. ``kwargs`` as :func:`run_benchmark` (``n_repeats``,
+    once for both chapters, :data:`CHAPTER_6_RUNS`); the other models on those rungs, and every model
+    on every other rung of :data:`jijtutorial.protocols.LADDER`, are further cached runs. ``kwargs`` as :func:`run_benchmark` (``n_repeats``,
     ``seed``, ``progress`` ...).
     """
     from ._registry import DEFAULT_MODELS, LADDER_MODELS
 
     models = list(models or LADDER_MODELS)
     rungs = {}
-    for protocol, shared in (("study", "study"), ("pairs", "grouped")):
+    for rung in LADDER:
+        shared = CHAPTER_6_RUNS.get(rung.name)
+        if shared is None:  # a rung of its own
+            rungs[rung.name] = cached_benchmark(frame, rung.name, models, **kwargs)
+            continue
         parts = []
         common = [m for m in models if m in DEFAULT_MODELS]
         if common:
@@ -110,13 +118,10 @@ def cached_ladder(frame: pd.DataFrame, models=None, **kwargs) -> LadderResult:
         extra = [m for m in models if m not in DEFAULT_MODELS]
         if extra:
             parts.append(cached_benchmark(frame, shared, extra, **kwargs))
-        merged = merge_results(*parts, protocol=protocol)
+        merged = merge_results(*parts, protocol=rung.name)
         order = {m: k for k, m in enumerate(models)}
         merged.table = merged.table.sort_values("model", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
-        rungs[protocol] = merged
-    for rung in LADDER:  # the leave-one-out rungs: runs of their own
-        if rung.leave_one_out:
-            rungs[rung.name] = cached_benchmark(frame, rung.name, models, **kwargs)
+        rungs[rung.name] = merged
     prep = {}
     for r in rungs.values():
         prep.update(r.config.get("prepare_seconds", {}))

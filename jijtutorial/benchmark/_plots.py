@@ -192,17 +192,18 @@ def breakdown_plot(result, models=None, ax=None):
         fig, ax = figure(figsize=(9, 3.8))
     else:
         fig = ax.figure
-    if result.rung.blocks == "element":
+    held = result.rung.held
+    if held != "pair geometry":  # one bar group per held-out element (or other unit)
         x = np.arange(len(b))
         w = 0.8 / len(models)
         for k, m in enumerate(models):
             ax.bar(x + (k - (len(models) - 1) / 2) * w, b[m], w, label=m,
                    color="0.6" if m == "Mean-baseline" else f"C{k}")
         ax.set_xticks(x, b["held out"])
-        ax.set_xlabel("element held out (every pair holding it)")
-        ax.set_title("Errors per held-out element", fontsize=11)
+        ax.set_xlabel(f"{held} held out (every pair holding it)")
+        ax.set_title(f"Errors per held-out {held}", fontsize=11)
     else:
-        d = b["held out"].str.extract(r"([0-9.]+) Å$")[0].astype(float).to_numpy()
+        d = b["held out"].str.extract(r"([0-9.]+) Å")[0].astype(float).to_numpy()
         order = np.argsort(d, kind="stable")
         for k, m in enumerate(models):
             mean = m == "Mean-baseline"
