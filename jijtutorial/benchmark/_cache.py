@@ -98,8 +98,8 @@ def cached_ladder(frame: pd.DataFrame, models=None, **kwargs) -> LadderResult:
     The ``study`` and ``pairs`` rungs of the models in :data:`DEFAULT_MODELS` are the runs
     ``cached_benchmark(frame, 'study' | 'grouped', **kwargs)`` of chapter 6 (the same key: computed
     once for both chapters, :data:`CHAPTER_6_RUNS`); the other models on those rungs, and every model
-    on every other rung of :data:`jijtutorial.protocols.LADDER`, are further cached runs. ``kwargs`` as :func:`run_benchmark` (``n_repeats``,
-    ``seed``, ``progress`` ...).
+    on every other rung of :data:`jijtutorial.protocols.LADDER`, are further cached runs. ``kwargs`` as
+    :func:`run_benchmark` (``n_repeats``, ``seed``, ``progress`` ...).
     """
     from ._registry import DEFAULT_MODELS, LADDER_MODELS
 
