@@ -46,7 +46,7 @@ def test_d_run_scores_against_the_symmetrised_d(toy, tmp_path):
                         n_jobs=1)
     t = res.table.set_index("model")
     assert list(t.index) == ["EquivariantGP-D", "PairGP-xyz", "PairGP-|D|", "Mean-D"]
-    assert {"MAE", "MAE_raw", "R2_x", "R2_y", "R2_z", "within_1sigma", "within_2sigma"} <= set(t.columns)
+    assert {"MAE", "MAE_raw", "R2_Dx", "R2_Dy", "R2_Dz", "within_1sigma", "within_2sigma"} <= set(t.columns)
     # the toy D holds symmetry-forbidden noise: the equivariant model is scored closer to the symmetrised D
     assert t.loc["EquivariantGP-D", "MAE"] < t.loc["EquivariantGP-D", "MAE_raw"]
     assert t.loc["EquivariantGP-D", "MAE"] < t.loc["Mean-D", "MAE"]

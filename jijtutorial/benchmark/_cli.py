@@ -6,6 +6,7 @@ import argparse
 
 from .._files import AtomicFileSet, atomic_path, output_folder
 from ..protocols import ALIASES, PROTOCOLS
+from ..targets import TARGETS
 from ._curves import learning_curve
 from ._registry import D_MODELS, DEFAULT_MODELS, LADDER_MODELS, get_model
 from ._report import compare_protocols, d_table_markdown, describe_config, fold_breakdown, ladder_markdown, table_markdown
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="study: random splits as in 2023; pairs (alias grouped): element pairs kept together; "
                              "element: leave one element out; distance: leave one pair geometry out; "
                              "both: study and grouped; all: the ladder (study, pairs, element, distance)")
-    parser.add_argument("--target", default="J", choices=("J", "D"),
+    parser.add_argument("--target", default="J", choices=tuple(TARGETS),
                         help="what the models predict: J (the isotropic exchange) or D (the DM vector; models "
                              f"{', '.join(D_MODELS)}; 'all' runs {', '.join(D_LADDER)})")
     parser.add_argument("--out", default="benchmark-results", help="folder for the tables and plots")
@@ -61,8 +62,6 @@ def _print_rung(res) -> None:
 
 def _run_d(args, models, kw, out) -> int:
     """``--target D``: the models of D on the chosen rungs, their table and the symmetry they keep."""
-    if args.learning_curve:
-        raise ValueError("--learning-curve is for the target J; drop it with --target D.")
     protocols = D_LADDER if args.protocol == "all" else ("study", "grouped") if args.protocol == "both" else (args.protocol,)
     if len(protocols) > 1:
         rungs = list(run_ladder(args.dataset, list(protocols), models, target="D", **kw).rungs.values())
@@ -103,8 +102,11 @@ def run(args: argparse.Namespace) -> int:
     kw = dict(n_splits=args.folds, n_repeats=args.repeats, seed=args.seed, test_size=args.test_size,
               data_path=args.data_path, progress=not args.no_progress, out=out, plots=not args.no_plots,
               n_jobs=args.jobs)
-    if args.target == "D":
+    if args.learning_curve and args.target != "J":
+        raise ValueError(f"--learning-curve is for the target J; drop it with --target {args.target}.")
+    if TARGETS[args.target].is_vector:
         return _run_d(args, models, kw, out)
+    kw["target"] = args.target
     if args.protocol == "all":
         ladder = run_ladder(args.dataset, "all", models, **kw)
         for res in ladder.rungs.values():

@@ -11,7 +11,7 @@ the pair's environment at r_cut = 4.0 Å with a Laplacian-kernel ridge regressio
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from ._folds import FoldModel, KernelRidgeFolds, MeanFolds, PairGPFolds, PairKernelFolds
@@ -108,23 +108,41 @@ class ModelSpec:
         ``store``: a dict per descriptor in which models on the same features share their
         Gram/distance matrices (see :class:`KernelRidgeFolds`).
         """
+        from ..targets import get_target
+
         if self.kernel == "pair":
-            return PairKernelFolds({"profile_length": OUR_GRID["profile_length"]}, alphas=self.alphas)
-        if self.kernel == "gp":
-            return PairGPFolds(**dict(self.options))
-        if self.kernel == "mean":
-            return MeanFolds()
-        for kernel, folds in _D_KERNELS.values():
-            if self.kernel == kernel:
-                return folds(**dict(self.options))
-        return KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
+            model = PairKernelFolds({"profile_length": OUR_GRID["profile_length"]}, alphas=self.alphas)
+        elif self.kernel == "gp":
+            model = PairGPFolds(**dict(self.options))
+        elif self.kernel == "mean":
+            model = MeanFolds()
+        elif self.kernel in dict(_D_KERNELS.values()):
+            model = dict(_D_KERNELS.values())[self.kernel](**dict(self.options))
+        else:
+            model = KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
+        target = get_target(self.target)
+        if model.target.is_vector != target.is_vector:
+            raise ValueError(f"model {self.name!r} predicts a {'vector' if model.target.is_vector else 'scalar'}, the "
+                             f"target {target.name} is a {'vector' if target.is_vector else 'scalar'}.")
+        model.target = target  # what the model predicts, and so what it must never see of a test row
+        return model
 
 
 def get_model(name: str) -> ModelSpec:
     """The model called ``name``: a study name like ``CM-KRR-lap-rcut-4.0``, ``SymPair-KRR``, ``PairGP`` or ``Mean-baseline``.
 
-    Any ``CM|SOAP-KRR-lin|lap|rbf-rcut-<Å>`` is understood (``KKR`` as on the study's slide too).
+    Any ``CM|SOAP-KRR-lin|lap|rbf-rcut-<Å>`` is understood (``KKR`` as on the study's slide too). A model
+    of J applied to another scalar target is ``<name>@<target>`` (e.g. ``PairGP@Jzz``, with a target of
+    :data:`jijtutorial.targets.TARGETS`).
     """
+    if "@" in str(name):
+        base, _, target = str(name).partition("@")
+        from ..targets import get_target
+
+        spec = get_model(base)
+        if spec.target != "J" or get_target(target).is_vector:
+            raise ValueError(f"unknown model {name!r}: '<model>@<target>' applies a model of J to another scalar target.")
+        return replace(spec, name=str(name), target=get_target(target).name)
     if name == OUR_MODEL:
         return ModelSpec(name, None, None, "pair", (), OUR_GRID["alpha"])
     if name == GP_MODEL:

@@ -246,7 +246,7 @@ def ladder_markdown(ladder, digits: int = 3) -> str:
 def d_table(results) -> pd.DataFrame:
     """Runs of the target D side by side: one row per model and rung (see :func:`d_table_markdown`)."""
     results = _rung_results(results)
-    cols = ["model", "protocol", "MAE", "MAE_raw", "R2_x", "R2_y", "R2_z", "within_1sigma", "within_2sigma", "test_MAE"]
+    cols = ["model", "protocol", "MAE", "MAE_raw", "R2_Dx", "R2_Dy", "R2_Dz", "within_1sigma", "within_2sigma", "test_MAE"]
     return pd.concat([r.table[[c for c in cols if c in r.table.columns]] for r in results], ignore_index=True)
 
 
@@ -261,7 +261,7 @@ def d_table_markdown(results, digits: int = 3) -> str:
 
     for r in t.itertuples(index=False):
         lines.append(f"| {r.model} | {r.protocol} | {f(r.MAE, f'.{digits}f')} | {f(r.MAE_raw, f'.{digits}f')} | "
-                     f"{f(r.R2_x, f'.{digits}f')} | {f(r.R2_y, f'.{digits}f')} | {f(r.R2_z, f'.{digits}f')} | "
+                     f"{f(r.R2_Dx, f'.{digits}f')} | {f(r.R2_Dy, f'.{digits}f')} | {f(r.R2_Dz, f'.{digits}f')} | "
                      f"{f(r.within_1sigma, '.3f')} | {f(r.within_2sigma, '.3f')} | {f(r.test_MAE, f'.{digits}f')} |")
     notes = ["", "MAE: mean |D_pred - D| against the symmetrised D (every row averaged over the rows the crystal's "
              "symmetry maps onto it: what the spin model uses); MAE vs raw D: against the data's own D, which holds "

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..protocols import PROTOCOLS, Protocol, get_protocol
+from ..targets import get_target
 
 
 @dataclass
@@ -72,7 +73,7 @@ class BenchmarkResult:
         """The table as Markdown, and the best model's held-out score."""
         from ._report import d_table_markdown, table_markdown
 
-        if self.target != "J":
+        if get_target(self.target).is_vector:
             return d_table_markdown([self], digits)
         best = self.table.set_index("model").loc[self.best_model]
         text = f"{table_markdown(self.table, digits)}\n\nBest model by cross-validation: {self.best_model} " \
@@ -185,7 +186,7 @@ class LadderResult:
         """The ladder table, the mean predictor's row included, and the time of each rung, as Markdown."""
         from ._report import d_table_markdown, ladder_markdown
 
-        if self.target != "J":
+        if get_target(self.target).is_vector:
             return d_table_markdown(list(self.rungs.values()), digits)
         return ladder_markdown(self, digits)
 

@@ -26,10 +26,13 @@ def default_models(protocol, target="J") -> tuple:
 
     A single ``study`` or ``pairs``/``grouped`` run: :data:`DEFAULT_MODELS` (its tables are those of
     chapter 6); ``element``, ``distance``, ``'all'`` or several protocols: :data:`LADDER_MODELS`
-    (PairGP added). Target ``'D'``: :data:`D_MODELS`.
+    (PairGP added). Target ``'D'``: :data:`D_MODELS`; another scalar target: PairGP and the mean on it.
     """
-    if get_target(target).name == "D":
+    name = get_target(target).name
+    if name == "D":
         return D_MODELS
+    if name != "J":
+        return (f"PairGP@{name}", f"Mean-baseline@{name}")
     protocols = check_protocols(protocol)
     single = isinstance(protocol, str) and protocol != "all"
     return DEFAULT_MODELS if single and not get_protocol(protocols[0]).leave_one_out else LADDER_MODELS
@@ -172,9 +175,9 @@ def _run(dataset, protocols: tuple, label: str, single: bool, models=None, *, n_
             cpu: dict = {}
             for d in done:
                 cpu[d[4]["model"]] = cpu.get(d[4]["model"], 0.0) + d[4].pop("_cpu")
-            collect = _collect if tgt.name == "J" else _collect_vector
+            collect = _collect_vector if tgt.is_vector else _collect
             results[run.protocol] = collect(run, specs, done, frame, y_all, prep_seconds, dev, test,
-                                            time.perf_counter() - t_rung, y_ref)
+                                            time.perf_counter() - t_rung, y_ref, tgt)
             results[run.protocol].config.update(
                 protocol=run.protocol, dataset=name, published_table=published, n_rows=len(frame), n_dev=len(dev),
                 n_test=len(test), n_splits=n_splits, n_repeats=n_repeats, seed=seed, test_size=test_size,
