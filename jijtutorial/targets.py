@@ -12,9 +12,10 @@ points from impurity i, on an upper Bi site, to j (:mod:`jijtutorial.geometry`).
 
 **What a model must not see.** A model predicts what a pair calculation gives; for the rows it
 predicts it may read none of that calculation's outputs: J, the DM vector (Dx, Dy, Dz and its
-length D) and the two moments (:data:`CALCULATION_OUTPUTS`). ``Target.hidden`` lists them, the
-target's own columns first; the benchmark's fold models drop them from every test row
-(:mod:`jijtutorial.benchmark`), for a model of J as for a model of D.
+length D), the two moments and, in the model data set, the exchange tensor
+(:data:`CALCULATION_OUTPUTS`). ``Target.hidden`` lists them, the target's own columns first; the
+benchmark's fold models drop them from every test row (:mod:`jijtutorial.benchmark`), for a model of
+J as for a model of D.
 
 **Symmetry-forbidden D in the data.** The raw D of a row may hold components the crystal's symmetry
 forbids: numerical noise of the calculation. In the JuKKR table the largest are on inversion-centred
@@ -35,8 +36,10 @@ import pandas as pd
 from .elements import IMPURITY_ELEMENTS
 from .geometry import bond_class, locate_bi_sites
 
-#: Everything one pair calculation gives: what no model may read for the rows it predicts.
-CALCULATION_OUTPUTS = ("J", "Dx", "Dy", "Dz", "D", "moment_i", "moment_j")
+#: Everything one pair calculation gives: what no model may read for the rows it predicts (the model data set
+#: also carries the whole exchange tensor).
+CALCULATION_OUTPUTS = ("J", "Dx", "Dy", "Dz", "D", "moment_i", "moment_j",
+                       "Jxx", "Jxy", "Jxz", "Jyx", "Jyy", "Jyz", "Jzx", "Jzy", "Jzz")
 
 _EL = {e: i for i, e in enumerate(IMPURITY_ELEMENTS)}
 

@@ -225,7 +225,7 @@ def ladder_markdown(ladder, digits: int = 3) -> str:
                       "–" if not np.isfinite(r2) else f"{r2:.{digits}f}"]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     notes = ["", "What each rung asks: " + "; ".join(f"**{p}**: {get_protocol(p).question}" for p in protocols) + ".",
-             "study and pairs: mean over the folds; element and distance: pooled over the test pairs of all folds."]
+             _averaging_note(protocols)]
     seconds = [f"{r.protocol} {r.seconds:.1f} s" for r in results]
     prep = getattr(ladder, "prepare_seconds", {}) or results[0].config.get("prepare_seconds", {})
     total = getattr(ladder, "seconds", None)
@@ -270,6 +270,16 @@ def d_table_markdown(results, digits: int = 3) -> str:
              "left out); goal 0.683 and 0.954. study and pairs: mean over "
              "the folds; element: pooled over the test pairs of all folds."]
     return "\n".join(lines + notes)
+
+
+def _averaging_note(protocols) -> str:
+    """How each rung's figures are averaged: over the folds (shuffled rungs) or pooled (leave-one-out rungs)."""
+    rungs = [get_protocol(p) for p in protocols]
+    mean = [r.name for r in rungs if not r.leave_one_out]
+    pooled = [r.name for r in rungs if r.leave_one_out]
+    parts = ([f"{' and '.join(mean)}: mean over the folds"] if mean else []) + (
+        [f"{' and '.join(pooled)}: pooled over the test pairs of all folds"] if pooled else [])
+    return "; ".join(parts) + "."
 
 
 def fold_breakdown(result) -> pd.DataFrame:
