@@ -93,7 +93,7 @@ def test_d_vanishes_exactly_where_the_symmetry_forbids_it(model):
 
 def test_the_fit_learns_the_field_not_the_noise(noisy, model):
     truth = symmetrised_d(noisy)
-    pred = model.predict(noisy.drop(columns=list(D.hidden)))
+    pred = model.predict(D.hide(noisy))
     err = np.linalg.norm(pred - truth, axis=1)
     assert err.mean() < 0.2 * np.linalg.norm(truth, axis=1).mean()
     assert model.forbidden_.max() > 0.4  # the noise was seen, and projected out
