@@ -331,3 +331,14 @@ def test_protocols_are_records_the_models_read():
         PairGP(alphas=(0.1,)).fit(toy, y, inner=blocks)
     with pytest.raises(ValueError, match="selection must be one of"):
         PairGP(selection="wavy").fit(toy, y)
+
+
+def test_run_benchmark_returns_one_type_and_says_where_the_ladder_is(toy):
+    from jijtutorial.benchmark import cached_benchmark
+
+    with pytest.raises(ValueError, match="run_benchmark runs one protocol.*use run_ladder"):
+        run_benchmark(toy, "all")
+    with pytest.raises(ValueError, match="run_benchmark runs one protocol.*use run_ladder"):
+        run_benchmark(toy, ["study", "pairs"])
+    with pytest.raises(ValueError, match="cached_benchmark stores one protocol's run; for 'all' use cached_ladder"):
+        cached_benchmark(toy, "all")
