@@ -361,6 +361,8 @@ class SOAPDescriptor(_PairDescriptor):
         return features.toarray() if sp.issparse(features) else np.asarray(features)
 
 
+#: The descriptors by the key that names them in a benchmark model (``CM-KRR-lap-rcut-4.0``); each takes
+#: ``r_cut`` (Å) and ``cache``. The benchmark's registry reads this table: a new descriptor is one entry here.
 DESCRIPTORS = {"CM": CoulombMatrixDescriptor, "SOAP": SOAPDescriptor}
 
 

@@ -381,11 +381,18 @@ def get_protocol(protocol) -> Protocol:
         return protocol
     name = ALIASES.get(protocol, protocol) if isinstance(protocol, str) else protocol
     if name not in _BY_NAME:
-        raise ValueError(
-            f"unknown protocol {protocol!r}: use 'study' (random splits, as the 2023 study), 'pairs' (alias 'grouped': "
-            "one unordered element pair per group), 'element' (leave one element out), 'distance' (leave one pair "
-            "geometry out), or 'all' for the whole ladder.")
+        raise ValueError(f"unknown protocol {protocol!r}: use {describe_protocols()}, or 'all' for the whole ladder.")
     return _BY_NAME[name]
+
+
+def describe_protocols() -> str:
+    """The rungs in one line, each with its aliases and what it holds out (for help texts and errors)."""
+    parts = []
+    for p in LADDER:
+        aliases = [a for a, n in ALIASES.items() if n == p.name]
+        also = f" (alias {', '.join(map(repr, aliases))})" if aliases else ""
+        parts.append(f"{p.name!r}{also}: {p.question}")
+    return "; ".join(parts)
 
 
 def protocol_of_blocks(kind: str) -> Protocol:
@@ -410,7 +417,7 @@ def check_protocols(protocol) -> tuple[str, ...]:
         return (protocol,)
     names = tuple(protocol)
     if not names:
-        raise ValueError("protocol: name at least one of 'study', 'pairs', 'element', 'distance' (or 'all').")
+        raise ValueError(f"protocol: name at least one of {', '.join(map(repr, PROTOCOLS))} (or 'all').")
     for p in names:
         get_protocol(p)
     return names
@@ -457,5 +464,5 @@ def subsample_pairs(frame: pd.DataFrame, max_pairs: int | None, seed: int = 0) -
 
 __all__ = [
     "ALIASES", "BLOCK_KINDS", "InnerBlocks", "LADDER", "PROTOCOLS", "Protocol", "block_kind", "check_protocol",
-    "check_protocols", "geometry_labels", "get_protocol", "protocol_of_blocks", "subsample_pairs",
+    "check_protocols", "describe_protocols", "geometry_labels", "get_protocol", "protocol_of_blocks", "subsample_pairs",
 ]

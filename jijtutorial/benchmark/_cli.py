@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .._files import AtomicFileSet, atomic_path, output_folder
-from ..protocols import ALIASES, PROTOCOLS
+from ..protocols import ALIASES, PROTOCOLS, describe_protocols
 from ..targets import TARGETS
 from ._curves import learning_curve
 from ._registry import D_MODELS, DEFAULT_MODELS, LADDER_MODELS, get_model
@@ -25,9 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="data set: the JuKKR table, the package's model data, or auto (JuKKR if found)")
     parser.add_argument("--data-path", default=None, help="file or folder of the data set (default: its usual place)")
     parser.add_argument("--protocol", default="both", choices=CHOICES,
-                        help="study: random splits as in 2023; pairs (alias grouped): element pairs kept together; "
-                             "element: leave one element out; distance: leave one pair geometry out; "
-                             "both: study and grouped; all: the ladder (study, pairs, element, distance)")
+                        help=f"the rung of the ladder -- {describe_protocols()}; both: study and grouped; all: the ladder "
+                             f"({', '.join(PROTOCOLS)})")
     parser.add_argument("--target", default="J", choices=tuple(TARGETS),
                         help="what the models predict: J (the isotropic exchange) or D (the DM vector; models "
                              f"{', '.join(D_MODELS)}; 'all' runs {', '.join(D_LADDER)})")

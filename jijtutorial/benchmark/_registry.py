@@ -71,7 +71,15 @@ ALPHAS = {"linear": (1e-3, 1e-1, 1e1, 1e3, 1e5), "laplacian": (1e-6, 1e-4, 1e-2)
 OUR_GRID = {"profile_length": (4.0, 8.0, 16.0), "alpha": (1e-3, 1e-2, 1e-1)}
 
 _KERNEL_ALIASES = {"lin": "linear", "lap": "laplacian", "rbf": "rbf", "gauss": "rbf"}
-_NAME = re.compile(r"^(CM|SOAP)-K[RK]R-(lin|lap|rbf|gauss)-rcut-(\d+(?:\.\d+)?)$")
+#: A descriptor model's name after its descriptor's key in :data:`jijtutorial.descriptors.DESCRIPTORS`.
+_NAME_TAIL = r"-K[RK]R-(lin|lap|rbf|gauss)-rcut-(\d+(?:\.\d+)?)$"
+
+
+def _descriptors() -> dict:
+    """Descriptor key ('CM', 'SOAP', ...) -> transformer class: the descriptors module's own table."""
+    from ..descriptors import DESCRIPTORS
+
+    return DESCRIPTORS
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,7 @@ class ModelSpec:
     """
 
     name: str
-    descriptor: str | None  # 'CM', 'SOAP' or None
+    descriptor: str | None  # a key of jijtutorial.descriptors.DESCRIPTORS ('CM', 'SOAP') or None
     r_cut: float | None  # Å
     kernel: str
     gammas: tuple = ()
@@ -94,13 +102,9 @@ class ModelSpec:
 
     def make_descriptor(self, cache=True):
         """The descriptor transformer (None for the pair model and the baseline)."""
-        from ..descriptors import CoulombMatrixDescriptor, SOAPDescriptor
-
-        if self.descriptor == "CM":
-            return CoulombMatrixDescriptor(r_cut=self.r_cut, cache=cache)
-        if self.descriptor == "SOAP":
-            return SOAPDescriptor(r_cut=self.r_cut, cache=cache)
-        return None
+        if self.descriptor is None:
+            return None
+        return _descriptors()[self.descriptor](r_cut=self.r_cut, cache=cache)
 
     def fold_model(self, cache=True, store: dict | None = None) -> FoldModel:
         """The model's fold interface (see :mod:`jijtutorial.benchmark._folds`), not yet prepared.
@@ -131,7 +135,8 @@ class ModelSpec:
 def get_model(name: str) -> ModelSpec:
     """The model called ``name``: a study name like ``CM-KRR-lap-rcut-4.0``, ``SymPair-KRR``, ``PairGP`` or ``Mean-baseline``.
 
-    Any ``CM|SOAP-KRR-lin|lap|rbf-rcut-<Å>`` is understood (``KKR`` as on the study's slide too). A model
+    Any ``<descriptor>-KRR-lin|lap|rbf-rcut-<Å>`` with a descriptor of :data:`jijtutorial.descriptors.DESCRIPTORS`
+    (``CM``, ``SOAP``) is understood (``KKR`` as on the study's slide too). A model
     of J applied to another scalar target is ``<name>@<target>`` (e.g. ``PairGP@Jzz``, with a target of
     :data:`jijtutorial.targets.TARGETS`).
     """
@@ -153,12 +158,13 @@ def get_model(name: str) -> ModelSpec:
         return ModelSpec(name, None, None, "mean")
     if name in _D_KERNELS:
         return ModelSpec(name, None, None, _D_KERNELS[name][0], target="D")
-    m = _NAME.match(str(name))
+    keys = "|".join(map(re.escape, _descriptors()))
+    m = re.match(f"^({keys}){_NAME_TAIL}", str(name))
     if not m:
         raise ValueError(
             f"unknown model {name!r}: use one of {', '.join(LADDER_MODELS)} (models of J), {', '.join(D_MODELS)} "
             f"(models of D), a name of the form "
-            f"CM|SOAP-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0), or a PairGP variant "
+            f"{keys}-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0), or a PairGP variant "
             f"such as PairGP[bias=0;element_modes=profile/features]."
         )
     desc, kern, rc = m.group(1), _KERNEL_ALIASES[m.group(2)], float(m.group(3))
