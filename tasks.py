@@ -4,6 +4,7 @@
     python3 tasks.py book    # build the Jupyter Book, every notebook executed -> _build/html
     python3 tasks.py test    # run the test suite
     python3 tasks.py prepare # before a hands-on session: run every chapter once, so JupyterLab finds its results cached
+    python3 tasks.py lab     # JupyterLab on copies of the chapters (in my-notebooks/), for a participant
 
 On first use each command creates a virtual environment in ``.venv`` and installs the package
 with everything it needs; later runs reuse it (and reinstall when pyproject.toml changes).
@@ -13,6 +14,7 @@ Set ``JIJTUTORIAL_DATA_DIR`` to the folder holding the JuKKR table to use the re
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -27,6 +29,11 @@ VENV = Path(os.environ.get("JIJTUTORIAL_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".jijtutorial-installed"
+#: JupyterLab defaults of the session (windowing off, no news pop-up): see jupyterlab-settings/README.md.
+LAB_OVERRIDES = ROOT / "jupyterlab-settings" / "overrides.json"
+#: Where the environment's JupyterLab reads default overrides: <application directory>/settings, the
+#: application directory being {sys.prefix}/share/jupyter/lab (jupyterlab.commands.get_app_dir).
+LAB_SETTINGS_DIR = VENV / "share" / "jupyter" / "lab" / "settings"
 
 
 def _say(msg: str) -> None:
@@ -55,6 +62,8 @@ def ensure_env(extras: tuple[str, ...] = ("book", "test")) -> None:
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     have = STAMP.read_text().split() if PYTHON.exists() and STAMP.exists() else []
     if have and have[0] == want and set(extras) <= set(have[1:]):
+        if "book" in have[1:]:
+            install_lab_settings()
         return
     installed = set(have[1:]) if have and have[0] == want else set()
     extras = tuple(sorted(installed | set(extras)))
@@ -65,7 +74,46 @@ def ensure_env(extras: tuple[str, ...] = ("book", "test")) -> None:
     _run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     _run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{','.join(extras)}]"])
     STAMP.write_text(" ".join((want,) + extras))
+    if "book" in extras:  # JupyterLab comes with the book tools
+        install_lab_settings()
     _say(f"environment ready in {time.perf_counter() - t0:.0f} s")
+
+
+def _merged(current: dict, ours: dict) -> dict:
+    """``current`` with every setting of ``ours`` put in, plugin by plugin (other settings kept)."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in current.items()}
+    for plugin, settings in ours.items():
+        out[plugin] = {**(out.get(plugin) if isinstance(out.get(plugin), dict) else {}), **settings}
+    return out
+
+
+def install_lab_settings(settings_dir: Path = LAB_SETTINGS_DIR, overrides: Path = LAB_OVERRIDES) -> bool:
+    """Merge ``jupyterlab-settings/overrides.json`` into the environment's JupyterLab overrides.
+
+    Idempotent: writes (to a temporary file, then renamed) only when a setting differs, so an
+    edit of the repository's file reaches the environment on the next ``tasks.py`` command, and
+    overrides of other plugins already in the file stay. Returns whether the file was written.
+    """
+    ours = json.loads(overrides.read_text())
+    target = settings_dir / "overrides.json"
+    current = {}
+    if target.exists():
+        try:
+            current = json.loads(target.read_text() or "{}")
+        except json.JSONDecodeError as err:
+            sys.exit(f"{target}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}). JupyterLab "
+                     f"ignores it too; fix or delete it, then run this command again (it writes {overrides.name} there).")
+        if not isinstance(current, dict):
+            sys.exit(f"{target}: expected a JSON object of plugin settings; fix or delete it and run this command again.")
+    merged = _merged(current, ours)
+    if merged == current:
+        return False
+    settings_dir.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(merged, indent=2) + "\n")
+    os.replace(tmp, target)
+    _say(f"JupyterLab settings of the session written to {target}")
+    return True
 
 
 def book(args: list[str]) -> int:
@@ -145,7 +193,51 @@ def prepare(args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"book": book, "test": test, "prepare": prepare, "env": lambda args: ensure_env(EXTRAS["env"]) or 0}
+def lab(args: list[str]) -> int:
+    """Start JupyterLab on copies of the chapters, so that a participant's runs leave the repository clean.
+
+    The chapters are copied from ``notebooks/`` into ``my-notebooks/`` (``--dir FOLDER`` for another
+    folder); a copy that is already there is kept, with the participant's edits and outputs
+    (delete it to get the original back). Other arguments go to ``jupyter lab`` (e.g. ``--port 8890``,
+    ``--ip 0.0.0.0 --no-browser`` in a container); ``--allow-root`` is added when running as root.
+    """
+    ensure_env(EXTRAS["book"])
+    folder = ROOT / "my-notebooks"
+    if "--dir" in args:
+        k = args.index("--dir")
+        if k + 1 >= len(args):
+            _say("--dir needs a folder, e.g. `python3 tasks.py lab --dir ~/jij-notebooks`")
+            return 2
+        folder = Path(args[k + 1]).expanduser().resolve()
+        args = args[:k] + args[k + 2:]
+    folder.mkdir(parents=True, exist_ok=True)
+    copied, kept = [], []
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        if (folder / nb.name).exists():
+            kept.append(nb.name)
+        else:
+            shutil.copy2(nb, folder / nb.name)
+            copied.append(nb.name)
+    if copied:
+        _say(f"copied {len(copied)} chapters to {folder}")
+    if kept:
+        _say(f"kept your copies in {folder} of: {', '.join(kept)} (delete one to start it afresh)")
+    cmd = [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={folder}", *args]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
+        cmd.append("--allow-root")  # containers often run as root; JupyterLab refuses to without this
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JUPYTERLAB_DIR")}  # inline figures; the
+    # environment's own JupyterLab application directory, where tasks.py put the session's settings
+    _say("starting JupyterLab: open the URL it prints below (http://localhost:8888/lab?token=..., or the port it "
+         "chose) in your browser; stop it with Ctrl+C")
+    _say(" ".join(cmd))
+    try:
+        return subprocess.run(cmd, cwd=folder, env=env).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+COMMANDS = {"book": book, "test": test, "prepare": prepare, "lab": lab,
+            "env": lambda args: ensure_env(EXTRAS["env"]) or 0}
 
 
 def main(argv: list[str]) -> int:

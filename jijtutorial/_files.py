@@ -100,7 +100,27 @@ def _temporary(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
     os.close(fd)
+    # mkstemp makes the file private (0600); the file it becomes is an ordinary output, readable as
+    # any file this process creates (0666 less the umask), like open(path, "w") would make it.
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+    except OSError:
+        pass
     return Path(tmp)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux), since setting it
+    to read it back races with other threads creating files."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_file(path: Path) -> None:

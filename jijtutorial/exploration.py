@@ -80,7 +80,7 @@ def plot_j_vs_distance(frame: pd.DataFrame, pairs=(("Cr", "Cr"), ("Mn", "Mn"), (
                 ax.plot(s["distance"], s["J"], marker=marker, ls=ls, color=color,
                         label=f"{a}–{b}, {'same' if sublattice == 'same' else 'other'} Bi sublattice")
     ax.axhline(0, color="k", lw=0.8)
-    ax.set_xlabel("distance |r_ij| (Å)")
+    ax.set_xlabel("distance $|\\mathbf{r}_{ij}|$ (Å)")
     ax.set_ylabel("$J_{ij}$ (meV)")
     ax.set_title("Exchange against distance")
     ax.legend(fontsize=8, ncol=2)
@@ -119,10 +119,10 @@ def mean_field_curie_temperature(frame: pd.DataFrame, element: str, concentratio
     expanded by the crystal's symmetry (:func:`jijtutorial.spins.exchange_table`); sites at
     geometries the data never computed count as zero and are listed.
 
-    Returns {'T_C (K)' (J_0 / 3 k_B; negative: the couplings favour no ferromagnet), 'J_0 (meV)',
-    'contributions' (per geometry: J (meV), sites, z*J (meV)), 'missing' (geometries taken as zero:
-    distance in Å and number of sites)}. For one species this is
-    :func:`jijtutorial.spins.mean_field_tc` without its clipping at 0.
+    Returns {'T_C (K)' (max(J_0, 0) / 3 k_B: 0 when J_0 ≤ 0, where mean field favours no
+    ferromagnet), 'J_0 (meV)' (signed), 'contributions' (per geometry: J (meV), sites, z*J (meV)),
+    'missing' (geometries taken as zero: distance in Å and number of sites)}. For one species this is
+    :func:`jijtutorial.spins.mean_field_tc`, with the same convention for J_0 ≤ 0.
     """
     from .spins import exchange_table
 
@@ -141,7 +141,7 @@ def mean_field_curie_temperature(frame: pd.DataFrame, element: str, concentratio
                .groupby("geometry", sort=False).agg(distance=("distance", "first"), sites=("J", "size"))
                .sort_values("distance").reset_index().rename(columns={"distance": "distance (Å)"}))
     j0 = concentration * float(table["J"].sum())
-    return {"T_C (K)": j0 / 3 / K_B_MEV, "J_0 (meV)": j0, "contributions": contributions, "missing": missing}
+    return {"T_C (K)": max(j0, 0.0) / 3 / K_B_MEV, "J_0 (meV)": j0, "contributions": contributions, "missing": missing}
 
 
 def coverage(frame: pd.DataFrame) -> pd.DataFrame:

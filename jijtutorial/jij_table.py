@@ -290,7 +290,7 @@ def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "M
         Filled markers: the data's own J; open markers with bars: predicted J ± σ; colour: the
         sublattice of j.
     """
-    from .plotting import figure
+    from .plotting import figure, symlog_ticks
 
     pairs = [tuple(p) for p in pairs]
     fig, axes = figure(1, len(pairs), figsize=(3.6 * len(pairs), 3.6), sharey=True, squeeze=False)
@@ -310,6 +310,7 @@ def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "M
         ax.set_yscale("symlog", linthresh=linthresh)
         ax.set_title(f"{a}–{b}", fontsize=11)
         ax.set_xlabel("distance (Å)")
+    symlog_ticks(axes[0, 0], linthresh)  # the panels share the J axis
     axes[0, 0].set_ylabel("J (meV)")
     axes[0, -1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()

@@ -9,7 +9,8 @@ as HTML (in JupyterLab and in the built book) and as aligned text elsewhere (a c
 - no 0 … n−1 row index: a meaningful index (named, or holding labels) becomes the first
   column(s), row numbers are dropped;
 - the key columns first;
-- wide tables scroll sideways inside the page instead of being cut off at its right edge.
+- long labels wrap, numbers never; a table still too wide scrolls sideways inside the page instead
+  of being cut off at its right edge.
 
 The HTML is a pandas :class:`~pandas.io.formats.style.Styler` (which needs ``jinja2``, installed
 with the ``[book]`` extra) inside a ``<div>`` with ``overflow-x: auto``.
@@ -144,7 +145,7 @@ class Table:
             {"selector": "", "props": "border-collapse: collapse; font-size: 0.9em; margin: 0;"},
             {"selector": "th", "props": "text-align: left; padding: 0.25em 0.7em; vertical-align: bottom;"
                                         " border-bottom: 1px solid #888;"},
-            {"selector": "td", "props": "padding: 0.2em 0.7em; white-space: nowrap; text-align: left;"},
+            {"selector": "td", "props": "padding: 0.2em 0.7em; text-align: left;"},
             {"selector": "tbody tr:nth-child(even)", "props": "background-color: rgba(127, 127, 127, 0.08);"},
             {"selector": "caption", "props": "caption-side: top; text-align: left; padding: 0.3em 0;"},
         ]
@@ -153,8 +154,8 @@ class Table:
                    for k, c in enumerate(self.formatted.columns) if c in self._numeric]
         styler = styler.set_table_styles(styles)
         if self._numeric:
-            styler = styler.set_properties(subset=self._numeric,
-                                           **{"text-align": "right", "font-variant-numeric": "tabular-nums"})
+            styler = styler.set_properties(subset=self._numeric, **{"text-align": "right", "white-space": "nowrap",
+                                                                    "font-variant-numeric": "tabular-nums"})
         if self.caption:
             styler = styler.set_caption(html.escape(self.caption))
         return styler
@@ -162,12 +163,17 @@ class Table:
     def to_html(self) -> str:
         """The table as an HTML fragment: the styled table inside a horizontally scrolling ``<div>``.
 
-        The cell styles that matter for reading (numbers right-aligned, no line break inside a
-        cell; headers may wrap) are also written into each cell's ``style`` attribute: JupyterLab drops the ``<style>``
-        block of an output it does not trust (a notebook opened with outputs it did not compute).
+        The cell styles that matter for reading (numbers right-aligned and never broken across lines;
+        labels and headers may wrap, so that a table with long labels fits the text column) are also
+        written into each cell's ``style`` attribute: JupyterLab drops the ``<style>`` block of an
+        output it does not trust (a notebook opened with outputs it did not compute).
         """
         numeric = {k for k, c in enumerate(self.formatted.columns) if c in self._numeric}
         last = self.formatted.columns.nlevels - 1
+        # a long label may wrap, but into about two lines, not a narrow column of single words
+        longest = {k: int(self.formatted.iloc[:, k].astype(str).str.len().max()) if len(self.formatted) else 0
+                   for k in range(self.formatted.shape[1]) if k not in numeric}
+        min_width = {k: f" min-width: {min(9, n // 2)}em;" for k, n in longest.items() if n > 16}
 
         def inline(match: re.Match) -> str:
             tag, attrs = match.group(1), match.group(2)
@@ -175,7 +181,10 @@ class Table:
             if col is None or (tag == "th" and f"level{last}" not in attrs):
                 return match.group(0)
             align = "right" if int(col.group(1)) in numeric else "left"
-            wrap = " white-space: nowrap;" if tag == "td" else ""  # headers may wrap, cells not
+            wrap = ""  # headers and labels may wrap, numbers not
+            if tag == "td":
+                k = int(col.group(1))
+                wrap = " white-space: nowrap;" if k in numeric else " white-space: normal;" + min_width.get(k, "")
             return f'<{tag}{attrs} style="text-align: {align};{wrap}">'
 
         table = re.sub(r'<(td|th)((?: [a-z_-]+="[^"]*")*) ?>', inline, self.styler().to_html())

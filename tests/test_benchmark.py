@@ -12,8 +12,11 @@ from toydata import ordered_pairs
 from jijtutorial import cli, datasets
 from jijtutorial.benchmark import (
     BASELINE,
+    ERROR_COLUMNS,
     OUR_MODEL,
     STUDY_MODELS,
+    TIME_COLUMNS,
+    TWIN_LOOKUP,
     chosen_parameters,
     get_model,
     get_protocol,
@@ -117,6 +120,10 @@ def test_small_benchmark_end_to_end(toy, tmp_path):
     row = page.formatted.set_index("model").loc["CM-KRR-lap-rcut-4.0"]
     assert row["study MAE (meV)"] == "0.50" and row["study R²"] == "0.54" and row["t_train (s)"] != ""
     assert page.formatted.set_index("model").loc[OUR_MODEL, "study MAE (meV)"] == "–"
+    errors, times = present_results(res, ERROR_COLUMNS), present_results(res, TIME_COLUMNS)  # two narrow tables
+    assert errors.columns[:3] == ["model", "MAE (meV)", "R²"] and not any("(s)" in c for c in errors.columns)
+    assert times.columns == ["model", "t_train (s)", "t_test (s)", "t_prep (s)", "study t_train (s)"]
+    assert len(errors.columns) + len(times.columns) - 1 == len(page.columns) - 1  # all but the protocol, once
     side = present_side_by_side(res, study_run).formatted.set_index(("model", ""))
     ours = side.loc["CM-KRR-lap-rcut-4.0"]  # our "study" protocol keeps its digits; the published column has 2 decimals
     assert ours[("MAE (meV)", "study (1728 pairs, 2023)")] == "0.50"
@@ -174,6 +181,17 @@ def test_leakage_breakdown_counts_twins(toy):
     assert shares.sum() == pytest.approx(1.0)
     assert shares["no twin"] == pytest.approx(16 / 128)  # the A = A pairs
     assert 0.5 < shares["twin in training"] < 0.95
+    # the twin look-up row: its error is the mean |J(A,B) - J(B,A)|, the same whichever fold held the twin
+    with_ref = leakage_breakdown(res, twin_lookup=True)
+    assert list(with_ref.index) == [OUR_MODEL, TWIN_LOOKUP]
+    twin = twin_rows(toy)
+    has = twin >= 0
+    diff = np.abs(toy["J"].to_numpy()[has] - toy["J"].to_numpy()[twin[has]]).mean()
+    ref = with_ref.loc[TWIN_LOOKUP]
+    assert ref[("MAE", "twin in training")] == pytest.approx(diff, rel=0.5) and np.isnan(ref[("MAE", "no twin")])
+    assert (ref["share"] == with_ref.loc[OUR_MODEL, "share"]).all()
+    assert ((ref[("MAE", "twin in training")] * ref[("share", "twin in training")] + ref[("MAE", "twin also in test")]
+             * ref[("share", "twin also in test")]) / (1 - ref[("share", "no twin")])) == pytest.approx(diff)
 
 
 def test_run_says_when_the_studys_figures_are_not_comparable(toy, jukkr):

@@ -8,6 +8,12 @@ small book in ``tests/fixtures/widget_book`` (an Fe-Mn pair shown with
 ``jijtutorial.viewer.show_structure``) and checks the same there, so the offline widget
 pipeline is tested even while no chapter shows a 3D view.
 
+Every page is also read as a reader sees it (:data:`_TEXT_JS`), once MathJax has typeset it: no
+raw TeX (``$``, ``\\(``, ``\\mathrm``, ``_{``) anywhere but in code — text, headings, page title,
+navigation, tables and bibliography included —, no symbol typed with an underscore (``Δ_i``) in
+the prose, and on a chapter page no element whose whole text is the name of a value its Markdown
+quotes with ``{eval}`` (a value shown as its name).
+
 Marked ``browser`` and ``slow``. Skips, with the reason, when Chromium/chromedriver or selenium are missing
 (``bash .ci/install_browser.sh`` installs them) or when the book has not been built
 (``python3 tasks.py book``).
@@ -18,6 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -127,7 +134,66 @@ return bad;
 """)
 
 
-def check_page(drv, origin: str, page: str) -> list[str]:
+#: JavaScript: what a reader sees as text that is not what it should be. arguments[0]: {name: allowed}
+#: for the glue names of the page's source ({eval}`name`) and how often its Markdown shows the name as
+#: code. Returns raw TeX (anywhere but code and typeset formulas: headings, navigation, tables and
+#: the bibliography included), symbols typed with an underscore in prose (Δ_i, T_C), and elements
+#: whose whole text is a glue name (a value shown as its name).
+_TEXT_JS = r"""
+const names = arguments[0] || {};
+const skip = 'script, style, noscript, template, code, pre, .highlight, mjx-container, mjx-assistive-mml, .MathJax, ' +
+             'math, annotation, svg, [aria-hidden="true"].katex-mathml';
+const tex = /\$|\\[()[\]]|\\[A-Za-z]{2,}|[_^]\{/;
+const underscore = /(^|[^\w])([A-Za-z\u0370-\u03ff][A-Za-z0-9\u0370-\u03ff]{0,2}_[A-Za-z0-9\u0370-\u03ff]{1,3})(?![\w])/;
+const where = el => el.closest('.bd-sidebar-primary, nav') ? 'navigation' : el.closest('h1, h2, h3, h4, h5, h6') ?
+    'heading' : el.closest('#bibliography, .citation, dl.citation, .bibliography') ? 'bibliography' :
+    el.closest('.cell_output') ? 'output' : 'text';
+const found = [];
+const seen = new Set();
+if (tex.test(document.title)) found.push({kind: 'tex', where: 'page title', text: document.title});
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+  const el = t.parentElement;
+  if (!el || el.closest(skip) || seen.has(t.textContent)) continue;
+  const w = where(el);
+  const m = t.textContent.match(tex) || (w !== 'output' && t.textContent.match(underscore));
+  if (m) {
+    seen.add(t.textContent);
+    found.push({kind: m[0].includes('_') && !/[{$\\]/.test(m[0]) ? 'underscore' : 'tex', where: w, match: m[0].trim(),
+                text: t.textContent.trim().slice(0, 160)});
+  }
+}
+const codeBlocks = 'script, style, noscript, template, pre, .highlight';  // inline <code> counts: a name drawn as code
+for (const [name, allowed] of Object.entries(names)) {
+  const els = Array.from(document.body.querySelectorAll('*')).filter(e => !e.closest(codeBlocks) &&
+      e.textContent.trim() === name && !Array.from(e.children).some(c => c.textContent.trim() === name));
+  if (els.length > allowed) found.push({kind: 'name', where: 'text', match: name, text: els.length + ' element(s)'});
+}
+return found;
+"""
+
+
+def glue_names(notebook: Path) -> dict[str, int]:
+    """Glue names a notebook's Markdown refers to ({eval}`name`), each with how often the Markdown
+    shows that same name as inline code (``name``), which the page may show as text."""
+    from notebook_text import REFERENCE, markdown_text
+
+    text = markdown_text(notebook)
+    names = {name: 0 for _, name in REFERENCE.findall(text)}
+    for m in re.finditer(r"`([^`\n]+)`", re.sub(r"\{[^}\s]+\}`[^`]*`", "", text)):  # code spans, roles removed
+        if m.group(1).strip() in names:
+            names[m.group(1).strip()] += 1
+    return names
+
+
+def text_problems(found: list[dict]) -> list[str]:
+    """Problems of :data:`_TEXT_JS`'s findings, one line each."""
+    what = {"tex": "formula not typeset", "underscore": "symbol typed with an underscore instead of as math",
+            "name": "computed value shown as its glue name"}
+    return [f"{what[f['kind']]} in the {f['where']}: {f.get('match', '')!r} in {f['text']!r}" for f in found]
+
+
+def check_page(drv, origin: str, page: str, names: dict[str, int] | None = None) -> list[str]:
     """Open one page; return a list of problems found (empty if none)."""
     from selenium.webdriver.common.by import By
 
@@ -156,6 +222,8 @@ def check_page(drv, origin: str, page: str) -> list[str]:
             if not ok:
                 problems.append(f"3D view {k} is blank ({why})")
 
+    problems += text_problems(drv.execute_script(_TEXT_JS, names or {}))
+
     for entry in drv.get_log("browser"):
         if entry["level"] == "SEVERE":
             problems.append(f"console error: {entry['message']}")
@@ -170,13 +238,14 @@ def check_page(drv, origin: str, page: str) -> list[str]:
     return problems
 
 
-def _assert_pages(drv, folder: Path, pages: list[str]):
+def _assert_pages(drv, folder: Path, pages: list[str], source_root: Path):
     missing = [p for p in pages if not (folder / p).is_file()]
     assert not missing, f"pages listed in the toc but not built: {missing}"
     report = {}
     with LocalServer(folder) as server:
         for page in pages:
-            problems = check_page(drv, server.origin, page)
+            source = (source_root / page).with_suffix(".ipynb")
+            problems = check_page(drv, server.origin, page, glue_names(source) if source.is_file() else None)
             if problems:
                 report[page] = problems
     assert not report, "problems in the browser:\n" + "\n".join(
@@ -190,7 +259,7 @@ def _assert_pages(drv, folder: Path, pages: list[str]):
 def test_built_book_pages_work_offline(chromium):
     if not (BUILT / "index.html").is_file():
         pytest.skip(f"book not built ({BUILT / 'index.html'} missing): run `python3 tasks.py book` first.")
-    _assert_pages(chromium, BUILT, toc_pages(ROOT / "_toc.yml"))
+    _assert_pages(chromium, BUILT, toc_pages(ROOT / "_toc.yml"), ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +284,45 @@ def test_widget_book_renders_3d_view_offline(chromium, widget_book):
     assert "cdn.jsdelivr.net" not in html and "unpkg.com/@jupyter-widgets" not in html
     assert (widget_book / "_static" / "vendor" / "nglview-js-widgets" / "index.js").stat().st_size > 1_000_000
     assert '"model_name": "NGLModel"' in html
-    _assert_pages(chromium, widget_book, toc_pages(FIXTURE_BOOK / "_toc.yml"))
+    _assert_pages(chromium, widget_book, toc_pages(FIXTURE_BOOK / "_toc.yml"), FIXTURE_BOOK)
+
+
+_BAD_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>\(J_{ij}\) data</title></head><body>
+<nav class="bd-sidebar-primary"><a>References \(T_\mathrm{C}\)</a></nav>
+<h1>Magnetic topological insulators and the J_{ij} data</h1>
+<p>The best mix is <code>best_pair</code>; mean field ranks <span>mf_rank</span>, and Δ_i is the splitting.</p>
+<p>Allowed: the role <code>helps_text</code> is named in the text; code is not text: <code>$x_{1}$</code></p>
+<pre>print("best_pair", mf_rank)</pre>
+<div class="cell_output"><table><caption>T_C of Cr</caption><tr><td>Bi$_2$Te$_3$</td></tr></table></div>
+</body></html>"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_text_check_finds_what_a_reader_should_not_see(chromium, tmp_path):
+    """The check of every page can fail: raw TeX in the title, navigation, a heading and a table; a symbol with an
+    underscore in the prose; glue names shown instead of values (as code or text); not the names the text shows."""
+    (tmp_path / "bad.html").write_text(_BAD_PAGE)
+    with LocalServer(tmp_path) as server:
+        drv = chromium
+        drv.get(f"{server.origin}/bad.html")
+        found = drv.execute_script(_TEXT_JS, {"best_pair": 0, "mf_rank": 0, "helps_text": 1})
+    where = sorted((f["kind"], f["where"]) for f in found)
+    assert ("tex", "page title") in where and ("tex", "navigation") in where and ("tex", "heading") in where
+    assert ("tex", "output") in where  # Bi$_2$Te$_3$ in a table
+    assert ("underscore", "text") in where  # Δ_i
+    assert not any(f["where"] == "output" and f["kind"] == "underscore" for f in found)  # T_C in a caption: tables are data
+    assert sorted(f["match"] for f in found if f["kind"] == "name") == ["best_pair", "mf_rank"]
+    assert len(text_problems(found)) == len(found)
+
+
+def test_glue_names_counts_the_names_the_text_shows_as_code(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "A {eval}`best_pair` and {eval}`helps_text`; the variable `helps_text` holds it.")])
+    nbformat.write(nb, tmp_path / "c.ipynb")
+    assert glue_names(tmp_path / "c.ipynb") == {"best_pair": 0, "helps_text": 1}
 
 
 def test_toc_pages_lists_root_and_chapters(tmp_path):

@@ -26,7 +26,7 @@ def test_info_prints_path_size_and_checksum_of_each_data_set(jukkr_copy, monkeyp
     model = datasets.model_path()
     assert f"jukkr   1728 pairs  {jukkr_copy}" in out
     assert "sha256 matches the published table; 2 exact duplicate row(s) removed" in out
-    assert f"model   5200 pairs  {model}" in out and "sha256 matches its provenance file" in out
+    assert f"model  10400 pairs  {model}" in out and "sha256 matches its provenance file" in out
 
 
 def test_info_says_when_the_table_is_not_the_published_one(jukkr_copy, monkeypatch, capsys):
@@ -105,7 +105,7 @@ def test_unreadable_table_through_the_command_line(tmp_path, monkeypatch, capsys
     assert cli.main(["info"]) == 0
     out = capsys.readouterr().out
     assert f"jukkr  not available: {dst}: permission denied, the file cannot be read." in out
-    assert "model   5200 pairs" in out
+    assert "model  10400 pairs" in out
 
 
 def _no_computation(monkeypatch):
@@ -157,3 +157,17 @@ def test_generate_model_data_rejects_zero_jobs(monkeypatch, capsys, tmp_path):
     _no_computation(monkeypatch)
     assert cli.main(["generate-model-data", "--out", str(tmp_path), "--n-jobs", "0"]) == 2
     assert "--n-jobs must be a positive number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--kmesh", "1"], "--kmesh must be at least 2"),
+    (["--n-poles", "0"], "--n-poles must be at least 4"),
+    (["--temperature", "0"], "--temperature must be positive"),
+    (["--temperature", "nan"], "--temperature must be a finite number"),
+    (["--max-distance", "3"], "--max-distance must be at least the nearest Bi–Bi distance"),
+])
+def test_generate_model_data_arguments_are_checked_first(monkeypatch, capsys, tmp_path, args, message):
+    _no_computation(monkeypatch)
+    assert cli.main(["generate-model-data", "--out", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -443,7 +443,9 @@ def test_model_csv_with_a_repeated_pair_is_refused_naming_both_lines(tmp_path, c
     f = tmp_path / datasets.MODEL_FILENAME
     f.write_text("\n".join(lines + [",".join(extra)]) + "\n")
     what = "repeats it exactly" if copy == "exact" else "gives it other values in J"
-    with pytest.raises(ValueError, match=rf"{f}: lines 6 and {len(lines) + 1} hold the same pair \(Sc-Sc, .*\): "
+    header = lines[0].split(",")
+    pair = f"{extra[header.index('element_i')]}-{extra[header.index('element_j')]}"
+    with pytest.raises(ValueError, match=rf"{f}: lines 6 and {len(lines) + 1} hold the same pair \({pair}, .*\): "
                                          rf"line {len(lines) + 1} {what}"):
         datasets.load_model(f)
 
@@ -475,7 +477,7 @@ def test_model_csv_edited_after_generation_warns(tmp_path):
     lines = dst.read_text().splitlines()
     dst.write_text("\n".join(lines[:101]) + "\n")
     with pytest.warns(datasets.DataFileWarning, match=r"is not the file its provenance .* describes.*it has 100 rows "
-                                                       r"\(recorded: 5200\)"):
+                                                       r"\(recorded: 10400\)"):
         frame = datasets.load_model(dst)
     assert frame.attrs["n_pairs"] == 100
     dst.write_bytes(b"")

@@ -33,6 +33,10 @@ def test_mean_field_tc_is_exact_for_one_shell():
     j0 = 0.1 * (6 * 3.0 + 1 * -1.0)
     assert r["J_0 (meV)"] == pytest.approx(j0)
     assert r["T_C (K)"] == pytest.approx(j0 / 3 / ex.K_B_MEV)
+    # J_0 <= 0: no ferromagnet in mean field, T_C = 0 (the convention of spins.mean_field_tc), J_0 keeps its sign
+    g = _frame([dict(element_i="Cr", element_j="Cr", J=-3.0, **NN), dict(element_i="Cr", element_j="Cr", J=1.0, **GAP)])
+    r = ex.mean_field_curie_temperature(g, "Cr", 0.1)
+    assert r["J_0 (meV)"] == pytest.approx(0.1 * (6 * -3.0 + 1.0)) and r["T_C (K)"] == 0.0
     with pytest.raises(ValueError, match="concentration"):
         ex.mean_field_curie_temperature(f, "Cr", 0.0)
     with pytest.raises(ValueError, match="no Fe-Fe pairs"):

@@ -20,7 +20,7 @@ from jijtutorial.descriptors import CoulombMatrixDescriptor
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    """5200 pairs (20 x 20 elements x 13 vectors) of the model data set."""
+    """10400 pairs (20 x 20 elements x 26 geometries) of the model data set."""
     return load_model()[["element_i", "element_j", "rx", "ry", "rz"]]
 
 

@@ -179,3 +179,18 @@ def test_two_runs_writing_the_same_set_leave_one_runs_set(tmp_path):
     first = [(out / name).read_text().split("\n", 1)[0].split() for name in ("table.csv", "predictions.csv")]
     assert first[0][0::2] == first[1][0::2]  # the table and the predictions of one run and one commit
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "predictions.csv", "table.csv"]
+
+
+def test_written_files_are_readable_like_any_new_file(tmp_path):
+    """mkstemp's temporary file is private (0600); the output it becomes follows the umask like open() would."""
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "a.csv", "x\n")
+        with AtomicFileSet(None) as fs:
+            fs.path(tmp_path / "b.csv").write_text("y\n")
+    finally:
+        os.umask(old)
+    for name in ("a.csv", "b.csv"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name

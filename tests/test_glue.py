@@ -52,9 +52,17 @@ def _code(path: Path) -> str:
     return "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "code")
 
 
+#: A symbol with an underscore subscript (Δ_i, T_C, k_BT, t_dd), as a reader would see it in running text.
+SUBSCRIPTED = re.compile(r"(?<![\w`/.-])([A-Za-z\u0370-\u03ff][A-Za-z0-9\u0370-\u03ff]{0,2}"
+                         r"_[A-Za-z0-9\u0370-\u03ff]{1,4})(?![\w])")
+
+
 def _prose(text: str) -> str:
-    """Markdown without code blocks, inline code and math: the text a reader sees as words."""
-    text = re.sub(r"(`{3,}).*?\1", "", text, flags=re.S)
+    """Markdown without code blocks, inline code and math: the text a reader sees as words.
+
+    A directive's fence (````` ````{dropdown} `````) stays, with its text: only code blocks go."""
+    text = re.sub(r"^(`{3,})(?!`|\{)[^\n]*\n.*?^\1[ \t]*$", "", text, flags=re.S | re.M)
+    text = re.sub(r"^`{3,}.*$", "", text, flags=re.M)  # the fences of directives
     text = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
     text = re.sub(r"\$[^$\n]+\$", "", text)
     return re.sub(r"`[^`\n]+`", "", text)
@@ -80,10 +88,22 @@ def test_j_ij_and_sums_are_written_as_math(path):
     prose = _prose(text)
     for raw in ("J_ij", "Σ_{", "**S**_i", "**e**_i"):
         assert raw not in prose, f"{path.name}: write {raw!r} as math ($J_{{ij}}$, $\\sum_{{...}}$), not as raw markup"
+    # Any symbol with an underscore subscript in running text (Δ_i, T_C, k_BT, r_cut) shows the underscore.
+    raw = sorted(set(m.group(1) for m in SUBSCRIPTED.finditer(prose)))
+    assert not raw, f"{path.name}: symbols typed with an underscore in the text {raw}: write them as math ($\\Delta_i$)"
     # {doc} shows a page's title as plain text: "J_{ij} from Green functions". Link to such pages with own text.
     titled_math = [p.stem for p in NOTEBOOKS if "$" in _markdown(p).lstrip().splitlines()[0]]
     for stem in titled_math:
         assert f"{{doc}}`../notebooks/{stem}`" not in text, f"{path.name}: link to {stem} as [its title with math](...)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_title_has_no_math(path):
+    """jupyterlab-myst shows a notebook's first heading as its title, in plain text: ``$J_{ij}$`` there reads
+    ``J_{ij}``. Write the symbol in Unicode (Jᵢⱼ); the book's title and side bar show the same."""
+    title = _markdown(path).lstrip().splitlines()[0]
+    assert title.startswith("# ") and not re.search(r"\$|\\\(", title), (
+        f"{path.name}: the title {title!r} holds math, which JupyterLab shows raw; write it in Unicode (Jᵢⱼ)")
 
 
 def _bound_names(code: str) -> set[str]:

@@ -138,6 +138,21 @@ def test_command_line_checks_the_output_file_before_computing(monkeypatch, capsy
     assert "is a file, not a folder" in capsys.readouterr().err
 
 
+def test_symlog_ticks_leave_the_linear_part_to_zero():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from jijtutorial.plotting import figure, symlog_ticks
+
+    fig, ax = figure()
+    ax.plot([4, 13], [-25.0, 3.0])
+    ax.set_yscale("symlog", linthresh=0.05)
+    ticks = symlog_ticks(ax, 0.05)
+    assert ticks == [-10.0, -1.0, -0.1, 0.0, 0.1, 1.0]  # nothing between -0.1 and 0.1 but 0: no labels on top of it
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["−10", "−1", "−0.1", "0", "0.1", "1"]
+
+
 def test_rows_with_an_element_of_an_unseen_row_are_flagged_beyond_the_data():
     three_d = ladder_frame(elements=("V", "Cr", "Mn", "Fe", "Co", "Sc", "Cu", "Zn"))
     model = fit_table_model(three_d, "element", alphas=(0.01, 0.03))

@@ -20,6 +20,7 @@ from jijtutorial.benchmark import (
     get_protocol,
     ladder_markdown,
     ladder_table,
+    present_ladder,
     run_benchmark,
     run_ladder,
 )
@@ -27,6 +28,7 @@ from jijtutorial.datasets import element_pair_labels
 from jijtutorial.elements import z_of
 from jijtutorial.kernels import DistinctGP, KroneckerGP, krr_path, linear_krr_path
 from jijtutorial.protocols import BLOCK_KINDS, InnerBlocks, block_kind, geometry_labels
+from jijtutorial.tables import format_number
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
@@ -252,6 +254,15 @@ def test_the_ladder_runs_every_model_on_every_rung(ladder, toy, tmp_path):
     cal = ladder.calibration
     assert set(cal["model"]) == {GP_MODEL} and list(cal["protocol"]) == list(PROTOCOLS)
     assert cal[["within_1sigma", "within_2sigma", "within_J95"]].apply(lambda c: c.between(0, 1)).all().all()
+    # one metric per table fits a page: a column per rung, the numbers of ladder_table
+    mae = present_ladder(ladder, metric="MAE")
+    assert list(mae.formatted.columns) == ["model"] + [f"{p} (meV)" for p in PROTOCOLS]
+    assert mae.formatted.iloc[1, 1] == format_number(wide.loc[OUR_MODEL, ("MAE", "study")])
+    r2 = present_ladder(ladder, metric="R2").formatted
+    assert list(r2.columns) == ["model", *PROTOCOLS]
+    assert r2.iloc[0, -1] == format_number(wide.iloc[0][("R2", "distance")], decimals=3)
+    with pytest.raises(ValueError, match="metric must be"):
+        present_ladder(ladder, metric="RMSE")
     text = ladder_markdown(ladder)
     for m in LADDER_TOY_MODELS:
         assert f"| {m} |" in text

@@ -301,6 +301,14 @@ def test_pairgp_error_bars_on_held_out_folds_are_about_right(toy):
     assert 0.5 < np.mean(z <= 1) < 0.9
 
 
+def test_learned_moments_are_in_periodic_table_order():
+    from jijtutorial.kernels import learned_moments
+
+    m = learned_moments(["Zn", "Fe", "Mo"], ["Cr", "Ag", "Fe"], [0.0, 3.0, 2.5], [3.8, 0.0, 3.4])
+    assert list(m) == ["Cr", "Fe", "Zn", "Mo", "Ag"]
+    assert m["Fe"] == pytest.approx(3.2)  # median of both slots
+
+
 @pytest.mark.parametrize("column, value, at", [("moment_j", np.nan, "fit"), ("distance", np.nan, "predict"),
                                                ("distance", -6.1, "predict"), ("sublattice_j", "lower", "predict")])
 def test_sympair_krr_checks_the_same_inputs(toy, column, value, at):

@@ -11,8 +11,8 @@ from jijtutorial import spins
 K_B = spins.K_B  # with J = k_B · 1 K, temperatures in K are temperatures in units of J/k_B
 
 
-def _lattice_moments(kind, sizes, temperatures, n_runs, n_sweeps, n_therm, dilution=None, seed=0):
-    rows = []
+def _lattice_moments(kind, sizes, temperatures, n_runs, n_sweeps, n_therm, dilution=None, seed=0, network=False):
+    rows, percolates = [], []
     for L in sizes:
         base = spins.lattice_model(kind, L, K_B)
         for r in range(n_runs):
@@ -20,10 +20,12 @@ def _lattice_moments(kind, sizes, temperatures, n_runs, n_sweeps, n_therm, dilut
             if dilution is not None:
                 keep = np.random.default_rng([seed, L, r]).random(base.n_spins) < dilution
                 model = base.select(keep)
+            if L == max(sizes):
+                percolates.append(spins.ferromagnetic_network(model)["percolates"])
             res = spins.run_monte_carlo(model, temperatures, n_sweeps=n_sweeps, n_therm=n_therm, seed=[seed, L, r])
             rows += [{"size": f"L={L}", "n_sites": base.n_spins, "realisation": r, "T": t, "m2": m2, "m4": m4}
                      for t, m2, m4 in zip(res.temperatures, res.m2, res.m4)]
-    return pd.DataFrame(rows)
+    return (pd.DataFrame(rows), float(np.mean(percolates))) if network else pd.DataFrame(rows)
 
 
 def test_simple_cubic_curie_temperature_from_binder_crossings():
@@ -62,13 +64,21 @@ def test_single_spin_in_a_field_follows_the_langevin_function(direction):
 
 def test_below_the_percolation_threshold_there_is_no_order():
     """Site-diluted simple cubic lattice, occupation 0.2 < p_c = 0.3116: only finite clusters, so m² falls as 1/N
-    even far below the pure T_C and the Binder curves never cross; at occupation 0.8 the magnet orders."""
+    even far below the pure T_C, the Binder curves never cross and no cluster wraps around the cell: no order;
+    at occupation 0.8 the network percolates and the magnet orders."""
     temps = np.geomspace(0.05, 1.2, 8)
-    dilute = _lattice_moments("sc", (6, 10, 14), temps, n_runs=6, n_sweeps=400, n_therm=200, dilution=0.2)
-    dense = _lattice_moments("sc", (4, 6, 8), temps, n_runs=2, n_sweeps=300, n_therm=100, dilution=0.8)
-    for frame, expect in ((dilute, "none"), (dense, "ordered")):
-        est = spins.curie_from_binder(frame)
+    dilute, p_dilute = _lattice_moments("sc", (6, 10, 14), temps, n_runs=6, n_sweeps=400, n_therm=200, dilution=0.2,
+                                        network=True)
+    dense, p_dense = _lattice_moments("sc", (4, 6, 8), temps, n_runs=2, n_sweeps=300, n_therm=100, dilution=0.8,
+                                      network=True)
+    assert p_dilute == 0.0 and p_dense == 1.0
+    for frame, share, expect in ((dilute, p_dilute, "none"), (dense, p_dense, "ordered")):
+        est = spins.curie_from_binder(frame, percolating=share)
         assert est.status == expect, est.crossings
+    # without the network, a missing crossing is only an upper bound
+    unknown = spins.curie_from_binder(dilute)
+    assert unknown.status == "below" and unknown.upper_bound == pytest.approx(temps[0])
+    assert np.isnan(unknown.tc) and "below" in str(unknown)
     cold = lambda f, L: f[(f["size"] == f"L={L}") & (f["T"] == temps[0])]["m2"].mean()
     assert cold(dilute, 14) / cold(dilute, 6) < 0.25  # (6/14)^3 = 0.08 for independent clusters
     assert cold(dense, 8) / cold(dense, 4) > 0.8
@@ -113,3 +123,66 @@ def test_binder_crossing_of_synthetic_curves():
     assert spins.crossing(t, small, large) == (pytest.approx(1.5), "crossing")
     assert spins.crossing(t, large, small)[1] == "none"  # the larger system is never the more ordered
     assert spins.crossing(t, small, small + 0.01)[1] == "above"
+
+
+def test_over_relaxation_conserves_the_energy_with_dmi_and_a_field():
+    """Over-relaxation is microcanonical: reflecting a spin about its local field keeps every energy term."""
+    from jijtutorial.spins import _kernels
+
+    model = spins.lattice_model("fcc", 3, 1.3, D=[0.4, -0.2, 0.7])
+    field = np.array([0.3, -0.1, 0.5])
+    s = _kernels.random_spins(model.n_spins, _kernels.rng_state(2))
+    e0 = spins.energy(model, s, field)
+    args = (model.indptr, model.indices, model.csr_J, model.csr_D, model.has_dmi, field)
+    start = s.copy()
+    for _ in range(200):
+        _kernels.over_relaxation_sweep(s, *args)
+    assert model.has_dmi
+    assert spins.energy(model, s, field) == pytest.approx(e0, abs=1e-9 * model.n_spins)
+    assert model.energy(s, field) == pytest.approx(e0, abs=1e-9 * model.n_spins)
+    assert np.allclose(np.linalg.norm(s, axis=1), 1.0, atol=1e-12)
+    assert np.abs(s - start).max() > 0.5  # the spins did move
+
+
+def _pair_energy(beta, J, D):
+    """Exact ⟨E⟩ (meV) of two unit spins with H = −J S1·S2 − D·(S1 × S2).
+
+    With h = J S2 + S2 × D the field on S1, |h|² = J² + |D|² sin²θ (θ between S2 and D); integrating S1
+    out gives the weight 4π sinh(β|h|)/(β|h|) of S2 and ⟨E | S2⟩ = −|h| L(β|h|), L the Langevin function.
+    """
+    mu, w = np.polynomial.legendre.leggauss(400)
+    g = np.sqrt(J ** 2 + np.dot(D, D) * (1 - mu ** 2))
+    x = beta * g
+    weight = w * np.exp(x - x.max()) * (1 - np.exp(-2 * x)) / x  # ∝ sinh(x)/x, scaled against overflow
+    return float(np.sum(weight * -g * (1 / np.tanh(x) - 1 / x)) / np.sum(weight))
+
+
+def test_two_spins_with_dmi_sample_the_exact_boltzmann_distribution():
+    """Heat bath, over-relaxation and replica exchange together give the exact ⟨E⟩ of a DMI pair at every T."""
+    J, D = 1.0, np.array([0.6, 0.0, 0.8])
+    model = spins.SpinModel.from_pairs(2, [0], [1], J, [D])
+    temps = np.array([0.15, 0.3, 0.6, 1.2]) / K_B  # k_B T from 0.15 to 1.2 meV
+    n = 100_000
+    res = spins.run_monte_carlo(model, temps, n_sweeps=n, n_therm=1000, seed=8)
+    for k, t in enumerate(temps):
+        exact = _pair_energy(1 / (K_B * t), J, D) / 2  # per spin
+        sigma = np.sqrt(max(res.energy2[k] - res.energy[k] ** 2, 1e-12) / n)
+        assert res.energy[k] == pytest.approx(exact, abs=6 * sigma + 1e-4), (t, res.energy[k], exact)
+
+
+def test_replica_exchange_accepts_at_the_metropolis_rate():
+    """Swaps between β1 and β2 are accepted with min(1, exp[(β1 − β2)(E1 − E2)]); for two coupled spins the
+    energies at each temperature have the exact density ∝ exp(βJc) of c = S1·S2, so the mean acceptance is a
+    double integral."""
+    J = 1.0
+    model = spins.SpinModel.from_pairs(2, [0], [1], J)
+    temps = np.array([0.4, 0.9]) / K_B
+    betas = 1 / (K_B * temps)
+    c, w = np.polynomial.legendre.leggauss(300)
+    dens = [w * np.exp(b * J * c) / np.sum(w * np.exp(b * J * c)) for b in betas]
+    e = -J * c
+    x = (betas[0] - betas[1]) * (e[:, None] - e[None, :])  # cold replica's energy first
+    exact = float(dens[0] @ np.minimum(1.0, np.exp(x)) @ dens[1])
+    n = 100_000
+    res = spins.run_monte_carlo(model, temps, n_sweeps=n, n_therm=1000, n_overrelax=1, seed=3)
+    assert res.exchange_acceptance[0] == pytest.approx(exact, abs=5 * np.sqrt(exact * (1 - exact) / (n / 2)))

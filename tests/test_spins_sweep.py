@@ -16,7 +16,7 @@ from jijtutorial.datasets import load_model
 from jijtutorial.spins._cli import compositions_from
 
 SMALL = {"sizes": ((5, 5, 1), (6, 6, 1), (7, 7, 1)), "n_realisations": 2, "n_sweeps": 30, "n_therm": 10,
-         "n_temperatures": 4}
+         "n_temperatures": 4, "refine": 2}
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +70,38 @@ def test_sweep_summary_has_mean_field_and_monte_carlo(table):
     res = spins.curie_sweep(table, [{"Cr": 0.3}], client="sync", cache=False, progress=False, **SMALL)
     row = res.summary.iloc[0]
     assert row["label"] == "Cr 30%" and row["T_MF"] > 0
-    assert row["status"] in ("ordered", "none", "above")
+    assert row["status"] in ("ordered", "below", "none", "above")
     assert set(res.moments["size"]) == {"5x5x1", "6x6x1", "7x7x1"}
+    assert 0.0 <= row["fm_cluster"] <= 1.0 and 0.0 <= row["percolating"] <= 1.0
+    assert row["T_min"] == res.moments["T"].min() and row["T_max"] == res.moments["T"].max()
+
+
+def test_refinement_adds_temperatures_around_the_crossing_with_the_same_configurations(tmp_path, monkeypatch):
+    """A strongly coupled composition orders; the second pass adds its temperatures inside the bracketing interval
+    of the first, on the very configurations of the first pass (same spins), and the estimate uses both."""
+    monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(tmp_path))
+    from jijtutorial.structures import bi_pair_vectors
+
+    vec = np.vstack([bi_pair_vectors(6.2, "same"), bi_pair_vectors(6.2, "other")])  # 4.38, 4.79, 6.10 Å: a 3D network
+    rows = [{"element_i": "Cr", "element_j": "Cr", "rx": v[0], "ry": v[1], "rz": v[2], "J": 1.0, "Dx": 0, "Dy": 0,
+             "Dz": 0} for v in vec]
+    strong = spins.exchange_table(pd.DataFrame(rows), ["Cr"], 6.2)
+    kw = {**SMALL, "sizes": ((4, 4, 1), (6, 6, 1), (8, 8, 1)), "n_realisations": 4, "n_sweeps": 600, "n_therm": 200,
+          "window": (0.2, 1.0), "n_temperatures": 5}
+    first = spins.curie_sweep(strong, [{"Cr": 0.8}], client="sync", progress=False, **{**kw, "refine": 0})
+    both = spins.curie_sweep(strong, [{"Cr": 0.8}], client="sync", progress=False, **{**kw, "refine": 4})
+    est0, est = first.estimates["Cr 80%"], both.estimates["Cr 80%"]
+    assert est0.status == "ordered", est0.crossings
+    new = np.setdiff1d(est.temperatures, est0.temperatures)
+    assert len(new) == 4 and new.min() > est0.crossings["T_low"].min() and new.max() < est0.crossings["T_high"].max()
+    assert both.summary.loc[0, "n_temperatures"] == 9 and first.summary.loc[0, "n_temperatures"] == 5
+    spins_per_task = both.moments.groupby(["size", "realisation"])["n_spins"].nunique()
+    assert (spins_per_task == 1).all()  # one configuration per (size, realisation) across both passes
+    old = both.moments[both.moments["T"].isin(est0.temperatures)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(old[first.moments.columns], first.moments, check_dtype=False)
+    assert both.summary.loc[0, "spacing"] < first.summary.loc[0, "spacing"]
+    again = both.first_pass_estimate("Cr 80%")  # what the refinement changed: the first pass's estimate, recovered
+    assert again.tc == est0.tc and again.error == est0.error
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -114,7 +144,13 @@ def test_cli_runs_and_writes_its_tables(tmp_path, monkeypatch, capsys):
     for name in ("curie.csv", "binder.csv", "moments.csv", "missing.csv", "settings.json"):
         assert (out / name).is_file()
     text = capsys.readouterr().out
-    assert "Cr 20%" in text and "Cr 10% + Mo 10%" in text and "set by zero" in text
+    assert "Cr 20%" in text and "Cr 10% + Mo 10%" in text
+    # the model data set covers every Bi–Bi shell within the cut-off: nothing is filled
+    assert "set by zero" not in text and len(pd.read_csv(out / "missing.csv")) == 0
+    summary = pd.read_csv(out / "curie.csv")
+    for _, row in summary.iterrows():  # the table prints T_C in words: '12.3 ± 0.4 K', '< 1.2 K', 'no order: ...'
+        assert spins.tc_text(row) in text
+    assert {"percolating", "fm_cluster", "n_temperatures", "T_min"} <= set(summary.columns)
 
 
 @pytest.mark.parametrize("argv, match", [
@@ -123,6 +159,7 @@ def test_cli_runs_and_writes_its_tables(tmp_path, monkeypatch, capsys):
     (["--cutoff", "40"], "beyond the table"),
     (["--sizes", "4x4x1,5x5x1,6x6x1"], "too small for the cut-off"),
     (["--temperatures", "0,5"], "temperatures must be positive"),
+    (["--refine", "-1"], "refine must be a number of temperatures"),
 ])
 def test_cli_bad_input_exits_with_a_message(argv, match, tmp_path, capsys):
     from jijtutorial.cli import main
@@ -138,9 +175,11 @@ def test_cli_bad_input_exits_with_a_message(argv, match, tmp_path, capsys):
 
 def test_tc_text_says_what_the_status_means():
     assert spins.tc_text({"status": "ordered", "T_C": 12.34, "error": 1.21}) == "12.3 ± 1.2 K"
-    assert spins.tc_text({"status": "none", "upper_bound": 0.0412}) == "no order down to 0.041 K"
+    assert spins.tc_text({"status": "below", "upper_bound": 0.0412}) == "< 0.041 K"
+    assert spins.tc_text({"status": "below", "upper_bound": 1.234}) == "< 1.2 K"
+    assert "do not percolate" in spins.tc_text({"status": "none", "upper_bound": 0.0412})
     assert spins.tc_text({"status": "above", "T_max": 41.3}).startswith("above 41.3 K")
-    assert "J_0 ≤ 0" in spins.tc_text({"status": "no mean-field order"})
+    assert "J₀ ≤ 0" in spins.tc_text({"status": "no mean-field order"})
 
 
 # --------------------------------------------------------------------------------------------

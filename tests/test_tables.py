@@ -82,10 +82,14 @@ def test_present_drops_a_plain_index_and_puts_units_and_key_columns_first():
     assert cells.head == ["model", "MAE (meV)", "n"]  # no index column
     assert cells.rows == [["SymPair-KRR", "0.00643", "3"], ["Mean-baseline", "2.50", "4"]]
     assert "overflow-x: auto" in cells.divs[0]  # wide tables scroll inside the page
-    # Alignment and no-wrap also inline, for JupyterLab, which drops the <style> block of untrusted outputs.
+    # Alignment and wrapping also inline, for JupyterLab, which drops the <style> block of untrusted outputs: numbers
+    # never break across lines, labels may (a table with long labels then fits the text column instead of scrolling).
     assert re.search(r'<td [^>]*class="data row0 col1"[^>]*style="text-align: right; white-space: nowrap;"', t.to_html())
-    assert re.search(r'<td [^>]*class="data row0 col0"[^>]*style="text-align: left; white-space: nowrap;"', t.to_html())
+    assert re.search(r'<td [^>]*class="data row0 col0"[^>]*style="text-align: left; white-space: normal;"', t.to_html())
     assert "e-03" not in t.to_html() and "e-03" not in repr(t)
+    long = present(pd.DataFrame({"held out": ["other Bi layer, same QL, 11.76 Å", "Fe"], "MAE": [0.1, 0.2]}))
+    assert re.search(r'class="data row0 col0"[^>]*style="text-align: left; white-space: normal; min-width: 9em;"',
+                     long.to_html())  # a long label wraps into a few lines, not into a column of single words
     assert repr(t).splitlines()[0].split() == ["model", "MAE", "(meV)", "n"]
 
 

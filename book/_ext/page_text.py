@@ -9,8 +9,16 @@
   executes the notebook before the page is read and no kernel is left, ``{eval}`name``` pastes the
   value the chapter glued under that name (myst-nb's ``{glue:md}``). myst-nb's own ``eval`` role
   works only in its ``inline`` execution mode, which this book does not use.
+  The glued Markdown is parsed with the book's own MyST configuration (myst-nb's ``myst`` format,
+  not its default ``commonmark``), so a glued sentence with ``$T_\\mathrm{C}$`` is typeset as a
+  formula, as it is in JupyterLab, instead of showing its dollars.
 * myst-nb sets every pasted value in bold; the chapters quote numbers in running text, where they
   should read like the words around them (``page-text.css``).
+* MathJax is loaded on every page, not only on pages with formulas of their own: the navigation
+  of every page holds chapter titles with math (``$J_{ij}$``), which stay raw LaTeX,
+  ``\\(J_{ij}\\)``, where MathJax is missing (the References page).
+* Tables on dark pages (``page-text.css``): a table output keeps its own light background, with
+  dark text and a readable caption, in either theme.
 """
 
 from __future__ import annotations
@@ -53,11 +61,28 @@ def _config_inited(app, config) -> None:
         config.html_static_path.append(static)
 
 
-def _eval_from_glue(app) -> None:
-    """``{eval}`name``` pastes the Markdown glued under ``name`` (replaces myst-nb's inline-mode role)."""
+#: Format in which ``{eval}`name``` parses the glued Markdown: the page's MyST, with its extensions
+#: (dollar math). myst-nb's paste role defaults to plain CommonMark, which leaves ``$...$`` as text.
+EVAL_FORMAT = "myst"
+
+
+def eval_role():
+    """The ``{eval}`` role of the book: myst-nb's ``{glue:md}`` paste, parsing the value as MyST."""
     from myst_nb.ext.glue.roles import PasteMarkdownRole
 
-    app.add_role("eval", PasteMarkdownRole(), override=True)
+    class EvalRole(PasteMarkdownRole):
+        def run(self):
+            if ":" not in self.text:  # a glue name is an identifier; "name:format" names its own format
+                self.text = f"{self.text}:{EVAL_FORMAT}"
+            return super().run()
+
+    return EvalRole()
+
+
+def _eval_from_glue(app) -> None:
+    """``{eval}`name``` pastes the Markdown glued under ``name`` (replaces myst-nb's inline-mode role)."""
+    app.add_role("eval", eval_role(), override=True)
+    app.set_html_assets_policy("always")  # MathJax on every page: the navigation holds math
 
 
 def setup(app):

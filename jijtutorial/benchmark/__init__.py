@@ -34,7 +34,7 @@ from ._cache import cached_benchmark, cached_ladder, cached_learning_curve
 from ._calibration import calibration_table, coverage, reliability_curve, reliability_plot
 from ._curves import learning_curve
 from ._folds import FoldFit, FoldModel, KernelRidgeFolds, PairKernelFolds
-from ._leakage import leakage_breakdown, twin_rows
+from ._leakage import TWIN_LOOKUP, leakage_breakdown, twin_rows
 from ._plots import breakdown_plot, ladder_plot, learning_curve_plot, parity_grid, study_comparison_plot
 from ._reference import compare_one_fold, sklearn_reference
 from ._registry import (
@@ -50,6 +50,8 @@ from ._registry import (
     get_model,
 )
 from ._report import (
+    ERROR_COLUMNS,
+    TIME_COLUMNS,
     chosen_parameters,
     compare_protocols,
     d_table,
@@ -66,8 +68,9 @@ from ._runner import run_benchmark, run_ladder
 from ._setup import map_threads, resolve_frame, single_threaded_blas
 
 __all__ = [
-    "ALPHAS", "BASELINE", "BenchmarkResult", "D_MODEL", "FoldFit", "FoldModel", "GAMMAS", "GP_MODEL", "KernelRidgeFolds",
-    "LadderResult", "ModelSpec", "OUR_MODEL", "PROTOCOLS", "PairKernelFolds", "STUDY_MODELS", "STUDY_RESULTS",
+    "ALPHAS", "BASELINE", "BenchmarkResult", "D_MODEL", "ERROR_COLUMNS", "FoldFit", "FoldModel", "GAMMAS", "GP_MODEL",
+    "KernelRidgeFolds", "LadderResult", "ModelSpec", "OUR_MODEL", "PROTOCOLS", "PairKernelFolds", "STUDY_MODELS",
+    "STUDY_RESULTS", "TIME_COLUMNS", "TWIN_LOOKUP",
     "breakdown_plot", "cached_benchmark", "cached_ladder", "cached_learning_curve", "calibration_table",
     "check_protocol", "check_protocols", "chosen_parameters", "compare_one_fold", "compare_protocols", "coverage",
     "d_table", "describe_config", "fold_breakdown", "get_model", "get_protocol", "ladder_markdown", "ladder_plot",

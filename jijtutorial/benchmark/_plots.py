@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..plotting import figure
+from ..plotting import figure, log_ticks
 
 
 def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4, panel: float = 2.6):
@@ -68,16 +68,15 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
         ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
-
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(ScalarFormatter())
-        axis.set_minor_formatter(NullFormatter())
-    lo, hi = curve["n_train"].min(), curve["n_train"].max()
-    ax.set_xticks([t for t in (50, 100, 200, 500, 1000, 2000, 5000, 10000) if lo / 1.5 <= t <= hi * 1.5])
+    log_ticks(ax, "x")
+    log_ticks(ax, "y")  # an MAE that falls by less than a decade would otherwise have no labelled tick
     ax.set_xlabel("training pairs")
     ax.set_ylabel("test MAE (meV)")
-    ax.set_title("Learning curves (dashed: study protocol, solid: element pairs kept together)")
+    # The title says what the line styles mean for the protocols drawn (the mean's line is in the legend).
+    protocols = {"study" if p == "study" else "grouped" for p in curve["protocol"]}
+    ax.set_title("Learning curves: element pairs kept together" if protocols == {"grouped"} else
+                 "Learning curves: random splits" if protocols == {"study"} else
+                 "Learning curves (dashed: random splits, solid: element pairs kept together)", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

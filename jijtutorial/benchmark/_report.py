@@ -19,6 +19,10 @@ HEADERS = {"R2": "R²", "MAE_std": "MAE std", "test_MAE": "test MAE", "test_R2":
 #: Column order of a benchmark table on a page: the errors first, then the study's, then the times.
 PAGE_COLUMNS = ("model", "protocol", "MAE", "R2", "test_MAE", "test_R2", "study_MAE", "study_R2", "study_test_MAE",
                 "study_test_R2", "t_train", "t_test", "t_prep", "study_t_train")
+#: The same split in two tables that fit the text column of a page: the errors (ours beside the study's) ...
+ERROR_COLUMNS = ("model", "MAE", "R2", "test_MAE", "test_R2", "study_MAE", "study_R2", "study_test_MAE", "study_test_R2")
+#: ... and the times.
+TIME_COLUMNS = ("model", "t_train", "t_test", "t_prep", "study_t_train")
 
 
 #: What each rung of the ladder asks, in one line (:attr:`jijtutorial.protocols.Protocol.question`).
@@ -150,7 +154,9 @@ def present_results(result_or_table, columns=PAGE_COLUMNS, caption: str | None =
     result_or_table : BenchmarkResult or pandas.DataFrame
         A run (its ``table``) or a table with the columns of :attr:`BenchmarkResult.table`.
     columns : sequence of str
-        The columns to show, in this order (those missing from the table are skipped).
+        The columns to show, in this order (those missing from the table are skipped):
+        :data:`PAGE_COLUMNS` (all), or :data:`ERROR_COLUMNS` and :data:`TIME_COLUMNS` for two tables
+        narrow enough for a page.
     caption : str, optional
         A caption above the table.
 
@@ -310,8 +316,20 @@ def fold_breakdown(result) -> pd.DataFrame:
     return out.rename(columns={"mean_abs_J": "mean |J|"}).reset_index()
 
 
-def present_ladder(ladder, caption: str | None = None) -> Table:
-    """:func:`ladder_table` as a page shows it: MAE in meV with 3 significant digits, R² with 3 decimals."""
+def present_ladder(ladder, caption: str | None = None, metric: str | None = None) -> Table:
+    """:func:`ladder_table` as a page shows it: MAE in meV with 3 significant digits, R² with 3 decimals.
+
+    ``metric`` ``"MAE"`` or ``"R2"`` gives that metric alone, one column per rung: a table that fits
+    the text column of a page (both metrics of four rungs make nine columns, and the last ones
+    scroll out of view).
+    """
     wide = ladder_table(ladder)
+    if metric is not None:
+        if metric not in ("MAE", "R2"):
+            raise ValueError(f"metric must be 'MAE', 'R2' or None (both), not {metric!r}.")
+        wide = wide[metric]
+        unit = " (meV)" if metric == "MAE" else ""
+        wide.columns = [f"{p}{unit}" for p in wide.columns]
+        return present(wide, decimals={c: 3 for c in wide.columns} if metric == "R2" else None, caption=caption)
     return present(wide, units={"MAE": "meV"}, rename={"R2": "R²"},
                    decimals={c: 3 for c in wide.columns if c[0] == "R2"}, caption=caption)

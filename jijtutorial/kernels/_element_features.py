@@ -277,8 +277,10 @@ def learned_moments(element_i, element_j, moment_i, moment_j) -> dict:
     Returns
     -------
     dict
-        symbol -> median |moment| (μB), for the elements that occur.
+        symbol -> median |moment| (μB), for the elements that occur, in order of atomic number.
     """
+    from ase.data import atomic_numbers
+
     el = np.concatenate([np.asarray(element_i, str), np.asarray(element_j, str)])
     mom = np.abs(np.concatenate([np.asarray(moment_i, float), np.asarray(moment_j, float)]))
-    return {str(e): float(np.median(mom[el == e])) for e in np.unique(el)}
+    return {str(e): float(np.median(mom[el == e])) for e in sorted(np.unique(el), key=lambda e: atomic_numbers.get(e, 0))}

@@ -146,9 +146,9 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
                 k = int(np.flatnonzero(~np.isfinite(m))[0])
                 raise ValueError(f"training row {k}, column {c!r}: {X[c].iloc[k]} is not a finite moment (μB); "
                                  f"fix or remove that pair.")
-        el = np.concatenate([X["element_i"].astype(str).to_numpy(), X["element_j"].astype(str).to_numpy()])
-        mom = np.abs(np.concatenate([X["moment_i"].to_numpy(float), X["moment_j"].to_numpy(float)]))
-        return {str(e): float(np.median(mom[el == e])) for e in np.unique(el)}
+        from ._element_features import learned_moments  # the same medians, in periodic-table order
+
+        return learned_moments(X["element_i"], X["element_j"], X["moment_i"], X["moment_j"])
 
     @staticmethod
     def profile_distances(X, y) -> np.ndarray:

@@ -12,10 +12,12 @@ crossings, mean field and spin dynamics::
 
 Convention: H = −Σ_{i<j} [J_ij S_i·S_j + D_ij·(S_i × S_j)], unit spins, meV, each pair once, J > 0
 ferromagnetic; the convention of the data loaders (:data:`jijtutorial.datasets.CONVENTION`).
+:func:`as_pairs_once` converts a table whose source counted every pair twice (J doubled).
 """
 
 from ..parallel import dask_client, run_tasks
-from ._binder import CurieEstimate, binder, crossing, curie_from_binder
+from ._binder import CurieEstimate, binder, crossing, curie_from_binder, refinement_temperatures
+from ._conventions import PAIR_COUNTINGS, as_pairs_once
 from ._exchange_table import FILL_OPTIONS, REQUIRED_COLUMNS, TABLE_COLUMNS, exchange_table, load_table, symmetry_residuals
 from ._lattice import (
                               DiluteConfiguration,
@@ -28,9 +30,25 @@ from ._lattice import (
                               random_configuration,
 )
 from ._llg import HBAR, LLGResult, run_llg
-from ._meanfield import codoping_mean_field, j0_matrix, mean_field_magnetisation, mean_field_tc, mean_field_tc_model
-from ._model import SpinModel, clusters, largest_cluster_fraction, lattice_model, percolation_curve, spin_model
+from ._meanfield import (
+                              codoping_mean_field,
+                              j0_by_element,
+                              j0_matrix,
+                              mean_field_magnetisation,
+                              mean_field_tc,
+                              mean_field_tc_model,
+)
+from ._model import (
+                              SpinModel,
+                              clusters,
+                              ferromagnetic_network,
+                              largest_cluster_fraction,
+                              lattice_model,
+                              percolation_curve,
+                              spin_model,
+)
 from ._montecarlo import K_B, MonteCarloResult, energy, local_fields, run_monte_carlo
+from ._order import low_temperature_order
 from ._plots import plot_binder, plot_codoping, plot_llg, plot_percolation, plot_tc_vs_concentration
 from ._sweep import (
                               DEFAULT_SIZES,
@@ -57,9 +75,11 @@ __all__ = [
                               "DiluteConfiguration",
                               "LLGResult",
                               "MonteCarloResult",
+                              "PAIR_COUNTINGS",
                               "SpinModel",
                               "SweepResult",
                               "SweepSettings",
+                              "as_pairs_once",
                               "bi_sites",
                               "binder",
                               "cell_widths",
@@ -75,13 +95,16 @@ __all__ = [
                               "dask_client",
                               "energy",
                               "exchange_table",
+                              "ferromagnetic_network",
                               "find_site",
+                              "j0_by_element",
                               "j0_matrix",
                               "largest_cluster_fraction",
                               "lattice_model",
                               "lattice_sweep",
                               "load_table",
                               "local_fields",
+                              "low_temperature_order",
                               "mean_field_magnetisation",
                               "mean_field_spread",
                               "mean_field_tc",
@@ -95,6 +118,7 @@ __all__ = [
                               "plot_percolation",
                               "plot_tc_vs_concentration",
                               "random_configuration",
+                              "refinement_temperatures",
                               "run_llg",
                               "run_monte_carlo",
                               "run_tasks",

@@ -120,7 +120,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sweeps", type=int, default=2000, help="measured Monte Carlo sweeps (default 2000)")
     parser.add_argument("--therm", type=int, default=1000, help="discarded sweeps (default 1000)")
     parser.add_argument("--temperatures", default=None,
-                        help="temperatures in K (comma-separated); default: 20 from 0.04 to 1 x the mean-field T_C")
+                        help="temperatures in K (comma-separated) of the first pass; default: 12 from 0.04 to 1 x the "
+                             "mean-field T_C")
+    parser.add_argument("--refine", type=int, default=8,
+                        help="temperatures a second pass adds where the Binder curves cross (default 8; 0: none)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the whole sweep (default 0)")
     parser.add_argument("--scheduler", default=None,
                         help="address of a running Dask scheduler (e.g. tcp://host:8786); default: a local cluster")
@@ -156,7 +159,8 @@ def _check_arguments(args) -> tuple:
                          f"spread over disorder realisations (a bootstrap), which one realisation cannot give.")
     if args.seed < 0:
         raise ValueError(f"--seed must be a whole number ≥ 0, not {args.seed}.")
-    kw = {"n_realisations": args.realisations, "n_sweeps": args.sweeps, "n_therm": args.therm, "seed": args.seed}
+    kw = {"n_realisations": args.realisations, "n_sweeps": args.sweeps, "n_therm": args.therm, "seed": args.seed,
+          "refine": args.refine}
     if args.sizes:
         kw["sizes"] = _sizes(args.sizes)
     if args.temperatures:
@@ -165,7 +169,7 @@ def _check_arguments(args) -> tuple:
         settings = SweepSettings(**kw)
     except ValueError as err:
         names = {"n_realisations": "--realisations", "n_sweeps": "--sweeps", "n_therm": "--therm",
-                 "sizes": "--sizes", "temperatures": "--temperatures"}
+                 "sizes": "--sizes", "temperatures": "--temperatures", "refine": "--refine"}
         text = str(err)
         for py, flag in names.items():
             if text.startswith(py):
@@ -191,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     """``jijtutorial curie``."""
     from .._files import AtomicFileSet
     from ..datasets import load_dataset
-    from . import curie_sweep, exchange_table
+    from . import curie_sweep, exchange_table, tc_text
 
     t0 = time.perf_counter()
     comps, fill, settings, out = _check_arguments(args)  # before any computation
@@ -218,8 +222,8 @@ def run(args: argparse.Namespace) -> int:
             "dataset": data.attrs.get("name"), "cutoff_A": cutoff, "fill": list(table.attrs["fill"]),
             "compositions": comps, "settings": settings.as_dict(), "scheduler": args.scheduler or "local cluster",
             "convention": table.attrs["convention"]}, indent=1) + "\n", encoding="utf-8")
-    cols = ["label", "T_MF", "T_C", "error", "status"]
-    print(res.summary[cols].to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+    view = res.summary[["label", "T_MF", "status"]].assign(T_C=res.summary.apply(tc_text, axis=1))
+    print(view[["label", "T_MF", "T_C", "status"]].to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     print(f"wrote {out}/curie.csv, binder.csv, moments.csv, missing.csv, settings.json, manifest-curie.json in "
           f"{time.perf_counter() - t0:.0f} s")
     return 0

@@ -22,10 +22,10 @@ the table holds twice (e.g. J(A, B) and J(B, A) across the gap, equal up to abou
 JuKKR table) are averaged; ``n_rows`` and ``J_spread`` record how many distinct rows were used and
 how far apart their J are. A vector no row maps onto is *missing*: the
 function raises, listing the missing shells, unless ``fill`` says how to fill them ('engine': the
-package's Green-function engine, for same-sublattice vectors; 'predicted': the machine-learned
-filled table of chapter 7, J with its σ in ``sigma`` and D from the equivariant model of D -- its σ
-per component is in the filled table, :func:`jijtutorial.jij_table.predict_jij_table`; 'zero':
-explicitly zero). Filled entries are marked in ``source`` and listed in ``attrs['missing']``.
+package's crystal engine of :mod:`jijtutorial.greens.engine`, any Bi–Bi vector; 'predicted': the
+machine-learned filled table of chapter 7, J with its σ in ``sigma`` and D from the equivariant model
+of D -- its σ per component is in the filled table, :func:`jijtutorial.jij_table.predict_jij_table`;
+'zero': explicitly zero). Filled entries are marked in ``source`` and listed in ``attrs['missing']``.
 
 The model builder (:func:`jijtutorial.spins.spin_model`) uses the table for dopants on upper Bi
 sites, and for a dopant i on a lower Bi site the inverted vector: inversion maps the lower onto the
@@ -219,24 +219,24 @@ def _expand(data, sites, row_site, targets, target_sub, matches, elements, sourc
 
 
 def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFrame:
-    """J and D (meV) of missing same-sublattice entries from the package's Green-function engine."""
-    from ..greens import HostGreen, make_contour, pair_exchange, ti_model
+    """J and D (meV) of missing entries from the package's crystal engine (:mod:`jijtutorial.greens.engine`)."""
+    from ..greens.engine import CrystalEngine, EngineSettings, exchange_table
 
-    model = ti_model()
-    host = HostGreen(model, kmesh, make_contour(model))
-    rows = []
-    groups = list(missing.groupby(["element_i", "element_j"], sort=False))
-    if progress:
-        from tqdm.auto import tqdm
-
-        groups = tqdm(groups, desc="engine J", unit="element pair")
-    for (a, b), g in groups:
-        vec = g[["rx", "ry", "rz"]].to_numpy(float)
-        res = pair_exchange(a, b, vec, host=host)
-        for v, jv, dv in zip(vec, np.atleast_1d(res.J), np.atleast_2d(res.D)):
-            rows.append({"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "J": 1e3 * float(jv),
-                         "Dx": 1e3 * dv[0], "Dy": 1e3 * dv[1], "Dz": 1e3 * dv[2], "source": ENGINE_SOURCE})
-    return pd.DataFrame(rows)
+    engine = CrystalEngine(EngineSettings(kmesh=kmesh))
+    vec = missing[["rx", "ry", "rz"]].to_numpy(float)
+    keys = [tuple(np.round(v, 6)) for v in vec]
+    unique = list(dict.fromkeys(keys))
+    geos = []
+    for key in unique:
+        site = locate_bi_site(np.array(key))
+        geos.append({"vector": np.array(key), "geometry": site.geometry, "sublattice": site.sublattice,
+                     "multiplicity": 1})
+    index = {k: i for i, k in enumerate(unique)}
+    pairs = [(a, b, index[k]) for a, b, k in zip(missing["element_i"], missing["element_j"], keys)]
+    table = exchange_table(engine, geometries=geos, pairs=pairs, progress=progress)
+    out = table[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz"]].copy()
+    out["source"] = ENGINE_SOURCE
+    return out
 
 
 def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.DataFrame:
@@ -278,7 +278,7 @@ def _missing_summary(frame: pd.DataFrame, mask) -> pd.DataFrame:
             .agg(distance=("distance", "first"), vectors=("J", "size")).reset_index())
 
 
-def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int = 16, table_model=None,
+def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int = 12, table_model=None,
                    progress: bool = False) -> pd.DataFrame:
     """J and D for every Bi–Bi vector within ``cutoff`` of an upper-Bi site, for each ordered element pair.
 
@@ -291,7 +291,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
     fill : how to fill vectors the table does not cover, tried in order: 'predicted' (the models of the
         filled table of chapter 7, fitted on ``data``: J with its σ in ``sigma``, D from the equivariant
         model of D),
-        'engine' (the package's Green-function engine; same-sublattice vectors only) and/or 'zero'
+        'engine' (the package's crystal engine, both Bi sublattices) and/or 'zero'
         (explicitly zero). Default (): raise, listing what is missing.
     engine_kmesh : k-points per axis of the engine's host Green function.
     table_model : the models of the filled table (:func:`jijtutorial.jij_table.fit_table_model`) for
@@ -357,7 +357,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         if not miss.any():
             break
         if how in ("engine", "predicted"):
-            todo = frame.loc[miss & (frame["sublattice_j"] == "same")] if how == "engine" else frame.loc[miss]
+            todo = frame.loc[miss]
             if todo.empty:
                 continue
             reps = _engine_representatives(todo, targets, target_sub, matches)
@@ -384,7 +384,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         raise ValueError(
             f"the table does not cover {int(still.sum())} pair vectors within cutoff={cutoff:g} Å:\n{lines}\n"
             f"Pass fill='predicted' to fill them from the machine-learned table (J ± σ and D), fill='zero' "
-            f"to set them to zero explicitly, fill='engine' (same-sublattice vectors) or fill=('engine', 'zero'), "
+            f"to set them to zero explicitly, fill='engine' (the crystal engine) or fill=('engine', 'zero'), "
             f"or use a smaller cutoff."
         )
     frame["n_rows"] = frame["n_rows"].astype(int)

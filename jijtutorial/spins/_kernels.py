@@ -10,10 +10,20 @@ local field of spin i,
 is one loop over row i (D_ij·(S_i × S_j) = S_i·(S_j × D_ij)). The energy of spin i in that field is
 −S_i·h_i and the total energy −½ Σ_i S_i·(h_i + B).
 
-Random numbers: xoshiro256+ (Blackman & Vigna, https://prng.di.unimi.it/), inlined, with its
+Random numbers: xoshiro256+ (Blackman & Vigna, https://prng.di.unimi.it/), implemented here, with its
 state (4 × uint64) passed explicitly and seeded from ``numpy.random.SeedSequence``. Numba's own
 generator costs about 15 ns per number, a third of the time budget of one spin update; this one
 costs about 1.5 ns. A call with the same state returns the same result in any process or thread.
+
+Speed. Every sweep picks the field loop (:func:`_field_dmi` or :func:`_field_iso`) with a branch
+*in its own spin loop*, and no helper is marked ``inline="always"``. Both are measured choices
+(``benchmarks/spins_speed.py`` prints the kernels next to a plain loop written out in one
+function): a helper that returns the field from either of two loops, or numba's IR-level
+inlining of helpers that take arrays, made the over-relaxation sweep with DMI 1.6 times slower
+than the plain loop; with the branch at the call site LLVM inlines the helpers itself and the
+kernels run at the plain loop's speed. The arithmetic, its order and the random stream are
+unchanged, so the results are identical number for number. No ``fastmath``: it would reorder
+the sums and change the numbers of a given seed.
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ def rng_state(seed) -> np.ndarray:
     return state
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _uniform(st):
     """Uniform double in [0, 1) from xoshiro256+; advances the state ``st`` (4,) uint64 in place."""
     s0 = st[0]
@@ -71,7 +81,7 @@ def uniforms(n, st):
     return out
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _gaussian(st):
     """Standard normal number (Marsaglia polar method)."""
     while True:
@@ -82,7 +92,7 @@ def _gaussian(st):
             return x * math.sqrt(-2.0 * math.log(r) / r)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _unit_circle(st):
     """(cos φ, sin φ) of a uniform angle φ, without trigonometric functions (rejection in the disk)."""
     while True:
@@ -93,32 +103,33 @@ def _unit_circle(st):
             return (x * x - y * y) / r, 2.0 * x * y / r
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _field(i, spins, indptr, indices, J, D, use_dmi, bx, by, bz):
-    """Local field h_i (meV) of spin i: exchange, DMI (if ``use_dmi``) and the uniform field B."""
-    hx = bx
-    hy = by
-    hz = bz
-    if use_dmi:
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            sx = spins[j, 0]
-            sy = spins[j, 1]
-            sz = spins[j, 2]
-            jk = J[k]
-            dx = D[k, 0]
-            dy = D[k, 1]
-            dz = D[k, 2]
-            hx += jk * sx + sy * dz - sz * dy
-            hy += jk * sy + sz * dx - sx * dz
-            hz += jk * sz + sx * dy - sy * dx
-    else:
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            jk = J[k]
-            hx += jk * spins[j, 0]
-            hy += jk * spins[j, 1]
-            hz += jk * spins[j, 2]
+@njit(cache=True, nogil=True)
+def _field_dmi(i, spins, indptr, indices, J, D, hx, hy, hz):
+    """(hx, hy, hz) plus the exchange and DMI field of row i: Σ_j [J_ij S_j + S_j × D_ij] (meV)."""
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        sx = spins[j, 0]
+        sy = spins[j, 1]
+        sz = spins[j, 2]
+        jk = J[k]
+        dx = D[k, 0]
+        dy = D[k, 1]
+        dz = D[k, 2]
+        hx += jk * sx + sy * dz - sz * dy
+        hy += jk * sy + sz * dx - sx * dz
+        hz += jk * sz + sx * dy - sy * dx
+    return hx, hy, hz
+
+
+@njit(cache=True, nogil=True)
+def _field_iso(i, spins, indptr, indices, J, hx, hy, hz):
+    """(hx, hy, hz) plus the exchange field of row i: Σ_j J_ij S_j (meV)."""
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        jk = J[k]
+        hx += jk * spins[j, 0]
+        hy += jk * spins[j, 1]
+        hz += jk * spins[j, 2]
     return hx, hy, hz
 
 
@@ -128,7 +139,10 @@ def local_fields(spins, indptr, indices, J, D, use_dmi, field):
     n = spins.shape[0]
     out = np.empty((n, 3))
     for i in range(n):
-        hx, hy, hz = _field(i, spins, indptr, indices, J, D, use_dmi, field[0], field[1], field[2])
+        if use_dmi:  # the branch here, not inside a helper: see the module docstring
+            hx, hy, hz = _field_dmi(i, spins, indptr, indices, J, D, field[0], field[1], field[2])
+        else:
+            hx, hy, hz = _field_iso(i, spins, indptr, indices, J, field[0], field[1], field[2])
         out[i, 0] = hx
         out[i, 1] = hy
         out[i, 2] = hz
@@ -141,12 +155,15 @@ def total_energy(spins, indptr, indices, J, D, use_dmi, field):
     n = spins.shape[0]
     e = 0.0
     for i in range(n):
-        hx, hy, hz = _field(i, spins, indptr, indices, J, D, use_dmi, field[0], field[1], field[2])
+        if use_dmi:  # the branch here, not inside a helper: see the module docstring
+            hx, hy, hz = _field_dmi(i, spins, indptr, indices, J, D, field[0], field[1], field[2])
+        else:
+            hx, hy, hz = _field_iso(i, spins, indptr, indices, J, field[0], field[1], field[2])
         e -= 0.5 * (spins[i, 0] * (hx + field[0]) + spins[i, 1] * (hy + field[1]) + spins[i, 2] * (hz + field[2]))
     return e
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _heat_bath_direction(hx, hy, hz, beta, st):
     """A unit vector drawn from P(S) ∝ exp(β S·h): cos θ to h by inversion of its distribution."""
     hn = math.sqrt(hx * hx + hy * hy + hz * hz)
@@ -184,7 +201,10 @@ def heat_bath_sweep(spins, indptr, indices, J, D, use_dmi, field, beta, st):
     n = spins.shape[0]
     de = 0.0
     for i in range(n):
-        hx, hy, hz = _field(i, spins, indptr, indices, J, D, use_dmi, field[0], field[1], field[2])
+        if use_dmi:  # the branch here, not inside a helper: see the module docstring
+            hx, hy, hz = _field_dmi(i, spins, indptr, indices, J, D, field[0], field[1], field[2])
+        else:
+            hx, hy, hz = _field_iso(i, spins, indptr, indices, J, field[0], field[1], field[2])
         nx, ny, nz = _heat_bath_direction(hx, hy, hz, beta, st)
         de -= (nx - spins[i, 0]) * hx + (ny - spins[i, 1]) * hy + (nz - spins[i, 2]) * hz
         spins[i, 0] = nx
@@ -198,7 +218,10 @@ def over_relaxation_sweep(spins, indptr, indices, J, D, use_dmi, field):
     """One over-relaxation sweep: each spin reflected about its local field (energy unchanged)."""
     n = spins.shape[0]
     for i in range(n):
-        hx, hy, hz = _field(i, spins, indptr, indices, J, D, use_dmi, field[0], field[1], field[2])
+        if use_dmi:  # the branch here, not inside a helper: see the module docstring
+            hx, hy, hz = _field_dmi(i, spins, indptr, indices, J, D, field[0], field[1], field[2])
+        else:
+            hx, hy, hz = _field_iso(i, spins, indptr, indices, J, field[0], field[1], field[2])
         h2 = hx * hx + hy * hy + hz * hz
         if h2 > 0.0:
             p = 2.0 * (spins[i, 0] * hx + spins[i, 1] * hy + spins[i, 2] * hz) / h2
@@ -307,7 +330,7 @@ def parallel_tempering(spins, betas, indptr, indices, J, D, use_dmi, field, n_th
     return sums, accepted, attempts, ordered, replica
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _rotate(sx, sy, sz, wx, wy, wz):
     """S rotated by the angle |w| about w (Rodrigues): exact, keeps |S|."""
     th = math.sqrt(wx * wx + wy * wy + wz * wz)
@@ -329,7 +352,10 @@ def _omega(spins, noise, rate, alpha, indptr, indices, J, D, use_dmi, field, out
     """Angular velocities Ω_i = c_i (H_i + α S_i × H_i), H_i = h_i + ξ_i, so that dS_i/dt = Ω_i × S_i."""
     n = spins.shape[0]
     for i in range(n):
-        hx, hy, hz = _field(i, spins, indptr, indices, J, D, use_dmi, field[0], field[1], field[2])
+        if use_dmi:  # the branch here, not inside a helper: see the module docstring
+            hx, hy, hz = _field_dmi(i, spins, indptr, indices, J, D, field[0], field[1], field[2])
+        else:
+            hx, hy, hz = _field_iso(i, spins, indptr, indices, J, field[0], field[1], field[2])
         hx += noise[i, 0]
         hy += noise[i, 1]
         hz += noise[i, 2]

@@ -122,3 +122,40 @@ def codoping_mean_field(table: pd.DataFrame, base: str, partners, total: float, 
             rows.append({"partner": p, "share": float(s), "c_base": s * total, "c_partner": (1 - s) * total,
                          "T_MF": mean_field_tc(table, comp)["T_C"]})
     return pd.DataFrame(rows)
+
+
+def j0_by_element(table: pd.DataFrame, elements=None, concentration: float | None = None) -> pd.DataFrame:
+    """J_0 = Σ_r J(r) of each element with itself (meV), split into its ferromagnetic and antiferromagnetic parts.
+
+    Parameters
+    ----------
+    table : expanded exchange table (:func:`jijtutorial.spins.exchange_table`); the sums run over its
+        vectors (within its cut-off, each Bi site around an upper-Bi dopant once).
+    elements : the elements (default: all of the table's).
+    concentration : optional fraction of Bi sites; adds the mean-field T_C (K) of each element alone
+        at that concentration, c J_0 / (3 k_B) (0 where J_0 ≤ 0).
+
+    Returns
+    -------
+    One row per element: J0, J0_ferro (sum of the J > 0), J0_antiferro (sum of the J < 0), J_nearest
+    (mean J at the shortest distance), all meV; n_ferro and n_antiferro (number of Bi sites with
+    J > 0 and J < 0); T_MF if ``concentration`` is given. The sign of J0 decides whether mean field
+    favours a ferromagnet at all.
+    """
+    check_table(table)
+    if elements is None:
+        elements = list(dict.fromkeys(table["element_i"]))
+    rows = []
+    for e in elements:
+        sub = table[(table["element_i"] == e) & (table["element_j"] == e)]
+        if sub.empty:
+            raise ValueError(f"table has no couplings {e}-{e}; build it with {e} among the elements.")
+        J = sub["J"].to_numpy(float)
+        nearest = sub["distance"].to_numpy(float) <= sub["distance"].min() + 1e-6
+        row = {"element": e, "J0": float(J.sum()), "J0_ferro": float(J[J > 0].sum()),
+               "J0_antiferro": float(J[J < 0].sum()), "J_nearest": float(J[nearest].mean()),
+               "n_ferro": int((J > 0).sum()), "n_antiferro": int((J < 0).sum())}
+        if concentration is not None:
+            row["T_MF"] = mean_field_tc(table, {e: concentration})["T_C"]
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -28,6 +28,9 @@ class SpinModel:
     moments : (n_spins,) magnetic moments (μB); only the spin dynamics uses them.
     elements : (n_spins,) labels of the spins (chemical symbols), optional.
     info : free-form description (where the couplings came from).
+    pair_shift : (n_pairs, 3) int, optional: for a periodic model, the cell translation n of each
+        pair, such that r_j + n·cell − r_i is the pair's vector; :func:`ferromagnetic_network`
+        needs it to tell whether a cluster wraps around the cell (percolates).
 
     The CSR form (``indptr``, ``indices``, ``csr_J``, ``csr_D``) holds every pair twice, with
     D_ji = −D_ij, so that the local field of spin i is one loop over row i.
@@ -41,6 +44,7 @@ class SpinModel:
     moments: np.ndarray
     elements: np.ndarray | None = None
     info: dict = field(default_factory=dict)
+    pair_shift: np.ndarray | None = field(default=None, repr=False)
     indptr: np.ndarray = field(init=False, repr=False)
     indices: np.ndarray = field(init=False, repr=False)
     csr_J: np.ndarray = field(init=False, repr=False)
@@ -63,6 +67,12 @@ class SpinModel:
         if not (np.all(np.isfinite(J)) and np.all(np.isfinite(D))):
             raise ValueError("pair_J and pair_D must be finite (meV).")
         moments = np.broadcast_to(np.asarray(self.moments, dtype=float), (n,)).copy()
+        shift = None
+        if self.pair_shift is not None:
+            shift = np.asarray(self.pair_shift).reshape(-1, 3)
+            if len(shift) != len(i) or not np.array_equal(shift, np.rint(shift)):
+                raise ValueError("pair_shift must hold one integer cell translation (3,) per pair.")
+            shift = shift.astype(np.int64)
         rows = np.concatenate([i, j])
         cols = np.concatenate([j, i])
         order = np.lexsort((cols, rows))
@@ -74,6 +84,7 @@ class SpinModel:
         object.__setattr__(self, "pair_J", J)
         object.__setattr__(self, "pair_D", D)
         object.__setattr__(self, "moments", moments)
+        object.__setattr__(self, "pair_shift", shift)
         object.__setattr__(self, "indptr", np.cumsum(indptr))
         object.__setattr__(self, "indices", cols[order].astype(np.int64))
         object.__setattr__(self, "csr_J", np.ascontiguousarray(np.concatenate([J, J])[order]))
@@ -110,11 +121,13 @@ class SpinModel:
         new[idx] = np.arange(len(idx))
         ok = (new[self.pair_i] >= 0) & (new[self.pair_j] >= 0)
         return SpinModel(len(idx), new[self.pair_i[ok]], new[self.pair_j[ok]], self.pair_J[ok], self.pair_D[ok],
-                         self.moments[idx], None if self.elements is None else self.elements[idx], dict(self.info))
+                         self.moments[idx], None if self.elements is None else self.elements[idx], dict(self.info),
+                         None if self.pair_shift is None else self.pair_shift[ok])
 
     @classmethod
-    def from_pairs(cls, n_spins, pair_i, pair_j, J, D=None, moments=1.0, elements=None, info=None) -> SpinModel:
-        """Model from a pair list in any order (i ≠ j); pairs with i > j are flipped (D → −D)."""
+    def from_pairs(cls, n_spins, pair_i, pair_j, J, D=None, moments=1.0, elements=None, info=None,
+                   shift=None) -> SpinModel:
+        """Model from a pair list in any order (i ≠ j); pairs with i > j are flipped (D → −D, shift → −shift)."""
         i = np.asarray(pair_i, dtype=np.int64)
         j = np.asarray(pair_j, dtype=np.int64)
         J = np.broadcast_to(np.asarray(J, dtype=float), i.shape).copy()
@@ -124,7 +137,10 @@ class SpinModel:
         flip = i > j
         i[flip], j[flip] = j[flip].copy(), i[flip].copy()
         D[flip] *= -1.0
-        return cls(int(n_spins), i, j, J, D, moments, elements, dict(info or {}))
+        if shift is not None:
+            shift = np.array(shift, dtype=float).reshape(len(i), 3)
+            shift[flip] *= -1.0
+        return cls(int(n_spins), i, j, J, D, moments, elements, dict(info or {}), shift)
 
 
 def _check_spins(spins, n) -> np.ndarray:
@@ -135,14 +151,15 @@ def _check_spins(spins, n) -> np.ndarray:
 
 
 def _pairs_within(positions, cell, cutoff):
-    """All pairs i < j within ``cutoff`` (Å) in a periodic cell, with their minimum-image vector r_j − r_i."""
+    """All pairs i < j within ``cutoff`` (Å) in a periodic cell: i, j, their vector r_j + n·cell − r_i (Å)
+    and the cell translation n (int, (n_pairs, 3))."""
     from ase import Atoms
     from ase.neighborlist import neighbor_list
 
     atoms = Atoms(numbers=np.ones(len(positions), dtype=int), positions=positions, cell=cell, pbc=True)
-    i, j, d = neighbor_list("ijD", atoms, cutoff + 1e-6, self_interaction=False)
+    i, j, d, shift = neighbor_list("ijDS", atoms, cutoff + 1e-6, self_interaction=False)
     keep = i < j
-    return i[keep], j[keep], d[keep]
+    return i[keep], j[keep], d[keep], shift[keep]
 
 
 def spin_model(configuration: DiluteConfiguration, table: pd.DataFrame, *, moments=None) -> SpinModel:
@@ -171,7 +188,7 @@ def spin_model(configuration: DiluteConfiguration, table: pd.DataFrame, *, momen
     if lacking:
         raise ValueError(f"table has no couplings for {lacking}; build it with exchange_table(data, elements=[...]) "
                          f"including every dopant of the configuration.")
-    pi, pj, vec = _pairs_within(configuration.positions, configuration.cell, cutoff)
+    pi, pj, vec, shift = _pairs_within(configuration.positions, configuration.cell, cutoff)
     sub = configuration.sublattice
     J, D = _lookup(table, els, configuration.positions, sub, pi, pj, vec)
     # the same pair seen from j: J must agree and D_ji = -D_ij, or the table breaks the symmetry
@@ -186,13 +203,13 @@ def spin_model(configuration: DiluteConfiguration, table: pd.DataFrame, *, momen
         )
     # pairs whose couplings are exactly zero (zero-filled shells) contribute nothing: leave them out
     keep = (J != 0.0) | np.any(D != 0.0, axis=1)
-    pi, pj, J, D = pi[keep], pj[keep], J[keep], D[keep]
+    pi, pj, J, D, shift = pi[keep], pj[keep], J[keep], D[keep], shift[keep]
     if moments is None:
         moments = table.attrs.get("moments", {})
     mu = np.array([float(moments.get(e, 1.0)) or 1.0 for e in els]) if isinstance(moments, dict) else moments
     info = {"cutoff": cutoff, "size": configuration.size, "data": table.attrs.get("data", ""),
             "concentrations": dict(configuration.concentrations)}
-    return SpinModel(configuration.n_spins, pi, pj, J, D, mu, np.asarray(els), info)
+    return SpinModel(configuration.n_spins, pi, pj, J, D, mu, np.asarray(els), info, shift)
 
 
 def _lookup(table, els, positions, sub, pi, pj, vec):
@@ -252,10 +269,10 @@ def lattice_model(kind: str, L: int, J: float = 1.0, *, D=None) -> SpinModel:
     grid = np.stack(np.meshgrid(*[np.arange(L)] * 3, indexing="ij"), -1).reshape(-1, 3)
     pos = (grid[:, None, :] + basis[None, :, :]).reshape(-1, 3)
     nn, z = _NN[kind]
-    i, j, _ = _pairs_within(pos, np.eye(3) * L, nn * 1.01)
+    i, j, _, shift = _pairs_within(pos, np.eye(3) * L, nn * 1.01)
     if len(i) * 2 != z * len(pos):  # pragma: no cover - geometry guard
         raise RuntimeError(f"{kind} lattice L={L}: found {2 * len(i) / len(pos):.2f} neighbours per site, expected {z}.")
-    return SpinModel.from_pairs(len(pos), i, j, J, D, info={"lattice": kind, "L": L, "J": J})
+    return SpinModel.from_pairs(len(pos), i, j, J, D, info={"lattice": kind, "L": L, "J": J}, shift=shift)
 
 
 def clusters(model: SpinModel, threshold: float = 0.0) -> np.ndarray:
@@ -273,6 +290,52 @@ def largest_cluster_fraction(model: SpinModel, threshold: float = 0.0) -> float:
     """Fraction of the spins in the largest cluster of :func:`clusters` (→ 0 below the percolation threshold)."""
     labels = clusters(model, threshold)
     return float(np.bincount(labels).max() / model.n_spins)
+
+
+def ferromagnetic_network(model: SpinModel, threshold: float = 0.0) -> dict:
+    """The largest cluster of spins joined by ferromagnetic bonds (J > ``threshold``, meV) and whether it percolates.
+
+    A finite periodic cell has no infinite cluster; the standard stand-in is a cluster that *wraps*
+    around the cell: following its bonds one comes back to the same spin in another periodic image.
+    The cluster is unwrapped along a spanning tree (each spin gets the cell translation of its image);
+    every bond that closes a loop with a non-zero net translation is a winding, and the rank of the
+    windings (0 to 3) counts the independent directions in which the cluster wraps. A cluster that
+    wraps in all three is a percolating three-dimensional network: only then can the ferromagnetic
+    bonds carry long-range order (a network that wraps in fewer directions is a layer or a chain,
+    which a Heisenberg magnet does not order at T > 0).
+
+    Returns {'fraction': share of the spins in the largest cluster, 'wraps': rank of its windings,
+    'percolates': wraps == 3}. Needs the model's ``pair_shift`` (set by :func:`spin_model` and
+    :func:`lattice_model`).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import breadth_first_order, connected_components
+
+    if model.pair_shift is None:
+        raise ValueError("ferromagnetic_network needs a periodic model with pair_shift (the cell translation of each "
+                         "pair); build it with spin_model() or lattice_model().")
+    fm = model.pair_J > threshold
+    i, j, shift = model.pair_i[fm], model.pair_j[fm], model.pair_shift[fm]
+    n = model.n_spins
+    if n == 0 or not fm.any():
+        return {"fraction": (1.0 / n) if n else 0.0, "wraps": 0, "percolates": False}
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)).tocsr()
+    labels = connected_components(graph, directed=False)[1]
+    big = int(np.bincount(labels).argmax())
+    members = np.flatnonzero(labels == big)
+    # unwrap along a breadth-first spanning tree: offset(child) = offset(parent) ± shift of their bond
+    bond = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(i, j))}
+    order, parent = breadth_first_order(graph, members[0], directed=False, return_predecessors=True)
+    offset = np.zeros((n, 3), dtype=np.int64)
+    for v in order[1:]:
+        u = parent[v]
+        k = bond.get((int(u), int(v)))
+        offset[v] = offset[u] + shift[k] if k is not None else offset[u] - shift[bond[(int(v), int(u))]]
+    inside = labels[i] == big
+    winding = offset[i[inside]] + shift[inside] - offset[j[inside]]
+    winding = winding[np.any(winding != 0, axis=1)]
+    wraps = int(np.linalg.matrix_rank(winding.astype(float))) if len(winding) else 0
+    return {"fraction": float(len(members) / n), "wraps": wraps, "percolates": wraps == 3}
 
 
 def percolation_curve(table: pd.DataFrame, element: str, concentrations, size, *, thresholds=(0.0,), seeds=(0, 1, 2)):

@@ -24,7 +24,8 @@ def plot_binder(estimate: CurieEstimate, ax=None, title: str | None = None):
                     label=f"{size} ({g['n_sites'].iloc[0]} sites)")
     if estimate.status == "ordered":
         ax.axvspan(estimate.tc - estimate.error, estimate.tc + estimate.error, color="0.85", zorder=0)
-        ax.axvline(estimate.tc, color="k", lw=0.8, ls="--", label=f"T_C = {estimate.tc:.2f} ± {estimate.error:.2f} K")
+        ax.axvline(estimate.tc, color="k", lw=0.8, ls="--",
+                   label=f"$T_\\mathrm{{C}}$ = {estimate.tc:.2f} ± {estimate.error:.2f} K")
     ax.axhline(2 / 3, color="0.5", lw=0.6, ls=":")
     ax.axhline(4 / 9, color="0.5", lw=0.6, ls=":")
     _log_temperature_axis(ax, b["T"])
@@ -55,8 +56,9 @@ def _log_temperature_axis(ax, temperatures) -> None:
 
 
 def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie temperature of single dopants"):
-    """Monte Carlo T_C (filled markers with error bars), mean field (dashed) per dopant; open circles at 0 where
-    no order was found, open triangles at the highest temperature simulated where T_C lies above it.
+    """Monte Carlo T_C (filled markers with error bars), mean field (dashed) per dopant; downward triangles at the
+    lowest temperature simulated where T_C lies below it ('below'), open circles at 0 where there is no
+    ferromagnetic order ('none'), upward triangles at the highest temperature simulated where T_C lies above it.
 
     ``summary``: rows of :attr:`SweepResult.summary` with one element per composition (``c_<El>``).
     """
@@ -78,7 +80,8 @@ def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie
         x = 100 * g["concentration"].to_numpy()
         ordered = g["status"].eq("ordered").to_numpy()
         above = g["status"].eq("above").to_numpy()
-        nothing = ~ordered & ~above
+        below = g["status"].eq("below").to_numpy()
+        nothing = ~ordered & ~above & ~below
         if (g["T_MF"] > 0).any():
             ax.plot(x, g["T_MF"], ls="--", color=colour, lw=1.2)
         if ordered.any():
@@ -88,13 +91,16 @@ def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie
                     ls="none")
         if above.any():
             ax.plot(x[above], g["T_max"][above], marker="^", mfc="white", color=colour, ls="none")
+        if below.any():
+            ax.plot(x[below], g["upper_bound"][below], marker="v", mfc="white", color=colour, ls="none")
         handles.append(Line2D([], [], color=colour, marker="o", label=element))
     handles += [Line2D([], [], color="k", ls="--", label="mean field"),
                 Line2D([], [], color="k", marker="o", ls="-", label="Monte Carlo"),
-                Line2D([], [], color="k", marker="o", mfc="white", ls="none", label="no order found"),
-                Line2D([], [], color="k", marker="^", mfc="white", ls="none", label="T_C above the range")]
+                Line2D([], [], color="k", marker="v", mfc="white", ls="none", label="$T_\\mathrm{C}$ below the range"),
+                Line2D([], [], color="k", marker="o", mfc="white", ls="none", label="no ferromagnetic order"),
+                Line2D([], [], color="k", marker="^", mfc="white", ls="none", label="$T_\\mathrm{C}$ above the range")]
     ax.set_xlabel("dopant concentration (% of Bi sites)")
-    ax.set_ylabel("T_C (K)")
+    ax.set_ylabel("$T_\\mathrm{C}$ (K)")
     ax.set_ylim(bottom=-1)
     ax.set_title(title)
     ax.legend(handles=handles, fontsize=8, ncol=2)
@@ -106,7 +112,8 @@ def plot_codoping(mean_field: pd.DataFrame, monte_carlo: pd.DataFrame | None = N
     """Mean-field T_C map (partner × share of the base dopant) with the Monte Carlo T_C of the 50/50 mixes beside it.
 
     ``mean_field``: columns partner, share (fraction of the total that is the base dopant), T_MF.
-    ``monte_carlo``: columns partner, T_C, error, status (optional).
+    ``monte_carlo``: columns label, T_C, error, status, upper_bound, T_max (optional; a summary of
+    :func:`jijtutorial.spins.curie_sweep`).
     """
     import matplotlib.pyplot as plt
 
@@ -115,8 +122,9 @@ def plot_codoping(mean_field: pd.DataFrame, monte_carlo: pd.DataFrame | None = N
     use_style()
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.4), gridspec_kw={"width_ratios": [1.35, 1]})
     fig.patch.set_facecolor("white")
-    grid = mean_field.pivot_table(index="partner", columns="share", values="T_MF")
-    im = axes[0].imshow(grid.to_numpy(), aspect="auto", cmap="viridis", origin="lower")
+    # partners top to bottom in the order given (the chapters give them in periodic-table order)
+    grid = mean_field.pivot_table(index="partner", columns="share", values="T_MF", sort=False).sort_index(axis=1)
+    im = axes[0].imshow(grid.to_numpy(), aspect="auto", cmap="viridis", origin="upper")
     axes[0].set_yticks(range(len(grid.index)), grid.index)
     shares = grid.columns.to_numpy()
     ticks = np.linspace(0, len(shares) - 1, min(6, len(shares))).round().astype(int)
@@ -124,24 +132,29 @@ def plot_codoping(mean_field: pd.DataFrame, monte_carlo: pd.DataFrame | None = N
     axes[0].set_xlabel("share of the base dopant in the total (%)")
     axes[0].set_ylabel("partner")
     axes[0].grid(False)
-    fig.colorbar(im, ax=axes[0], label="mean-field T_C (K)")
+    fig.colorbar(im, ax=axes[0], label="mean-field $T_\\mathrm{C}$ (K)")
     axes[0].set_title("mean field")
     if monte_carlo is not None and len(monte_carlo):
         mc = monte_carlo.reset_index(drop=True)
         y = np.arange(len(mc))
         ordered = mc["status"].eq("ordered").to_numpy()
         above = mc["status"].eq("above").to_numpy()
+        below = mc["status"].eq("below").to_numpy()
         axes[1].barh(y[ordered], mc["T_C"][ordered], xerr=mc["error"][ordered], color="C1", capsize=3,
-                     label="Monte Carlo T_C")
-        if (~ordered & ~above).any():
-            axes[1].plot(np.zeros((~ordered & ~above).sum()), y[~ordered & ~above], "o", mfc="white", color="C1",
-                         label="no order found")
+                     label="Monte Carlo $T_\\mathrm{C}$")
+        if below.any():
+            axes[1].plot(mc["upper_bound"][below], y[below], "<", mfc="white", color="C1",
+                         label="$T_\\mathrm{C}$ below this")
+        if (~ordered & ~above & ~below).any():
+            axes[1].plot(np.zeros((~ordered & ~above & ~below).sum()), y[~ordered & ~above & ~below], "o", mfc="white",
+                         color="C1", label="no ferromagnetic order")
         if above.any():
-            axes[1].plot(mc["T_max"][above], y[above], ">", mfc="white", color="C1", label="T_C above the range")
+            axes[1].plot(mc["T_max"][above], y[above], ">", mfc="white", color="C1",
+                         label="$T_\\mathrm{C}$ above the range")
         if "T_MF" in mc:
             axes[1].plot(mc["T_MF"], y, "k|", ms=14, label="mean field")
         axes[1].set_yticks(y, mc["label"])
-        axes[1].set_xlabel("T_C (K)")
+        axes[1].set_xlabel("$T_\\mathrm{C}$ (K)")
         axes[1].legend(fontsize=8)
         axes[1].set_title("Monte Carlo, equal shares")
     else:
@@ -164,8 +177,8 @@ def plot_llg(thermal: dict, precession=None, title: str = "Spin dynamics (stocha
     fig.patch.set_facecolor("white")
     if precession is not None:
         m = precession.magnetisation
-        axes[0].plot(precession.times, m[:, 0], lw=1.0, label="m_x")
-        axes[0].plot(precession.times, m[:, 2], lw=1.0, label="m_z")
+        axes[0].plot(precession.times, m[:, 0], lw=1.0, label="$m_x$")
+        axes[0].plot(precession.times, m[:, 2], lw=1.0, label="$m_z$")
         axes[0].set_xlabel("time t (ps)")
         axes[0].set_ylabel("magnetisation component")
         axes[0].set_title(f"precession in a field along z, T = 0, α = {precession.alpha:g}")
@@ -180,7 +193,7 @@ def plot_llg(thermal: dict, precession=None, title: str = "Spin dynamics (stocha
         if mc is not None:
             ax.axhline(mc, color=colour, ls="--", lw=1.2, label=f"{label}, Monte Carlo")
     ax.set_xlabel("time t (ps)")
-    ax.set_ylabel("|m| = |Σ S_i| / N")
+    ax.set_ylabel("$|m| = |\\sum_i \\mathbf{S}_i| / N$")
     ax.set_ylim(0, 1.05)
     ax.set_title("thermal relaxation from full polarisation")
     ax.legend(fontsize=7)
