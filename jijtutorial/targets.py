@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .elements import IMPURITY_ELEMENTS
-from .geometry import bond_class, locate_bi_sites
+from .geometry import bond_class, exchange_ij, locate_bi_sites
 
 #: Everything one pair calculation gives: what no model may read for the rows it predicts (the model data set
 #: also carries the whole exchange tensor).
@@ -264,4 +264,82 @@ def symmetrised_d(frame: pd.DataFrame, channels: DChannels | None = None) -> np.
     return ch.assemble(mean[inv], len(frame))
 
 
-__all__ = ["CALCULATION_OUTPUTS", "D", "DChannels", "J", "TARGETS", "Target", "decompose", "get_target", "symmetrised_d"]
+#: The checks of :func:`d_symmetry_checks`, in order.
+D_SYMMETRY_CHECKS = ("equivalent bonds: rotated copies", "D_ji = −D_ij (the bond seen from j)",
+                     "D(A, A) = 0 on inversion-centred bonds")
+
+
+def d_symmetry_checks(predict, vectors, elements) -> pd.DataFrame:
+    """How far a model of D is from the symmetry of :data:`D`: the largest deviation of each rule (meV).
+
+    For every bond class among ``vectors`` and every ordered pair of ``elements``, the model's D at
+    the class's representative r0, ``d0 = predict(A, B, r0)``, is compared with
+
+    * its prediction on every other bond of the class: ``predict(A', B', r) = M d0`` with the map
+      ``M`` and element order of :meth:`jijtutorial.geometry.BondClass.member` (a rotated copy,
+      ``det(R) R d0``, or ``-det(R) R d0`` with the elements exchanged where the operation exchanges
+      i and j);
+    * the same bond seen from impurity j (:func:`jijtutorial.geometry.exchange_ij`):
+      ``predict(B, A, r_ji) = -d0``;
+    * zero, for A = A on an inversion-centred bond.
+
+    Parameters
+    ----------
+    predict : callable
+        ``predict(frame) -> ndarray (n, 3)`` (meV) for a frame with columns element_i, element_j,
+        rx, ry, rz (Å) -- e.g. a fitted model's ``predict``.
+    vectors : array-like (m, 3)
+        Bond vectors (Å) from an upper Bi site; their classes are checked (each once).
+    elements : sequence of str
+        The impurity elements whose ordered pairs are checked.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rule of :data:`D_SYMMETRY_CHECKS`: ``check``, ``comparisons`` (predicted vectors
+        compared), ``largest deviation`` (meV, max over components; NaN if nothing to compare) and
+        ``largest |D|`` (meV, of the predictions compared: the scale a deviation is small against).
+    """
+    elements = list(elements)
+    if not elements:
+        raise ValueError("d_symmetry_checks: give at least one element.")
+    vecs = np.asarray(vectors, dtype=float).reshape(-1, 3)
+    classes = {}
+    for v in vecs:
+        c = bond_class(v)
+        classes.setdefault(c.geometry, c)
+    pairs = [(a, b) for a in elements for b in elements]
+    ai = np.array([a for a, _ in pairs])
+    bi = np.array([b for _, b in pairs])
+    dev = dict.fromkeys(D_SYMMETRY_CHECKS, -np.inf)
+    count = dict.fromkeys(D_SYMMETRY_CHECKS, 0)
+    scale = dict.fromkeys(D_SYMMETRY_CHECKS, 0.0)
+
+    def ask(first, second, r):
+        q = pd.DataFrame({"element_i": first, "element_j": second, "rx": r[0], "ry": r[1], "rz": r[2]})
+        out = np.asarray(predict(q), dtype=float).reshape(len(q), 3)
+        return out
+
+    def note(name, got, want):
+        if len(got):
+            dev[name] = max(dev[name], float(np.abs(got - want).max()))
+            count[name] += len(got)
+            scale[name] = max(scale[name], float(np.linalg.norm(got, axis=1).max()), float(np.linalg.norm(want, axis=1).max()))
+
+    for c in classes.values():
+        r0 = c.representative
+        d0 = ask(ai, bi, r0)
+        for r, M, exchanged in zip(c.vectors, c.maps, c.exchanged):
+            got = ask(bi, ai, r) if exchanged else ask(ai, bi, r)
+            note(D_SYMMETRY_CHECKS[0], got, d0 @ M.T)
+        note(D_SYMMETRY_CHECKS[1], ask(bi, ai, exchange_ij(r0, c.sublattice)), -d0)
+        if c.symmetry.inversion_centred:
+            same = ai == bi
+            note(D_SYMMETRY_CHECKS[2], d0[same], np.zeros((int(same.sum()), 3)))
+    return pd.DataFrame({"check": list(D_SYMMETRY_CHECKS), "comparisons": [count[k] for k in D_SYMMETRY_CHECKS],
+                         "largest deviation": [dev[k] if count[k] else np.nan for k in D_SYMMETRY_CHECKS],
+                         "largest |D|": [scale[k] if count[k] else np.nan for k in D_SYMMETRY_CHECKS]})
+
+
+__all__ = ["CALCULATION_OUTPUTS", "D", "DChannels", "D_SYMMETRY_CHECKS", "J", "TARGETS", "Target", "d_symmetry_checks",
+           "decompose", "get_target", "symmetrised_d"]

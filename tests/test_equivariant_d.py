@@ -9,7 +9,16 @@ from toydata import D_ELEMENTS, D_VECTORS, d_frame, interfacial_d
 
 from jijtutorial import geometry as g
 from jijtutorial.kernels import EquivariantDGP
-from jijtutorial.targets import CALCULATION_OUTPUTS, D, J, decompose, get_target, symmetrised_d
+from jijtutorial.targets import (
+    CALCULATION_OUTPUTS,
+    D_SYMMETRY_CHECKS,
+    D,
+    J,
+    d_symmetry_checks,
+    decompose,
+    get_target,
+    symmetrised_d,
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +98,26 @@ def test_d_vanishes_exactly_where_the_symmetry_forbids_it(model):
     # and the model is not trivially zero: unequal impurities across the centre, in-plane bonds
     d_ab = model.predict(_pairs(["Cr", "Sc"], [D_VECTORS[2], D_VECTORS[0]]))
     assert np.abs(d_ab).max() > 0.05
+
+
+def test_symmetry_checks_pass_an_equivariant_field_and_fail_an_invariant_one(model):
+    """d_symmetry_checks against a D field built without the package's symmetry code, the model, and a constant."""
+
+    def field(q):
+        vec = q[["rx", "ry", "rz"]].to_numpy(float)
+        sub = [g.locate_bi_site(v).sublattice for v in vec]
+        return interfacial_d(q["element_i"].to_numpy(), q["element_j"].to_numpy(), vec, sub)
+
+    vectors = D_VECTORS + (np.array([-8.765962, 0.0, 0.0]),)
+    for predict in (field, model.predict):
+        checks = d_symmetry_checks(predict, vectors, D_ELEMENTS[:4])
+        assert list(checks["check"]) == list(D_SYMMETRY_CHECKS) and (checks["comparisons"] > 0).all()
+        assert checks["largest deviation"].max() < 1e-12 and checks["largest |D|"].iloc[0] > 0.05
+    # an invariant model (the same vector for every bond and either order of the elements) breaks every rule
+    const = d_symmetry_checks(lambda q: np.tile([0.3, -0.2, 0.5], (len(q), 1)), vectors, ["Cr", "Fe"])
+    assert (const["largest deviation"] >= 0.5).all()
+    with pytest.raises(ValueError, match="at least one element"):
+        d_symmetry_checks(model.predict, vectors, [])
 
 
 def test_the_fit_learns_the_field_not_the_noise(noisy, model):

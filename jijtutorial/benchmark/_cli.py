@@ -8,7 +8,7 @@ from .._files import AtomicFileSet, atomic_path, output_folder
 from ..protocols import ALIASES, PROTOCOLS, describe_protocols
 from ..targets import TARGETS
 from ._curves import learning_curve
-from ._registry import D_MODELS, DEFAULT_MODELS, LADDER_MODELS, get_model
+from ._registry import D_MODEL, D_MODELS, DEFAULT_MODELS, LADDER_MODELS, get_model
 from ._report import compare_protocols, d_table_markdown, describe_config, fold_breakdown, ladder_markdown, table_markdown
 from ._runner import run_benchmark, run_ladder
 
@@ -59,6 +59,23 @@ def _print_rung(res) -> None:
         print(res.calibration.round(3).to_string(index=False))
 
 
+def d_model_symmetry(frame):
+    """:func:`jijtutorial.targets.d_symmetry_checks` of the equivariant model of D fitted on all of ``frame``.
+
+    Every bond class of the frame's vectors and every ordered pair of its elements; a table with the
+    largest deviation of each rule (meV).
+    """
+    import numpy as np
+
+    from ..kernels import EquivariantDGP
+    from ..targets import D, d_symmetry_checks
+
+    model = EquivariantDGP().fit(frame, D.values(frame))
+    vectors = np.unique(frame[["rx", "ry", "rz"]].to_numpy(float).round(4), axis=0)
+    elements = sorted(set(frame["element_i"]) | set(frame["element_j"]))
+    return d_symmetry_checks(model.predict, vectors, elements)
+
+
 def _run_d(args, models, kw, out) -> int:
     """``--target D``: the models of D on the chosen rungs, their table and the symmetry they keep."""
     protocols = D_LADDER if args.protocol == "all" else ("study", "grouped") if args.protocol == "both" else (args.protocol,)
@@ -75,6 +92,12 @@ def _run_d(args, models, kw, out) -> int:
 
         print("\nError bars per component (fraction within ±1σ, ±2σ; components fixed by symmetry left out):")
         print(pd.concat(cal, ignore_index=True).round(3).to_string(index=False))
+    checks = d_model_symmetry(rungs[0].frame)
+    print(f"\nSymmetry of {D_MODEL} fitted on all {len(rungs[0].frame)} pairs (every bond of every class of the data, "
+          "every ordered element pair; largest deviation in meV):")
+    print(checks.to_string(index=False, float_format=lambda x: f"{x:.2e}"))
+    with atomic_path(out / f"symmetry-{rungs[0].dataset}-D.csv") as tmp:
+        checks.to_csv(tmp, index=False)
     print(f"\nwritten to {out.resolve()}")
     return 0
 
