@@ -40,15 +40,43 @@ import importlib
 __version__ = "0.1.0"
 
 #: Subpackages and modules of the public surface (imported on first attribute access).
-SUBMODULES = ("benchmark", "clusters", "datasets", "descriptors", "elements", "exploration", "featurecache", "geometry",
-              "greens", "jij_table", "kernels", "model_data", "pages", "parallel", "plotting", "protocols", "spins", "structures",
-              "tables", "targets", "units", "viewer")
+SUBMODULES = (
+    "benchmark",
+    "clusters",
+    "datasets",
+    "descriptors",
+    "elements",
+    "exploration",
+    "featurecache",
+    "geometry",
+    "greens",
+    "jij_table",
+    "kernels",
+    "model_data",
+    "pages",
+    "parallel",
+    "plotting",
+    "protocols",
+    "spins",
+    "structures",
+    "tables",
+    "targets",
+    "units",
+    "viewer",
+)
 
 #: Shortcuts: name -> module that defines it.
 _SHORTCUTS = {
-    "load_jukkr": "datasets", "load_model": "datasets", "load_dataset": "datasets", "describe": "datasets",
-    "CoulombMatrixDescriptor": "descriptors", "SOAPDescriptor": "descriptors",
-    "SymmetricPairKRR": "kernels", "PairGP": "kernels", "run_benchmark": "benchmark", "pair_exchange": "greens",
+    "load_jukkr": "datasets",
+    "load_model": "datasets",
+    "load_dataset": "datasets",
+    "describe": "datasets",
+    "CoulombMatrixDescriptor": "descriptors",
+    "SOAPDescriptor": "descriptors",
+    "SymmetricPairKRR": "kernels",
+    "PairGP": "kernels",
+    "run_benchmark": "benchmark",
+    "pair_exchange": "greens",
     "predict_jij_table": "jij_table",
 }
 

@@ -34,9 +34,32 @@ from .elements import IMPURITY_ELEMENTS, z_of
 #: would hold 70 000 rows of numbers below 10⁻⁴ meV.
 MAX_TABLE_DISTANCE = 30.0
 #: Columns of the table, in order.
-COLUMNS = ("element_i", "element_j", "sublattice_j", "layer", "distance", "geometry", "rx", "ry", "rz", "multiplicity",
-           "J", "J_std", "J_95", "J_model", "J_std_model", "D", "Dx", "Dy", "Dz", "Dx_std", "Dy_std", "Dz_std", "source",
-           "beyond_data")
+COLUMNS = (
+    "element_i",
+    "element_j",
+    "sublattice_j",
+    "layer",
+    "distance",
+    "geometry",
+    "rx",
+    "ry",
+    "rz",
+    "multiplicity",
+    "J",
+    "J_std",
+    "J_95",
+    "J_model",
+    "J_std_model",
+    "D",
+    "Dx",
+    "Dy",
+    "Dz",
+    "Dx_std",
+    "Dy_std",
+    "Dz_std",
+    "source",
+    "beyond_data",
+)
 #: What the ``source`` column says for the rows of each data set.
 SOURCES = {"jukkr": "JuKKR", "model": "engine"}
 
@@ -51,9 +74,11 @@ def _check_distance(max_distance) -> float:
     if d < 4.38:
         raise ValueError(f"max_distance = {d:g} Å: no Bi site that close (the nearest is 4.38 Å away).")
     if d > MAX_TABLE_DISTANCE:
-        raise ValueError(f"max_distance = {d:g} Å is beyond the longest cut-off of a filled table, "
-                         f"MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å: far beyond the data every J is an "
-                         "extrapolation of its decay with distance. Choose a shorter cut-off.")
+        raise ValueError(
+            f"max_distance = {d:g} Å is beyond the longest cut-off of a filled table, "
+            f"MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å: far beyond the data every J is an "
+            "extrapolation of its decay with distance. Choose a shorter cut-off."
+        )
     return d
 
 
@@ -96,9 +121,19 @@ def bi_geometries(max_distance: float) -> pd.DataFrame:
     from .geometry import bond_classes
 
     d_max = _check_distance(max_distance)
-    rows = [dict(sublattice_j=c.sublattice, layer=c.layer_class, distance=round(c.distance, 2), geometry=c.geometry,
-                 rx=c.representative[0], ry=c.representative[1], rz=c.representative[2], multiplicity=c.multiplicity)
-            for c in bond_classes(d_max)]
+    rows = [
+        dict(
+            sublattice_j=c.sublattice,
+            layer=c.layer_class,
+            distance=round(c.distance, 2),
+            geometry=c.geometry,
+            rx=c.representative[0],
+            ry=c.representative[1],
+            rz=c.representative[2],
+            multiplicity=c.multiplicity,
+        )
+        for c in bond_classes(d_max)
+    ]
     if not rows:
         raise ValueError(f"max_distance = {d_max:g} Å: no Bi site that close (the nearest is 4.38 Å away).")
     out = pd.DataFrame(rows).sort_values(["distance", "sublattice_j", "geometry"], kind="stable").reset_index(drop=True)
@@ -122,9 +157,18 @@ def _vector_geometries(vectors) -> pd.DataFrame:
         d = round(float(np.linalg.norm(vec)), 2)
         if d > MAX_TABLE_DISTANCE:
             raise ValueError(f"vectors[{k}] has length {d:g} Å, beyond MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å.")
-        rows.append(dict(sublattice_j=site.sublattice, layer=site.layer_class, distance=d,
-                         geometry=bond_class(site.position).geometry,
-                         rx=vec[0], ry=vec[1], rz=vec[2], multiplicity=1))
+        rows.append(
+            dict(
+                sublattice_j=site.sublattice,
+                layer=site.layer_class,
+                distance=d,
+                geometry=bond_class(site.position).geometry,
+                rx=vec[0],
+                ry=vec[1],
+                rz=vec[2],
+                multiplicity=1,
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -185,8 +229,16 @@ def fit_table_model(data="auto", selection: str = "distance", data_path=None, **
     return TableModel(j, d, frame, selection)
 
 
-def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None, data="auto",
-                      selection: str = "distance", model=None, data_path=None) -> pd.DataFrame:
+def predict_jij_table(
+    elements=None,
+    max_distance: float = 13.2,
+    *,
+    vectors=None,
+    data="auto",
+    selection: str = "distance",
+    model=None,
+    data_path=None,
+) -> pd.DataFrame:
     """J (meV) with σ for every ordered pair of ``elements`` on every Bi–Bi geometry up to ``max_distance``.
 
     Parameters
@@ -236,8 +288,12 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
     from .kernels import encode_pairs
 
     enc_f = encode_pairs(frame)
-    key_f = pd.Series(np.arange(len(frame)), index=pd.MultiIndex.from_arrays(
-        [frame["element_i"].astype(str).to_numpy(), frame["element_j"].astype(str).to_numpy(), enc_f.geo]))
+    key_f = pd.Series(
+        np.arange(len(frame)),
+        index=pd.MultiIndex.from_arrays(
+            [frame["element_i"].astype(str).to_numpy(), frame["element_j"].astype(str).to_numpy(), enc_f.geo]
+        ),
+    )
     key_f = key_f[~key_f.index.duplicated()]
     enc_q = encode_pairs(q)
     hit = key_f.reindex(pd.MultiIndex.from_arrays([q["element_i"].to_numpy(), q["element_j"].to_numpy(), enc_q.geo]))
@@ -301,11 +357,26 @@ def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "M
         for k, sub in enumerate(("same", "other")):
             s = t[t["sublattice_j"] == sub]
             known = s["source"] != "predicted"
-            ax.plot(s.loc[known, "distance"], s.loc[known, "J"], "o", color=f"C{k}", ms=5,
-                    label=f"computed, j on the {sub} sublattice")
-            ax.errorbar(s.loc[~known, "distance"], s.loc[~known, "J"], yerr=s.loc[~known, "J_std"], fmt="o",
-                        mfc="white", color=f"C{k}", ms=5, capsize=2, lw=0.8,
-                        label=f"predicted ± σ, {sub} sublattice")
+            ax.plot(
+                s.loc[known, "distance"],
+                s.loc[known, "J"],
+                "o",
+                color=f"C{k}",
+                ms=5,
+                label=f"computed, j on the {sub} sublattice",
+            )
+            ax.errorbar(
+                s.loc[~known, "distance"],
+                s.loc[~known, "J"],
+                yerr=s.loc[~known, "J_std"],
+                fmt="o",
+                mfc="white",
+                color=f"C{k}",
+                ms=5,
+                capsize=2,
+                lw=0.8,
+                label=f"predicted ± σ, {sub} sublattice",
+            )
         ax.axhline(0, color="k", lw=0.6)
         ax.set_yscale("symlog", linthresh=linthresh)
         ax.set_title(f"{a}–{b}", fontsize=11)
@@ -322,15 +393,28 @@ def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "M
 # --------------------------------------------------------------------------------------------
 def add_arguments(parser) -> None:
     """Arguments of ``jijtutorial jij-table``."""
-    parser.add_argument("--dataset", default="auto", choices=("auto", "jukkr", "model"),
-                        help="data set: the JuKKR table, the package's model data, or auto (JuKKR if found)")
+    parser.add_argument(
+        "--dataset",
+        default="auto",
+        choices=("auto", "jukkr", "model"),
+        help="data set: the JuKKR table, the package's model data, or auto (JuKKR if found)",
+    )
     parser.add_argument("--data-path", default=None, help="file or folder of the data set (default: its usual place)")
-    parser.add_argument("--elements", default=None,
-                        help=f"comma-separated impurity elements (default: all 20, {','.join(IMPURITY_ELEMENTS)})")
-    parser.add_argument("--max-distance", type=float, default=13.2,
-                        help=f"cut-off in Å (default 13.2, the JuKKR data reach 13.15; at most {MAX_TABLE_DISTANCE:g})")
-    parser.add_argument("--selection", default="distance", choices=("rows", "pairs", "element", "distance"),
-                        help="what the model is tuned and its σ calibrated for (default: unseen distances)")
+    parser.add_argument(
+        "--elements", default=None, help=f"comma-separated impurity elements (default: all 20, {','.join(IMPURITY_ELEMENTS)})"
+    )
+    parser.add_argument(
+        "--max-distance",
+        type=float,
+        default=13.2,
+        help=f"cut-off in Å (default 13.2, the JuKKR data reach 13.15; at most {MAX_TABLE_DISTANCE:g})",
+    )
+    parser.add_argument(
+        "--selection",
+        default="distance",
+        choices=("rows", "pairs", "element", "distance"),
+        help="what the model is tuned and its σ calibrated for (default: unseen distances)",
+    )
     parser.add_argument("--out", default="jij-table.csv", help="CSV file to write")
 
 
@@ -344,8 +428,9 @@ def run(args) -> int:
         els = check_elements(args.elements)
         named = [e.strip() for e in args.elements.split(",")] if args.elements is not None else els
         if len(named) != len(els):
-            raise ValueError(f"--elements: {next(e for e in named if named.count(e) > 1)} is named twice; name each "
-                             f"element once.")
+            raise ValueError(
+                f"--elements: {next(e for e in named if named.count(e) > 1)} is named twice; name each element once."
+            )
         _check_distance(args.max_distance)
     except ValueError as err:
         text = str(err).replace("argument elements", "--elements").replace("max_distance", "--max-distance")
@@ -357,18 +442,31 @@ def run(args) -> int:
     with atomic_path(out) as tmp:  # a run killed while writing leaves the previous table whole
         table.to_csv(tmp, index=False)
     counts = table["source"].value_counts()
-    print(f"{len(table)} rows ({len(els)}² ordered pairs x {table['geometry'].nunique()} geometries up to "
-          f"{args.max_distance:g} Å): " + ", ".join(f"{n} {s}" for s, n in counts.items())
-          + f"; model of J: {', '.join(f'{k}={v}' for k, v in model.j.params_.items())} "
-          f"(inner {args.selection} CV MAE {model.j.cv_mae_:.3g} meV)"
-          + (f"; model of D: {', '.join(f'{k}={v}' for k, v in model.d.params_.items())} (inner CV MAE of "
-             f"|D_pred - D| {model.d.cv_mae_:.3g} meV)" if model.d is not None else "; no D in the data")
-          + f"; {time.perf_counter() - t0:.1f} s")
+    print(
+        f"{len(table)} rows ({len(els)}² ordered pairs x {table['geometry'].nunique()} geometries up to "
+        f"{args.max_distance:g} Å): "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
+        + f"; model of J: {', '.join(f'{k}={v}' for k, v in model.j.params_.items())} "
+        f"(inner {args.selection} CV MAE {model.j.cv_mae_:.3g} meV)"
+        + (
+            f"; model of D: {', '.join(f'{k}={v}' for k, v in model.d.params_.items())} (inner CV MAE of "
+            f"|D_pred - D| {model.d.cv_mae_:.3g} meV)"
+            if model.d is not None
+            else "; no D in the data"
+        )
+        + f"; {time.perf_counter() - t0:.1f} s"
+    )
     print(f"written to {out.resolve()}")
     return 0
 
 
 __all__ = [
-    "COLUMNS", "MAX_TABLE_DISTANCE", "TableModel", "bi_geometries", "check_elements", "fit_table_model",
-    "predict_jij_table", "table_plot",
+    "COLUMNS",
+    "MAX_TABLE_DISTANCE",
+    "TableModel",
+    "bi_geometries",
+    "check_elements",
+    "fit_table_model",
+    "predict_jij_table",
+    "table_plot",
 ]

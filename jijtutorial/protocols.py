@@ -152,10 +152,16 @@ def geometry_labels(frame: pd.DataFrame) -> np.ndarray:
     if {"rx", "ry", "rz"} <= set(frame.columns):
         return np.array([bond_class(s.position).geometry for s in locate_bi_sites(frame[["rx", "ry", "rz"]].to_numpy(float))])
     if {"sublattice_j", "layer", "distance"} <= set(frame.columns):
-        return np.array([geometry_label(layer_class(lay, sub), d) for sub, lay, d in
-                         zip(frame["sublattice_j"].astype(str), frame["layer"].astype(str), frame["distance"].round(2))])
-    raise ValueError("a pair table needs its geometry: the column 'geometry', the pair vector 'rx', 'ry', 'rz' (Å), or "
-                     "'sublattice_j', 'layer' and 'distance'.")
+        return np.array(
+            [
+                geometry_label(layer_class(lay, sub), d)
+                for sub, lay, d in zip(frame["sublattice_j"].astype(str), frame["layer"].astype(str), frame["distance"].round(2))
+            ]
+        )
+    raise ValueError(
+        "a pair table needs its geometry: the column 'geometry', the pair vector 'rx', 'ry', 'rz' (Å), or "
+        "'sublattice_j', 'layer' and 'distance'."
+    )
 
 
 def _distances(frame: pd.DataFrame) -> np.ndarray:
@@ -267,8 +273,7 @@ class Protocol:
     def fold_labels(self, frame: pd.DataFrame) -> list:
         """What each outer fold of a leave-one-out rung holds out (e.g. elements, or geometries), in fold order."""
         if not self.leave_one_out:
-            raise ValueError(f"the {self.name} protocol has no labelled folds; its folds are shuffled, not one per "
-                             f"{self.held}.")
+            raise ValueError(f"the {self.name} protocol has no labelled folds; its folds are shuffled, not one per {self.held}.")
         return list(self.unit.members(frame))
 
     def held_out(self, frame: pd.DataFrame, rows) -> set:
@@ -293,15 +298,17 @@ class Protocol:
         from sklearn.model_selection import GroupKFold, KFold
 
         if int(n_splits) < 2 or int(n_repeats) < 1:
-            raise ValueError(f"cross-validation needs n_splits >= 2 folds and n_repeats >= 1, not {n_splits!r} and "
-                             f"{n_repeats!r}.")
+            raise ValueError(
+                f"cross-validation needs n_splits >= 2 folds and n_repeats >= 1, not {n_splits!r} and {n_repeats!r}."
+            )
         n = len(frame)
         out = []
         if self.leave_one_out:
             masks = list(self.unit.members(frame).values())
             if len(masks) < 2:
-                raise ValueError(f"the {self.name} protocol needs at least two {self.held}s in the data; this table "
-                                 f"has {len(masks)}.")
+                raise ValueError(
+                    f"the {self.name} protocol needs at least two {self.held}s in the data; this table has {len(masks)}."
+                )
             for f, mask in enumerate(masks):
                 out.append((0, f, np.flatnonzero(~mask), np.flatnonzero(mask)))
             return out
@@ -309,8 +316,10 @@ class Protocol:
         units = n if groups is None else len(np.unique(groups))
         if units < int(n_splits):
             what = "pairs" if groups is None else "unordered element pairs (the pairs protocol keeps each one in one fold)"
-            raise ValueError(f"the {self.name} protocol cannot split {units} {what} into n_splits = {n_splits} folds (--folds "
-                             f"on the command line); use at most {units} folds, or more data.")
+            raise ValueError(
+                f"the {self.name} protocol cannot split {units} {what} into n_splits = {n_splits} folds (--folds "
+                f"on the command line); use at most {units} folds, or more data."
+            )
         for r in range(n_repeats):
             if groups is None:
                 it = KFold(n_splits, shuffle=True, random_state=seed + r).split(np.zeros(n))
@@ -348,22 +357,21 @@ class Protocol:
 
         n = len(frame)
         if not (np.isfinite(test_size) and 0 <= test_size < 1):
-            raise ValueError(f"test_size must be a fraction in [0, 1) of the pairs (0: no held-out test set), "
-                             f"not {test_size!r}.")
+            raise ValueError(f"test_size must be a fraction in [0, 1) of the pairs (0: no held-out test set), not {test_size!r}.")
         if test_size == 0 or self.leave_one_out:
             return np.arange(n), np.array([], dtype=int)
         groups = self.groups(frame)
         if groups is None:
             dev, test = next(ShuffleSplit(1, test_size=test_size, random_state=seed).split(np.zeros(n)))
         else:
-            dev, test = next(GroupShuffleSplit(1, test_size=test_size, random_state=seed)
-                             .split(np.zeros(n), groups=groups))
+            dev, test = next(GroupShuffleSplit(1, test_size=test_size, random_state=seed).split(np.zeros(n), groups=groups))
         return np.sort(dev), np.sort(test)
 
 
 STUDY = Protocol("study", "a pair like the computed ones (random splits, as the 2023 study)", ROW, "rows", False)
-PAIRS = Protocol("pairs", "an element pair never computed (both orders and all distances held out together)",
-                 ELEMENT_PAIR, "pairs", False)
+PAIRS = Protocol(
+    "pairs", "an element pair never computed (both orders and all distances held out together)", ELEMENT_PAIR, "pairs", False
+)
 ELEMENT_OUT = Protocol("element", "an element never computed (every pair holding it held out)", ELEMENT, "element", True)
 DISTANCE = Protocol("distance", "a pair geometry never computed (every pair at it held out)", GEOMETRY, "distance", True)
 #: The rungs of the ladder, in order.
@@ -463,6 +471,18 @@ def subsample_pairs(frame: pd.DataFrame, max_pairs: int | None, seed: int = 0) -
 
 
 __all__ = [
-    "ALIASES", "BLOCK_KINDS", "InnerBlocks", "LADDER", "PROTOCOLS", "Protocol", "block_kind", "check_protocol",
-    "check_protocols", "describe_protocols", "geometry_labels", "get_protocol", "protocol_of_blocks", "subsample_pairs",
+    "ALIASES",
+    "BLOCK_KINDS",
+    "InnerBlocks",
+    "LADDER",
+    "PROTOCOLS",
+    "Protocol",
+    "block_kind",
+    "check_protocol",
+    "check_protocols",
+    "describe_protocols",
+    "geometry_labels",
+    "get_protocol",
+    "protocol_of_blocks",
+    "subsample_pairs",
 ]

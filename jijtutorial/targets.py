@@ -38,8 +38,24 @@ from .geometry import bond_class, exchange_ij, locate_bi_sites
 
 #: Everything one pair calculation gives: what no model may read for the rows it predicts (the model data set
 #: also carries the whole exchange tensor).
-CALCULATION_OUTPUTS = ("J", "Dx", "Dy", "Dz", "D", "moment_i", "moment_j",
-                       "Jxx", "Jxy", "Jxz", "Jyx", "Jyy", "Jyz", "Jzx", "Jzy", "Jzz")
+CALCULATION_OUTPUTS = (
+    "J",
+    "Dx",
+    "Dy",
+    "Dz",
+    "D",
+    "moment_i",
+    "moment_j",
+    "Jxx",
+    "Jxy",
+    "Jxz",
+    "Jyx",
+    "Jyy",
+    "Jyz",
+    "Jzx",
+    "Jzy",
+    "Jzz",
+)
 
 _EL = {e: i for i, e in enumerate(IMPURITY_ELEMENTS)}
 
@@ -97,10 +113,22 @@ class Target:
         return frame.drop(columns=[c for c in self.hidden if c in frame.columns])
 
 
-J = Target("J", ("J",), (), "symmetric", "scalar",
-           "isotropic exchange J (meV): a scalar, the same for every equivalent bond and seen from i or j")
-D = Target("D", ("Dx", "Dy", "Dz"), ("D",), "antisymmetric", "axial vector",
-           "Dzyaloshinskii–Moriya vector D (meV): turns with the bond (det(R) R D), D_ji = -D_ij")
+J = Target(
+    "J",
+    ("J",),
+    (),
+    "symmetric",
+    "scalar",
+    "isotropic exchange J (meV): a scalar, the same for every equivalent bond and seen from i or j",
+)
+D = Target(
+    "D",
+    ("Dx", "Dy", "Dz"),
+    ("D",),
+    "antisymmetric",
+    "axial vector",
+    "Dzyaloshinskii–Moriya vector D (meV): turns with the bond (det(R) R D), D_ji = -D_ij",
+)
 #: The targets by name.
 TARGETS = {"J": J, "D": D}
 
@@ -190,16 +218,19 @@ def decompose(frame: pd.DataFrame, classes=None) -> DChannels:
     """
     for c in ("element_i", "element_j", "rx", "ry", "rz"):
         if c not in frame.columns:
-            raise ValueError(f"the D of a pair needs its elements and its pair vector: column {c!r} is missing "
-                             "(D turns with the bond, so a geometry label alone does not say which way it points).")
+            raise ValueError(
+                f"the D of a pair needs its elements and its pair vector: column {c!r} is missing "
+                "(D turns with the bond, so a geometry label alone does not say which way it points)."
+            )
     idx = []
     for c in ("element_i", "element_j"):
         col = frame[c].astype(str).to_numpy()
         bad = ~np.isin(col, IMPURITY_ELEMENTS)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"row {k}, column {c!r}: unknown impurity element {col[k]!r}; "
-                             f"expected one of {', '.join(IMPURITY_ELEMENTS)}.")
+            raise ValueError(
+                f"row {k}, column {c!r}: unknown impurity element {col[k]!r}; expected one of {', '.join(IMPURITY_ELEMENTS)}."
+            )
         idx.append(np.array([_EL[e] for e in col], dtype=int))
     a, b = idx
     sites = locate_bi_sites(frame[["rx", "ry", "rz"]].to_numpy(float))
@@ -242,9 +273,24 @@ def decompose(frame: pd.DataFrame, classes=None) -> DChannels:
             else:
                 obs.append((r, ch, p[r], q[r], 1.0))
     o = np.array(obs, float).reshape(-1, 5)
-    return DChannels(classes, row_class, maps, p, q, channel, label, np.array(parity, int), np.array(basis, float).reshape(-1, 3),
-                     np.array(dist), np.array(sub), o[:, 0].astype(int), o[:, 1].astype(int), o[:, 2].astype(int),
-                     o[:, 3].astype(int), o[:, 4])
+    return DChannels(
+        classes,
+        row_class,
+        maps,
+        p,
+        q,
+        channel,
+        label,
+        np.array(parity, int),
+        np.array(basis, float).reshape(-1, 3),
+        np.array(dist),
+        np.array(sub),
+        o[:, 0].astype(int),
+        o[:, 1].astype(int),
+        o[:, 2].astype(int),
+        o[:, 3].astype(int),
+        o[:, 4],
+    )
 
 
 def symmetrised_d(frame: pd.DataFrame, channels: DChannels | None = None) -> np.ndarray:
@@ -265,8 +311,11 @@ def symmetrised_d(frame: pd.DataFrame, channels: DChannels | None = None) -> np.
 
 
 #: The checks of :func:`d_symmetry_checks`, in order.
-D_SYMMETRY_CHECKS = ("equivalent bonds: rotated copies", "D_ji = −D_ij (the bond seen from j)",
-                     "D(A, A) = 0 on inversion-centred bonds")
+D_SYMMETRY_CHECKS = (
+    "equivalent bonds: rotated copies",
+    "D_ji = −D_ij (the bond seen from j)",
+    "D(A, A) = 0 on inversion-centred bonds",
+)
 
 
 def d_symmetry_checks(predict, vectors, elements) -> pd.DataFrame:
@@ -336,10 +385,26 @@ def d_symmetry_checks(predict, vectors, elements) -> pd.DataFrame:
         if c.symmetry.inversion_centred:
             same = ai == bi
             note(D_SYMMETRY_CHECKS[2], d0[same], np.zeros((int(same.sum()), 3)))
-    return pd.DataFrame({"check": list(D_SYMMETRY_CHECKS), "comparisons": [count[k] for k in D_SYMMETRY_CHECKS],
-                         "largest deviation": [dev[k] if count[k] else np.nan for k in D_SYMMETRY_CHECKS],
-                         "largest |D|": [scale[k] if count[k] else np.nan for k in D_SYMMETRY_CHECKS]})
+    return pd.DataFrame(
+        {
+            "check": list(D_SYMMETRY_CHECKS),
+            "comparisons": [count[k] for k in D_SYMMETRY_CHECKS],
+            "largest deviation": [dev[k] if count[k] else np.nan for k in D_SYMMETRY_CHECKS],
+            "largest |D|": [scale[k] if count[k] else np.nan for k in D_SYMMETRY_CHECKS],
+        }
+    )
 
 
-__all__ = ["CALCULATION_OUTPUTS", "D", "DChannels", "D_SYMMETRY_CHECKS", "J", "TARGETS", "Target", "d_symmetry_checks",
-           "decompose", "get_target", "symmetrised_d"]
+__all__ = [
+    "CALCULATION_OUTPUTS",
+    "D",
+    "DChannels",
+    "D_SYMMETRY_CHECKS",
+    "J",
+    "TARGETS",
+    "Target",
+    "d_symmetry_checks",
+    "decompose",
+    "get_target",
+    "symmetrised_d",
+]

@@ -21,8 +21,9 @@ def toy():
     return f
 
 
-@pytest.mark.parametrize("folds, estimator", [(EquivariantDFolds, EquivariantDGP), (ComponentFolds, PairGP),
-                                              (MagnitudeFolds, PairGP)])
+@pytest.mark.parametrize(
+    "folds, estimator", [(EquivariantDFolds, EquivariantDGP), (ComponentFolds, PairGP), (MagnitudeFolds, PairGP)]
+)
 def test_d_models_never_see_the_test_rows_calculation(toy, folds, estimator, monkeypatch):
     """The columns the target D hides (Dx, Dy, Dz, D, J, the moments) never reach a model's predict."""
     seen = []
@@ -42,8 +43,7 @@ def test_d_models_never_see_the_test_rows_calculation(toy, folds, estimator, mon
 
 
 def test_d_run_scores_against_the_symmetrised_d(toy, tmp_path):
-    res = run_benchmark(toy, "pairs", target="D", n_splits=2, n_repeats=1, test_size=0.0, progress=False, out=tmp_path,
-                        n_jobs=1)
+    res = run_benchmark(toy, "pairs", target="D", n_splits=2, n_repeats=1, test_size=0.0, progress=False, out=tmp_path, n_jobs=1)
     t = res.table.set_index("model")
     assert list(t.index) == ["EquivariantGP-D", "PairGP-xyz", "PairGP-|D|", "Mean-D"]
     assert {"MAE", "MAE_raw", "R2_Dx", "R2_Dy", "R2_Dz", "within_1sigma", "within_2sigma"} <= set(t.columns)
@@ -66,8 +66,24 @@ def test_models_of_j_and_d_are_not_mixed(toy):
 def test_command_line_prints_the_d_table(toy, tmp_path, capsys):
     csv = tmp_path / "toy.csv"
     toy[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"]].to_csv(csv, index=False)
-    rc = cli.main(["benchmark", "--target", "D", "--dataset", "model", "--data-path", str(csv), "--protocol", "element",
-                   "--models", "EquivariantGP-D,Mean-D", "--no-progress", "--out", str(tmp_path / "out")])
+    rc = cli.main(
+        [
+            "benchmark",
+            "--target",
+            "D",
+            "--dataset",
+            "model",
+            "--data-path",
+            str(csv),
+            "--protocol",
+            "element",
+            "--models",
+            "EquivariantGP-D,Mean-D",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "| EquivariantGP-D | element |" in out and "±1σ" in out and "MAE vs raw D" in out

@@ -32,8 +32,9 @@ def model(noisy):
 
 
 def _pairs(elements, vectors) -> pd.DataFrame:
-    return pd.DataFrame([dict(element_i=a, element_j=b, rx=v[0], ry=v[1], rz=v[2]) for v in vectors
-                         for a in elements for b in elements])
+    return pd.DataFrame(
+        [dict(element_i=a, element_j=b, rx=v[0], ry=v[1], rz=v[2]) for v in vectors for a in elements for b in elements]
+    )
 
 
 def test_targets_name_their_columns_symmetry_and_what_they_hide():
@@ -48,8 +49,7 @@ def test_targets_name_their_columns_symmetry_and_what_they_hide():
 
 
 def test_symmetrised_d_removes_exactly_the_forbidden_part(noisy):
-    truth = interfacial_d(noisy["element_i"], noisy["element_j"], noisy[["rx", "ry", "rz"]].to_numpy(),
-                          noisy["sublattice_j"])
+    truth = interfacial_d(noisy["element_i"], noisy["element_j"], noisy[["rx", "ry", "rz"]].to_numpy(), noisy["sublattice_j"])
     raw = noisy[["Dx", "Dy", "Dz"]].to_numpy()
     assert np.abs(raw - truth).max() > 0.5  # the noise is there ...
     np.testing.assert_allclose(symmetrised_d(noisy), truth, atol=1e-12)  # ... and only the noise goes
@@ -82,8 +82,7 @@ def test_d_ji_is_minus_d_ij(model):
         sub = g.locate_bi_site(v).sublattice
         q = _pairs(D_ELEMENTS, [v])
         back = g.exchange_ij(v, sub)
-        r = q.rename(columns={"element_i": "element_j", "element_j": "element_i"}).assign(rx=back[0], ry=back[1],
-                                                                                            rz=back[2])
+        r = q.rename(columns={"element_i": "element_j", "element_j": "element_i"}).assign(rx=back[0], ry=back[1], rz=back[2])
         np.testing.assert_allclose(model.predict(r), -model.predict(q), atol=1e-12)
 
 
@@ -145,9 +144,12 @@ def test_the_spin_models_predicted_fill_carries_the_models_d():
     from jijtutorial.kernels import PairGP
 
     f = d_frame()
-    tm = TableModel(PairGP(selection="distance", alphas=(0.03,)).fit(f, f["J"].to_numpy()),
-                    EquivariantDGP(selection="distance", geometry_modes=("smooth",), alphas=(0.03,)).fit(
-                        f, f[["Dx", "Dy", "Dz"]].to_numpy()), f, "distance")
+    tm = TableModel(
+        PairGP(selection="distance", alphas=(0.03,)).fit(f, f["J"].to_numpy()),
+        EquivariantDGP(selection="distance", geometry_modes=("smooth",), alphas=(0.03,)).fit(f, f[["Dx", "Dy", "Dz"]].to_numpy()),
+        f,
+        "distance",
+    )
     table = spins.exchange_table(f, ["Cr", "Fe"], 9.0, fill="predicted", table_model=tm)
     pred = table["source"].eq("predicted").to_numpy()
     assert pred.any()
@@ -157,10 +159,12 @@ def test_the_spin_models_predicted_fill_carries_the_models_d():
     # the expanded table is antisymmetric: (A, B, r) and (B, A, -r) on the same sublattice
     same = table[table["sublattice_j"] == "same"].set_index(["element_i", "element_j", "rx", "ry", "rz"])
     for (a, b, x, y, z), row in same.iterrows():
-        back = same.loc[(b, a, -x + 0.0, -y + 0.0, -z + 0.0)] if (b, a, -x + 0.0, -y + 0.0, -z + 0.0) in same.index \
+        back = (
+            same.loc[(b, a, -x + 0.0, -y + 0.0, -z + 0.0)]
+            if (b, a, -x + 0.0, -y + 0.0, -z + 0.0) in same.index
             else same.loc[(b, a, round(-x, 6), round(-y, 6), round(-z, 6))]
-        np.testing.assert_allclose(back[["Dx", "Dy", "Dz"]].to_numpy(float), -row[["Dx", "Dy", "Dz"]].to_numpy(float),
-                                   atol=1e-9)
+        )
+        np.testing.assert_allclose(back[["Dx", "Dy", "Dz"]].to_numpy(float), -row[["Dx", "Dy", "Dz"]].to_numpy(float), atol=1e-9)
 
 
 def test_all_zero_d_is_refused_not_fitted_to_sigma_zero():

@@ -83,8 +83,9 @@ def test_bad_input_names_the_argument(model):
         predict_jij_table(["Fe", "Bi"], 8.0, model=model)
     with pytest.raises(ValueError, match="max_distance must be a positive length"):
         predict_jij_table(["Fe"], -1.0, model=model)
-    with pytest.raises(ValueError, match=f"beyond the longest cut-off of a filled table, MAX_TABLE_DISTANCE = "
-                                         f"{MAX_TABLE_DISTANCE:g} Å"):
+    with pytest.raises(
+        ValueError, match=f"beyond the longest cut-off of a filled table, MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å"
+    ):
         predict_jij_table(["Fe"], 45.0, model=model)
     with pytest.raises(ValueError, match="max_distance = 3 Å: no Bi site that close"):
         predict_jij_table(["Fe"], 3.0, model=model)
@@ -98,22 +99,38 @@ def test_command_line_writes_the_table(toy, tmp_path, capsys):
     csv = tmp_path / "model_jij.csv"
     toy[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"]].to_csv(csv, index=False)
     out = tmp_path / "tables" / "jij.csv"
-    code = cli.main(["jij-table", "--dataset", "model", "--data-path", str(csv), "--elements", "Mn,Fe",
-                     "--max-distance", "8", "--out", str(out)])
+    code = cli.main(
+        [
+            "jij-table",
+            "--dataset",
+            "model",
+            "--data-path",
+            str(csv),
+            "--elements",
+            "Mn,Fe",
+            "--max-distance",
+            "8",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     t = pd.read_csv(out)
     assert len(t) == 4 * len(bi_geometries(8.0)) and set(t["source"]) == {"engine", "predicted"}
     assert "written to" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--elements", "Fe,Xx"], "unknown impurity element 'Xx' (--elements)"),
-    (["--elements", "Fe,Cr,Fe"], "--elements: Fe is named twice"),
-    (["--max-distance", "-2"], "--max-distance must be a positive length"),
-    (["--max-distance", "3"], "--max-distance = 3 Å: no Bi site that close"),
-    (["--max-distance", "500"], "MAX_TABLE_DISTANCE"),
-    (["--out", ""], "--out is empty"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--elements", "Fe,Xx"], "unknown impurity element 'Xx' (--elements)"),
+        (["--elements", "Fe,Cr,Fe"], "--elements: Fe is named twice"),
+        (["--max-distance", "-2"], "--max-distance must be a positive length"),
+        (["--max-distance", "3"], "--max-distance = 3 Å: no Bi site that close"),
+        (["--max-distance", "500"], "MAX_TABLE_DISTANCE"),
+        (["--out", ""], "--out is empty"),
+    ],
+)
 def test_command_line_checks_its_arguments_first(monkeypatch, capsys, tmp_path, args, message):
     from jijtutorial import jij_table
 
@@ -180,8 +197,19 @@ def test_a_run_killed_while_writing_leaves_the_previous_table_whole(toy, tmp_pat
     csv = tmp_path / "model_jij.csv"
     toy[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"]].to_csv(csv, index=False)
     out = tmp_path / "jij.csv"
-    argv = ["jij-table", "--dataset", "model", "--data-path", str(csv), "--elements", "Mn,Fe,Cr", "--max-distance", "9",
-            "--out", str(out)]
+    argv = [
+        "jij-table",
+        "--dataset",
+        "model",
+        "--data-path",
+        str(csv),
+        "--elements",
+        "Mn,Fe,Cr",
+        "--max-distance",
+        "9",
+        "--out",
+        str(out),
+    ]
     assert cli.main(argv) == 0
     before = out.read_bytes()
     with monkeypatch.context() as m:

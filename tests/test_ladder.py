@@ -46,8 +46,9 @@ def test_protocol_names_alias_and_clear_errors():
     assert check_protocols("all") == PROTOCOLS == ("study", "pairs", "element", "distance")
     assert check_protocols(["study", "grouped"]) == ("study", "grouped")
     for bad in ("random", "elements", "all-of-them"):
-        with pytest.raises(ValueError, match=f"unknown protocol '{bad}'.*'pairs' \\(alias 'grouped'\\).*'element': an element "
-                                             "never computed"):
+        with pytest.raises(
+            ValueError, match=f"unknown protocol '{bad}'.*'pairs' \\(alias 'grouped'\\).*'element': an element never computed"
+        ):
             check_protocol(bad)
     with pytest.raises(ValueError, match="unknown protocol 'leave-one-out'"):
         run_benchmark(pd.DataFrame(), "leave-one-out")
@@ -108,8 +109,7 @@ def test_element_protocol_one_fold_per_element_and_overlapping_inner_blocks(toy)
 def test_distance_protocol_one_fold_per_geometry_far_shell_only_some_elements(toy):
     splits = get_protocol("distance").outer_splits(toy)
     labels = get_protocol("distance").fold_labels(toy)
-    assert labels == ["same Bi layer, 4.38 Å", "across the vdW gap, 6.10 Å", "same Bi layer, 8.77 Å",
-                      "same Bi layer, 13.15 Å"]
+    assert labels == ["same Bi layer, 4.38 Å", "across the vdW gap, 6.10 Å", "same Bi layer, 8.77 Å", "same Bi layer, 13.15 Å"]
     far = splits[-1]
     assert set(toy.iloc[far[3]].element_i) == set(FAR_ELEMENTS)
     assert set(toy.iloc[far[2]].geometry) == set(labels[:-1])
@@ -144,9 +144,16 @@ def test_overlapping_blocks_with_duplicated_inputs_equal_refitting(solver):
     y = rng.normal(size=len(inv))
     rows_of = [np.flatnonzero(inv == u) for u in range(m)]
     # whole-input blocks that overlap (an element's pairs), and one that splits a twin from its input
-    blocks = InnerBlocks([np.concatenate([rows_of[u] for u in range(0, 12)]),
-                          np.concatenate([rows_of[u] for u in range(8, 20)]),
-                          np.array([0, 1, 2, 44]), np.array([5])], "element", ["A", "B", "C", "D"])
+    blocks = InnerBlocks(
+        [
+            np.concatenate([rows_of[u] for u in range(0, 12)]),
+            np.concatenate([rows_of[u] for u in range(8, 20)]),
+            np.array([0, 1, 2, 44]),
+            np.array([5]),
+        ],
+        "element",
+        ["A", "B", "C", "D"],
+    )
     path = krr_path(K, y, [1e-2, 0.3], blocks, solver, inverse=inv)
     assert np.array_equal(path.rows, np.concatenate(blocks))
     for a, alpha in enumerate((1e-2, 0.3)):
@@ -165,7 +172,8 @@ def _gp_refit(C, y, R, KUT=None, kUU=None, noise_R=None):
     KRT = C[np.ix_(R, T)] if KUT is None else KUT
     mu = KRT @ np.linalg.solve(C[np.ix_(T, T)], y[T])
     var = (np.diag(C[np.ix_(R, R)]) if kUU is None else kUU + noise_R) - np.einsum(
-        "ij,ji->i", KRT, np.linalg.solve(C[np.ix_(T, T)], KRT.T))
+        "ij,ji->i", KRT, np.linalg.solve(C[np.ix_(T, T)], KRT.T)
+    )
     return y[R] - mu, var
 
 
@@ -229,8 +237,7 @@ LADDER_TOY_MODELS = ["CM-KRR-lap-rcut-4.0", OUR_MODEL, GP_MODEL, BASELINE]
 
 @pytest.fixture(scope="module")
 def ladder(toy):
-    return run_ladder(toy, "all", LADDER_TOY_MODELS, n_splits=3, n_repeats=1, test_size=0.25, progress=False,
-                         n_jobs=2)
+    return run_ladder(toy, "all", LADDER_TOY_MODELS, n_splits=3, n_repeats=1, test_size=0.25, progress=False, n_jobs=2)
 
 
 def test_the_ladder_runs_every_model_on_every_rung(ladder, toy, tmp_path):
@@ -244,7 +251,7 @@ def test_the_ladder_runs_every_model_on_every_rung(ladder, toy, tmp_path):
     assert len(p) == int((toy.element_i != toy.element_j).sum() * 2 + (toy.element_i == toy.element_j).sum())
     assert el.table.set_index("model").loc[GP_MODEL, "MAE"] == pytest.approx((p.J_pred - p.J).abs().mean())
     assert np.isnan(el.table["test_MAE"]).all() and el.config["n_test"] == 0  # no separate held-out set
-    assert el.folds["label"].tolist()[:len(LADDER_ELEMENTS)] == get_protocol("element").fold_labels(toy)
+    assert el.folds["label"].tolist()[: len(LADDER_ELEMENTS)] == get_protocol("element").fold_labels(toy)
     # the held-out set of study and pairs is still there
     assert ladder.rungs["study"].table["test_MAE"].notna().all()
     b = fold_breakdown(ladder.rungs["distance"])
@@ -268,8 +275,13 @@ def test_the_ladder_runs_every_model_on_every_rung(ladder, toy, tmp_path):
         assert f"| {m} |" in text
     assert "Time of each rung" in text and "element" in text and "±1σ" in text
     files = {f.name for f in ladder.save(tmp_path / "out", plots=False)}
-    assert {"ladder-toy.csv", "ladder-toy.md", "breakdown-toy-element.csv", "calibration-toy-distance.csv",
-            "table-toy-pairs.csv"} <= files
+    assert {
+        "ladder-toy.csv",
+        "ladder-toy.md",
+        "breakdown-toy-element.csv",
+        "calibration-toy-distance.csv",
+        "table-toy-pairs.csv",
+    } <= files
     with pytest.raises(ValueError, match="no folds per element or geometry"):
         fold_breakdown(ladder.rungs["study"])
 
@@ -288,9 +300,27 @@ def test_the_command_line_runs_the_ladder(toy, tmp_path, capsys):
     csv = tmp_path / "model_jij.csv"
     toy[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"]].to_csv(csv, index=False)
     out = tmp_path / "res"
-    code = cli.main(["benchmark", "--dataset", "model", "--data-path", str(csv), "--protocol", "all", "--folds", "3",
-                     "--repeats", "1", "--models", f"{OUR_MODEL},{GP_MODEL},{BASELINE}", "--out", str(out),
-                     "--no-progress", "--no-plots"])
+    code = cli.main(
+        [
+            "benchmark",
+            "--dataset",
+            "model",
+            "--data-path",
+            str(csv),
+            "--protocol",
+            "all",
+            "--folds",
+            "3",
+            "--repeats",
+            "1",
+            "--models",
+            f"{OUR_MODEL},{GP_MODEL},{BASELINE}",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--no-plots",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "the ladder" in printed and "Time of each rung" in printed and "per held-out element" in printed

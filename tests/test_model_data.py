@@ -113,4 +113,5 @@ def test_committed_file_is_what_the_generator_writes(tmp_path):
     assert close.all(), (
         f"jijtutorial/data/model_jij.csv is not what `jijtutorial generate-model-data` writes with this code "
         f"({int((~close).sum())} numbers differ, e.g. column {num[np.argwhere(~close)[0][1]]!r}): regenerate it and "
-        "say why the numbers moved")
+        "say why the numbers moved"
+    )

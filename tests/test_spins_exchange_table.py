@@ -22,9 +22,22 @@ def _random_input(elements, cutoff, seed=0):
     """One row per (A, B, vector) with random J and D: symmetric only after the expansion averages it."""
     rng = np.random.default_rng(seed)
     vec, _ = _all_vectors(cutoff)
-    rows = [{"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "J": rng.normal(),
-             "Dx": rng.normal(), "Dy": rng.normal(), "Dz": rng.normal()}
-            for a in elements for b in elements for v in vec]
+    rows = [
+        {
+            "element_i": a,
+            "element_j": b,
+            "rx": v[0],
+            "ry": v[1],
+            "rz": v[2],
+            "J": rng.normal(),
+            "Dx": rng.normal(),
+            "Dy": rng.normal(),
+            "Dz": rng.normal(),
+        }
+        for a in elements
+        for b in elements
+        for v in vec
+    ]
     return pd.DataFrame(rows)
 
 
@@ -86,9 +99,20 @@ def test_expansion_reproduces_a_symmetric_table_from_one_row_per_class():
     reps = {}
     for v, s in zip(vec, sub):
         reps.setdefault(locate_bi_site(v).geometry, (v, s))
-    rows = [{"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "J": truth(a, b, v, s)[0],
-             **dict(zip(("Dx", "Dy", "Dz"), truth(a, b, v, s)[1]))}
-            for a in ("Cr", "Mn") for b in ("Cr", "Mn") for v, s in reps.values()]
+    rows = [
+        {
+            "element_i": a,
+            "element_j": b,
+            "rx": v[0],
+            "ry": v[1],
+            "rz": v[2],
+            "J": truth(a, b, v, s)[0],
+            **dict(zip(("Dx", "Dy", "Dz"), truth(a, b, v, s)[1])),
+        }
+        for a in ("Cr", "Mn")
+        for b in ("Cr", "Mn")
+        for v, s in reps.values()
+    ]
     table = spins.exchange_table(pd.DataFrame(rows), ["Cr", "Mn"], 9.0)
     assert len(table) == 4 * len(vec)
     for r in table.itertuples():
@@ -102,8 +126,10 @@ def test_forbidden_dmi_components_average_out():
     the bond is forbidden; a Cr-Cr pair across sublattices has an inversion centre, so its D vanishes."""
     v_nn = np.array([-4.383, 0.0, 0.0])
     v_gap = np.array([-4.383, 0.0, 6.097])
-    rows = [{"element_i": "Cr", "element_j": "Cr", "rx": v[0], "ry": v[1], "rz": v[2], "J": 1.0, "Dx": 0.5,
-             "Dy": 0.3, "Dz": 0.2} for v in (v_nn, v_gap)]
+    rows = [
+        {"element_i": "Cr", "element_j": "Cr", "rx": v[0], "ry": v[1], "rz": v[2], "J": 1.0, "Dx": 0.5, "Dy": 0.3, "Dz": 0.2}
+        for v in (v_nn, v_gap)
+    ]
     table = spins.exchange_table(pd.DataFrame(rows), ["Cr"], 7.55, fill="zero")
     _, d_nn = _lookup(table, "Cr", "Cr", v_nn)
     _, d_gap = _lookup(table, "Cr", "Cr", v_gap)
@@ -168,12 +194,15 @@ def test_engine_fills_a_dropped_shell_with_the_model_data_values():
     assert np.allclose(table.loc[shell, "J"], ref.loc[shell, "J"], atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"elements": ["Cr", "Xx"]}, "elements: no J data for"),
-    ({"cutoff": 30.0}, "cutoff=30 Å is beyond the table"),
-    ({"cutoff": 2.0}, "cutoff must be a distance"),
-    ({"fill": "guess"}, "fill: unknown option"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"elements": ["Cr", "Xx"]}, "elements: no J data for"),
+        ({"cutoff": 30.0}, "cutoff=30 Å is beyond the table"),
+        ({"cutoff": 2.0}, "cutoff must be a distance"),
+        ({"fill": "guess"}, "fill: unknown option"),
+    ],
+)
 def test_bad_input_names_the_argument(kwargs, match):
     args = {"data": _same_sublattice_model(), "elements": ["Cr"], "cutoff": 8.8, "fill": "zero", **kwargs}
     with pytest.raises(ValueError, match=match):
@@ -188,8 +217,11 @@ def test_a_row_with_an_unknown_element_is_an_error_not_dropped(value):
     edited = data.astype({"element_i": object})
     edited.loc[k, "element_i"] = value
     hint = " \\(did you mean 'Cr'\\?\\)" if value == "cr" else ""
-    with pytest.raises(ValueError, match=rf"data: row {k}, column 'element_i': {re.escape(repr(value))} is not an "
-                                         rf"impurity element{hint}; .*no row is dropped"):
+    with pytest.raises(
+        ValueError,
+        match=rf"data: row {k}, column 'element_i': {re.escape(repr(value))} is not an "
+        rf"impurity element{hint}; .*no row is dropped",
+    ):
         spins.exchange_table(edited, ["Cr"], 8.8, fill="zero")
 
 

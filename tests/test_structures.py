@@ -45,9 +45,13 @@ def test_bi_pair_vectors_shells():
     # Independent enumeration: same-sublattice vectors are the R-centred hexagonal lattice vectors.
     a1, a2, a3 = np.array([g.A_HEX, 0, 0]), np.array([-g.A_HEX / 2, g.A_HEX * np.sqrt(3) / 2, 0]), np.array([0, 0, g.C_HEX])
     n = np.arange(-4, 5)
-    lattice = [i * a1 + j * a2 + k * a3 + c @ np.array([a1, a2, a3])
-               for i in n for j in n for k in (-1, 0, 1)
-               for c in (np.zeros(3), np.array([2 / 3, 1 / 3, 1 / 3]), np.array([1 / 3, 2 / 3, 2 / 3]))]
+    lattice = [
+        i * a1 + j * a2 + k * a3 + c @ np.array([a1, a2, a3])
+        for i in n
+        for j in n
+        for k in (-1, 0, 1)
+        for c in (np.zeros(3), np.array([2 / 3, 1 / 3, 1 / 3]), np.array([1 / 3, 2 / 3, 2 / 3]))
+    ]
     ref = np.linalg.norm(lattice, axis=1)
     ref = np.unique(ref[(ref > 0.1) & (ref <= 13.2)].round(3))
     np.testing.assert_allclose(d, ref)
@@ -85,8 +89,9 @@ def test_pair_environment_contents():
     assert env.get_chemical_symbols()[:2] == ["Fe", "Mn"]
     assert not env.pbc.any()
     np.testing.assert_allclose(env.positions[:2].mean(axis=0), 0, atol=1e-12)  # centred on the midpoint
-    d = np.minimum(np.linalg.norm(env.positions - env.positions[0], axis=1),
-                   np.linalg.norm(env.positions - env.positions[1], axis=1))
+    d = np.minimum(
+        np.linalg.norm(env.positions - env.positions[0], axis=1), np.linalg.norm(env.positions - env.positions[1], axis=1)
+    )
     assert d[2:].max() <= 4.0
     # Bi on its own site has 3 + 3 Te neighbours at 3.07 and 3.25 Å; two impurities share some.
     assert len(env) == 12
@@ -98,11 +103,19 @@ def test_pair_environment_symmetric_under_relabelling():
     """(A at i, B at j) and (B at i, A at j) of an in-plane pair are mirror images: same distance multiset."""
     a = st.pair_environment("Fe", "Mn", (-4.383, 0, 0), 4.0)
     b = st.pair_environment("Mn", "Fe", (-4.383, 0, 0), 4.0)
+
     def fingerprint(at):
         d = at.get_all_distances()
         z = at.numbers
-        return sorted(np.round(d[np.triu_indices(len(at), 1)] * z[:, None].repeat(len(at), 1)[np.triu_indices(len(at), 1)]
-                               * z[None, :].repeat(len(at), 0)[np.triu_indices(len(at), 1)], 6))
+        return sorted(
+            np.round(
+                d[np.triu_indices(len(at), 1)]
+                * z[:, None].repeat(len(at), 1)[np.triu_indices(len(at), 1)]
+                * z[None, :].repeat(len(at), 0)[np.triu_indices(len(at), 1)],
+                6,
+            )
+        )
+
     assert fingerprint(a) == fingerprint(b)
 
 

@@ -19,9 +19,24 @@ def ordered_pairs(elements, vectors=TWO_VECTORS, moments=None) -> pd.DataFrame:
     ``moments``: μB per element (default :data:`MOMENTS`, 1.0 for others).
     """
     moments = {**{e: 1.0 for e in elements}, **MOMENTS} if moments is None else moments
-    rows = [dict(element_i=a, element_j=b, rx=v[0], ry=v[1], rz=v[2], J=0.0, Dx=0.0, Dy=0.0, Dz=0.0,
-                 moment_i=moments[a], moment_j=moments[b])
-            for v in vectors for a in elements for b in elements]
+    rows = [
+        dict(
+            element_i=a,
+            element_j=b,
+            rx=v[0],
+            ry=v[1],
+            rz=v[2],
+            J=0.0,
+            Dx=0.0,
+            Dy=0.0,
+            Dz=0.0,
+            moment_i=moments[a],
+            moment_j=moments[b],
+        )
+        for v in vectors
+        for a in elements
+        for b in elements
+    ]
     return pd.DataFrame(rows)
 
 
@@ -65,17 +80,37 @@ def ladder_frame(seed=0, elements=LADDER_ELEMENTS, far_elements=FAR_ELEMENTS) ->
                 key = tuple(sorted((a, b)))
                 noise.setdefault(key, rng.normal(scale=0.01))
                 J = moments[a] * moments[b] * np.cos(0.6 * (group(a) - group(b))) / np.linalg.norm(v) ** 2 + noise[key]
-                rows.append(dict(element_i=a, element_j=b, rx=v[0], ry=v[1], rz=v[2], J=J, Dx=0.01 * k, Dy=0.0,
-                                 Dz=0.0, moment_i=moments[a], moment_j=moments[b]))
+                rows.append(
+                    dict(
+                        element_i=a,
+                        element_j=b,
+                        rx=v[0],
+                        ry=v[1],
+                        rz=v[2],
+                        J=J,
+                        Dx=0.01 * k,
+                        Dy=0.0,
+                        Dz=0.0,
+                        moment_i=moments[a],
+                        moment_j=moments[b],
+                    )
+                )
     return tidy_frame(pd.DataFrame(rows), {"name": "toy"}, source="toy")
 
 
 #: Bonds of the D toy table: in-plane 4.38 Å (no mirror through it, i <-> j by a mirror), across the
 #: gap 6.10 Å (on the three-fold axis: no D), 7.51 Å across the gap (inversion-centred), 7.59 Å in plane
 #: (in a mirror, no i <-> j operation) and 10.47 Å one QL up (in a mirror).
-D_VECTORS = tuple(np.array(locate_bi_site(v).position) for v in (
-    (-4.382981, 0.0, 0.0), (0.0, 0.0, 6.097427), (-4.382981, 0.0, 6.097427), (-6.574471, -3.795789, 0.0),
-    (2.191490, 1.265258, 10.162379)))
+D_VECTORS = tuple(
+    np.array(locate_bi_site(v).position)
+    for v in (
+        (-4.382981, 0.0, 0.0),
+        (0.0, 0.0, 6.097427),
+        (-4.382981, 0.0, 6.097427),
+        (-6.574471, -3.795789, 0.0),
+        (2.191490, 1.265258, 10.162379),
+    )
+)
 D_ELEMENTS = ("V", "Cr", "Mn", "Fe", "Co", "Mo", "Sc", "Cu")
 
 
@@ -113,8 +148,12 @@ def d_frame(seed=0, noise: float = 0.0) -> pd.DataFrame:
     sym_noise = {}
     for k, (a, b) in enumerate(zip(f["element_i"], f["element_j"])):
         sym_noise.setdefault((min(a, b), max(a, b), k // len(D_ELEMENTS) ** 2), rng.normal())
-    eta = np.array([sym_noise[(min(a, b), max(a, b), k // len(D_ELEMENTS) ** 2)]
-                    for k, (a, b) in enumerate(zip(f["element_i"], f["element_j"]))])
+    eta = np.array(
+        [
+            sym_noise[(min(a, b), max(a, b), k // len(D_ELEMENTS) ** 2)]
+            for k, (a, b) in enumerate(zip(f["element_i"], f["element_j"]))
+        ]
+    )
     along = vec / np.linalg.norm(vec, axis=1)[:, None]
     d = d + noise * eta[:, None] * along
     f[["Dx", "Dy", "Dz"]] = d

@@ -15,8 +15,7 @@ from ._runner import default_models, run_benchmark
 #: The code a stored run depends on: the runner and everything it imports, less the modules that only
 #: present results (reports, figures, page tables), whose edits cannot change a stored run.
 RUN_CODE = ("jijtutorial.benchmark._runner",)
-PRESENTATION = ("jijtutorial.benchmark._report", "jijtutorial.benchmark._plots", "jijtutorial.plotting",
-                "jijtutorial.tables")
+PRESENTATION = ("jijtutorial.benchmark._report", "jijtutorial.benchmark._plots", "jijtutorial.plotting", "jijtutorial.tables")
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
@@ -43,12 +42,21 @@ def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwarg
         raise ValueError(f"cached_benchmark stores one protocol's run; for {protocol!r} use cached_ladder.")
     check_protocols(protocol)
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "out", "plots", "cache", "n_jobs")}
-    key = hashlib.sha256(json.dumps({"data": frame_digest(frame), "protocol": protocol,
-                                     "models": list(models or default_models(protocol, kwargs.get("target", "J"))),
-                                     "settings": settings,
-                                     "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__,
-                                     "source": code_digest(*RUN_CODE, exclude=PRESENTATION)},
-                                    sort_keys=True, default=str).encode()).hexdigest()[:20]
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "data": frame_digest(frame),
+                "protocol": protocol,
+                "models": list(models or default_models(protocol, kwargs.get("target", "J"))),
+                "settings": settings,
+                "grids": [GAMMAS, ALPHAS, OUR_GRID],
+                "version": __version__,
+                "source": code_digest(*RUN_CODE, exclude=PRESENTATION),
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()[:20]
     path = cache_dir() / f"benchmark-{key}.pkl"
     result = load_cached_object(path, key=key, expected_type=BenchmarkResult)
     if result is None:  # a miss, or an unusable file (warned about): compute and replace atomically
@@ -83,9 +91,18 @@ def merge_results(*results, protocol: str | None = None) -> BenchmarkResult:
     if len(calibration):
         calibration["protocol"] = name
     config = dict(first.config, protocol=name, models=models, seconds=sum(r.seconds for r in results))
-    return BenchmarkResult(protocol=name, dataset=first.dataset, table=table, folds=cat("folds"),
-                           predictions=cat("predictions"), test_predictions=cat("test_predictions"), frame=first.frame,
-                           config=config, seconds=sum(r.seconds for r in results), calibration=calibration)
+    return BenchmarkResult(
+        protocol=name,
+        dataset=first.dataset,
+        table=table,
+        folds=cat("folds"),
+        predictions=cat("predictions"),
+        test_predictions=cat("test_predictions"),
+        frame=first.frame,
+        config=config,
+        seconds=sum(r.seconds for r in results),
+        calibration=calibration,
+    )
 
 
 #: The rungs whose runs chapter 6 computes under these names (the same cached runs serve both chapters).
@@ -136,11 +153,22 @@ def cached_learning_curve(frame: pd.DataFrame, models, protocol: str = "pairs", 
     from ._curves import learning_curve
 
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "cache", "n_jobs")}
-    key = hashlib.sha256(json.dumps({"data": frame_digest(frame), "protocol": protocol, "models": list(models),
-                                     "settings": settings, "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__,
-                                     "source": code_digest("jijtutorial.benchmark._curves", exclude=PRESENTATION),
-                                     "what": "learning curve"},
-                                    sort_keys=True, default=str).encode()).hexdigest()[:20]
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "data": frame_digest(frame),
+                "protocol": protocol,
+                "models": list(models),
+                "settings": settings,
+                "grids": [GAMMAS, ALPHAS, OUR_GRID],
+                "version": __version__,
+                "source": code_digest("jijtutorial.benchmark._curves", exclude=PRESENTATION),
+                "what": "learning curve",
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()[:20]
     path = cache_dir() / f"learning-curve-{key}.pkl"
     result = load_cached_object(path, key=key, expected_type=pd.DataFrame)
     if result is None:

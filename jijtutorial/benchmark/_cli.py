@@ -21,25 +21,45 @@ D_LADDER = ("study", "pairs", "element")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``jijtutorial benchmark``."""
-    parser.add_argument("--dataset", default="auto", choices=("auto", "jukkr", "model"),
-                        help="data set: the JuKKR table, the package's model data, or auto (JuKKR if found)")
+    parser.add_argument(
+        "--dataset",
+        default="auto",
+        choices=("auto", "jukkr", "model"),
+        help="data set: the JuKKR table, the package's model data, or auto (JuKKR if found)",
+    )
     parser.add_argument("--data-path", default=None, help="file or folder of the data set (default: its usual place)")
-    parser.add_argument("--protocol", default="both", choices=CHOICES,
-                        help=f"the rung of the ladder -- {describe_protocols()}; both: study and grouped; all: the ladder "
-                             f"({', '.join(PROTOCOLS)})")
-    parser.add_argument("--target", default="J", choices=tuple(TARGETS),
-                        help="what the models predict: J (the isotropic exchange) or D (the DM vector; models "
-                             f"{', '.join(D_MODELS)}; 'all' runs {', '.join(D_LADDER)})")
+    parser.add_argument(
+        "--protocol",
+        default="both",
+        choices=CHOICES,
+        help=f"the rung of the ladder -- {describe_protocols()}; both: study and grouped; all: the ladder "
+        f"({', '.join(PROTOCOLS)})",
+    )
+    parser.add_argument(
+        "--target",
+        default="J",
+        choices=tuple(TARGETS),
+        help="what the models predict: J (the isotropic exchange) or D (the DM vector; models "
+        f"{', '.join(D_MODELS)}; 'all' runs {', '.join(D_LADDER)})",
+    )
     parser.add_argument("--out", default="benchmark-results", help="folder for the tables and plots")
-    parser.add_argument("--models", default=None,
-                        help=f"comma-separated model names (default: {','.join(DEFAULT_MODELS)} for study, pairs, "
-                             f"grouped and both; {','.join(LADDER_MODELS)} for element, distance and all)")
+    parser.add_argument(
+        "--models",
+        default=None,
+        help=f"comma-separated model names (default: {','.join(DEFAULT_MODELS)} for study, pairs, "
+        f"grouped and both; {','.join(LADDER_MODELS)} for element, distance and all)",
+    )
     parser.add_argument("--folds", type=int, default=5, help="outer cross-validation folds of study and pairs (at least 2)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="repeats of the outer cross-validation of study and pairs (at least 1)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="repeats of the outer cross-validation of study and pairs (at least 1)"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--test-size", type=float, default=0.2,
-                        help="fraction held out as a test set, in [0, 1) (0: none; element and distance have none)")
+    parser.add_argument(
+        "--test-size",
+        type=float,
+        default=0.2,
+        help="fraction held out as a test set, in [0, 1) (0: none; element and distance have none)",
+    )
     parser.add_argument("--jobs", type=int, default=None, help="worker threads for the folds (default: CPUs, at most 4)")
     parser.add_argument("--learning-curve", action="store_true", help="also compute learning curves")
     parser.add_argument("--no-plots", action="store_true")
@@ -83,8 +103,10 @@ def _run_d(args, models, kw, out) -> int:
         rungs = list(run_ladder(args.dataset, list(protocols), models, target="D", **kw).rungs.values())
     else:
         rungs = [run_benchmark(args.dataset, protocols[0], models, target="D", **kw)]
-    print(f"\n{rungs[0].dataset} data: models of the DM vector D ({', '.join(r.protocol for r in rungs)}; "
-          f"{sum(r.seconds for r in rungs):.1f} s)\n")
+    print(
+        f"\n{rungs[0].dataset} data: models of the DM vector D ({', '.join(r.protocol for r in rungs)}; "
+        f"{sum(r.seconds for r in rungs):.1f} s)\n"
+    )
     print(d_table_markdown(rungs))
     cal = [r.calibration for r in rungs if len(r.calibration)]
     if cal:
@@ -93,8 +115,10 @@ def _run_d(args, models, kw, out) -> int:
         print("\nError bars per component (fraction within ±1σ, ±2σ; components fixed by symmetry left out):")
         print(pd.concat(cal, ignore_index=True).round(3).to_string(index=False))
     checks = d_model_symmetry(rungs[0].frame)
-    print(f"\nSymmetry of {D_MODEL} fitted on all {len(rungs[0].frame)} pairs (every bond of every class of the data, "
-          "every ordered element pair; largest deviation in meV):")
+    print(
+        f"\nSymmetry of {D_MODEL} fitted on all {len(rungs[0].frame)} pairs (every bond of every class of the data, "
+        "every ordered element pair; largest deviation in meV):"
+    )
     print(checks.to_string(index=False, float_format=lambda x: f"{x:.2e}"))
     with atomic_path(out / f"symmetry-{rungs[0].dataset}-D.csv") as tmp:
         checks.to_csv(tmp, index=False)
@@ -121,9 +145,17 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise ValueError(f"--jobs must be a positive number of threads, not {args.jobs}.")
     out = output_folder(args.out)  # before any computation
-    kw = dict(n_splits=args.folds, n_repeats=args.repeats, seed=args.seed, test_size=args.test_size,
-              data_path=args.data_path, progress=not args.no_progress, out=out, plots=not args.no_plots,
-              n_jobs=args.jobs)
+    kw = dict(
+        n_splits=args.folds,
+        n_repeats=args.repeats,
+        seed=args.seed,
+        test_size=args.test_size,
+        data_path=args.data_path,
+        progress=not args.no_progress,
+        out=out,
+        plots=not args.no_plots,
+        n_jobs=args.jobs,
+    )
     if args.learning_curve and args.target != "J":
         raise ValueError(f"--learning-curve is for the target J; drop it with --target {args.target}.")
     if TARGETS[args.target].is_vector:
@@ -154,8 +186,9 @@ def run(args: argparse.Namespace) -> int:
         from ._plots import learning_curve_plot
 
         for protocol in protocols:
-            lc = learning_curve(args.dataset, protocol=protocol, data_path=args.data_path,
-                                progress=not args.no_progress, seed=args.seed)
+            lc = learning_curve(
+                args.dataset, protocol=protocol, data_path=args.data_path, progress=not args.no_progress, seed=args.seed
+            )
             with atomic_path(out / f"learning-curve-{results[0].dataset}-{protocol}.csv") as tmp:
                 lc.to_csv(tmp, index=False)
             if not args.no_plots:

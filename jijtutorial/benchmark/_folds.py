@@ -171,8 +171,9 @@ class KernelRidgeFolds(FoldModel):
         with a linear and a Gaussian kernel) compute the Gram and distance matrices once.
     """
 
-    def __init__(self, descriptor, kernel: str, gammas=(1.0,), alphas=(1e-3, 1e-2, 1e-1), solver: str = "auto",
-                 store: dict | None = None):
+    def __init__(
+        self, descriptor, kernel: str, gammas=(1.0,), alphas=(1e-3, 1e-2, 1e-1), solver: str = "auto", store: dict | None = None
+    ):
         if kernel not in KERNELS:
             raise ValueError(f"unknown kernel {kernel!r}: use one of {KERNELS}.")
         self.descriptor = descriptor
@@ -230,8 +231,14 @@ class KernelRidgeFolds(FoldModel):
             if self.thin_:
                 path = linear_krr_path(self.X_[tr] / length_scale, y_train, self.alphas, groups_train)
             else:
-                path = krr_path(self._kernel(reps, reps, gamma, length_scale), y_train, self.alphas, groups_train,
-                                self.solver, inverse=inverse)
+                path = krr_path(
+                    self._kernel(reps, reps, gamma, length_scale),
+                    y_train,
+                    self.alphas,
+                    groups_train,
+                    self.solver,
+                    inverse=inverse,
+                )
             scores[g] = path.scores("mae")
             a = int(np.argmin(scores[g]))
             if best is None or scores[g, a] < best[0]:

@@ -42,8 +42,7 @@ def leakage_breakdown(result, twin_lookup: bool = False) -> pd.DataFrame:
         in_train = np.zeros(len(frame), bool)
         in_train[tr] = True
         t = twin[te]
-        label[r, te] = np.where(t < 0, "no twin", np.where(in_train[np.maximum(t, 0)], "twin in training",
-                                                           "twin also in test"))
+        label[r, te] = np.where(t < 0, "no twin", np.where(in_train[np.maximum(t, 0)], "twin in training", "twin also in test"))
     p = result.predictions.copy()
     models = list(dict.fromkeys(result.table["model"]))
     if twin_lookup:

@@ -25,8 +25,7 @@ def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4, panel: flo
     models = list(models or pred["model"].unique())
     ncols = min(ncols, len(models))
     nrows = int(np.ceil(len(models) / ncols))
-    fig, axes = figure(nrows, ncols, figsize=(panel * ncols, panel * nrows + 0.5), squeeze=False, sharex=True,
-                       sharey=True)
+    fig, axes = figure(nrows, ncols, figsize=(panel * ncols, panel * nrows + 0.5), squeeze=False, sharex=True, sharey=True)
     lo, hi = float(pred["J"].min()), float(pred["J"].max())
     pad = 0.05 * (hi - lo)
     reference = {"jukkr": "DFT", "model": "model"}.get(result.dataset, "reference")
@@ -44,10 +43,9 @@ def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4, panel: flo
         ax.set_xlabel(f"{reference} J (meV)", fontsize=11)
     for ax in axes[:, 0]:
         ax.set_ylabel("predicted J (meV)", fontsize=11)
-    for ax in list(axes.flat)[len(models):]:
+    for ax in list(axes.flat)[len(models) :]:
         ax.set_visible(False)
-    fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})",
-                 fontsize=12)
+    fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})", fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -62,8 +60,16 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     for (model, protocol), d in curve.groupby(["model", "protocol"], sort=False):
         g = d.groupby("fraction").agg(n=("n_train", "mean"), mean=("MAE", "mean"), std=("MAE", "std")).reset_index()
         grouped = protocol != "study"
-        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o" if grouped else "s", capsize=2,
-                    color=colours[model], ls="-" if grouped else "--", label=f"{model} ({protocol})")
+        ax.errorbar(
+            g["n"],
+            g["mean"],
+            yerr=g["std"],
+            marker="o" if grouped else "s",
+            capsize=2,
+            color=colours[model],
+            ls="-" if grouped else "--",
+            label=f"{model} ({protocol})",
+        )
     if baseline is not None:
         ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
     ax.set_xscale("log")
@@ -74,9 +80,14 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     ax.set_ylabel("test MAE (meV)")
     # The title says what the line styles mean for the protocols drawn (the mean's line is in the legend).
     protocols = {"study" if p == "study" else "grouped" for p in curve["protocol"]}
-    ax.set_title("Learning curves: element pairs kept together" if protocols == {"grouped"} else
-                 "Learning curves: random splits" if protocols == {"study"} else
-                 "Learning curves (dashed: random splits, solid: element pairs kept together)", fontsize=10)
+    ax.set_title(
+        "Learning curves: element pairs kept together"
+        if protocols == {"grouped"}
+        else "Learning curves: random splits"
+        if protocols == {"study"}
+        else "Learning curves (dashed: random splits, solid: element pairs kept together)",
+        fontsize=10,
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -160,8 +171,15 @@ def ladder_plot(ladder, metric: str = "R2", ax=None):
         if metric == "R2":
             vals = np.maximum(vals, -0.5)
         mean = "mean" in model.lower() or model == "Mean-baseline"
-        ax.plot(x, vals, marker=markers[k % len(markers)], ls="--" if mean else "-", color="0.5" if mean else f"C{k}",
-                lw=2.2 if model == "PairGP" else 1.3, label=model)
+        ax.plot(
+            x,
+            vals,
+            marker=markers[k % len(markers)],
+            ls="--" if mean else "-",
+            color="0.5" if mean else f"C{k}",
+            lw=2.2 if model == "PairGP" else 1.3,
+            label=model,
+        )
     ax.set_xticks(x, list(wide.columns))
     ax.set_xlabel("protocol (each rung further from the training data)")
     if metric == "R2":
@@ -196,8 +214,7 @@ def breakdown_plot(result, models=None, ax=None):
         x = np.arange(len(b))
         w = 0.8 / len(models)
         for k, m in enumerate(models):
-            ax.bar(x + (k - (len(models) - 1) / 2) * w, b[m], w, label=m,
-                   color="0.6" if m == "Mean-baseline" else f"C{k}")
+            ax.bar(x + (k - (len(models) - 1) / 2) * w, b[m], w, label=m, color="0.6" if m == "Mean-baseline" else f"C{k}")
         ax.set_xticks(x, b["held out"])
         ax.set_xlabel(f"{held} held out (every pair holding it)")
         ax.set_title(f"Errors per held-out {held}", fontsize=11)
@@ -206,8 +223,9 @@ def breakdown_plot(result, models=None, ax=None):
         order = np.argsort(d, kind="stable")
         for k, m in enumerate(models):
             mean = m == "Mean-baseline"
-            ax.plot(d[order], b[m].to_numpy()[order], marker="o", ls="--" if mean else "-",
-                    color="0.5" if mean else f"C{k}", label=m)
+            ax.plot(
+                d[order], b[m].to_numpy()[order], marker="o", ls="--" if mean else "-", color="0.5" if mean else f"C{k}", label=m
+            )
         ax.plot(d[order], b["mean |J|"].to_numpy()[order], color="k", ls=":", label="mean |J| of the held-out pairs")
         ax.set_yscale("log")
         ax.set_xlabel("distance of the held-out geometry (Å)")

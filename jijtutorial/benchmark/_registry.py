@@ -58,8 +58,12 @@ LADDER_MODELS = STUDY_MODELS + (OUR_MODEL, GP_MODEL, BASELINE)
 #: :mod:`jijtutorial.benchmark._folds_d`).
 D_MODEL = "EquivariantGP-D"
 D_MODELS = (D_MODEL, "PairGP-xyz", "PairGP-|D|", "Mean-D")
-_D_KERNELS = {D_MODEL: ("d-equivariant", EquivariantDFolds), "PairGP-xyz": ("d-components", ComponentFolds),
-              "PairGP-|D|": ("d-magnitude", MagnitudeFolds), "Mean-D": ("d-mean", MeanDFolds)}
+_D_KERNELS = {
+    D_MODEL: ("d-equivariant", EquivariantDFolds),
+    "PairGP-xyz": ("d-components", ComponentFolds),
+    "PairGP-|D|": ("d-magnitude", MagnitudeFolds),
+    "Mean-D": ("d-mean", MeanDFolds),
+}
 #: Learning curves: the study's best model, the best study model in our reproduction, and ours.
 CURVE_MODELS = ("SOAP-KRR-rbf-rcut-4.0", "CM-KRR-lap-rcut-4.0", OUR_MODEL)
 
@@ -126,8 +130,10 @@ class ModelSpec:
             model = KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
         target = get_target(self.target)
         if model.target.is_vector != target.is_vector:
-            raise ValueError(f"model {self.name!r} predicts a {'vector' if model.target.is_vector else 'scalar'}, the "
-                             f"target {target.name} is a {'vector' if target.is_vector else 'scalar'}.")
+            raise ValueError(
+                f"model {self.name!r} predicts a {'vector' if model.target.is_vector else 'scalar'}, the "
+                f"target {target.name} is a {'vector' if target.is_vector else 'scalar'}."
+            )
         model.target = target  # what the model predicts, and so what it must never see of a test row
         return model
 
@@ -178,7 +184,7 @@ def _gp_options(name: str) -> tuple:
 
     from ..kernels import PairGP
 
-    inner = name[len(GP_MODEL) + 1:]
+    inner = name[len(GP_MODEL) + 1 :]
     if not inner.endswith("]"):
         raise ValueError(f"unknown model {name!r}: a PairGP variant reads PairGP[key=value;key=value] (closing ']').")
     allowed = [p for p in inspect.signature(PairGP.__init__).parameters if p != "self"]

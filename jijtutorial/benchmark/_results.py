@@ -76,8 +76,10 @@ class BenchmarkResult:
         if get_target(self.target).is_vector:
             return d_table_markdown([self], digits)
         best = self.table.set_index("model").loc[self.best_model]
-        text = f"{table_markdown(self.table, digits)}\n\nBest model by cross-validation: {self.best_model} " \
-               f"(CV MAE {best['MAE']:.3g} meV, R² {best['R2']:.3f})"
+        text = (
+            f"{table_markdown(self.table, digits)}\n\nBest model by cross-validation: {self.best_model} "
+            f"(CV MAE {best['MAE']:.3g} meV, R² {best['R2']:.3f})"
+        )
         if np.isfinite(best["test_MAE"]):
             return text + f"; on the held-out test set: MAE {best['test_MAE']:.3g} meV, R² {best['test_R2']:.3f}."
         return text + "."
@@ -103,8 +105,7 @@ class BenchmarkResult:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         stem = f"{self.dataset}-{self.protocol}" if self.target == "J" else f"{self.dataset}-{self.target}-{self.protocol}"
-        files = [out / f"table-{stem}.csv", out / f"table-{stem}.md", out / f"folds-{stem}.csv",
-                 out / f"predictions-{stem}.csv"]
+        files = [out / f"table-{stem}.csv", out / f"table-{stem}.md", out / f"folds-{stem}.csv", out / f"predictions-{stem}.csv"]
         with AtomicFileSet(out / f"manifest-{stem}.json") as fs:
             self.folds.to_csv(fs.path(files[2]), index=False)
             self.predictions.to_csv(fs.path(files[3]), index=False)
@@ -125,8 +126,10 @@ class BenchmarkResult:
                 plt.close(fig)
             # the tables last: renamed after everything they summarise
             self.table.to_csv(fs.path(files[0]), index=False)
-            fs.path(files[1]).write_text(f"# Benchmark: {self.dataset} data, {self.protocol} protocol\n\n"
-                                         f"{describe_config(self.config)}\n\n{self.markdown()}\n")
+            fs.path(files[1]).write_text(
+                f"# Benchmark: {self.dataset} data, {self.protocol} protocol\n\n"
+                f"{describe_config(self.config)}\n\n{self.markdown()}\n"
+            )
         return files + [fs.manifest]
 
 

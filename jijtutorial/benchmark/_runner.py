@@ -38,10 +38,23 @@ def default_models(protocol, target="J") -> tuple:
     return DEFAULT_MODELS if single and not get_protocol(protocols[0]).leave_one_out else LADDER_MODELS
 
 
-def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: int = 5,
-                  n_repeats: int = 3, seed: int = 0, test_size: float = 0.2, data_path=None,
-                  progress: bool = True, cache=True, out=None, plots: bool = True,
-                  n_jobs: int | None = None, target="J") -> BenchmarkResult:
+def run_benchmark(
+    dataset="auto",
+    protocol="study",
+    models=None,
+    *,
+    n_splits: int = 5,
+    n_repeats: int = 3,
+    seed: int = 0,
+    test_size: float = 0.2,
+    data_path=None,
+    progress: bool = True,
+    cache=True,
+    out=None,
+    plots: bool = True,
+    n_jobs: int | None = None,
+    target="J",
+) -> BenchmarkResult:
     """Cross-validate ``models`` under ``protocol`` and score them on a held-out test set.
 
     Parameters
@@ -71,18 +84,48 @@ def run_benchmark(dataset="auto", protocol="study", models=None, *, n_splits: in
     BenchmarkResult
     """
     if not isinstance(protocol, str) or protocol == "all":
-        raise ValueError(f"run_benchmark runs one protocol and returns its BenchmarkResult; for {protocol!r} use "
-                         "run_ladder, which runs several on the same prepared models and returns a LadderResult.")
+        raise ValueError(
+            f"run_benchmark runs one protocol and returns its BenchmarkResult; for {protocol!r} use "
+            "run_ladder, which runs several on the same prepared models and returns a LadderResult."
+        )
     get_protocol(protocol)
-    return _run(dataset, (protocol,), protocol, True, models, n_splits=n_splits, n_repeats=n_repeats, seed=seed,
-                test_size=test_size, data_path=data_path, progress=progress, cache=cache, out=out, plots=plots,
-                n_jobs=n_jobs, target=target)
+    return _run(
+        dataset,
+        (protocol,),
+        protocol,
+        True,
+        models,
+        n_splits=n_splits,
+        n_repeats=n_repeats,
+        seed=seed,
+        test_size=test_size,
+        data_path=data_path,
+        progress=progress,
+        cache=cache,
+        out=out,
+        plots=plots,
+        n_jobs=n_jobs,
+        target=target,
+    )
 
 
-def run_ladder(dataset="auto", protocols="all", models=None, *, n_splits: int = 5,
-               n_repeats: int = 3, seed: int = 0, test_size: float = 0.2, data_path=None,
-               progress: bool = True, cache=True, out=None, plots: bool = True,
-               n_jobs: int | None = None, target="J") -> LadderResult:
+def run_ladder(
+    dataset="auto",
+    protocols="all",
+    models=None,
+    *,
+    n_splits: int = 5,
+    n_repeats: int = 3,
+    seed: int = 0,
+    test_size: float = 0.2,
+    data_path=None,
+    progress: bool = True,
+    cache=True,
+    out=None,
+    plots: bool = True,
+    n_jobs: int | None = None,
+    target="J",
+) -> LadderResult:
     """Several protocols -- ``'all'`` (the ladder) or a sequence of names -- on the same prepared models.
 
     The models are prepared (featurised, distance matrices) once and shared by every protocol;
@@ -96,23 +139,55 @@ def run_ladder(dataset="auto", protocols="all", models=None, *, n_splits: int = 
     """
     names = check_protocols(protocols)
     label = "all" if isinstance(protocols, str) else "+".join(names)
-    return _run(dataset, names, label, False, models, n_splits=n_splits, n_repeats=n_repeats, seed=seed,
-                test_size=test_size, data_path=data_path, progress=progress, cache=cache, out=out, plots=plots,
-                n_jobs=n_jobs, target=target)
+    return _run(
+        dataset,
+        names,
+        label,
+        False,
+        models,
+        n_splits=n_splits,
+        n_repeats=n_repeats,
+        seed=seed,
+        test_size=test_size,
+        data_path=data_path,
+        progress=progress,
+        cache=cache,
+        out=out,
+        plots=plots,
+        n_jobs=n_jobs,
+        target=target,
+    )
 
 
-def _run(dataset, protocols: tuple, label: str, single: bool, models=None, *, n_splits: int = 5,
-         n_repeats: int = 3, seed: int = 0, test_size: float = 0.2, data_path=None,
-         progress: bool = True, cache=True, out=None, plots: bool = True,
-         n_jobs: int | None = None, target="J"):
+def _run(
+    dataset,
+    protocols: tuple,
+    label: str,
+    single: bool,
+    models=None,
+    *,
+    n_splits: int = 5,
+    n_repeats: int = 3,
+    seed: int = 0,
+    test_size: float = 0.2,
+    data_path=None,
+    progress: bool = True,
+    cache=True,
+    out=None,
+    plots: bool = True,
+    n_jobs: int | None = None,
+    target="J",
+):
     """The protocols ``protocols`` on one data set with the same prepared models (see :func:`run_benchmark`)."""
     t_start = time.perf_counter()
     tgt = get_target(target)
     specs = [get_model(m) for m in (models or default_models(protocols[0] if single else "all", tgt))]
     wrong = [s.name for s in specs if s.target != tgt.name]
     if wrong:
-        raise ValueError(f"models {wrong} predict {get_model(wrong[0]).target}, not the target {tgt.name} of this run; "
-                         f"models of {tgt.name}: {', '.join(default_models('all', tgt))}.")
+        raise ValueError(
+            f"models {wrong} predict {get_model(wrong[0]).target}, not the target {tgt.name} of this run; "
+            f"models of {tgt.name}: {', '.join(default_models('all', tgt))}."
+        )
     if out is not None:
         output_folder(out)
     if isinstance(dataset, pd.DataFrame):
@@ -156,9 +231,18 @@ def _run(dataset, protocols: tuple, label: str, single: bool, models=None, *, n_
                 else:
                     p, sd, half95 = model.predict_fold(fit, te), None, None
                 t3 = time.perf_counter()
-                row = dict(model=spec.name, repeat=r, fold=f, n_train=len(tr), n_test=len(te),
-                           **_fold_scores(tgt, y_ref[te], y_all[te], p), t_train=t2 - t1,
-                           t_test=t3 - t2, inner_cv_MAE=fit.inner_mae, params=_fmt_params(fit.params))
+                row = dict(
+                    model=spec.name,
+                    repeat=r,
+                    fold=f,
+                    n_train=len(tr),
+                    n_test=len(te),
+                    **_fold_scores(tgt, y_ref[te], y_all[te], p),
+                    t_train=t2 - t1,
+                    t_test=t3 - t2,
+                    inner_cv_MAE=fit.inner_mae,
+                    params=_fmt_params(fit.params),
+                )
                 if run.rung.leave_one_out:
                     row["label"] = label
                 row["_cpu"] = time.thread_time() - c1
@@ -167,8 +251,7 @@ def _run(dataset, protocols: tuple, label: str, single: bool, models=None, *, n_
             if k == 0:
                 # the first protocol: each model's folds start as soon as it is prepared, while the next is
                 # being featurised (in one background thread, in order: models share descriptor matrices)
-                done = _run_while_preparing(names, frame, cache, tasks_of, one_task, n_jobs, bar, prepared,
-                                            prep_seconds)
+                done = _run_while_preparing(names, frame, cache, tasks_of, one_task, n_jobs, bar, prepared, prep_seconds)
             else:
                 tasks = [t for spec, model in prepared for t in tasks_of(spec, model)]
                 done = list(map_threads(one_task, tasks, n_jobs, bar))
@@ -176,13 +259,28 @@ def _run(dataset, protocols: tuple, label: str, single: bool, models=None, *, n_
             for d in done:
                 cpu[d[4]["model"]] = cpu.get(d[4]["model"], 0.0) + d[4].pop("_cpu")
             collect = _collect_vector if tgt.is_vector else _collect
-            results[run.protocol] = collect(run, specs, done, frame, y_all, prep_seconds, dev, test,
-                                            time.perf_counter() - t_rung, y_ref, tgt)
+            results[run.protocol] = collect(
+                run, specs, done, frame, y_all, prep_seconds, dev, test, time.perf_counter() - t_rung, y_ref, tgt
+            )
             results[run.protocol].config.update(
-                protocol=run.protocol, dataset=name, published_table=published, n_rows=len(frame), n_dev=len(dev),
-                n_test=len(test), n_splits=n_splits, n_repeats=n_repeats, seed=seed, test_size=test_size,
-                models=[s.name for s in specs], gammas=GAMMAS, alphas=ALPHAS, our_grid=OUR_GRID, n_jobs=n_jobs,
-                cpu_seconds=dict(cpu), target=tgt.name)
+                protocol=run.protocol,
+                dataset=name,
+                published_table=published,
+                n_rows=len(frame),
+                n_dev=len(dev),
+                n_test=len(test),
+                n_splits=n_splits,
+                n_repeats=n_repeats,
+                seed=seed,
+                test_size=test_size,
+                models=[s.name for s in specs],
+                gammas=GAMMAS,
+                alphas=ALPHAS,
+                our_grid=OUR_GRID,
+                n_jobs=n_jobs,
+                cpu_seconds=dict(cpu),
+                target=tgt.name,
+            )
             if run.rung.leave_one_out:
                 results[run.protocol].config.update(n_splits=len(run.splits), n_repeats=1)
     bar.close()

@@ -27,16 +27,25 @@ def _calibration_rows(name, protocol, p: pd.DataFrame, col: str = "J") -> dict:
     y, pred, sd, h95 = p[col], p[f"{col}_pred"], p[f"{col}_std"], p[f"{col}_95"]
     c = coverage(y, pred, sd)
     inside95 = float(np.mean(np.abs(y - pred) <= h95))
-    return {"model": name, "protocol": protocol, "within_1sigma": c[1.0], "within_2sigma": c[2.0],
-            f"within_{col}95": inside95, "mean_sigma": float(sd.mean()), f"mean_{col}95": float(h95.mean()),
-            "MAE": float(np.mean(np.abs(y - pred))), "n": len(p)}
+    return {
+        "model": name,
+        "protocol": protocol,
+        "within_1sigma": c[1.0],
+        "within_2sigma": c[2.0],
+        f"within_{col}95": inside95,
+        "mean_sigma": float(sd.mean()),
+        f"mean_{col}95": float(h95.mean()),
+        "MAE": float(np.mean(np.abs(y - pred))),
+        "n": len(p),
+    }
 
 
 def _fold_scores(target, y_ref, y_raw, p) -> dict:
     """Scores of one fold's predictions: a scalar target (J): MAE (meV) and R²; a vector (D): :func:`vector_scores`."""
     if not target.is_vector:
-        return dict(MAE=float(np.mean(np.abs(p - y_ref))) if len(y_ref) else np.nan,
-                    R2=r2_score(y_ref, p) if len(y_ref) else np.nan)
+        return dict(
+            MAE=float(np.mean(np.abs(p - y_ref))) if len(y_ref) else np.nan, R2=r2_score(y_ref, p) if len(y_ref) else np.nan
+        )
     return vector_scores(y_ref, y_raw, p, target.columns)
 
 
@@ -51,8 +60,11 @@ def vector_scores(y_ref, y_raw, p, columns=("Dx", "Dy", "Dz")) -> dict:
         return dict(MAE=np.nan, MAE_raw=np.nan, R2=np.nan, **{f"R2_{c}": np.nan for c in columns})
     y_ref, y_raw, p = (np.asarray(a, float).reshape(-1, len(columns)) for a in (y_ref, y_raw, p))
     ss = float(np.sum((y_ref - y_ref.mean(axis=0)) ** 2))
-    out = dict(MAE=float(np.mean(np.linalg.norm(p - y_ref, axis=1))), MAE_raw=float(np.mean(np.linalg.norm(p - y_raw, axis=1))),
-               R2=1.0 - float(np.sum((p - y_ref) ** 2)) / ss if ss > 0 else np.nan)
+    out = dict(
+        MAE=float(np.mean(np.linalg.norm(p - y_ref, axis=1))),
+        MAE_raw=float(np.mean(np.linalg.norm(p - y_raw, axis=1))),
+        R2=1.0 - float(np.sum((p - y_ref) ** 2)) / ss if ss > 0 else np.nan,
+    )
     for k, c in enumerate(columns):
         out[f"R2_{c}"] = r2_score(y_ref[:, k], p[:, k])
     return out
@@ -125,18 +137,35 @@ def _collect_vector(run: Setup, specs, done, frame, y_raw, prep_seconds, dev, te
             for k, comp in enumerate(comps):
                 c[f"within_1sigma_{comp}"] = float(np.mean((err[:, k] <= sd[:, k])[free[:, k]]))
                 c[f"within_2sigma_{comp}"] = float(np.mean((err[:, k] <= 2 * sd[:, k])[free[:, k]]))
-            c.update(mean_sigma=float(sd[free].mean()), fixed_by_symmetry=float(np.mean(~free)), MAE=scores["MAE"],
-                     n=len(mp))
+            c.update(mean_sigma=float(sd[free].mean()), fixed_by_symmetry=float(np.mean(~free)), MAE=scores["MAE"], n=len(mp))
             calib.append(c)
-        rows.append({"model": spec.name, "protocol": run.protocol, "t_train": fr["t_train"].mean(),
-                     "t_test": fr["t_test"].mean(), "t_prep": prep_seconds[spec.name], **scores,
-                     "MAE_std": fr["MAE"].std(ddof=1) if len(fr) > 1 else np.nan, **cover,
-                     "test_MAE": test_scores["MAE"], "test_R2": test_scores["R2"], "test_params": test_params})
+        rows.append(
+            {
+                "model": spec.name,
+                "protocol": run.protocol,
+                "t_train": fr["t_train"].mean(),
+                "t_test": fr["t_test"].mean(),
+                "t_prep": prep_seconds[spec.name],
+                **scores,
+                "MAE_std": fr["MAE"].std(ddof=1) if len(fr) > 1 else np.nan,
+                **cover,
+                "test_MAE": test_scores["MAE"],
+                "test_R2": test_scores["R2"],
+                "test_params": test_params,
+            }
+        )
     return BenchmarkResult(
-        protocol=run.protocol, dataset=run.name, table=pd.DataFrame(rows), folds=pd.DataFrame(fold_rows),
+        protocol=run.protocol,
+        dataset=run.name,
+        table=pd.DataFrame(rows),
+        folds=pd.DataFrame(fold_rows),
         predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
         test_predictions=pd.concat(test_preds, ignore_index=True) if test_preds else pd.DataFrame(),
-        frame=frame, config={}, seconds=seconds, calibration=pd.DataFrame(calib), target=target.name,
+        frame=frame,
+        config={},
+        seconds=seconds,
+        calibration=pd.DataFrame(calib),
+        target=target.name,
     )
 
 
@@ -163,8 +192,7 @@ def _collect(run: Setup, specs, done, frame, y_all, prep_seconds, dev, test, sec
                 continue
             model_rows.append(row)
             if loo:
-                d = {"model": spec.name, "repeat": 0, "fold": row["fold"], "label": row["label"], "row": te,
-                     Y: y_all[te], P: p}
+                d = {"model": spec.name, "repeat": 0, "fold": row["fold"], "label": row["label"], "row": te, Y: y_all[te], P: p}
                 if with_std:
                     d[S] = np.nan if sd is None else sd
                     d[H] = np.nan if half95 is None else half95
@@ -196,17 +224,35 @@ def _collect(run: Setup, specs, done, frame, y_all, prep_seconds, dev, test, sec
         if with_std and S in mp and mp[S].notna().all():
             calib.append(_calibration_rows(spec.name, run.protocol, mp, col))
         study = STUDY_RESULTS.get(spec.name)
-        rows.append({
-            "model": spec.name, "protocol": run.protocol,
-            "t_train": fr["t_train"].mean(), "t_test": fr["t_test"].mean(), "t_prep": prep_seconds[spec.name],
-            "MAE": mae, "MAE_std": fr["MAE"].std(ddof=1) if len(fr) > 1 else np.nan,
-            "R2": r2, "test_MAE": test_mae, "test_R2": test_r2, "test_params": test_params,
-            **{f"study_{k}": (getattr(study, k) if study else np.nan)
-               for k in ("t_train", "t_test", "MAE", "R2", "test_MAE", "test_R2")},
-        })
+        rows.append(
+            {
+                "model": spec.name,
+                "protocol": run.protocol,
+                "t_train": fr["t_train"].mean(),
+                "t_test": fr["t_test"].mean(),
+                "t_prep": prep_seconds[spec.name],
+                "MAE": mae,
+                "MAE_std": fr["MAE"].std(ddof=1) if len(fr) > 1 else np.nan,
+                "R2": r2,
+                "test_MAE": test_mae,
+                "test_R2": test_r2,
+                "test_params": test_params,
+                **{
+                    f"study_{k}": (getattr(study, k) if study else np.nan)
+                    for k in ("t_train", "t_test", "MAE", "R2", "test_MAE", "test_R2")
+                },
+            }
+        )
     return BenchmarkResult(
-        protocol=run.protocol, dataset=run.name, table=pd.DataFrame(rows), folds=pd.DataFrame(fold_rows),
+        protocol=run.protocol,
+        dataset=run.name,
+        table=pd.DataFrame(rows),
+        folds=pd.DataFrame(fold_rows),
         predictions=pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(),
         test_predictions=pd.concat(test_preds, ignore_index=True) if test_preds else pd.DataFrame(),
-        frame=frame, config={}, seconds=seconds, calibration=pd.DataFrame(calib), target=target.name if target else "J",
+        frame=frame,
+        config={},
+        seconds=seconds,
+        calibration=pd.DataFrame(calib),
+        target=target.name if target else "J",
     )

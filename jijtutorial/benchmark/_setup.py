@@ -129,8 +129,7 @@ def setup(dataset, protocol: str, n_splits: int = 5, n_repeats: int = 3, seed: i
     name = frame.attrs.get("name", "custom") if not isinstance(dataset, str) else frame.attrs.get("name", dataset)
     splits = rung.outer_splits(frame, n_splits, n_repeats, seed)
     labels = rung.fold_labels(frame) if rung.leave_one_out else None
-    return Setup(frame, name, protocol, frame["J"].to_numpy(float), rung.groups(frame), splits, rung.name,
-                 labels or [])
+    return Setup(frame, name, protocol, frame["J"].to_numpy(float), rung.groups(frame), splits, rung.name, labels or [])
 
 
 def prepared_models(models, frame: pd.DataFrame, cache=True):

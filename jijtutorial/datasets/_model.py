@@ -78,14 +78,21 @@ def load_model(path: str | os.PathLike | None = None) -> pd.DataFrame:
             raise ValueError(f"{prov_file}: not a valid provenance file ({err}). {advice}") from None
     sha = hashlib.sha256(data).hexdigest()
     recorded = provenance.get("csv_sha256")
-    provenance = {"path": str(p), "sha256": sha, **provenance,
-                  "sha256_matches_provenance": None if recorded is None else sha == recorded}
+    provenance = {
+        "path": str(p),
+        "sha256": sha,
+        **provenance,
+        "sha256_matches_provenance": None if recorded is None else sha == recorded,
+    }
     if recorded is not None and sha != recorded:
-        _warn_once(("model-sha", str(p), sha), (
-            f"{p} is not the file its provenance ({prov_file.name}) describes: its sha256 is {sha[:16]}..., "
-            f"the recorded one {recorded[:16]}...; it has {len(rows)} rows (recorded: {provenance.get('n_rows')}). "
-            f"The generation parameters may not describe these numbers. {advice}"
-        ))
+        _warn_once(
+            ("model-sha", str(p), sha),
+            (
+                f"{p} is not the file its provenance ({prov_file.name}) describes: its sha256 is {sha[:16]}..., "
+                f"the recorded one {recorded[:16]}...; it has {len(rows)} rows (recorded: {provenance.get('n_rows')}). "
+                f"The generation parameters may not describe these numbers. {advice}"
+            ),
+        )
     attrs = {
         "name": "model",
         "title": "Model exchange couplings of 3d/4d impurity pairs in a Bi2Te3 tight-binding model",
@@ -120,10 +127,15 @@ def _refuse_duplicates(raw: pd.DataFrame, p: Path, lines, advice: str) -> None:
         vec = raw[["rx", "ry", "rz"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
     except KeyError:
         return  # tidy_frame names the missing column
-    key = pd.DataFrame({"a": raw["element_i"].astype(str) if "element_i" in raw else "",
-                        "b": raw["element_j"].astype(str) if "element_j" in raw else "",
-                        "x": np.round(vec[:, 0], 6) + 0.0, "y": np.round(vec[:, 1], 6) + 0.0,
-                        "z": np.round(vec[:, 2], 6) + 0.0})
+    key = pd.DataFrame(
+        {
+            "a": raw["element_i"].astype(str) if "element_i" in raw else "",
+            "b": raw["element_j"].astype(str) if "element_j" in raw else "",
+            "x": np.round(vec[:, 0], 6) + 0.0,
+            "y": np.round(vec[:, 1], 6) + 0.0,
+            "z": np.round(vec[:, 2], 6) + 0.0,
+        }
+    )
     dup = key.duplicated(keep=False).to_numpy() & np.isfinite(vec).all(axis=1)
     if not dup.any():
         return
@@ -141,4 +153,3 @@ def _refuse_duplicates(raw: pd.DataFrame, p: Path, lines, advice: str) -> None:
         f"{what}{' in ' + ', '.join(differ) if differ else ''}; {n} such row(s). Each pair must appear once: "
         f"delete the extra row. {advice}"
     )
-

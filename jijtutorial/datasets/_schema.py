@@ -129,5 +129,8 @@ def element_pair_labels(frame: pd.DataFrame) -> np.ndarray:
     """Readable unordered element-pair label per row, e.g. 'Cr-Fe' (alphabetical order)."""
     a = frame["element_i"].to_numpy()
     b = frame["element_j"].to_numpy()
-    return np.where(a <= b, np.char.add(np.char.add(a.astype(str), "-"), b.astype(str)),
-                    np.char.add(np.char.add(b.astype(str), "-"), a.astype(str)))
+    return np.where(
+        a <= b,
+        np.char.add(np.char.add(a.astype(str), "-"), b.astype(str)),
+        np.char.add(np.char.add(b.astype(str), "-"), a.astype(str)),
+    )

@@ -65,7 +65,19 @@ from ._store import cached_features, clear_memory_cache
 from ._table import FeatureTable
 
 __all__ = [
-    "CACHE_VARIABLE", "CacheWarning", "FORMAT_VERSION", "FeatureTable", "PICKLE_FORMAT", "cache_dir",
-    "cached_features", "clear_memory_cache", "load_cached_object", "parameter_key", "row_keys", "save_cached_object",
-    "code_digest", "code_files", "FEATURE_CODE",
+    "CACHE_VARIABLE",
+    "CacheWarning",
+    "FORMAT_VERSION",
+    "FeatureTable",
+    "PICKLE_FORMAT",
+    "cache_dir",
+    "cached_features",
+    "clear_memory_cache",
+    "load_cached_object",
+    "parameter_key",
+    "row_keys",
+    "save_cached_object",
+    "code_digest",
+    "code_files",
+    "FEATURE_CODE",
 ]

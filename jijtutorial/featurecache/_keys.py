@@ -139,6 +139,4 @@ def parameter_key(name: str, params: dict) -> str:
 def row_keys(element_i: Sequence[str], element_j: Sequence[str], vectors: np.ndarray) -> np.ndarray:
     """One string per pair: symbols and the vector (Å) rounded to 1e-6."""
     v = np.round(np.asarray(vectors, dtype=float), 6) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return np.array(
-        [f"{a}|{b}|{x:.6f}|{y:.6f}|{z:.6f}" for a, b, (x, y, z) in zip(element_i, element_j, v)], dtype=object
-    )
+    return np.array([f"{a}|{b}|{x:.6f}|{y:.6f}|{z:.6f}" for a, b, (x, y, z) in zip(element_i, element_j, v)], dtype=object)

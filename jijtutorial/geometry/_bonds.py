@@ -203,8 +203,10 @@ class BondClass:
         """``(M, exchanged)`` of one bond of the class (see :attr:`maps`); a ValueError if it is not a member."""
         k = self._index.get(_key(vector))
         if k is None:
-            raise ValueError(f"vector {np.round(np.asarray(vector, float), 4)} Å is not a bond of the class "
-                             f"{self.geometry!r} (representative {np.round(self.representative, 4)} Å).")
+            raise ValueError(
+                f"vector {np.round(np.asarray(vector, float), 4)} Å is not a bond of the class "
+                f"{self.geometry!r} (representative {np.round(self.representative, 4)} Å)."
+            )
         return self.maps[k], bool(self.exchanged[k])
 
 
@@ -261,8 +263,17 @@ def _bond_class(key: tuple, sublattice: str) -> BondClass:
     siblings = _sibling_representatives(sublattice, cls, round(d, 2))
     if len(siblings) > 1:  # several classes share the layer class and the distance: number them
         label += f" ({siblings.index(_key(r0)) + 1})"
-    out = BondClass(label, sublattice, cls, d, r0, np.array(vectors), np.array(maps),
-                    np.array(exchanged, dtype=bool), _bond_symmetry(_key(r0), sublattice))
+    out = BondClass(
+        label,
+        sublattice,
+        cls,
+        d,
+        r0,
+        np.array(vectors),
+        np.array(maps),
+        np.array(exchanged, dtype=bool),
+        _bond_symmetry(_key(r0), sublattice),
+    )
     for a in (out.representative, out.vectors, out.maps, out.exchanged):
         a.flags.writeable = False
     return out

@@ -107,9 +107,7 @@ def host_cloud(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     origin = _origin_site()
     nxy = int(np.ceil(radius / (A_HEX * np.sqrt(3) / 2))) + 1
     nz = int(np.ceil(radius / C_HEX)) + 1
-    shifts = np.array(
-        [(i, j, k) for i in range(-nxy, nxy + 1) for j in range(-nxy, nxy + 1) for k in range(-nz, nz + 1)]
-    )
+    shifts = np.array([(i, j, k) for i in range(-nxy, nxy + 1) for j in range(-nxy, nxy + 1) for k in range(-nz, nz + 1)])
     trans = shifts @ cell
     pos = (host.positions[None, :, :] + trans[:, None, :]).reshape(-1, 3) - origin
     numbers = np.tile(host.numbers, len(shifts))

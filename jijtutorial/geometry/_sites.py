@@ -176,8 +176,7 @@ def bi_pair_vectors(max_distance: float, sublattice: str = "same") -> np.ndarray
         raise ValueError(f"sublattice must be 'same' or 'other', not {sublattice!r}.")
     if not (np.isfinite(max_distance) and 0 < max_distance < MAX_CLOUD_RADIUS):
         raise ValueError(
-            f"max_distance must be a length in Å between 0 and {MAX_CLOUD_RADIUS} (MAX_CLOUD_RADIUS), "
-            f"not {max_distance!r}."
+            f"max_distance must be a length in Å between 0 and {MAX_CLOUD_RADIUS} (MAX_CLOUD_RADIUS), not {max_distance!r}."
         )
     pos, _, sites = host_cloud(max_distance + 1e-6)
     label = "Bi-upper" if sublattice == "same" else "Bi-lower"

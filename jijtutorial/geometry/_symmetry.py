@@ -70,8 +70,7 @@ def _maps(rot, src, z_src, dst, z_dst) -> bool:
     moved = src @ rot.T
     dist = np.linalg.norm(moved[:, None, :] - dst[None, :, :], axis=2)
     k = dist.argmin(axis=1)
-    return bool(np.all(dist[np.arange(len(src)), k] < 1e-3) and np.all(z_dst[k] == z_src)
-                and len(set(k)) == len(k))
+    return bool(np.all(dist[np.arange(len(src)), k] < 1e-3) and np.all(z_dst[k] == z_src) and len(set(k)) == len(k))
 
 
 @lru_cache(maxsize=1)

@@ -26,9 +26,15 @@ from .crystal import BI2TE3_SK, BI_LOWER, BI_UPPER, CrystalParameters, atom_posi
 
 #: The ten pair vectors of the JuKKR table (units of alat = 10.4727 Å): geometry only.
 JUKKR_VECTORS_ALAT = (
-    (-0.41851489357247, 0.0, 0.0), (0.0, 0.0, 0.582221), (-0.418515, 0.0, 0.582221),
-    (-0.627772, -0.120815, -0.388147), (-0.83703, 0.0, 0.0), (0.209257, 0.120815, 0.970369),
-    (-0.83703, 0.0, 0.582221), (-1.046287, -0.120815, -0.388147), (-0.627772, -0.120815, -0.970369),
+    (-0.41851489357247, 0.0, 0.0),
+    (0.0, 0.0, 0.582221),
+    (-0.418515, 0.0, 0.582221),
+    (-0.627772, -0.120815, -0.388147),
+    (-0.83703, 0.0, 0.0),
+    (0.209257, 0.120815, 0.970369),
+    (-0.83703, 0.0, 0.582221),
+    (-1.046287, -0.120815, -0.388147),
+    (-0.627772, -0.120815, -0.970369),
     (-1.255545, 0.0, 0.0),
 )
 
@@ -88,9 +94,18 @@ def pair_geometries(max_distance: float = 13.2, params: CrystalParameters = BI2T
                 if hit:
                     rep, jukkr = p, True
             site = locate_bi_site(rep)
-            out.append({"vector": np.asarray(rep, float), "distance": float(d[i]), "sublattice": sub,
-                        "layer": site.layer, "geometry": f"{site.layer}, {d[i]:.2f} Å", "multiplicity": len(members),
-                        "site": crystal_site(rep, params), "jukkr": jukkr})
+            out.append(
+                {
+                    "vector": np.asarray(rep, float),
+                    "distance": float(d[i]),
+                    "sublattice": sub,
+                    "layer": site.layer,
+                    "geometry": f"{site.layer}, {d[i]:.2f} Å",
+                    "multiplicity": len(members),
+                    "site": crystal_site(rep, params),
+                    "jukkr": jukkr,
+                }
+            )
     out.sort(key=lambda x: (round(x["distance"], 4), x["sublattice"]))
     return out
 

@@ -150,7 +150,7 @@ class DistinctGP:
             order = np.argsort(self.inv, kind="stable")
             self._rows_of = (order, np.searchsorted(self.inv[order], np.arange(len(self.counts) + 1)))
         order, cuts = self._rows_of
-        return _cat([order[cuts[u]:cuts[u + 1]] for u in np.asarray(U)], int)
+        return _cat([order[cuts[u] : cuts[u + 1]] for u in np.asarray(U)], int)
 
     # -- fit quantities ----------------------------------------------------------------------
     def log_marginal_amplitude(self) -> tuple[float, float]:
@@ -325,8 +325,9 @@ class KroneckerGP(DistinctGP):
         self._setup(m, y, inverse, alpha, w, w_var)
         cnt = self.counts.reshape(n_p, n_g)
         if not np.all(cnt == cnt[:, :1]) or not np.allclose(self.w, self.w[0]):
-            raise ValueError("KroneckerGP: every pair needs the same number of rows at every geometry, and one "
-                             "noise weight for all inputs.")
+            raise ValueError(
+                "KroneckerGP: every pair needs the same number of rows at every geometry, and one noise weight for all inputs."
+            )
         self.sq = np.sqrt(self.counts)  # Ñ^1/2 (m,)
         if eig is None:
             sp_ = np.sqrt(cnt[:, 0])
@@ -422,8 +423,9 @@ class KroneckerGP(DistinctGP):
         P, G = Us // n_g, Us % n_g
         ug = np.unique(G[0])
         nup = len(np.unique(P[0]))
-        same = all(np.array_equal(np.unique(g), ug) and len(np.unique(p)) == nup and nup * len(ug) == Us.shape[1]
-                   for p, g in zip(P, G))
+        same = all(
+            np.array_equal(np.unique(g), ug) and len(np.unique(p)) == nup and nup * len(ug) == Us.shape[1] for p, g in zip(P, G)
+        )
         if not same:
             return np.stack([self.H_block(U) for U in Us])
         # every block: nup pairs x the same geometries; blocks in (pair, geometry) order after sorting

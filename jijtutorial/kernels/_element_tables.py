@@ -43,8 +43,9 @@ def _learned_activity(enc: PairEncoding, y, s0, known, iterations: int = 3) -> n
         w = (s[enc.a] * s[enc.b]) ** 2
         a2 = np.bincount(g, weights=y2) / np.maximum(np.bincount(g, weights=w), 1e-300)
         num = np.bincount(enc.a, weights=y2, minlength=_NE) + np.bincount(enc.b, weights=y2, minlength=_NE)
-        den = (np.bincount(enc.a, weights=a2[g] * s[enc.b] ** 2, minlength=_NE)
-               + np.bincount(enc.b, weights=a2[g] * s[enc.a] ** 2, minlength=_NE))
+        den = np.bincount(enc.a, weights=a2[g] * s[enc.b] ** 2, minlength=_NE) + np.bincount(
+            enc.b, weights=a2[g] * s[enc.a] ** 2, minlength=_NE
+        )
         new = np.sqrt(num / np.maximum(den, 1e-300))
         s = np.where(known, new, s)
         top = np.max(s[known])
@@ -83,8 +84,10 @@ def _feature_kernel(m, p) -> np.ndarray:
     f = _features()
     r = f["row"].to_numpy()
     g = f["group"].to_numpy(float)
-    k = np.exp(-((g[:, None] - g[None, :]) ** 2) / (2 * p["length_group"] ** 2)
-               - ((m[:, None] - m[None, :]) ** 2) / (2 * p["length_moment"] ** 2))
+    k = np.exp(
+        -((g[:, None] - g[None, :]) ** 2) / (2 * p["length_group"] ** 2)
+        - ((m[:, None] - m[None, :]) ** 2) / (2 * p["length_moment"] ** 2)
+    )
     return k * np.where(r[:, None] == r[None, :], 1.0, p["row_similarity"])
 
 

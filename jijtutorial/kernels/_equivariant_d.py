@@ -161,9 +161,16 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
         Calibration of σ (see :func:`~jijtutorial.kernels.calibrate_sigma`).
     """
 
-    def __init__(self, selection: str = "rows", element_modes=("profile", "features"),
-                 geometry_modes=("independent", "smooth"), alphas=(0.01, 0.03, 0.1, 0.3), activity: str = "learned",
-                 activity_floor: float = 0.05, unseen_moment: str = "anderson"):
+    def __init__(
+        self,
+        selection: str = "rows",
+        element_modes=("profile", "features"),
+        geometry_modes=("independent", "smooth"),
+        alphas=(0.01, 0.03, 0.1, 0.3),
+        activity: str = "learned",
+        activity_floor: float = 0.05,
+        unseen_moment: str = "anderson",
+    ):
         self.selection = selection
         self.element_modes = element_modes
         self.geometry_modes = geometry_modes
@@ -183,16 +190,21 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
         choices = {"selection": D_SELECTIONS, "activity": ("learned", "moment"), "unseen_moment": ("anderson", "median")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise ValueError(f"EquivariantDGP: {name} must be one of {', '.join(map(repr, allowed))}, not "
-                                 f"{getattr(self, name)!r}.")
+                raise ValueError(
+                    f"EquivariantDGP: {name} must be one of {', '.join(map(repr, allowed))}, not {getattr(self, name)!r}."
+                )
         modes = tuple(self.element_modes)
         if not modes or any(m not in ELEMENT_MODES for m in modes):
-            raise ValueError(f"EquivariantDGP: element_modes must be a non-empty tuple of "
-                             f"{', '.join(map(repr, ELEMENT_MODES))}, not {self.element_modes!r}.")
+            raise ValueError(
+                f"EquivariantDGP: element_modes must be a non-empty tuple of "
+                f"{', '.join(map(repr, ELEMENT_MODES))}, not {self.element_modes!r}."
+            )
         gmodes = tuple(self.geometry_modes)
         if not gmodes or any(m not in D_GEOMETRY_MODES for m in gmodes):
-            raise ValueError(f"EquivariantDGP: geometry_modes must be a non-empty tuple of "
-                             f"{', '.join(map(repr, D_GEOMETRY_MODES))}, not {self.geometry_modes!r}.")
+            raise ValueError(
+                f"EquivariantDGP: geometry_modes must be a non-empty tuple of "
+                f"{', '.join(map(repr, D_GEOMETRY_MODES))}, not {self.geometry_modes!r}."
+            )
         alphas = np.atleast_1d(np.asarray(self.alphas, float))
         if alphas.size == 0 or not np.all(np.isfinite(alphas) & (alphas > 0)):
             raise ValueError(f"EquivariantDGP: alphas must be positive numbers, not {self.alphas!r}.")
@@ -206,8 +218,9 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
             raise ValueError("the pair table has no rows; fitting needs at least one pair with its D.")
         y = np.asarray(y, dtype=float)
         if y.shape != (len(X), 3):
-            raise ValueError(f"y must hold one D vector (Dx, Dy, Dz in meV) per row of X, shape ({len(X)}, 3); "
-                             f"got shape {y.shape}.")
+            raise ValueError(
+                f"y must hold one D vector (Dx, Dy, Dz in meV) per row of X, shape ({len(X)}, 3); got shape {y.shape}."
+            )
         bad = ~np.isfinite(y).all(axis=1)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
@@ -216,8 +229,10 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
             if c not in X.columns:
                 raise ValueError(f"fitting EquivariantDGP needs column {c!r} (training rows only).")
         if not np.any(y):
-            raise ValueError(f"all {len(y)} training D vectors are 0: there is nothing to learn and no residual to "
-                             "calibrate σ on (σ = 0 would claim every prediction exact). Fit on data with D.")
+            raise ValueError(
+                f"all {len(y)} training D vectors are 0: there is nothing to learn and no residual to "
+                "calibrate σ on (σ = 0 would claim every prediction exact). Fit on data with D."
+            )
         return y
 
     # -- inner blocks -----------------------------------------------------------------------------
@@ -282,8 +297,15 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
         best = None
         y_abs = np.linalg.norm(allowed, axis=1)
         for e, em in enumerate(modes):
-            p = {**KERNEL_DEFAULTS, **ELEMENT_MODES[em], **GEOMETRY_MODES["independent"], "activity": self.activity,
-                 "activity_floor": self.activity_floor, "unseen_moment": self.unseen_moment, "bias": 0.0}
+            p = {
+                **KERNEL_DEFAULTS,
+                **ELEMENT_MODES[em],
+                **GEOMETRY_MODES["independent"],
+                "activity": self.activity,
+                "activity_floor": self.activity_floor,
+                "unseen_moment": self.unseen_moment,
+                "bias": 0.0,
+            }
             tab = _learn_tables(X, enc, y_abs, p, cache)
             tab.unseen_moments = left_out
             kap = tab.kappa()
@@ -465,8 +487,9 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
         n_fit = len(fit.channel)
         line = self.scale_line_
         # the query's channels: those of the fit keep their number and scale; new ones take the line's
-        scale = np.concatenate([self.channel_scale_, np.exp(line[0] + line[1] * q.distance[n_fit:]
-                                                            + line[2] * q.sublattice[n_fit:])])
+        scale = np.concatenate(
+            [self.channel_scale_, np.exp(line[0] + line[1] * q.distance[n_fit:] + line[2] * q.sublattice[n_fit:])]
+        )
         layer = np.array([q.classes[k].layer_class for k, _ in q.channel])
         model = _Kernel(q.distance, layer, q.parity, scale, self.kernel_.mixing)
         trained = {f.key: (f, gp) for f, gp in zip(self.families_, self.gps_)}

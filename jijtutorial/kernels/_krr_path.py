@@ -241,7 +241,7 @@ def _spectral_path(Q, lam, y, alphas, blocks) -> PathResult:
             for S in blocks:
                 H = (Q[S] * w) @ Q[S].T + np.eye(len(S)) / alpha
                 if pooled:
-                    res[a, k:k + len(S)] = np.linalg.solve(H, c[S])
+                    res[a, k : k + len(S)] = np.linalg.solve(H, c[S])
                     k += len(S)
                 else:
                     res[a, S] = np.linalg.solve(H, c[S])
@@ -253,9 +253,9 @@ def linear_krr_path(X: np.ndarray, y: np.ndarray, alphas, groups=None) -> PathRe
     """:func:`krr_path` for the linear kernel ``K = X X^T`` from one thin SVD of ``X`` (n > d)."""
     U, s, _ = np.linalg.svd(np.asarray(X, dtype=float), full_matrices=False)
     keep = s > s[0] * 1e-12 if len(s) else s > 0
-    return _spectral_path(U[:, keep], s[keep] ** 2, np.asarray(y, float), np.atleast_1d(alphas).astype(float),
-                          group_blocks(groups))
-
+    return _spectral_path(
+        U[:, keep], s[keep] ** 2, np.asarray(y, float), np.atleast_1d(alphas).astype(float), group_blocks(groups)
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -80,8 +80,10 @@ def encode_pairs(X, what: str = "pair table") -> PairEncoding:
         bad = ~np.isin(col, IMPURITY_ELEMENTS)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{what}, row {k}, column {c!r}: unknown impurity element {col[k]!r}; "
-                             f"the model knows {', '.join(IMPURITY_ELEMENTS)}.")
+            raise ValueError(
+                f"{what}, row {k}, column {c!r}: unknown impurity element {col[k]!r}; "
+                f"the model knows {', '.join(IMPURITY_ELEMENTS)}."
+            )
         els.append(np.array([_EL[e] for e in col], dtype=int))
     label = None
     if {"sublattice_j", "distance", "layer"} <= set(X.columns):
@@ -98,8 +100,7 @@ def encode_pairs(X, what: str = "pair table") -> PairEncoding:
         layer = np.array([s.layer for s in sites])
         label = np.array([bond_class(s.position).geometry for s in sites])
     else:
-        raise ValueError(f"{what} needs 'sublattice_j', 'distance' and 'layer', or the pair vector 'rx', 'ry', "
-                         "'rz' (Å).")
+        raise ValueError(f"{what} needs 'sublattice_j', 'distance' and 'layer', or the pair vector 'rx', 'ry', 'rz' (Å).")
     ul, inv_l = np.unique(np.char.add(np.char.add(sub.astype(str), "|"), layer.astype(str)), return_inverse=True)
     cls_u = np.array([layer_class(x.split("|", 1)[1], x.split("|", 1)[0]) for x in ul])
     cls = cls_u[inv_l.reshape(-1)] if len(ul) else np.zeros(0, str)
@@ -113,8 +114,10 @@ def encode_pairs(X, what: str = "pair table") -> PairEncoding:
 
 #: Layer labels of each sublattice (:func:`jijtutorial.geometry.locate_bi_site`, or merged by
 #: :func:`jijtutorial.geometry.layer_class`).
-_LAYER_LABELS = {"same": re.compile(r"^(same Bi layer|upper Bi layer, QL [+\-±]\d+)$"),
-                 "other": re.compile(r"^(other Bi layer, same QL|across the vdW gap|lower Bi layer, QL [+\-±]\d+)$")}
+_LAYER_LABELS = {
+    "same": re.compile(r"^(same Bi layer|upper Bi layer, QL [+\-±]\d+)$"),
+    "other": re.compile(r"^(other Bi layer, same QL|across the vdW gap|lower Bi layer, QL [+\-±]\d+)$"),
+}
 #: Shortest Bi–Bi distance (Å), less a tolerance.
 _NEAREST = 4.37
 
@@ -125,19 +128,25 @@ def _check_geometry(sub, dist, layer, what) -> None:
     bad = ~np.isin(sub, tuple(_LAYER_LABELS))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{what}, row {k}, column 'sublattice_j': {sub[k]!r} is not a Bi sublattice; use 'same' or "
-                         f"'other' (as in the tidy frames of jijtutorial.datasets).")
+        raise ValueError(
+            f"{what}, row {k}, column 'sublattice_j': {sub[k]!r} is not a Bi sublattice; use 'same' or "
+            f"'other' (as in the tidy frames of jijtutorial.datasets)."
+        )
     bad = ~(np.isfinite(dist) & (dist >= _NEAREST))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{what}, row {k}, column 'distance': {dist[k]:g} is not a Bi–Bi distance (a finite length "
-                         f"of at least 4.38 Å); {int(bad.sum())} such row(s).")
+        raise ValueError(
+            f"{what}, row {k}, column 'distance': {dist[k]:g} is not a Bi–Bi distance (a finite length "
+            f"of at least 4.38 Å); {int(bad.sum())} such row(s)."
+        )
     if layer is None:
         return
     pairs, inv = np.unique(np.char.add(np.char.add(sub.astype(str), "|"), layer.astype(str)), return_inverse=True)
     ok = np.array([bool(_LAYER_LABELS[p.split("|", 1)[0]].match(p.split("|", 1)[1])) for p in pairs])[inv.reshape(-1)]
     if not ok.all():
         k = int(np.flatnonzero(~ok)[0])
-        raise ValueError(f"{what}, row {k}, column 'layer': {layer[k]!r} is not a Bi layer of the {sub[k]!r} sublattice "
-                         f"(e.g. 'same Bi layer', 'upper Bi layer, QL +1', 'across the vdW gap', as "
-                         f"jijtutorial.geometry.locate_bi_site names them); give the pair vector rx, ry, rz instead.")
+        raise ValueError(
+            f"{what}, row {k}, column 'layer': {layer[k]!r} is not a Bi layer of the {sub[k]!r} sublattice "
+            f"(e.g. 'same Bi layer', 'upper Bi layer, QL +1', 'across the vdW gap', as "
+            f"jijtutorial.geometry.locate_bi_site names them); give the pair vector rx, ry, rz instead."
+        )

@@ -156,10 +156,18 @@ class PairGP(RegressorMixin, BaseEstimator):
         GP weights of the m distinct training inputs.
     """
 
-    def __init__(self, selection: str = "rows", element_modes=("profile", "features"),
-                 geometry_modes=("independent", "smooth"), alphas=(0.003, 0.01, 0.03, 0.1), activity: str = "learned",
-                 activity_floor: float = 0.05, unseen_moment: str = "anderson", bias: float = 0.3,
-                 calibration: str = "power"):
+    def __init__(
+        self,
+        selection: str = "rows",
+        element_modes=("profile", "features"),
+        geometry_modes=("independent", "smooth"),
+        alphas=(0.003, 0.01, 0.03, 0.1),
+        activity: str = "learned",
+        activity_floor: float = 0.05,
+        unseen_moment: str = "anderson",
+        bias: float = 0.3,
+        calibration: str = "power",
+    ):
         self.selection = selection
         self.element_modes = element_modes
         self.geometry_modes = geometry_modes
@@ -178,17 +186,21 @@ class PairGP(RegressorMixin, BaseEstimator):
 
     # -- checks ---------------------------------------------------------------------------------
     def _check_params(self):
-        choices = {"selection": SELECTIONS, "activity": ("learned", "moment"), "unseen_moment": ("anderson", "median"),
-                   "calibration": ("power", "ml")}
+        choices = {
+            "selection": SELECTIONS,
+            "activity": ("learned", "moment"),
+            "unseen_moment": ("anderson", "median"),
+            "calibration": ("power", "ml"),
+        }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise ValueError(f"PairGP: {name} must be one of {', '.join(map(repr, allowed))}, not "
-                                 f"{getattr(self, name)!r}.")
+                raise ValueError(f"PairGP: {name} must be one of {', '.join(map(repr, allowed))}, not {getattr(self, name)!r}.")
         for name, allowed in (("element_modes", ELEMENT_MODES), ("geometry_modes", GEOMETRY_MODES)):
             vals = tuple(getattr(self, name))
             if not vals or any(v not in allowed for v in vals):
-                raise ValueError(f"PairGP: {name} must be a non-empty tuple of {', '.join(map(repr, allowed))}, "
-                                 f"not {getattr(self, name)!r}.")
+                raise ValueError(
+                    f"PairGP: {name} must be a non-empty tuple of {', '.join(map(repr, allowed))}, not {getattr(self, name)!r}."
+                )
         alphas = np.atleast_1d(np.asarray(self.alphas, float))
         if alphas.size == 0 or not np.all(np.isfinite(alphas) & (alphas > 0)):
             raise ValueError(f"PairGP: alphas must be positive numbers, not {self.alphas!r}.")
@@ -205,11 +217,15 @@ class PairGP(RegressorMixin, BaseEstimator):
             m = pd.to_numeric(X[c], errors="coerce").to_numpy(float)
             if not np.all(np.isfinite(m)):
                 k = int(np.flatnonzero(~np.isfinite(m))[0])
-                raise ValueError(f"training row {k}, column {c!r}: {X[c].iloc[k]} is not a finite moment (μB); "
-                                 f"fix or remove that pair (one NaN moment would make every prediction NaN).")
+                raise ValueError(
+                    f"training row {k}, column {c!r}: {X[c].iloc[k]} is not a finite moment (μB); "
+                    f"fix or remove that pair (one NaN moment would make every prediction NaN)."
+                )
         if not np.any(y):
-            raise ValueError(f"all {len(y)} training J are 0 meV: the cross-validation residuals σ is calibrated on "
-                             f"would all be 0, and σ = 0 would claim every prediction exact. Fit on data with couplings.")
+            raise ValueError(
+                f"all {len(y)} training J are 0 meV: the cross-validation residuals σ is calibrated on "
+                f"would all be 0, and σ = 0 would claim every prediction exact. Fit on data with couplings."
+            )
         return y
 
     # -- inner selection --------------------------------------------------------------------------
@@ -275,8 +291,15 @@ class PairGP(RegressorMixin, BaseEstimator):
         cache: dict = {}
         best = None
         for c, (em, gm) in enumerate(cells):
-            p = {**KERNEL_DEFAULTS, **ELEMENT_MODES[em], **GEOMETRY_MODES[gm], "activity": self.activity,
-                 "activity_floor": self.activity_floor, "unseen_moment": self.unseen_moment, "bias": float(self.bias)}
+            p = {
+                **KERNEL_DEFAULTS,
+                **ELEMENT_MODES[em],
+                **GEOMETRY_MODES[gm],
+                "activity": self.activity,
+                "activity_floor": self.activity_floor,
+                "unseen_moment": self.unseen_moment,
+                "bias": float(self.bias),
+            }
             tab = _learn_tables(X, enc, y, p, cache)
             tab.unseen_moments = unseen_moments
             kap = tab.kappa()
@@ -358,8 +381,7 @@ class PairGP(RegressorMixin, BaseEstimator):
             elif kind == "distance":
                 kap_b = kap = tab.kappa() if kap is None else kap
                 line = _scale_line(tab.geo_points, exclude=what)
-                aU = np.exp(line[0] + line[1] * eU.dist + line[2] * eU.sub) if tab.p["scale"] != "none" else \
-                    np.ones(len(U))
+                aU = np.exp(line[0] + line[1] * eU.dist + line[2] * eU.sub) if tab.p["scale"] != "none" else np.ones(len(U))
             else:
                 raise ValueError(f"PairGP: a block of unknown kind {kind!r} (never silently treated as another).")
             aT = tab.scale(eT)
@@ -376,9 +398,11 @@ class PairGP(RegressorMixin, BaseEstimator):
             self.sigma_scale_, self.sigma_power_ = float(np.sqrt(s2)), 1.0
         else:
             if len(e) and not np.any(e):
-                raise ValueError("PairGP: every inner cross-validation residual is 0, so σ cannot be calibrated (it "
-                                 "would be 0: an exact answer claimed for every prediction). The training J leave "
-                                 "nothing to check the model against; fit on more varied data.")
+                raise ValueError(
+                    "PairGP: every inner cross-validation residual is 0, so σ cannot be calibrated (it "
+                    "would be 0: an exact answer claimed for every prediction). The training J leave "
+                    "nothing to check the model against; fit on more varied data."
+                )
             self.sigma_scale_, self.sigma_power_ = calibrate_sigma(e, v)
         self.variance_range_ = (float(np.quantile(v, 0.01)), float(np.quantile(v, 0.99))) if len(v) else (1e-300, np.inf)
         self.cv_residuals_ = e
@@ -458,14 +482,15 @@ class PairGP(RegressorMixin, BaseEstimator):
             Ks = _pair_kernel(part, enc_u, tab, kap, a, a_u)
             if return_std:
                 kss = _pair_diag(part, tab, kap, a)
-                mu[lo:lo + len(part)], var = gp.predict(Ks, kss, kss + tab.p["noise_floor"])
-                sd[lo:lo + len(part)] = self._sigma(var)
+                mu[lo : lo + len(part)], var = gp.predict(Ks, kss, kss + tab.p["noise_floor"])
+                sd[lo : lo + len(part)] = self._sigma(var)
                 beyond = self._beyond(part)
                 if beyond.any():  # nothing narrows these: σ at least the spread of the couplings themselves
-                    sd[lo:lo + len(part)][beyond] = np.maximum(sd[lo:lo + len(part)][beyond],
-                                                                self._spread(part.take(np.flatnonzero(beyond))))
+                    sd[lo : lo + len(part)][beyond] = np.maximum(
+                        sd[lo : lo + len(part)][beyond], self._spread(part.take(np.flatnonzero(beyond)))
+                    )
             else:
-                mu[lo:lo + len(part)] = gp.predict(Ks)
+                mu[lo : lo + len(part)] = gp.predict(Ks)
         if return_std:
             return mu[inv], sd[inv]
         return mu[inv]

@@ -18,16 +18,27 @@ from ._element_tables import _Tables
 from ._pair_encoding import _NE, PairEncoding
 
 #: Kernel settings common to every grid cell (lengths in groups, μB and Å).
-KERNEL_DEFAULTS = dict(length_group=2.0, length_moment=2.0, row_similarity=0.8, profile_weight=1.0,
-                       profile_length=8.0, moment_offset=0.1, geometry_mixing=0.3, geometry_length=6.0,
-                       layer_similarity=0.2, noise_floor=1e-4, scale="learned")
+KERNEL_DEFAULTS = dict(
+    length_group=2.0,
+    length_moment=2.0,
+    row_similarity=0.8,
+    profile_weight=1.0,
+    profile_length=8.0,
+    moment_offset=0.1,
+    geometry_mixing=0.3,
+    geometry_length=6.0,
+    layer_similarity=0.2,
+    noise_floor=1e-4,
+    scale="learned",
+)
 #: The two ways to compare elements: learned exchange profiles times a table kernel (as SymPair-KRR),
 #: or the periodic table alone (broad group similarity, no moment term: what transfers to an unseen element).
-ELEMENT_MODES = {"profile": dict(profile_weight=30.0, length_moment=2.0, length_group=2.0, profile_length=4.0),
-                 "features": dict(profile_weight=0.0, length_moment=100.0, length_group=3.0)}
+ELEMENT_MODES = {
+    "profile": dict(profile_weight=30.0, length_moment=2.0, length_group=2.0, profile_length=4.0),
+    "features": dict(profile_weight=0.0, length_moment=100.0, length_group=3.0),
+}
 #: The two ways to treat geometries: each on its own (as SymPair-KRR), or smooth in distance with a scale a(g).
-GEOMETRY_MODES = {"independent": dict(geometry_mixing=0.0, scale="none"),
-                  "smooth": dict(geometry_mixing=0.8, scale="learned")}
+GEOMETRY_MODES = {"independent": dict(geometry_mixing=0.0, scale="none"), "smooth": dict(geometry_mixing=0.8, scale="learned")}
 
 
 def _geometry_kernel(e1: PairEncoding, e2: PairEncoding, p):
