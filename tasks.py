@@ -55,10 +55,12 @@ def ensure_env(extras: tuple[str, ...] = ("book", "test")) -> None:
     if sys.version_info < (3, 10):
         sys.exit(f"jijtutorial needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
     if "book" in extras and sys.version_info >= (3, 14):
-        sys.exit(f"The book and JupyterLab environment needs Python 3.10-3.13; this is {sys.version.split()[0]}. "
-                 "Its 3D viewer (nglview 4.0, the release whose JupyterLab extension works) requires "
-                 "numpy<2.3, which has no wheels for Python 3.14. Run this with an older Python, e.g. "
-                 "`python3.13 tasks.py ...` (the package alone, `pip install .`, works on 3.14).")
+        sys.exit(
+            f"The book and JupyterLab environment needs Python 3.10-3.13; this is {sys.version.split()[0]}. "
+            "Its 3D viewer (nglview 4.0, the release whose JupyterLab extension works) requires "
+            "numpy<2.3, which has no wheels for Python 3.14. Run this with an older Python, e.g. "
+            "`python3.13 tasks.py ...` (the package alone, `pip install .`, works on 3.14)."
+        )
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     have = STAMP.read_text().split() if PYTHON.exists() and STAMP.exists() else []
     if have and have[0] == want and set(extras) <= set(have[1:]):
@@ -101,8 +103,10 @@ def install_lab_settings(settings_dir: Path = LAB_SETTINGS_DIR, overrides: Path 
         try:
             current = json.loads(target.read_text() or "{}")
         except json.JSONDecodeError as err:
-            sys.exit(f"{target}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}). JupyterLab "
-                     f"ignores it too; fix or delete it, then run this command again (it writes {overrides.name} there).")
+            sys.exit(
+                f"{target}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}). JupyterLab "
+                f"ignores it too; fix or delete it, then run this command again (it writes {overrides.name} there)."
+            )
         if not isinstance(current, dict):
             sys.exit(f"{target}: expected a JSON object of plugin settings; fix or delete it and run this command again.")
     merged = _merged(current, ours)
@@ -131,8 +135,7 @@ def book(args: list[str]) -> int:
     cmd = [str(BIN / "jupyter-book"), "build", ".", "--path-output", ".", "-W", "-n", "--keep-going", *args]
     _say(" ".join(cmd))
     executed = []  # (notebook, seconds) from myst-nb's "Executed notebook in N seconds" lines
-    with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, bufsize=1) as proc:
+    with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
         for line in proc.stdout:
             sys.stdout.write(line)
             m = re.search(r"(\S+\.ipynb): Executed notebook in ([0-9.]+) seconds", line)
@@ -181,8 +184,20 @@ def prepare(args: list[str]) -> int:
         for nb in chapters:
             t0 = time.perf_counter()
             _say(f"running {nb.name} ...")
-            proc = subprocess.run([str(BIN / "papermill"), str(nb), str(Path(tmp) / nb.name), "--cwd", str(nb.parent),
-                                   "--no-progress-bar", "--log-level", "WARNING"], cwd=ROOT, env=env)
+            proc = subprocess.run(
+                [
+                    str(BIN / "papermill"),
+                    str(nb),
+                    str(Path(tmp) / nb.name),
+                    "--cwd",
+                    str(nb.parent),
+                    "--no-progress-bar",
+                    "--log-level",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env=env,
+            )
             _say(f"{nb.name}: {'done' if proc.returncode == 0 else 'FAILED'} in {time.perf_counter() - t0:.0f} s")
             if proc.returncode:
                 failed.append(nb.name)
@@ -209,7 +224,7 @@ def lab(args: list[str]) -> int:
             _say("--dir needs a folder, e.g. `python3 tasks.py lab --dir ~/jij-notebooks`")
             return 2
         folder = Path(args[k + 1]).expanduser().resolve()
-        args = args[:k] + args[k + 2:]
+        args = args[:k] + args[k + 2 :]
     folder.mkdir(parents=True, exist_ok=True)
     copied, kept = [], []
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
@@ -227,8 +242,10 @@ def lab(args: list[str]) -> int:
         cmd.append("--allow-root")  # containers often run as root; JupyterLab refuses to without this
     env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "JUPYTERLAB_DIR")}  # inline figures; the
     # environment's own JupyterLab application directory, where tasks.py put the session's settings
-    _say("starting JupyterLab: open the URL it prints below (http://localhost:8888/lab?token=..., or the port it "
-         "chose) in your browser; stop it with Ctrl+C")
+    _say(
+        "starting JupyterLab: open the URL it prints below (http://localhost:8888/lab?token=..., or the port it "
+        "chose) in your browser; stop it with Ctrl+C"
+    )
     _say(" ".join(cmd))
     try:
         return subprocess.run(cmd, cwd=folder, env=env).returncode
@@ -236,8 +253,7 @@ def lab(args: list[str]) -> int:
         return 0
 
 
-COMMANDS = {"book": book, "test": test, "prepare": prepare, "lab": lab,
-            "env": lambda args: ensure_env(EXTRAS["env"]) or 0}
+COMMANDS = {"book": book, "test": test, "prepare": prepare, "lab": lab, "env": lambda args: ensure_env(EXTRAS["env"]) or 0}
 
 
 def main(argv: list[str]) -> int:

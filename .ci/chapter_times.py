@@ -68,13 +68,17 @@ def run_chapter(nb: Path, env: dict[str, str | None]) -> dict:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             timed = nbformat.read(nb, as_version=4)
-            timed.cells = ([nbformat.v4.new_code_cell(_TIMER_CELL)] + timed.cells
-                           + [nbformat.v4.new_code_cell(_REPORT_CELL)])
+            timed.cells = [nbformat.v4.new_code_cell(_TIMER_CELL)] + timed.cells + [nbformat.v4.new_code_cell(_REPORT_CELL)]
             nbformat.write(timed, Path(tmp) / f"timed-{nb.name}")
             t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-            out = papermill.execute_notebook(str(Path(tmp) / f"timed-{nb.name}"), str(Path(tmp) / nb.name),
-                                             kernel_name="python3", cwd=str(nb.parent), progress_bar=False,
-                                             log_output=False)
+            out = papermill.execute_notebook(
+                str(Path(tmp) / f"timed-{nb.name}"),
+                str(Path(tmp) / nb.name),
+                kernel_name="python3",
+                cwd=str(nb.parent),
+                progress_bar=False,
+                log_output=False,
+            )
             wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
         for k, v in saved.items():
@@ -91,25 +95,31 @@ def run_chapter(nb: Path, env: dict[str, str | None]) -> dict:
             cells.append((k, float(c.metadata.get("papermill", {}).get("duration") or 0.0), cpu_k, "".join(c.source)))
     # CPU seconds of the kernel (and the processes it waited for): a figure a busy machine does not inflate.
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    return {"seconds": sum(c[1] for c in cells), "wall": wall, "cpu": cpu,
-            "cells": sorted(cells, key=lambda c: -c[1])}
+    return {"seconds": sum(c[1] for c in cells), "wall": wall, "cpu": cpu, "cells": sorted(cells, key=lambda c: -c[1])}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", choices=("configured", "model", "both"), default="configured",
-                    help="JuKKR table as configured (JIJTUTORIAL_DATA_DIR), the package's own data, or both")
+    ap.add_argument(
+        "--data",
+        choices=("configured", "model", "both"),
+        default="configured",
+        help="JuKKR table as configured (JIJTUTORIAL_DATA_DIR), the package's own data, or both",
+    )
     ap.add_argument("--chapters", nargs="*", default=None, help="chapter name prefixes, e.g. 03 07 (default: all)")
     ap.add_argument("--top", type=int, default=3, help="slowest cells shown per chapter")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     args = ap.parse_args(argv)
 
-    chapters = [nb for nb in toc_notebooks(ROOT / "_toc.yml")
-                if not args.chapters or any(nb.name.startswith(p) for p in args.chapters)]
+    chapters = [
+        nb for nb in toc_notebooks(ROOT / "_toc.yml") if not args.chapters or any(nb.name.startswith(p) for p in args.chapters)
+    ]
     jukkr_dir = os.environ.get("JIJTUTORIAL_DATA_DIR")
-    settings = {"configured": [("JuKKR" if jukkr_dir else "model", jukkr_dir)],
-                "model": [("model", None)],
-                "both": [("JuKKR", jukkr_dir), ("model", None)]}[args.data]
+    settings = {
+        "configured": [("JuKKR" if jukkr_dir else "model", jukkr_dir)],
+        "model": [("model", None)],
+        "both": [("JuKKR", jukkr_dir), ("model", None)],
+    }[args.data]
     if any(name == "JuKKR" and not folder for name, folder in settings):
         ap.error("--data both needs JIJTUTORIAL_DATA_DIR (the folder of the JuKKR table)")
 
@@ -121,17 +131,24 @@ def main(argv: list[str] | None = None) -> int:
                 cold = run_chapter(nb, env)
                 warm = run_chapter(nb, env)
             results.append({"chapter": nb.stem, "data": data_name, "cold": cold, "warm": warm})
-            print(f"[chapter_times] {nb.stem} ({data_name}): cold {cold['seconds']:.0f} s ({cold['cpu']:.0f} s CPU), "
-                  f"warm {warm['seconds']:.0f} s ({warm['cpu']:.0f} s CPU)", flush=True)
+            print(
+                f"[chapter_times] {nb.stem} ({data_name}): cold {cold['seconds']:.0f} s ({cold['cpu']:.0f} s CPU), "
+                f"warm {warm['seconds']:.0f} s ({warm['cpu']:.0f} s CPU)",
+                flush=True,
+            )
 
-    print("\n| chapter | data | cold (s) | cold CPU (s) | warm (s) | warm CPU (s) | slowest cells, cold (s) |\n"
-          "|---|---|---:|---:|---:|---:|---|")
+    print(
+        "\n| chapter | data | cold (s) | cold CPU (s) | warm (s) | warm CPU (s) | slowest cells, cold (s) |\n"
+        "|---|---|---:|---:|---:|---:|---|"
+    )
     for r in results:
         c, w = r["cold"], r["warm"]
         slow = "; ".join(f"[{k}] {d:.0f}" for k, d, _, _ in c["cells"][: args.top])
         flag = " ⚠" if c["seconds"] > COLD_TARGET or w["seconds"] > WARM_TARGET else ""
-        print(f"| {r['chapter']} | {r['data']} | {c['seconds']:.0f} | {c['cpu']:.0f} | {w['seconds']:.0f} | "
-              f"{w['cpu']:.0f}{flag} | {slow} |")
+        print(
+            f"| {r['chapter']} | {r['data']} | {c['seconds']:.0f} | {c['cpu']:.0f} | {w['seconds']:.0f} | "
+            f"{w['cpu']:.0f}{flag} | {slow} |"
+        )
     print(f"\nTargets: cold <= {COLD_TARGET:.0f} s, warm <= {WARM_TARGET:.0f} s (⚠: missed).")
     for r in results:
         print(f"\n{r['chapter']} ({r['data']}), slowest cells: cold wall (CPU) / warm wall (CPU), seconds")

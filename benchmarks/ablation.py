@@ -33,8 +33,7 @@ STEPS = [
     ("SymPair-KRR", "SymPair-KRR"),
     ("A1 SymPair kernel as a GP", f"PairGP[{A1}]"),
     ("A2 + Anderson moment for an unseen element", f"PairGP[{A1.replace('median', 'anderson')}]"),
-    ("A3 + activity learned from J",
-     "PairGP[element_modes=profile;geometry_modes=independent;bias=0]"),
+    ("A3 + activity learned from J", "PairGP[element_modes=profile;geometry_modes=independent;bias=0]"),
     ("A4 + periodic-table element kernel in the grid", "PairGP[geometry_modes=independent;bias=0]"),
     ("A5 + smooth geometry in the grid", "PairGP[bias=0]"),
     ("A6 + mean coupling (bias 0.3) = PairGP", "PairGP"),
@@ -52,27 +51,40 @@ def main(argv=None) -> int:
 
     import pandas as pd
 
-    from jijtutorial.benchmark import ladder_table, run_benchmark
+    from jijtutorial.benchmark import ladder_table, run_benchmark, run_ladder
 
     protocols = [p.strip() for p in args.protocols.split(",")]
     names = [m for _, m in STEPS]
     t0 = time.perf_counter()
-    res = run_benchmark(args.dataset, protocols if len(protocols) > 1 else protocols[0], names, n_jobs=args.jobs,
-                        progress=sys.stderr.isatty(), test_size=0.0)
+    run = run_ladder if len(protocols) > 1 else run_benchmark
+    res = run(
+        args.dataset,
+        protocols if len(protocols) > 1 else protocols[0],
+        names,
+        n_jobs=args.jobs,
+        progress=sys.stderr.isatty(),
+        test_size=0.0,
+    )
     rungs = res.rungs.values() if hasattr(res, "rungs") else [res]
     wide = ladder_table(list(rungs))
     label = dict((m, s) for s, m in STEPS)
     wide.index = [label[m] for m in wide.index]
     pd.set_option("display.width", 250)
-    print(f"Ablation on the {next(iter(rungs)).dataset} data (MAE in meV, R²; study and pairs: mean over folds, "
-          "element and distance: pooled)\n")
+    print(
+        f"Ablation on the {next(iter(rungs)).dataset} data (MAE in meV, R²; study and pairs: mean over folds, "
+        "element and distance: pooled)\n"
+    )
     print(wide.round(3).to_string())
     cal = pd.concat([r.calibration for r in rungs], ignore_index=True)
     if len(cal):
         cal["model"] = cal["model"].map(label)
         print("\nError bars: fraction of test pairs within ±1σ, ±2σ and ±J_95 (goal 0.683, 0.954, 0.95)\n")
-        print(cal.pivot(index="model", columns="protocol", values=["within_1sigma", "within_2sigma", "within_J95"])
-              .reindex([label[m] for m in names if label[m] in set(cal["model"])]).round(3).to_string())
+        print(
+            cal.pivot(index="model", columns="protocol", values=["within_1sigma", "within_2sigma", "within_J95"])
+            .reindex([label[m] for m in names if label[m] in set(cal["model"])])
+            .round(3)
+            .to_string()
+        )
     if args.out:
         wide.to_csv(args.out)
     print(f"\n{time.perf_counter() - t0:.0f} s")

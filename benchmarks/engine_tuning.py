@@ -43,13 +43,21 @@ def main(argv=None) -> int:
     base = CrystalEngine(EngineSettings() if args.kmesh is None else EngineSettings(kmesh=args.kmesh))
     geos = [g for g in pair_geometries(8.8) if g["jukkr"]]
     index = {tuple(np.round(g["vector"], 2)): k for k, g in enumerate(geos)}
-    pairs = sorted({(a, b, index[tuple(np.round(v, 2))]) for a, b, v in
-                    zip(jk.element_i, jk.element_j, jk[["rx", "ry", "rz"]].to_numpy(float))})
-    groups = {"3d": lambda a, b: row(a) == 3 and row(b) == 3, "4d": lambda a, b: row(a) == 4 and row(b) == 4,
-              "mixed": lambda a, b: row(a) != row(b)}
+    pairs = sorted(
+        {
+            (a, b, index[tuple(np.round(v, 2))])
+            for a, b, v in zip(jk.element_i, jk.element_j, jk[["rx", "ry", "rz"]].to_numpy(float))
+        }
+    )
+    groups = {
+        "3d": lambda a, b: row(a) == 3 and row(b) == 3,
+        "4d": lambda a, b: row(a) == 4 and row(b) == 4,
+        "mixed": lambda a, b: row(a) != row(b),
+    }
     rows = []
-    for pd_scale, shift in itertools.product([float(x) for x in args.pd_scale.split(",")],
-                                             [float(x) for x in args.d_count_shift.split(",")]):
+    for pd_scale, shift in itertools.product(
+        [float(x) for x in args.pd_scale.split(",")], [float(x) for x in args.d_count_shift.split(",")]
+    ):
         eng = base.with_impurity(ImpurityModel(pd_scale=pd_scale, d_count_shift=shift))
         table = exchange_table(eng, geometries=geos, pairs=pairs, progress=False)
         m = match_frames(table, jk)
@@ -71,8 +79,10 @@ def main(argv=None) -> int:
     print("\nranked by the 3d score (the 4d and mixed columns were not used for the choice):")
     print(out.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     best = out.iloc[0]
-    print(f"\nchosen on 3d: pd_scale = {best.pd_scale}, d_count_shift = {best.d_count_shift}; "
-          f"on 4d it scores r = {best['r 4d']:.3f} (best 4d point of the grid: r = {out['r 4d'].max():.3f})")
+    print(
+        f"\nchosen on 3d: pd_scale = {best.pd_scale}, d_count_shift = {best.d_count_shift}; "
+        f"on 4d it scores r = {best['r 4d']:.3f} (best 4d point of the grid: r = {out['r 4d'].max():.3f})"
+    )
     print(f"{len(out)} points in {time.perf_counter() - t_start:.0f} s; load average {os.getloadavg()[0]:.1f}")
     return 0
 

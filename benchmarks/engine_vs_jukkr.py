@@ -60,12 +60,19 @@ def main(argv=None) -> int:
     if args.save:
         table.to_csv(args.save, index=False)
     if not args.no_missing:
-        extra = [(a, b, k) for k, g in enumerate(geos) if not g["jukkr"] for a in sorted(set(jk.element_i))
-                 for b in sorted(set(jk.element_i))]
+        extra = [
+            (a, b, k)
+            for k, g in enumerate(geos)
+            if not g["jukkr"]
+            for a in sorted(set(jk.element_i))
+            for b in sorted(set(jk.element_i))
+        ]
         t0, c0 = time.perf_counter(), time.process_time()
         more = exchange_table(engine, geometries=geos, pairs=extra, n_jobs=args.n_jobs, progress=False)
         times[f"missing geometries ({len(extra)} pairs on {len({p[2] for p in extra})} geometries)"] = (
-            time.perf_counter() - t0, time.process_time() - c0)
+            time.perf_counter() - t0,
+            time.process_time() - c0,
+        )
 
     matched = match_frames(table, jk)
     agreement = shell_agreement(matched)
@@ -84,9 +91,13 @@ def main(argv=None) -> int:
     if not args.no_missing:
         print("\ngeometries the JuKKR table lacks (every ordered element pair):")
         summary = more.groupby("geometry", sort=False).agg(
-            pairs=("J", "size"), max_abs_J_meV=("J", lambda j: j.abs().max()),
-            CrCr_J_meV=("J", lambda j: float(j[(more.loc[j.index, "element_i"] == "Cr")
-                                               & (more.loc[j.index, "element_j"] == "Cr")].iloc[0])))
+            pairs=("J", "size"),
+            max_abs_J_meV=("J", lambda j: j.abs().max()),
+            CrCr_J_meV=(
+                "J",
+                lambda j: float(j[(more.loc[j.index, "element_i"] == "Cr") & (more.loc[j.index, "element_j"] == "Cr")].iloc[0]),
+            ),
+        )
         print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
     print("\ngoals:")
     for k, v in goals.items():

@@ -28,8 +28,18 @@ import time
 
 
 def run_once(protocol: str, cache_dir: str, jobs, out: str) -> dict:
-    cmd = [sys.executable, "-m", "jijtutorial", "benchmark", "--protocol", protocol, "--out", out, "--no-plots",
-           "--no-progress"] + (["--jobs", str(jobs)] if jobs else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "jijtutorial",
+        "benchmark",
+        "--protocol",
+        protocol,
+        "--out",
+        out,
+        "--no-plots",
+        "--no-progress",
+    ] + (["--jobs", str(jobs)] if jobs else [])
     env = dict(os.environ, JIJTUTORIAL_CACHE_DIR=cache_dir)
     load0 = os.getloadavg()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -41,9 +51,14 @@ def run_once(protocol: str, cache_dir: str, jobs, out: str) -> dict:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
     rungs = re.findall(r"^Time of each rung.*$", proc.stdout, re.MULTILINE)
     single = re.findall(r"data, (\w+) protocol \(([0-9.]+) s\)", proc.stdout)
-    return {"protocol": protocol, "wall": wall, "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-            "load_before": load0, "load_after": os.getloadavg(), "rungs": rungs[0] if rungs else
-            ", ".join(f"{p} {s} s" for p, s in single)}
+    return {
+        "protocol": protocol,
+        "wall": wall,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "load_before": load0,
+        "load_after": os.getloadavg(),
+        "rungs": rungs[0] if rungs else ", ".join(f"{p} {s} s" for p, s in single),
+    }
 
 
 def main(argv=None) -> int:
@@ -62,8 +77,10 @@ def main(argv=None) -> int:
             r = run_once(protocol, cache, args.jobs, out)
         state = "warm" if args.warm else "cold"
         print(f"\njijtutorial benchmark --protocol {protocol} ({state} feature cache)")
-        print(f"  wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s (user + system), load average "
-              f"{r['load_before'][0]:.2f} before, {r['load_after'][0]:.2f} after (1 min)")
+        print(
+            f"  wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s (user + system), load average "
+            f"{r['load_before'][0]:.2f} before, {r['load_after'][0]:.2f} after (1 min)"
+        )
         print(f"  {r['rungs']}")
     return 0
 

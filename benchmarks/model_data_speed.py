@@ -29,18 +29,24 @@ def main(argv=None) -> None:
         csv, _ = model_data.write_model_data(tmp, kmesh=args.kmesh, n_jobs=args.n_jobs, progress=False)
         total = time.perf_counter() - t0
         n_rows = sum(1 for _ in open(csv)) - 1
-    print(f"whole data set: {n_rows} rows (400 ordered element pairs × {n_rows // 400} geometries) in {total:.1f} s "
-          f"with n_jobs={args.n_jobs}")
+    print(
+        f"whole data set: {n_rows} rows (400 ordered element pairs × {n_rows // 400} geometries) in {total:.1f} s "
+        f"with n_jobs={args.n_jobs}"
+    )
 
     t0, c0 = time.perf_counter(), time.process_time()
     engine = greens.CrystalEngine(model_data.engine_settings(kmesh=args.kmesh))
-    print(f"host model and eigenvectors on {args.kmesh}³ k-points: {time.perf_counter() - t0:.2f} s wall, "
-          f"{time.process_time() - c0:.2f} s CPU")
+    print(
+        f"host model and eigenvectors on {args.kmesh}³ k-points: {time.perf_counter() - t0:.2f} s wall, "
+        f"{time.process_time() - c0:.2f} s CPU"
+    )
     geos = greens.pair_geometries(model_data.DEFAULTS["max_distance"])
     t0, c0 = time.perf_counter(), time.process_time()
     engine.prepare([g["vector"] for g in geos])
-    print(f"host Green function blocks for {len(geos)} geometries, {len(engine.contour)} poles: "
-          f"{time.perf_counter() - t0:.2f} s wall, {time.process_time() - c0:.2f} s CPU")
+    print(
+        f"host Green function blocks for {len(geos)} geometries, {len(engine.contour)} poles: "
+        f"{time.perf_counter() - t0:.2f} s wall, {time.process_time() - c0:.2f} s CPU"
+    )
     t0 = time.perf_counter()
     for s in ("Cr", "Mn", "Mo"):
         engine.impurity(s)
@@ -54,8 +60,7 @@ def main(argv=None) -> None:
         for _ in range(n):
             engine.pair(a, b, v)
         print(f"one pair ({label}), full tensor: {1e3 * (time.perf_counter() - t0) / n:.1f} ms")
-    print(f"load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end ({os.cpu_count()} cores); "
-          f"numpy {np.__version__}")
+    print(f"load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end ({os.cpu_count()} cores); numpy {np.__version__}")
 
 
 if __name__ == "__main__":

@@ -134,8 +134,10 @@ def updates_per_second(model, repeats: int, sweeps: int = 100) -> dict:
     args = (model.indptr, model.indices, model.csr_J, model.csr_D, model.has_dmi, b)
     plain = (model.indptr, model.indices, model.csr_J, model.csr_D, model.has_dmi, b)
     beta = 1.0 / (0.08617 * 20.0)
-    moves = {"heat-bath": (lambda: k.heat_bath_sweep(s, *args, beta, st), lambda: plain_heat_bath(s, *plain, beta, st)),
-             "over-relaxation": (lambda: k.over_relaxation_sweep(s, *args), lambda: plain_over_relaxation(s, *plain))}
+    moves = {
+        "heat-bath": (lambda: k.heat_bath_sweep(s, *args, beta, st), lambda: plain_heat_bath(s, *plain, beta, st)),
+        "over-relaxation": (lambda: k.over_relaxation_sweep(s, *args), lambda: plain_over_relaxation(s, *plain)),
+    }
     for pair in moves.values():  # compile / warm up
         for step in pair:
             step()
@@ -181,14 +183,23 @@ def main() -> None:
     settings = spins.SweepSettings()
     temps = spins.mean_field_tc(table, {"Cr": 0.04})["T_C"] * np.geomspace(*settings.window, settings.n_temperatures)
     total = 0.0
-    print(f"one T_C estimate, Cr 4 % on the {data.attrs.get('name')} table, default settings "
-          f"({len(settings.sizes)} sizes x {settings.n_realisations} realisations, {settings.n_temperatures} temperatures "
-          f"+ {settings.refine} around a crossing, {settings.n_therm} + {settings.n_sweeps} sweeps):")
+    print(
+        f"one T_C estimate, Cr 4 % on the {data.attrs.get('name')} table, default settings "
+        f"({len(settings.sizes)} sizes x {settings.n_realisations} realisations, {settings.n_temperatures} temperatures "
+        f"+ {settings.refine} around a crossing, {settings.n_therm} + {settings.n_sweeps} sweeps):"
+    )
     refine = 0.0
     for size in settings.sizes:
-        task = {"composition": {"Cr": 0.04}, "size": size, "realisation": 0, "temperatures": temps,
-                "n_sweeps": settings.n_sweeps, "n_therm": settings.n_therm, "n_overrelax": settings.n_overrelax,
-                "seed": 0}
+        task = {
+            "composition": {"Cr": 0.04},
+            "size": size,
+            "realisation": 0,
+            "temperatures": temps,
+            "n_sweeps": settings.n_sweeps,
+            "n_therm": settings.n_therm,
+            "n_overrelax": settings.n_overrelax,
+            "seed": 0,
+        }
         spins.simulate_task(table, {**task, "n_sweeps": 2, "n_therm": 0})  # compile
         t0 = time.process_time()
         res = spins.simulate_task(table, task)
@@ -196,8 +207,10 @@ def main() -> None:
         total += dt * settings.n_realisations
         refine += dt * settings.n_realisations * settings.refine / settings.n_temperatures
         print(f"    size {size}: {res['n_spins']} spins, {dt:.1f} CPU s per realisation (first pass)")
-    print(f"    first pass {total:.0f} CPU s = {total / 60:.1f} CPU min, refinement about {refine:.0f} CPU s more if it "
-          f"orders (wall time about that / number of workers)")
+    print(
+        f"    first pass {total:.0f} CPU s = {total / 60:.1f} CPU min, refinement about {refine:.0f} CPU s more if it "
+        f"orders (wall time about that / number of workers)"
+    )
 
 
 if __name__ == "__main__":

@@ -47,25 +47,40 @@ def main(argv=None) -> int:
     pd.set_option("display.width", 200)
     featurecache.clear_memory_cache()
     t0 = time.perf_counter()
-    ours = run_benchmark(args.dataset, args.protocol, STUDY_MODELS, n_repeats=args.repeats, test_size=0.0,
-                         cache="memory", n_jobs=args.jobs, progress=False)
+    ours = run_benchmark(
+        args.dataset,
+        args.protocol,
+        STUDY_MODELS,
+        n_repeats=args.repeats,
+        test_size=0.0,
+        cache="memory",
+        n_jobs=args.jobs,
+        progress=False,
+    )
     t_ours = time.perf_counter() - t0
-    print(f"data set: {ours.dataset} (N = {len(ours.frame)}), protocol {args.protocol}, "
-          f"5-fold x {args.repeats}-repeat CV, {ours.config['n_jobs']} worker thread(s), cold feature cache")
+    print(
+        f"data set: {ours.dataset} (N = {len(ours.frame)}), protocol {args.protocol}, "
+        f"5-fold x {args.repeats}-repeat CV, {ours.config['n_jobs']} worker thread(s), cold feature cache"
+    )
     print(f"ours   (shared distances, closed-form LOO, no refit): {t_ours:8.1f} s")
     table = ours.table[["model", "MAE", "R2", "t_train", "t_test", "t_prep"]].rename(
-        columns={"MAE": "MAE ours", "R2": "R2 ours", "t_train": "t_train ours", "t_test": "t_test ours",
-                 "t_prep": "t_prep ours"})
+        columns={"MAE": "MAE ours", "R2": "R2 ours", "t_train": "t_train ours", "t_test": "t_test ours", "t_prep": "t_prep ours"}
+    )
     if not args.skip_sklearn:
         featurecache.clear_memory_cache()
         t0 = time.perf_counter()
-        plain = sklearn_reference(args.dataset, args.protocol, STUDY_MODELS, n_repeats=args.repeats, n_jobs=args.jobs,
-                                  progress=False)
+        plain = sklearn_reference(
+            args.dataset, args.protocol, STUDY_MODELS, n_repeats=args.repeats, n_jobs=args.jobs, progress=False
+        )
         t_plain = time.perf_counter() - t0
         print(f"plain  (GridSearchCV(Pipeline), inner 5-fold, refit): {t_plain:8.1f} s")
         print(f"ratio  plain / ours: {t_plain / t_ours:.1f}x")
-        table = table.merge(plain[["model", "MAE", "R2", "t_train"]].rename(
-            columns={"MAE": "MAE sklearn", "R2": "R2 sklearn", "t_train": "t_train sklearn"}), on="model")
+        table = table.merge(
+            plain[["model", "MAE", "R2", "t_train"]].rename(
+                columns={"MAE": "MAE sklearn", "R2": "R2 sklearn", "t_train": "t_train sklearn"}
+            ),
+            on="model",
+        )
     table["MAE study"] = [STUDY_RESULTS[m].MAE for m in table["model"]]
     table["R2 study"] = [STUDY_RESULTS[m].R2 for m in table["model"]]
     print()

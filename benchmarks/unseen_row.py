@@ -47,10 +47,12 @@ def main(argv=None) -> int:
         e = np.abs(y - mu)
         print(f"selection={sel} ({time.perf_counter() - t0:.1f} s; {model.params_})")
         for name, m in groups.items():
-            print(f"  {name:12s} n={m.sum():4d}  MAE {e[m].mean():.3f} meV (predict 0: {np.abs(y[m]).mean():.3f}, "
-                  f"training mean: {np.abs(y[m] - train['J'].mean()).mean():.3f})  max|J_pred| {np.abs(mu[m]).max():.2f}"
-                  f"  within ±1σ {np.mean(e[m] <= sd[m]):.3f}, ±2σ {np.mean(e[m] <= 2 * sd[m]):.3f}, ±J_95 "
-                  f"{np.mean(e[m] <= model.interval95_ * sd[m]):.3f}  beyond_data {np.mean(beyond[m]):.2f}")
+            print(
+                f"  {name:12s} n={m.sum():4d}  MAE {e[m].mean():.3f} meV (predict 0: {np.abs(y[m]).mean():.3f}, "
+                f"training mean: {np.abs(y[m] - train['J'].mean()).mean():.3f})  max|J_pred| {np.abs(mu[m]).max():.2f}"
+                f"  within ±1σ {np.mean(e[m] <= sd[m]):.3f}, ±2σ {np.mean(e[m] <= 2 * sd[m]):.3f}, ±J_95 "
+                f"{np.mean(e[m] <= model.interval95_ * sd[m]):.3f}  beyond_data {np.mean(beyond[m]):.2f}"
+            )
     return 0
 
 

@@ -10,7 +10,8 @@ module             what it holds
 =================  ==============================================================================
 ``datasets``       loaders of the JuKKR table and the model data set (tidy frames with provenance)
 ``elements``       the 20 impurity elements
-``structures``     the Bi2Te3 host, Bi sites, pairs embedded in supercells and their environments
+``geometry``       the Bi2Te3 crystal, Bi–Bi pair vectors and their labels, the crystal's symmetry, bond classes
+``structures``     impurity pairs embedded in supercells and their atomic environments
 ``descriptors``    Coulomb-matrix and SOAP descriptors as scikit-learn transformers
 ``kernels``        distances, closed-form KRR paths, SymPair-KRR, sparse KRR
 ``benchmark``      the study's benchmark, the ladder of protocols, reports and plots
@@ -23,6 +24,8 @@ module             what it holds
 ``viewer``         static and interactive (nglview) structure views
 ``pages``          numbers and sentences glued into a chapter's text (myst-nb glue)
 ``plotting``       the figure style
+``protocols``      the ladder of cross-validation protocols as records: splits, inner blocks, held-out set
+``targets``        what a model predicts (J, D): columns, symmetry, what it must not see, symmetrised D
 ``tables``         tables for a page: significant digits, units in the header, no index
 ``parallel``       independent tasks through Dask: here, on a local cluster or on any cluster
 ``spins``          Heisenberg + DMI spin models of doped Bi2Te3: Monte Carlo T_C, LLG dynamics
@@ -37,15 +40,43 @@ import importlib
 __version__ = "0.1.0"
 
 #: Subpackages and modules of the public surface (imported on first attribute access).
-SUBMODULES = ("benchmark", "clusters", "datasets", "descriptors", "elements", "exploration", "featurecache", "greens",
-              "jij_table", "kernels", "model_data", "pages", "parallel", "plotting", "spins", "structures", "tables", "units",
-              "viewer")
+SUBMODULES = (
+    "benchmark",
+    "clusters",
+    "datasets",
+    "descriptors",
+    "elements",
+    "exploration",
+    "featurecache",
+    "geometry",
+    "greens",
+    "jij_table",
+    "kernels",
+    "model_data",
+    "pages",
+    "parallel",
+    "plotting",
+    "protocols",
+    "spins",
+    "structures",
+    "tables",
+    "targets",
+    "units",
+    "viewer",
+)
 
 #: Shortcuts: name -> module that defines it.
 _SHORTCUTS = {
-    "load_jukkr": "datasets", "load_model": "datasets", "load_dataset": "datasets", "describe": "datasets",
-    "CoulombMatrixDescriptor": "descriptors", "SOAPDescriptor": "descriptors",
-    "SymmetricPairKRR": "kernels", "PairGP": "kernels", "run_benchmark": "benchmark", "pair_exchange": "greens",
+    "load_jukkr": "datasets",
+    "load_model": "datasets",
+    "load_dataset": "datasets",
+    "describe": "datasets",
+    "CoulombMatrixDescriptor": "descriptors",
+    "SOAPDescriptor": "descriptors",
+    "SymmetricPairKRR": "kernels",
+    "PairGP": "kernels",
+    "run_benchmark": "benchmark",
+    "pair_exchange": "greens",
     "predict_jij_table": "jij_table",
 }
 

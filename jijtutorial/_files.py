@@ -31,8 +31,9 @@ def _probe_write(folder: Path, option: str, what: Path) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".jijtutorial-write-test.", suffix=".tmp")
     except OSError as err:
-        raise PermissionError(f"{option} {what}: cannot write in the folder {folder} ({err.strerror or err}); choose "
-                              f"a folder you can write to.") from None
+        raise PermissionError(
+            f"{option} {what}: cannot write in the folder {folder} ({err.strerror or err}); choose a folder you can write to."
+        ) from None
     os.close(fd)
     os.remove(tmp)
 
@@ -51,11 +52,13 @@ def output_folder(path, option: str = "--out") -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise NotADirectoryError(f"{option} {out}: a part of this path is a file, not a folder; give a folder "
-                                 f"for the results.") from None
+        raise NotADirectoryError(
+            f"{option} {out}: a part of this path is a file, not a folder; give a folder for the results."
+        ) from None
     except OSError as err:
-        raise PermissionError(f"{option} {out}: cannot create this folder ({err.strerror or err}); choose a folder "
-                              f"you can write to.") from None
+        raise PermissionError(
+            f"{option} {out}: cannot create this folder ({err.strerror or err}); choose a folder you can write to."
+        ) from None
     if not os.access(out, os.W_OK | os.X_OK):
         raise PermissionError(f"{option} {out} is not writable; choose a folder you can write to.")
     _probe_write(out, option, out)
@@ -81,11 +84,13 @@ def output_file(path, option: str = "--out") -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise NotADirectoryError(f"{option} {out}: a part of this path is a file, not a folder; give a file in a "
-                                 f"folder.") from None
+        raise NotADirectoryError(
+            f"{option} {out}: a part of this path is a file, not a folder; give a file in a folder."
+        ) from None
     except OSError as err:
-        raise PermissionError(f"{option} {out}: cannot create the folder {folder} ({err.strerror or err}); choose a "
-                              f"folder you can write to.") from None
+        raise PermissionError(
+            f"{option} {out}: cannot create the folder {folder} ({err.strerror or err}); choose a folder you can write to."
+        ) from None
     if not os.access(folder, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise PermissionError(f"{option} {out} is not writable; choose a file you can write to.")
     _probe_write(folder, option, out)

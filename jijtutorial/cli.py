@@ -13,7 +13,7 @@ import sys
 COMMANDS = {
     "generate-model-data": ("jijtutorial.model_data", "compute the package's own J_ij data set from Green functions"),
     "benchmark": ("jijtutorial.benchmark._cli", "run the kernel ridge benchmark and write its table and plots"),
-    "jij-table": ("jijtutorial.jij_table", "write J with error bars for every element pair and Bi-Bi geometry (CSV)"),
+    "jij-table": ("jijtutorial.jij_table", "write J and D with error bars for every element pair and Bi-Bi geometry (CSV)"),
     "info": ("jijtutorial.cli", "show where the data sets are and whether they load"),
     "curie": ("jijtutorial.spins._cli", "Monte Carlo and mean-field Curie temperatures of (co-)doped Bi2Te3"),
 }
@@ -43,15 +43,21 @@ def run(args: argparse.Namespace) -> int:
         n = df.attrs.get("n_pairs", len(df))
         if name == "jukkr":
             same = prov.get("sha256_matches_published")
-            check = ("sha256 matches the published table" if same else
-                     f"sha256 DIFFERS from the published table ({prov.get('rows_in_file')} rows in the file, "
-                     f"published {datasets.JUKKR_ROWS})")
+            check = (
+                "sha256 matches the published table"
+                if same
+                else f"sha256 DIFFERS from the published table ({prov.get('rows_in_file')} rows in the file, "
+                f"published {datasets.JUKKR_ROWS})"
+            )
             if prov.get("duplicates_removed"):
                 check += f"; {prov['duplicates_removed']} exact duplicate row(s) removed"
         else:
             same = prov.get("sha256_matches_provenance")
-            check = {True: "sha256 matches its provenance file", False: "sha256 DIFFERS from its provenance file",
-                     None: "no provenance file records its sha256"}[same]
+            check = {
+                True: "sha256 matches its provenance file",
+                False: "sha256 DIFFERS from its provenance file",
+                None: "no provenance file records its sha256",
+            }[same]
         print(f"{name:6s} {n:5d} pairs  {path}")
         print(f"{'':6s} {check}")
         for w in caught:

@@ -73,12 +73,12 @@ def cluster_tensors(elements, positions, host: HostGreen, *, impurity_model: str
     def per_reference(direction):
         V = np.zeros((nz, n * nb, n * nb), dtype=complex)
         for a, (U, delta) in enumerate(params):
-            V[:, a * nb:(a + 1) * nb, a * nb:(a + 1) * nb] = impurity_potential(U, delta, direction, nb // 2, projector)
+            V[:, a * nb : (a + 1) * nb, a * nb : (a + 1) * nb] = impurity_potential(U, delta, direction, nb // 2, projector)
         G = embed(G0, V)
         Jr = np.zeros((n, n, 3, 3))
         for a, b in combinations(range(n), 2):
-            g_ab = G[:, a * nb:(a + 1) * nb, b * nb:(b + 1) * nb]
-            g_ba = G[:, b * nb:(b + 1) * nb, a * nb:(a + 1) * nb]
+            g_ab = G[:, a * nb : (a + 1) * nb, b * nb : (b + 1) * nb]
+            g_ba = G[:, b * nb : (b + 1) * nb, a * nb : (a + 1) * nb]
             Jr[a, b] = liechtenstein(g_ab, g_ba, params[a][1], params[b][1], host.contour, projector)
             Jr[b, a] = Jr[a, b].T
         return Jr
@@ -95,9 +95,16 @@ def cluster_exchange(elements, positions, host: HostGreen, *, impurity_model: st
     T = cluster_tensors(elements, pos, host, impurity_model=impurity_model)
     rows = []
     for a, b in combinations(range(len(elements)), 2):
-        rows.append({"a": a, "b": b, "element_a": elements[a], "element_b": elements[b],
-                     "distance": float(np.linalg.norm(pos[b] - pos[a])),
-                     "J": float(np.trace(T[a, b]) / 3 * EV_TO_MEV)})
+        rows.append(
+            {
+                "a": a,
+                "b": b,
+                "element_a": elements[a],
+                "element_b": elements[b],
+                "distance": float(np.linalg.norm(pos[b] - pos[a])),
+                "J": float(np.trace(T[a, b]) / 3 * EV_TO_MEV),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -140,7 +140,7 @@ def _trimmed_template(vector: tuple[float, float, float], r_cut: float, padding:
 @lru_cache(maxsize=32)
 def max_environment_size(r_cut: float) -> int:
     """Largest number of atoms of a pair environment at ``r_cut``: two disjoint spheres."""
-    from .structures import bi_pair_vectors
+    from .geometry import bi_pair_vectors
 
     far = bi_pair_vectors(2 * r_cut + 12.0, "same")
     far = far[np.linalg.norm(far, axis=1) > 2 * r_cut + 1.0][0]
@@ -172,8 +172,9 @@ class _PairDescriptor(TransformerMixin, BaseEstimator):
         def compute(pos: np.ndarray):
             return self._compute(ei[pos], ej[pos], vec[pos])
 
-        return self._format(cached_features(type(self).__name__, params, keys, compute, mode=self.cache,
-                                            n_features=self.n_features))
+        return self._format(
+            cached_features(type(self).__name__, params, keys, compute, mode=self.cache, n_features=self.n_features)
+        )
 
     def _format(self, features):
         return features
@@ -181,7 +182,7 @@ class _PairDescriptor(TransformerMixin, BaseEstimator):
     def _environment_chunks(self, ei, ej, vec):
         """The clusters of the pairs, :data:`_CHUNK` at a time (bounds dscribe's buffers)."""
         for s in range(0, len(ei), _CHUNK):
-            yield [self.environment(a, b, v) for a, b, v in zip(ei[s:s + _CHUNK], ej[s:s + _CHUNK], vec[s:s + _CHUNK])]
+            yield [self.environment(a, b, v) for a, b, v in zip(ei[s : s + _CHUNK], ej[s : s + _CHUNK], vec[s : s + _CHUNK])]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -208,8 +209,9 @@ class CoulombMatrixDescriptor(_PairDescriptor):
     cache : ``True`` (memory and disk), ``'memory'`` or ``False``.
     """
 
-    def __init__(self, r_cut: float = 4.0, permutation: str = "eigenspectrum", n_atoms_max: int | None = None,
-                 cache: bool | str = True):
+    def __init__(
+        self, r_cut: float = 4.0, permutation: str = "eigenspectrum", n_atoms_max: int | None = None, cache: bool | str = True
+    ):
         self.r_cut = r_cut
         self.permutation = permutation
         self.n_atoms_max = n_atoms_max
@@ -252,8 +254,9 @@ class CoulombMatrixDescriptor(_PairDescriptor):
 
     def _compute(self, ei, ej, vec) -> np.ndarray:
         cm = self._dscribe()
-        blocks = [np.asarray(cm.create(envs), dtype=float).reshape(len(envs), -1)
-                  for envs in self._environment_chunks(ei, ej, vec)]
+        blocks = [
+            np.asarray(cm.create(envs), dtype=float).reshape(len(envs), -1) for envs in self._environment_chunks(ei, ej, vec)
+        ]
         return np.vstack(blocks) if blocks else np.empty((0, self.n_features))
 
 
@@ -279,9 +282,17 @@ class SOAPDescriptor(_PairDescriptor):
     _cache_exclude = ("cache", "sparse")
     _cache_version = 2
 
-    def __init__(self, r_cut: float = 4.0, n_max: int = 4, l_max: int = 3, sigma: float = 0.5,
-                 centres: str = "pair", species: tuple[str, ...] | None = None, sparse: bool = True,
-                 cache: bool | str = True):
+    def __init__(
+        self,
+        r_cut: float = 4.0,
+        n_max: int = 4,
+        l_max: int = 3,
+        sigma: float = 0.5,
+        centres: str = "pair",
+        species: tuple[str, ...] | None = None,
+        sparse: bool = True,
+        cache: bool | str = True,
+    ):
         self.r_cut = r_cut
         self.n_max = n_max
         self.l_max = l_max
@@ -304,9 +315,15 @@ class SOAPDescriptor(_PairDescriptor):
     def _dscribe(self):
         from dscribe.descriptors import SOAP
 
-        return SOAP(species=self.species_list, r_cut=float(self.r_cut), n_max=int(self.n_max),
-                    l_max=int(self.l_max), sigma=float(self.sigma), periodic=False,
-                    average="outer" if self.centres == "all" else "off")
+        return SOAP(
+            species=self.species_list,
+            r_cut=float(self.r_cut),
+            n_max=int(self.n_max),
+            l_max=int(self.l_max),
+            sigma=float(self.sigma),
+            periodic=False,
+            average="outer" if self.centres == "all" else "off",
+        )
 
     @property
     def n_features(self) -> int:
@@ -361,8 +378,15 @@ class SOAPDescriptor(_PairDescriptor):
         return features.toarray() if sp.issparse(features) else np.asarray(features)
 
 
+#: The descriptors by the key that names them in a benchmark model (``CM-KRR-lap-rcut-4.0``); each takes
+#: ``r_cut`` (Å) and ``cache``. The benchmark's registry reads this table: a new descriptor is one entry here.
 DESCRIPTORS = {"CM": CoulombMatrixDescriptor, "SOAP": SOAPDescriptor}
 
 
-__all__ = ["DESCRIPTORS", "PAIR_COLUMNS", "CoulombMatrixDescriptor", "SOAPDescriptor", "environment",
-           "max_environment_size", "pair_columns", "pair_environments"]
+__all__ = [
+    "DESCRIPTORS",
+    "CoulombMatrixDescriptor",
+    "SOAPDescriptor",
+    "environment",
+    "pair_environments",
+]

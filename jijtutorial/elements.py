@@ -30,9 +30,7 @@ def z_of(symbol: str, *, where: str = "") -> int:
     z = atomic_numbers.get(str(symbol))
     if z is None or z not in IMPURITY_Z:
         loc = f" ({where})" if where else ""
-        raise ValueError(
-            f"unknown impurity element {symbol!r}{loc}: use one of {', '.join(IMPURITY_ELEMENTS)}."
-        )
+        raise ValueError(f"unknown impurity element {symbol!r}{loc}: use one of {', '.join(IMPURITY_ELEMENTS)}.")
     return z
 
 

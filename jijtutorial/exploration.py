@@ -33,9 +33,7 @@ def sign_summary(frame: pd.DataFrame, threshold: float = 1e-3) -> pd.DataFrame:
 
     ``threshold`` in meV. Returns one row per geometry, sorted by distance.
     """
-    g = frame.assign(
-        sign=np.select([frame["J"] > threshold, frame["J"] < -threshold], ["FM (J > 0)", "AFM (J < 0)"], "|J| ≈ 0")
-    )
+    g = frame.assign(sign=np.select([frame["J"] > threshold, frame["J"] < -threshold], ["FM (J > 0)", "AFM (J < 0)"], "|J| ≈ 0"))
     table = g.pivot_table(index="geometry", columns="sign", values="J", aggfunc="size", fill_value=0)
     order = frame.groupby("geometry")["distance"].first().sort_values().index
     return table.reindex(order)
@@ -77,8 +75,14 @@ def plot_j_vs_distance(frame: pd.DataFrame, pairs=(("Cr", "Cr"), ("Mn", "Mn"), (
         for sublattice, marker, ls in (("same", "o", "-"), ("other", "s", "--")):
             s = sub[sub["sublattice_j"] == sublattice]
             if len(s):
-                ax.plot(s["distance"], s["J"], marker=marker, ls=ls, color=color,
-                        label=f"{a}–{b}, {'same' if sublattice == 'same' else 'other'} Bi sublattice")
+                ax.plot(
+                    s["distance"],
+                    s["J"],
+                    marker=marker,
+                    ls=ls,
+                    color=color,
+                    label=f"{a}–{b}, {'same' if sublattice == 'same' else 'other'} Bi sublattice",
+                )
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xlabel("distance $|\\mathbf{r}_{ij}|$ (Å)")
     ax.set_ylabel("$J_{ij}$ (meV)")
@@ -93,16 +97,14 @@ def mpl_colors():
     return mpl.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
-
-
 def coordination_number(vector) -> int:
     """Number of Bi sites equivalent to the one at ``vector`` (Å) from impurity i.
 
     Counts the Bi sites at the same distance and in the same Bi layer relative to i (the
-    geometry label of :func:`jijtutorial.structures.locate_bi_site`), e.g. 6 in-plane nearest
+    geometry label of :func:`jijtutorial.geometry.locate_bi_site`), e.g. 6 in-plane nearest
     neighbours at 4.38 Å, 1 site straight across the van der Waals gap at 6.10 Å.
     """
-    from .structures import bi_pair_vectors, locate_bi_site
+    from .geometry import bi_pair_vectors, locate_bi_site
 
     site = locate_bi_site(vector)
     candidates = bi_pair_vectors(site.distance + 0.01, site.sublattice)
@@ -133,13 +135,21 @@ def mean_field_curie_temperature(frame: pd.DataFrame, element: str, concentratio
         raise ValueError(f"no {element}-{element} pairs in the data.")
     table = exchange_table(frame, [element], cutoff=float(sub["distance"].max()) + 0.01, fill="zero")
     computed = table[~table["source"].astype(str).str.startswith("zero")]
-    contributions = (computed.groupby("geometry", sort=False)
-                     .agg(distance=("distance", "first"), J=("J", "mean"), sites=("J", "size"), zJ=("J", "sum"))
-                     .sort_values("distance").reset_index()
-                     .rename(columns={"J": "J (meV)", "zJ": "z*J (meV)", "distance": "distance (Å)"}))
-    missing = (table[table["source"].astype(str).str.startswith("zero")]
-               .groupby("geometry", sort=False).agg(distance=("distance", "first"), sites=("J", "size"))
-               .sort_values("distance").reset_index().rename(columns={"distance": "distance (Å)"}))
+    contributions = (
+        computed.groupby("geometry", sort=False)
+        .agg(distance=("distance", "first"), J=("J", "mean"), sites=("J", "size"), zJ=("J", "sum"))
+        .sort_values("distance")
+        .reset_index()
+        .rename(columns={"J": "J (meV)", "zJ": "z*J (meV)", "distance": "distance (Å)"})
+    )
+    missing = (
+        table[table["source"].astype(str).str.startswith("zero")]
+        .groupby("geometry", sort=False)
+        .agg(distance=("distance", "first"), sites=("J", "size"))
+        .sort_values("distance")
+        .reset_index()
+        .rename(columns={"distance": "distance (Å)"})
+    )
     j0 = concentration * float(table["J"].sum())
     return {"T_C (K)": max(j0, 0.0) / 3 / K_B_MEV, "J_0 (meV)": j0, "contributions": contributions, "missing": missing}
 
@@ -182,15 +192,27 @@ def agreement_by_geometry(matched: pd.DataFrame, ref: str = "J_ref", other: str 
         x, y = g[ref].to_numpy(), g[other].to_numpy()
         signed = (np.abs(x) > 0.01) & (np.abs(y) > 0.01)
         corr = float(np.corrcoef(x, y)[0, 1]) if len(g) > 2 and x.std() > 0 and y.std() > 0 else np.nan
-        rows.append({
-            "geometry": geometry,
-            "pairs": len(g),
-            "Pearson r": corr,
-            "MAE (meV)": float(np.mean(np.abs(x - y))),
-            "same sign": float(np.mean(np.sign(x[signed]) == np.sign(y[signed]))) if signed.any() else np.nan,
-        })
+        rows.append(
+            {
+                "geometry": geometry,
+                "pairs": len(g),
+                "Pearson r": corr,
+                "MAE (meV)": float(np.mean(np.abs(x - y))),
+                "same sign": float(np.mean(np.sign(x[signed]) == np.sign(y[signed]))) if signed.any() else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-__all__ = ["agreement_by_geometry", "compare_datasets", "coordination_number", "coverage", "j_matrix",
-           "mean_field_curie_temperature", "nearest_geometry", "plot_j_map", "plot_j_vs_distance", "sign_summary"]
+__all__ = [
+    "agreement_by_geometry",
+    "compare_datasets",
+    "coordination_number",
+    "coverage",
+    "j_matrix",
+    "mean_field_curie_temperature",
+    "nearest_geometry",
+    "plot_j_map",
+    "plot_j_vs_distance",
+    "sign_summary",
+]

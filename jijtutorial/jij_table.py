@@ -1,24 +1,28 @@
-"""The filled table: J (and D where computed) with σ for every ordered element pair on every Bi–Bi geometry.
+"""The filled table: J and D with σ for every ordered element pair on every Bi–Bi geometry.
 
-A spin model of a doped crystal needs J for every pair of dopants at every distance up to a cut-off,
-most of which no calculation ever gave. :func:`predict_jij_table` fills the table: where the data
-set has the pair at that geometry, its own J and D (``source`` ``'JuKKR'``, or ``'engine'`` for the
-package's model data set); everywhere else the prediction of :class:`jijtutorial.kernels.PairGP`
-with its calibrated σ (``source`` ``'predicted'``; D unknown).
+A spin model of a doped crystal needs J and D for every pair of dopants at every distance up to a
+cut-off, most of which no calculation ever gave. :func:`predict_jij_table` fills the table: where the
+data set has the pair at that geometry, its own J and D (``source`` ``'JuKKR'``, or ``'engine'`` for
+the package's model data set); everywhere else the predictions of :class:`jijtutorial.kernels.PairGP`
+(J) and :class:`jijtutorial.kernels.EquivariantDGP` (D, equivariant under the crystal's symmetry) with
+their calibrated σ (``source`` ``'predicted'``).
 
 Geometry. Impurity i sits on an *upper* Bi site of a quintuple layer (the convention of the data
-sets and :mod:`jijtutorial.structures`); j on any Bi site at vector r. Vectors are grouped into
-geometries keyed by the sublattice of j, the layer class and |r| to 0.01 Å. Within a geometry the
-vectors are related by the site symmetry of the upper Bi site (C3v) or, on the same sublattice,
-by exchanging the two impurities: the vector from j to i is -r, so J(A, B, r) = J(B, A, -r), and
-"QL +k" and "QL -k" at one distance are one geometry (``layer`` reads "QL ±k"). PairGP is symmetric
-in A and B, so one value serves every vector of a geometry; ``multiplicity`` counts them (from one
-site), and ``rx, ry, rz`` is one representative -- the data's own vector where the data has the
-pair, so that D (which turns with the vector) belongs to it. For i on a *lower* Bi site use the
-inversion through the quintuple-layer centre: J(A on lower, B at r) = J(A on upper, B at -r).
+sets and :mod:`jijtutorial.geometry`); j on any Bi site at vector r. Vectors are grouped into bond
+classes (:func:`jijtutorial.geometry.bond_classes`): the vectors the site symmetry of the upper Bi
+site (C3v) relates, and on the same sublattice those related by exchanging the two impurities --
+the vector from j to i is -r, so J(A, B, r) = J(B, A, -r), and "QL +k" and "QL -k" at one distance
+are one class (``layer`` reads "QL ±k"). J is a scalar: PairGP is symmetric in A and B, and one
+value serves every vector of a class; ``multiplicity`` counts them (from one site). D is not: it
+belongs to the vector ``rx, ry, rz`` of the row -- the class's representative, or the data's own
+vector where the data has the pair -- and turns with it onto the other vectors of the class
+(:func:`jijtutorial.spins.exchange_table` does that). For i on a *lower* Bi site use the inversion
+through the quintuple-layer centre: J(A on lower, B at r) = J(A on upper, B at -r), D unchanged.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,8 +34,32 @@ from .elements import IMPURITY_ELEMENTS, z_of
 #: would hold 70 000 rows of numbers below 10⁻⁴ meV.
 MAX_TABLE_DISTANCE = 30.0
 #: Columns of the table, in order.
-COLUMNS = ("element_i", "element_j", "sublattice_j", "layer", "distance", "geometry", "rx", "ry", "rz", "multiplicity",
-           "J", "J_std", "J_95", "J_model", "J_std_model", "D", "Dx", "Dy", "Dz", "source", "beyond_data")
+COLUMNS = (
+    "element_i",
+    "element_j",
+    "sublattice_j",
+    "layer",
+    "distance",
+    "geometry",
+    "rx",
+    "ry",
+    "rz",
+    "multiplicity",
+    "J",
+    "J_std",
+    "J_95",
+    "J_model",
+    "J_std_model",
+    "D",
+    "Dx",
+    "Dy",
+    "Dz",
+    "Dx_std",
+    "Dy_std",
+    "Dz_std",
+    "source",
+    "beyond_data",
+)
 #: What the ``source`` column says for the rows of each data set.
 SOURCES = {"jukkr": "JuKKR", "model": "engine"}
 
@@ -46,9 +74,11 @@ def _check_distance(max_distance) -> float:
     if d < 4.38:
         raise ValueError(f"max_distance = {d:g} Å: no Bi site that close (the nearest is 4.38 Å away).")
     if d > MAX_TABLE_DISTANCE:
-        raise ValueError(f"max_distance = {d:g} Å is beyond the longest cut-off of a filled table, "
-                         f"MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å: far beyond the data every J is an "
-                         "extrapolation of its decay with distance. Choose a shorter cut-off.")
+        raise ValueError(
+            f"max_distance = {d:g} Å is beyond the longest cut-off of a filled table, "
+            f"MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å: far beyond the data every J is an "
+            "extrapolation of its decay with distance. Choose a shorter cut-off."
+        )
     return d
 
 
@@ -82,37 +112,31 @@ def bi_geometries(max_distance: float) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per geometry, by distance: ``sublattice_j`` ('same' or 'other'), ``layer`` (QL +k and
-        -k merged on the same sublattice), ``distance`` (Å, 0.01), ``geometry`` (label), ``rx, ry,
-        rz`` (a representative vector, Å: the one pointing highest, then along +x) and
-        ``multiplicity`` (vectors of this geometry from one site).
+        One row per bond class (:func:`jijtutorial.geometry.bond_classes`), by distance:
+        ``sublattice_j`` ('same' or 'other'), ``layer`` (the layer class: QL +k and -k merged on the
+        same sublattice), ``distance`` (Å, 0.01), ``geometry`` (label), ``rx, ry, rz`` (the class's
+        representative vector, Å: the one pointing highest, then with the smallest x, then y) and
+        ``multiplicity`` (vectors of this class from one site).
     """
-    from .kernels._pair_gp import layer_class
-    from .structures import bi_pair_vectors, locate_bi_site
+    from .geometry import bond_classes
 
     d_max = _check_distance(max_distance)
-    rows = []
-    for sub in ("same", "other"):
-        v = bi_pair_vectors(d_max + 1e-9, sub)
-        if not len(v):
-            continue
-        dz = np.round(v[:, 2], 3)
-        layer_of = {}
-        for z in np.unique(dz):  # one site lookup per Bi layer, on its shortest vector
-            k = np.flatnonzero(dz == z)
-            k = k[np.argmin(np.linalg.norm(v[k], axis=1))]
-            layer_of[z] = layer_class(locate_bi_site(v[k]).layer, sub)
-        for vec, z in zip(v, dz):
-            rows.append(dict(sublattice_j=sub, layer=layer_of[z], distance=round(float(np.linalg.norm(vec)), 2),
-                             rx=vec[0], ry=vec[1], rz=vec[2]))
+    rows = [
+        dict(
+            sublattice_j=c.sublattice,
+            layer=c.layer_class,
+            distance=round(c.distance, 2),
+            geometry=c.geometry,
+            rx=c.representative[0],
+            ry=c.representative[1],
+            rz=c.representative[2],
+            multiplicity=c.multiplicity,
+        )
+        for c in bond_classes(d_max)
+    ]
     if not rows:
         raise ValueError(f"max_distance = {d_max:g} Å: no Bi site that close (the nearest is 4.38 Å away).")
-    g = pd.DataFrame(rows)
-    key = ["sublattice_j", "layer", "distance"]
-    rep = g.sort_values(["rz", "rx", "ry"], ascending=[False, True, True], kind="stable").groupby(key, sort=False).first()
-    rep["multiplicity"] = g.groupby(key).size()
-    out = rep.reset_index().sort_values(["distance", "sublattice_j"], kind="stable").reset_index(drop=True)
-    out["geometry"] = out["layer"] + ", " + out["distance"].map("{:.2f} Å".format)
+    out = pd.DataFrame(rows).sort_values(["distance", "sublattice_j", "geometry"], kind="stable").reset_index(drop=True)
     for c in ("rx", "ry", "rz"):
         out[c] = out[c].round(6) + 0.0
     return out[["sublattice_j", "layer", "distance", "geometry", "rx", "ry", "rz", "multiplicity"]]
@@ -120,8 +144,7 @@ def bi_geometries(max_distance: float) -> pd.DataFrame:
 
 def _vector_geometries(vectors) -> pd.DataFrame:
     """Geometries of explicit pair vectors (Å), one row each; a clear error for one off the Bi lattice."""
-    from .kernels._pair_gp import layer_class
-    from .structures import locate_bi_site
+    from .geometry import bond_class, locate_bi_site
 
     v = np.asarray(vectors, dtype=float)
     if v.ndim == 1:
@@ -134,39 +157,88 @@ def _vector_geometries(vectors) -> pd.DataFrame:
         d = round(float(np.linalg.norm(vec)), 2)
         if d > MAX_TABLE_DISTANCE:
             raise ValueError(f"vectors[{k}] has length {d:g} Å, beyond MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å.")
-        layer = layer_class(site.layer, site.sublattice)
-        rows.append(dict(sublattice_j=site.sublattice, layer=layer, distance=d, geometry=f"{layer}, {d:.2f} Å",
-                         rx=vec[0], ry=vec[1], rz=vec[2], multiplicity=1))
+        rows.append(
+            dict(
+                sublattice_j=site.sublattice,
+                layer=site.layer_class,
+                distance=d,
+                geometry=bond_class(site.position).geometry,
+                rx=vec[0],
+                ry=vec[1],
+                rz=vec[2],
+                multiplicity=1,
+            )
+        )
     return pd.DataFrame(rows)
 
 
-def fit_table_model(data="auto", selection: str = "distance", data_path=None, **params):
-    """:class:`~jijtutorial.kernels.PairGP` fitted on every row of a data set, for :func:`predict_jij_table`.
+@dataclass
+class TableModel:
+    """The models of a filled table, fitted on every row of one data set.
+
+    Attributes
+    ----------
+    j : PairGP
+        The model of J (:class:`jijtutorial.kernels.PairGP`).
+    d : EquivariantDGP or None
+        The model of D (:class:`jijtutorial.kernels.EquivariantDGP`); None if the data have no D.
+    frame : pandas.DataFrame
+        The data they were fitted on.
+    selection : str
+        The inner selection that chose their kernels and calibrated their σ.
+    """
+
+    j: object
+    d: object
+    frame: pd.DataFrame
+    selection: str
+
+    def predict_d(self, query: pd.DataFrame):
+        """D (meV, (n, 3)) and its σ per component at the rows' pair vectors; NaN without a model of D."""
+        if self.d is None:
+            nan = np.full((len(query), 3), np.nan)
+            return nan, nan.copy()
+        return self.d.predict(query, return_std=True)
+
+
+def fit_table_model(data="auto", selection: str = "distance", data_path=None, **params) -> TableModel:
+    """PairGP (J) and EquivariantDGP (D) fitted on every row of a data set, for :func:`predict_jij_table`.
 
     Parameters
     ----------
-    data : ``'auto'``, ``'jukkr'``, ``'model'`` or a tidy DataFrame (with moments).
+    data : ``'auto'``, ``'jukkr'``, ``'model'`` or a tidy DataFrame (with moments; D from ``Dx, Dy, Dz``
+        if it has them).
     selection : str
-        The inner selection that chooses the kernel and calibrates σ (default ``'distance'``: most
+        The inner selection that chooses the kernels and calibrates σ (default ``'distance'``: most
         of a filled table is at distances never computed).
     **params : further parameters of PairGP.
 
     Returns
     -------
-    PairGP
-        Fitted; ``frame_`` is the data it was fitted on.
+    TableModel
     """
     from .benchmark import resolve_frame
-    from .kernels import PairGP
+    from .kernels import EquivariantDGP, PairGP
+    from .targets import D
 
     frame = resolve_frame(data, data_path)
-    model = PairGP(selection=selection, **params).fit(frame, frame["J"].to_numpy(float))
-    model.frame_ = frame
-    return model
+    j = PairGP(selection=selection, **params).fit(frame, frame["J"].to_numpy(float))
+    d = None
+    if set(D.columns) <= set(frame.columns) and np.any(D.values(frame)):  # data without D: no model of it
+        d = EquivariantDGP(selection=selection).fit(frame, D.values(frame))
+    return TableModel(j, d, frame, selection)
 
 
-def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None, data="auto",
-                      selection: str = "distance", model=None, data_path=None) -> pd.DataFrame:
+def predict_jij_table(
+    elements=None,
+    max_distance: float = 13.2,
+    *,
+    vectors=None,
+    data="auto",
+    selection: str = "distance",
+    model=None,
+    data_path=None,
+) -> pd.DataFrame:
     """J (meV) with σ for every ordered pair of ``elements`` on every Bi–Bi geometry up to ``max_distance``.
 
     Parameters
@@ -181,9 +253,9 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
     data : ``'auto'``, ``'jukkr'``, ``'model'`` or a tidy DataFrame
         The computed couplings: copied where present, and the model's training set.
     selection : str
-        Inner selection of the model (see :func:`fit_table_model`).
-    model : PairGP, optional
-        A model from :func:`fit_table_model` to reuse (its data are then used; ``data`` is ignored).
+        Inner selection of the models (see :func:`fit_table_model`).
+    model : TableModel, optional
+        The models from :func:`fit_table_model` to reuse (their data are then used; ``data`` is ignored).
 
     Returns
     -------
@@ -193,26 +265,35 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
         (representative vector, Å), ``multiplicity``, ``J`` (meV: the data's where computed, else the
         prediction), ``J_std`` (σ, meV; 0 for computed rows; ±σ holds about 68 % of the true values),
         ``J_95`` (half-width of the ~95 % interval, meV; wider than 2σ, the errors have heavy tails),
-        ``J_model``, ``J_std_model`` (the model's prediction and σ, also on computed rows), ``D``,
-        ``Dx``, ``Dy``, ``Dz`` (meV, the data's, NaN where not computed), ``source`` ('JuKKR',
-        'engine' or 'predicted') and ``beyond_data`` (a predicted row farther than the data's farthest
-        pair, or with an element whose periodic-table row has no element in the data: see
-        :meth:`jijtutorial.kernels.PairGP.predict`, ``return_beyond``).
+        ``J_model``, ``J_std_model`` (the model's prediction and σ, also on computed rows), ``Dx``,
+        ``Dy``, ``Dz`` (meV, at the row's vector: the data's where the data has the pair at that very
+        vector, else the model's), ``D`` (|D|), ``Dx_std``, ``Dy_std``, ``Dz_std`` (σ of each component,
+        meV; 0 for the data's own D; 0 too where the crystal's symmetry fixes the component, e.g. D = 0 for
+        two equal impurities across an inversion centre), ``source`` ('JuKKR', 'engine' or 'predicted')
+        and ``beyond_data`` (a predicted row farther than the data's farthest pair, or with an element
+        whose periodic-table row has no element in the data: see :meth:`jijtutorial.kernels.PairGP.predict`,
+        ``return_beyond``).
     """
     els = check_elements(elements)
     geos = bi_geometries(max_distance) if vectors is None else _vector_geometries(vectors)
     if model is None:
         model = fit_table_model(data, selection, data_path)
-    frame = model.frame_
+    if not isinstance(model, TableModel):
+        raise TypeError(f"model must be the TableModel of jijtutorial.jij_table.fit_table_model, not {type(model).__name__}.")
+    frame = model.frame
     q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in geos.to_dict("records")])
-    mu, sd, unknown_element = model.predict(q, return_std=True, return_beyond=True)
+    mu, sd, unknown_element = model.j.predict(q, return_std=True, return_beyond=True)
     q["J_model"], q["J_std_model"] = mu, sd
     # the data's own rows: same ordered pair and geometry (layer class and distance)
     from .kernels import encode_pairs
 
     enc_f = encode_pairs(frame)
-    key_f = pd.Series(np.arange(len(frame)), index=pd.MultiIndex.from_arrays(
-        [frame["element_i"].astype(str).to_numpy(), frame["element_j"].astype(str).to_numpy(), enc_f.geo]))
+    key_f = pd.Series(
+        np.arange(len(frame)),
+        index=pd.MultiIndex.from_arrays(
+            [frame["element_i"].astype(str).to_numpy(), frame["element_j"].astype(str).to_numpy(), enc_f.geo]
+        ),
+    )
     key_f = key_f[~key_f.index.duplicated()]
     enc_q = encode_pairs(q)
     hit = key_f.reindex(pd.MultiIndex.from_arrays([q["element_i"].to_numpy(), q["element_j"].to_numpy(), enc_q.geo]))
@@ -230,12 +311,16 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
     q["J"] = mu
     q.loc[has, "J"] = frame["J"].to_numpy(float)[rows]
     q["J_std"] = np.where(has, 0.0, sd)
-    q["J_95"] = np.where(has, 0.0, model.interval95_ * sd)
-    for c in ("D", "Dx", "Dy", "Dz"):
-        q[c] = np.nan
-        if c in frame.columns:
-            idx = np.flatnonzero(has)[same_vector]
-            q.loc[idx, c] = frame[c].to_numpy(float)[rows[same_vector]]
+    q["J_95"] = np.where(has, 0.0, model.j.interval95_ * sd)
+    d_mu, d_sd = model.predict_d(q)  # at each row's vector (the data's own where the data has the pair)
+    own = np.flatnonzero(has)[same_vector] if {"Dx", "Dy", "Dz"} <= set(frame.columns) else np.zeros(0, int)
+    for k, c in enumerate(("Dx", "Dy", "Dz")):
+        q[c] = d_mu[:, k]
+        q[f"{c}_std"] = d_sd[:, k]
+        if len(own):
+            q.loc[own, c] = frame[c].to_numpy(float)[rows[same_vector]]
+            q.loc[own, f"{c}_std"] = 0.0
+    q["D"] = np.linalg.norm(q[["Dx", "Dy", "Dz"]].to_numpy(float), axis=1)
     # beyond the data: farther than its farthest pair, or an element whose periodic-table row the model never saw
     # (no moment and no similar element: J is the mean coupling, σ the spread of the couplings at that geometry)
     q["beyond_data"] = (q["distance"] > float(frame["distance"].max()) + 5e-3) | (unknown_element & ~has)
@@ -272,11 +357,26 @@ def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "M
         for k, sub in enumerate(("same", "other")):
             s = t[t["sublattice_j"] == sub]
             known = s["source"] != "predicted"
-            ax.plot(s.loc[known, "distance"], s.loc[known, "J"], "o", color=f"C{k}", ms=5,
-                    label=f"computed, j on the {sub} sublattice")
-            ax.errorbar(s.loc[~known, "distance"], s.loc[~known, "J"], yerr=s.loc[~known, "J_std"], fmt="o",
-                        mfc="white", color=f"C{k}", ms=5, capsize=2, lw=0.8,
-                        label=f"predicted ± σ, {sub} sublattice")
+            ax.plot(
+                s.loc[known, "distance"],
+                s.loc[known, "J"],
+                "o",
+                color=f"C{k}",
+                ms=5,
+                label=f"computed, j on the {sub} sublattice",
+            )
+            ax.errorbar(
+                s.loc[~known, "distance"],
+                s.loc[~known, "J"],
+                yerr=s.loc[~known, "J_std"],
+                fmt="o",
+                mfc="white",
+                color=f"C{k}",
+                ms=5,
+                capsize=2,
+                lw=0.8,
+                label=f"predicted ± σ, {sub} sublattice",
+            )
         ax.axhline(0, color="k", lw=0.6)
         ax.set_yscale("symlog", linthresh=linthresh)
         ax.set_title(f"{a}–{b}", fontsize=11)
@@ -293,15 +393,28 @@ def table_plot(table: pd.DataFrame, pairs=(("Mn", "Mn"), ("Fe", "Fe"), ("Cr", "M
 # --------------------------------------------------------------------------------------------
 def add_arguments(parser) -> None:
     """Arguments of ``jijtutorial jij-table``."""
-    parser.add_argument("--dataset", default="auto", choices=("auto", "jukkr", "model"),
-                        help="data set: the JuKKR table, the package's model data, or auto (JuKKR if found)")
+    parser.add_argument(
+        "--dataset",
+        default="auto",
+        choices=("auto", "jukkr", "model"),
+        help="data set: the JuKKR table, the package's model data, or auto (JuKKR if found)",
+    )
     parser.add_argument("--data-path", default=None, help="file or folder of the data set (default: its usual place)")
-    parser.add_argument("--elements", default=None,
-                        help=f"comma-separated impurity elements (default: all 20, {','.join(IMPURITY_ELEMENTS)})")
-    parser.add_argument("--max-distance", type=float, default=13.2,
-                        help=f"cut-off in Å (default 13.2, the JuKKR data reach 13.15; at most {MAX_TABLE_DISTANCE:g})")
-    parser.add_argument("--selection", default="distance", choices=("rows", "pairs", "element", "distance"),
-                        help="what the model is tuned and its σ calibrated for (default: unseen distances)")
+    parser.add_argument(
+        "--elements", default=None, help=f"comma-separated impurity elements (default: all 20, {','.join(IMPURITY_ELEMENTS)})"
+    )
+    parser.add_argument(
+        "--max-distance",
+        type=float,
+        default=13.2,
+        help=f"cut-off in Å (default 13.2, the JuKKR data reach 13.15; at most {MAX_TABLE_DISTANCE:g})",
+    )
+    parser.add_argument(
+        "--selection",
+        default="distance",
+        choices=("rows", "pairs", "element", "distance"),
+        help="what the model is tuned and its σ calibrated for (default: unseen distances)",
+    )
     parser.add_argument("--out", default="jij-table.csv", help="CSV file to write")
 
 
@@ -315,8 +428,9 @@ def run(args) -> int:
         els = check_elements(args.elements)
         named = [e.strip() for e in args.elements.split(",")] if args.elements is not None else els
         if len(named) != len(els):
-            raise ValueError(f"--elements: {next(e for e in named if named.count(e) > 1)} is named twice; name each "
-                             f"element once.")
+            raise ValueError(
+                f"--elements: {next(e for e in named if named.count(e) > 1)} is named twice; name each element once."
+            )
         _check_distance(args.max_distance)
     except ValueError as err:
         text = str(err).replace("argument elements", "--elements").replace("max_distance", "--max-distance")
@@ -328,13 +442,31 @@ def run(args) -> int:
     with atomic_path(out) as tmp:  # a run killed while writing leaves the previous table whole
         table.to_csv(tmp, index=False)
     counts = table["source"].value_counts()
-    print(f"{len(table)} rows ({len(els)}² ordered pairs x {table['geometry'].nunique()} geometries up to "
-          f"{args.max_distance:g} Å): " + ", ".join(f"{n} {s}" for s, n in counts.items())
-          + f"; model: {', '.join(f'{k}={v}' for k, v in model.params_.items())} "
-          f"(inner {args.selection} CV MAE {model.cv_mae_:.3g} meV); {time.perf_counter() - t0:.1f} s")
+    print(
+        f"{len(table)} rows ({len(els)}² ordered pairs x {table['geometry'].nunique()} geometries up to "
+        f"{args.max_distance:g} Å): "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
+        + f"; model of J: {', '.join(f'{k}={v}' for k, v in model.j.params_.items())} "
+        f"(inner {args.selection} CV MAE {model.j.cv_mae_:.3g} meV)"
+        + (
+            f"; model of D: {', '.join(f'{k}={v}' for k, v in model.d.params_.items())} (inner CV MAE of "
+            f"|D_pred - D| {model.d.cv_mae_:.3g} meV)"
+            if model.d is not None
+            else "; no D in the data"
+        )
+        + f"; {time.perf_counter() - t0:.1f} s"
+    )
     print(f"written to {out.resolve()}")
     return 0
 
 
-__all__ = ["COLUMNS", "MAX_TABLE_DISTANCE", "SOURCES", "bi_geometries", "check_elements", "fit_table_model",
-           "predict_jij_table", "table_plot"]
+__all__ = [
+    "COLUMNS",
+    "MAX_TABLE_DISTANCE",
+    "TableModel",
+    "bi_geometries",
+    "check_elements",
+    "fit_table_model",
+    "predict_jij_table",
+    "table_plot",
+]

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import MODEL_FILENAME
+from .datasets import MODEL_FILENAME, PACKAGE_DATA_DIR
 from .elements import IMPURITY_ELEMENTS
-from .structures import ALAT
+from .geometry import ALAT, point_group
 
 PROVENANCE_SUFFIX = ".provenance.json"
 
@@ -43,8 +43,11 @@ DEFAULTS = {"kmesh": 12, "n_poles": 40, "temperature": 800.0, "max_distance": 13
 
 _TENSOR = ["Jxx", "Jxy", "Jxz", "Jyx", "Jyy", "Jyz", "Jzx", "Jzy", "Jzz"]
 #: Columns of the raw frame.
-RAW_ORDER = (["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"] + _TENSOR
-             + ["delta_i", "delta_j", "model_shell", "multiplicity"])
+RAW_ORDER = (
+    ["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"]
+    + _TENSOR
+    + ["delta_i", "delta_j", "model_shell", "multiplicity"]
+)
 
 
 #: The five same-sublattice pair vectors of the JuKKR table (units of alat = 10.4727 Å): the representatives of
@@ -56,19 +59,6 @@ JUKKR_SAME_SUBLATTICE_ALAT = (
     (-0.627772, -0.120815, -0.970369),
     (-1.255545, 0.0, 0.0),
 )
-
-
-def point_group_d3d() -> np.ndarray:
-    """The 12 rotations of D3d in the hexagonal frame (C3 about z, C2 about x, inversion), shape (12, 3, 3)."""
-    c, s = np.cos(2 * np.pi / 3), np.sin(2 * np.pi / 3)
-    c3 = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
-    c2x = np.diag([1.0, -1.0, -1.0])
-    ops = []
-    for inv in (1.0, -1.0):
-        for m in (np.eye(3), c2x):
-            for k in range(3):
-                ops.append(inv * np.linalg.matrix_power(c3, k) @ m)
-    return np.array(ops)
 
 
 def model_vectors(model, max_distance: float = 16.0) -> list[dict]:
@@ -89,7 +79,7 @@ def model_vectors(model, max_distance: float = 16.0) -> list[dict]:
     R, d = R[keep], d[keep]
     order = np.lexsort((np.round(R[:, 1], 6), np.round(R[:, 0], 6), -np.round(R[:, 2], 6), np.round(d, 6)))
     R, d = R[order], d[order]
-    ops = point_group_d3d()
+    ops = point_group()  # D3d of the crystal, which the teaching model's lattice shares
     preferred = np.array(JUKKR_SAME_SUBLATTICE_ALAT) * ALAT
     seen = np.zeros(len(R), bool)
     out = []
@@ -125,9 +115,19 @@ def engine_settings(kmesh=DEFAULTS["kmesh"], n_poles=DEFAULTS["n_poles"], temper
     return EngineSettings(kmesh=int(kmesh), n_poles=int(n_poles), temperature=float(temperature))
 
 
-def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_poles=DEFAULTS["n_poles"],
-                        temperature=DEFAULTS["temperature"], max_distance=DEFAULTS["max_distance"], n_jobs: int = 1,
-                        progress: bool = True, chunk_size: int = 100, engine=None, client=None):
+def generate_model_data(
+    *,
+    elements=None,
+    kmesh=DEFAULTS["kmesh"],
+    n_poles=DEFAULTS["n_poles"],
+    temperature=DEFAULTS["temperature"],
+    max_distance=DEFAULTS["max_distance"],
+    n_jobs: int = 1,
+    progress: bool = True,
+    chunk_size: int = 100,
+    engine=None,
+    client=None,
+):
     """Compute the model data set: J, D, the exchange tensor and the moments of element pairs on Bi–Bi geometries.
 
     Parameters
@@ -161,13 +161,15 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_poles=DEFAU
         raise ValueError(f"max_distance must be at least the nearest Bi–Bi distance (4.38 Å), not {max_distance!r}.")
     engine = engine or CrystalEngine(engine_settings(kmesh, n_poles, temperature))
     geos = pair_geometries(max_distance, engine.settings.host)
-    table = exchange_table(engine, elements=elements, geometries=geos, n_jobs=n_jobs, client=client,
-                           progress=progress, chunk_size=chunk_size)
+    table = exchange_table(
+        engine, elements=elements, geometries=geos, n_jobs=n_jobs, client=client, progress=progress, chunk_size=chunk_size
+    )
     states = {s: engine.impurity(s) for s in elements}
     shell = {g["geometry"] + str(np.round(g["vector"], 4)): k + 1 for k, g in enumerate(geos)}
     frame = table.copy()
-    frame["model_shell"] = [shell[g + str(np.round([x, y, z], 4))] for g, x, y, z in
-                            zip(frame.geometry, frame.rx, frame.ry, frame.rz)]
+    frame["model_shell"] = [
+        shell[g + str(np.round([x, y, z], 4))] for g, x, y, z in zip(frame.geometry, frame.rx, frame.ry, frame.rz)
+    ]
     frame = frame[raw_order()].reset_index(drop=True)
     for c in ("rx", "ry", "rz"):
         frame[c] = frame[c].round(6) + 0.0
@@ -176,16 +178,17 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_poles=DEFAU
     # inversion centre); their digits differ between BLAS builds. Written as 0, the file is the same
     # on every machine.
     frame[couplings] = frame[couplings].where(frame[couplings].abs() >= ZERO_COUPLING, 0.0)
-    frame[["moment_i", "moment_j"]] = frame[["moment_i", "moment_j"]].where(
-        frame[["moment_i", "moment_j"]].abs() >= 1e-9, 0.0)
+    frame[["moment_i", "moment_j"]] = frame[["moment_i", "moment_j"]].where(frame[["moment_i", "moment_j"]].abs() >= 1e-9, 0.0)
     model = engine.model
     frame.attrs["provenance"] = {
         "generator": f"jijtutorial {__version__}, jijtutorial.model_data.generate_model_data",
         "engine": "jijtutorial.greens.engine.CrystalEngine (sp3 Slater-Koster Bi2Te3, d-shell impurities, Stoner moments)",
-        "convention": ("E = -sum_{i<j} [e_i.J^S_ij.e_j + D_ij.(e_i x e_j)], each pair once, J > 0 ferromagnetic, "
-                       "J = Tr(J_ij)/3, meV; TB2J's J (sum over i != j) is J/2. Moments: each impurity's d-shell spin "
-                       "moment in the pair (muB); an impurity magnetic alone keeps its own moment, a non-magnetic one "
-                       "carries the moment its neighbour induces."),
+        "convention": (
+            "E = -sum_{i<j} [e_i.J^S_ij.e_j + D_ij.(e_i x e_j)], each pair once, J > 0 ferromagnetic, "
+            "J = Tr(J_ij)/3, meV; TB2J's J (sum over i != j) is J/2. Moments: each impurity's d-shell spin "
+            "moment in the pair (muB); an impurity magnetic alone keeps its own moment, a non-magnetic one "
+            "carries the moment its neighbour induces."
+        ),
         "settings": engine.settings.as_dict(),
         "band_facts_eV": {k: (list(v) if isinstance(v, tuple) else float(v)) for k, v in engine.band_facts.items()},
         "z2_index": crystal_z2_index(model, engine.settings.host),
@@ -193,18 +196,29 @@ def generate_model_data(*, elements=None, kmesh=DEFAULTS["kmesh"], n_poles=DEFAU
         "e_fermi_eV": engine.e_fermi,
         "contour": engine.contour.describe(),
         "lattice_vectors_A": model.cell.round(6).tolist(),
-        "max_distance_A": float(max_distance), "n_vectors": len(geos),
-        "vectors": [{"shell": k + 1, "vector_A": np.round(g["vector"], 6).tolist(), "distance_A": round(g["distance"], 6),
-                     "geometry": g["geometry"], "multiplicity": g["multiplicity"], "jukkr_vector": g["jukkr"]}
-                    for k, g in enumerate(geos)],
+        "max_distance_A": float(max_distance),
+        "n_vectors": len(geos),
+        "vectors": [
+            {
+                "shell": k + 1,
+                "vector_A": np.round(g["vector"], 6).tolist(),
+                "distance_A": round(g["distance"], 6),
+                "geometry": g["geometry"],
+                "multiplicity": g["multiplicity"],
+                "jukkr_vector": g["jukkr"],
+            }
+            for k, g in enumerate(geos)
+        ],
         "elements": {s: states[s].as_dict() for s in elements},
         "n_rows": len(frame),
     }
     return frame
 
 
-def write_model_data(out_dir="data", **kwargs) -> tuple[Path, Path]:
-    """Generate the data set and write ``model_jij.csv`` and ``model_jij.provenance.json`` to ``out_dir``.
+def write_model_data(out_dir=PACKAGE_DATA_DIR, **kwargs) -> tuple[Path, Path]:
+    """Generate the data set and write ``model_jij.csv`` and ``model_jij.provenance.json`` to ``out_dir``
+    (default: the package's data folder ``jijtutorial/data/``, the file ``load_model`` reads and the
+    package ships).
 
     Both files are written whole to temporary files and then renamed into place
     (:class:`jijtutorial._files.AtomicFileSet`); the provenance records the CSV's SHA-256, so a pair
@@ -228,15 +242,22 @@ def write_model_data(out_dir="data", **kwargs) -> tuple[Path, Path]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``jijtutorial generate-model-data``."""
-    parser.add_argument("--out", default="data", help="output folder (default: data)")
-    parser.add_argument("--n-jobs", type=int, default=1,
-                        help="local Dask worker processes, -1 for all cores (default 1: no Dask)")
-    parser.add_argument("--scheduler", default=None,
-                        help="address of a running Dask scheduler (tcp://host:8786) to compute on instead")
+    parser.add_argument(
+        "--out",
+        default=str(PACKAGE_DATA_DIR),
+        help="output folder (default: the package's data folder jijtutorial/data, which it ships)",
+    )
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="local Dask worker processes, -1 for all cores (default 1: no Dask)"
+    )
+    parser.add_argument(
+        "--scheduler", default=None, help="address of a running Dask scheduler (tcp://host:8786) to compute on instead"
+    )
     parser.add_argument("--kmesh", type=int, default=DEFAULTS["kmesh"], help="k-points per reciprocal axis")
     parser.add_argument("--n-poles", type=int, default=DEFAULTS["n_poles"], help="Ozaki poles of the contour")
-    parser.add_argument("--temperature", type=float, default=DEFAULTS["temperature"],
-                        help="electronic temperature in K (default 800)")
+    parser.add_argument(
+        "--temperature", type=float, default=DEFAULTS["temperature"], help="electronic temperature in K (default 800)"
+    )
     parser.add_argument("--max-distance", type=float, default=DEFAULTS["max_distance"], help="largest |R| in Å")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -253,8 +274,9 @@ def run(args: argparse.Namespace) -> int:
     if args.n_jobs == 0 or args.n_jobs < -1:
         raise ValueError(f"--n-jobs must be a positive number of workers or -1 for all cores, not {args.n_jobs}.")
     if args.scheduler and args.n_jobs != 1:
-        raise ValueError("--n-jobs starts local workers; with --scheduler the cluster's own workers compute. Give one "
-                         "of the two.")
+        raise ValueError(
+            "--n-jobs starts local workers; with --scheduler the cluster's own workers compute. Give one of the two."
+        )
     for flag, value, low in (("--kmesh", args.kmesh, 2), ("--n-poles", args.n_poles, 4)):
         if value < low:
             raise ValueError(f"{flag} must be at least {low}, not {value}.")
@@ -269,12 +291,26 @@ def run(args: argparse.Namespace) -> int:
         check_scheduler(args.scheduler)
     output_folder(args.out)
     t0 = time.perf_counter()
-    csv, pj = write_model_data(args.out, kmesh=args.kmesh, n_poles=args.n_poles, temperature=args.temperature,
-                               max_distance=args.max_distance, n_jobs=args.n_jobs, progress=not args.no_progress,
-                               client=args.scheduler)
+    csv, pj = write_model_data(
+        args.out,
+        kmesh=args.kmesh,
+        n_poles=args.n_poles,
+        temperature=args.temperature,
+        max_distance=args.max_distance,
+        n_jobs=args.n_jobs,
+        progress=not args.no_progress,
+        client=args.scheduler,
+    )
     print(f"wrote {csv} ({csv.stat().st_size / 1e6:.2f} MB) and {pj} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
-__all__ = ["DEFAULTS", "JUKKR_SAME_SUBLATTICE_ALAT", "RAW_ORDER", "engine_settings", "generate_model_data", "model_vectors",
-           "point_group_d3d", "raw_order", "write_model_data"]
+__all__ = [
+    "DEFAULTS",
+    "JUKKR_SAME_SUBLATTICE_ALAT",
+    "engine_settings",
+    "generate_model_data",
+    "model_vectors",
+    "raw_order",
+    "write_model_data",
+]

@@ -49,6 +49,7 @@ def progress_bars() -> bool:
         raise ValueError(f"${PROGRESS_VARIABLE} must be 0 or 1, not {value!r}.")
     return value not in ("0", "false", "no")
 
+
 #: What a glue name may contain (it must also be a Python identifier: JupyterLab evaluates it).
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Prefix myst-nb gives the MIME types of a glued value that is not displayed.
@@ -103,12 +104,16 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
         ``{eval}`` value lives in the kernel's namespace and would overwrite it).
     """
     if not isinstance(name, str) or not NAME.match(name):
-        raise ValueError(f"glue name {name!r} must be an identifier (letters, digits, underscores), "
-                         "because the Markdown refers to it as {eval}`name`.")
+        raise ValueError(
+            f"glue name {name!r} must be an identifier (letters, digits, underscores), "
+            "because the Markdown refers to it as {eval}`name`."
+        )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name) or hasattr(builtins, name):
         kind = "a Python keyword" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else "a Python builtin"
-        raise ValueError(f"glue name {name!r} is {kind}: glue sets a variable of that name in the notebook, which "
-                         f"would break every later use of {name!r} there. Choose another name (e.g. {name + '_text'!r}).")
+        raise ValueError(
+            f"glue name {name!r} is {kind}: glue sets a variable of that name in the notebook, which "
+            f"would break every later use of {name!r} there. Choose another name (e.g. {name + '_text'!r})."
+        )
     if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 1:
         raise ValueError(f"glue digits must be a positive whole number of significant digits, not {digits!r}.")
     text = _text(value, digits, fmt)
@@ -121,9 +126,11 @@ def glue(name: str, value, digits: int = 2, markdown: bool = False, fmt: str | N
     if shell is not None:  # what jupyterlab-myst's {eval} reads
         glued = shell.user_ns.setdefault("_jijtutorial_glued", set())
         if name in shell.user_ns and name not in glued:
-            raise ValueError(f"glue name {name!r} is also a variable of this notebook: the text's {{eval}}`{name}` is "
-                             f"evaluated in the kernel, so glue would overwrite it. Rename the glued value "
-                             f"(e.g. {name + '_text'!r}).")
+            raise ValueError(
+                f"glue name {name!r} is also a variable of this notebook: the text's {{eval}}`{name}` is "
+                f"evaluated in the kernel, so glue would overwrite it. Rename the glued value "
+                f"(e.g. {name + '_text'!r})."
+            )
         glued.add(name)
         shell.user_ns[name] = Markdown(text) if markdown else text
     # What the book's {eval} reads: the output myst_nb.glue(name, Markdown(text), display=False) writes

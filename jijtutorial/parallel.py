@@ -67,8 +67,9 @@ def _check_workers(n_workers) -> int:
     except (TypeError, ValueError):
         raise ValueError(f"n_workers must be a positive number of worker processes, not {n_workers!r}.") from None
     if n < 1 or n != n_workers:
-        raise ValueError(f"n_workers must be a positive number of worker processes (or None for one per core), "
-                         f"not {n_workers!r}.")
+        raise ValueError(
+            f"n_workers must be a positive number of worker processes (or None for one per core), not {n_workers!r}."
+        )
     return n
 
 
@@ -93,8 +94,9 @@ def check_scheduler(address: str) -> None:
             return
         host, port = parse_host_port(loc, default_port=8786)
     except (ValueError, TypeError):
-        raise ValueError(f"scheduler {address!r} is not a scheduler address; give tcp://host:port (e.g. "
-                         f"tcp://127.0.0.1:8786).") from None
+        raise ValueError(
+            f"scheduler {address!r} is not a scheduler address; give tcp://host:port (e.g. tcp://127.0.0.1:8786)."
+        ) from None
     if not port:
         raise ValueError(f"scheduler {address!r} has no port; give tcp://host:port (e.g. tcp://127.0.0.1:8786).")
     try:
@@ -102,8 +104,10 @@ def check_scheduler(address: str) -> None:
             pass
     except OSError as err:
         reason = err.strerror or type(err).__name__
-        raise ConnectionError(f"no Dask scheduler answers at {address} ({reason}). Start one (`dask scheduler`) and "
-                              f"give its address, or leave the scheduler out to use a local cluster.") from None
+        raise ConnectionError(
+            f"no Dask scheduler answers at {address} ({reason}). Start one (`dask scheduler`) and "
+            f"give its address, or leave the scheduler out to use a local cluster."
+        ) from None
 
 
 def dask_client(scheduler: str | None = None, n_workers: int | None = None, *, lazy: bool = False):
@@ -121,12 +125,20 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None, *, l
         return Client(scheduler, timeout=max(CONNECT_TIMEOUT, 10.0))
     n = _check_workers(n_workers)
     # a client that starts its own local cluster also shuts it down on close()
-    return Client(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                  silence_logs=logging.ERROR)
+    return Client(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
 
 
-def run_tasks(function, tasks: Sequence, *, shared=None, client=None, n_workers: int | None = None,
-              progress: bool = True, desc: str = "tasks", on_result=None) -> list:
+def run_tasks(
+    function,
+    tasks: Sequence,
+    *,
+    shared=None,
+    client=None,
+    n_workers: int | None = None,
+    progress: bool = True,
+    desc: str = "tasks",
+    on_result=None,
+) -> list:
     """Run ``function(shared, task)`` for every task through Dask; results in the order of ``tasks``.
 
     client : a ``distributed.Client`` (any cluster), a scheduler address ('tcp://host:8786'), or
@@ -192,6 +204,7 @@ def close_client(client, timeout: float = 10.0) -> None:
     hits: list = []
     main = threading.current_thread() is threading.main_thread()
     if main:
+
         def hold(signum, frame):
             hits.append(signum)
             if len(hits) > 1:
@@ -245,4 +258,8 @@ def _abandon(client, pids) -> None:
         pass
 
 
-__all__ = ["LazyClient", "check_scheduler", "close_client", "dask_client", "run_tasks"]
+__all__ = [
+    "check_scheduler",
+    "dask_client",
+    "run_tasks",
+]

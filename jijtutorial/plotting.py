@@ -113,4 +113,4 @@ def symlog_ticks(ax, linthresh: float) -> list[float]:
     return ticks
 
 
-__all__ = ["J_CMAP", "STYLE", "figure", "log_ticks", "symlog_ticks", "use_style"]
+__all__ = ["J_CMAP", "figure", "log_ticks", "symlog_ticks", "use_style"]

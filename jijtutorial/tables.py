@@ -138,24 +138,32 @@ class Table:
         try:
             import jinja2  # noqa: F401  (pandas' Styler needs it; say so plainly if it is missing)
         except ImportError as err:  # pragma: no cover - jinja2 comes with the [book] extra
-            raise ImportError("Showing a table as HTML needs jinja2: install it (pip install jinja2) or the package's "
-                              "[book] extra; print(table) shows it as text meanwhile.") from err
+            raise ImportError(
+                "Showing a table as HTML needs jinja2: install it (pip install jinja2) or the package's "
+                "[book] extra; print(table) shows it as text meanwhile."
+            ) from err
         styler = self.formatted.style.hide(axis="index").format(escape="html")
         styles = [
             {"selector": "", "props": "border-collapse: collapse; font-size: 0.9em; margin: 0;"},
-            {"selector": "th", "props": "text-align: left; padding: 0.25em 0.7em; vertical-align: bottom;"
-                                        " border-bottom: 1px solid #888;"},
+            {
+                "selector": "th",
+                "props": "text-align: left; padding: 0.25em 0.7em; vertical-align: bottom; border-bottom: 1px solid #888;",
+            },
             {"selector": "td", "props": "padding: 0.2em 0.7em; text-align: left;"},
             {"selector": "tbody tr:nth-child(even)", "props": "background-color: rgba(127, 127, 127, 0.08);"},
             {"selector": "caption", "props": "caption-side: top; text-align: left; padding: 0.3em 0;"},
         ]
         last = self.formatted.columns.nlevels - 1
-        styles += [{"selector": f"th.col_heading.level{last}.col{k}", "props": "text-align: right;"}
-                   for k, c in enumerate(self.formatted.columns) if c in self._numeric]
+        styles += [
+            {"selector": f"th.col_heading.level{last}.col{k}", "props": "text-align: right;"}
+            for k, c in enumerate(self.formatted.columns)
+            if c in self._numeric
+        ]
         styler = styler.set_table_styles(styles)
         if self._numeric:
-            styler = styler.set_properties(subset=self._numeric, **{"text-align": "right", "white-space": "nowrap",
-                                                                    "font-variant-numeric": "tabular-nums"})
+            styler = styler.set_properties(
+                subset=self._numeric, **{"text-align": "right", "white-space": "nowrap", "font-variant-numeric": "tabular-nums"}
+            )
         if self.caption:
             styler = styler.set_caption(html.escape(self.caption))
         return styler
@@ -171,8 +179,11 @@ class Table:
         numeric = {k for k, c in enumerate(self.formatted.columns) if c in self._numeric}
         last = self.formatted.columns.nlevels - 1
         # a long label may wrap, but into about two lines, not a narrow column of single words
-        longest = {k: int(self.formatted.iloc[:, k].astype(str).str.len().max()) if len(self.formatted) else 0
-                   for k in range(self.formatted.shape[1]) if k not in numeric}
+        longest = {
+            k: int(self.formatted.iloc[:, k].astype(str).str.len().max()) if len(self.formatted) else 0
+            for k in range(self.formatted.shape[1])
+            if k not in numeric
+        }
         min_width = {k: f" min-width: {min(9, n // 2)}em;" for k, n in longest.items() if n > 16}
 
         def inline(match: re.Match) -> str:
@@ -188,8 +199,7 @@ class Table:
             return f'<{tag}{attrs} style="text-align: {align};{wrap}">'
 
         table = re.sub(r'<(td|th)((?: [a-z_-]+="[^"]*")*) ?>', inline, self.styler().to_html())
-        return ('<div class="jijtutorial-table" style="overflow-x: auto; max-width: 100%; margin-bottom: 1em;">'
-                + table + "</div>")
+        return '<div class="jijtutorial-table" style="overflow-x: auto; max-width: 100%; margin-bottom: 1em;">' + table + "</div>"
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -214,9 +224,17 @@ def _header(column, rename: Mapping, units: Mapping):
     return f"{name} ({unit})" if unit else name
 
 
-def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decimals: int | Mapping | None = None,
-            units: Mapping | None = None, rename: Mapping | None = None, key: Sequence = (),
-            index: bool | None = None, caption: str | None = None) -> Table:
+def present(
+    frame: pd.DataFrame | pd.Series,
+    *,
+    digits: int | Mapping = 3,
+    decimals: int | Mapping | None = None,
+    units: Mapping | None = None,
+    rename: Mapping | None = None,
+    key: Sequence = (),
+    index: bool | None = None,
+    caption: str | None = None,
+) -> Table:
     """Prepare a DataFrame for a page: significant digits, units in the header, no index, key columns first.
 
     Parameters
@@ -288,11 +306,15 @@ def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decim
                 return hits
         raise KeyError(f"{what} names {name!r}, which is not a column of the table; columns: {list(data.columns)}.")
 
-    for name, what in [(k, "key") for k in key] + [(k, "units") for k in units] + \
-                      [(k, "digits") for k in per_column_digits] + [(k, "decimals") for k in decimals]:
+    for name, what in (
+        [(k, "key") for k in key]
+        + [(k, "units") for k in units]
+        + [(k, "digits") for k in per_column_digits]
+        + [(k, "decimals") for k in decimals]
+    ):
         resolve(name, what)
     first = [c for k in key for c in resolve(k, "key")]
-    lead = list(data.columns[:frame.index.nlevels]) if index else []
+    lead = list(data.columns[: frame.index.nlevels]) if index else []
     order = lead + [c for c in first if c not in lead]
     data = data[order + [c for c in data.columns if c not in order]]
 
@@ -313,12 +335,16 @@ def present(frame: pd.DataFrame | pd.Series, *, digits: int | Mapping = 3, decim
             fixed = all_decimals if fixed is None else fixed
             sig = lookup(per_column_digits, column) or default_digits
             whole = fixed is None and _whole(series)
-            cells[header] = [format_number(int(v) if whole and pd.notna(v) and np.isfinite(v) else v, sig, fixed)
-                              for v in series]
+            cells[header] = [format_number(int(v) if whole and pd.notna(v) and np.isfinite(v) else v, sig, fixed) for v in series]
         else:
-            cells[header] = [MISSING if v is None or (isinstance(v, float) and math.isnan(v))
-                             else format_number(v) if isinstance(v, (bool, np.bool_, float, np.floating))
-                             else str(v) for v in series]
+            cells[header] = [
+                MISSING
+                if v is None or (isinstance(v, float) and math.isnan(v))
+                else format_number(v)
+                if isinstance(v, (bool, np.bool_, float, np.floating))
+                else str(v)
+                for v in series
+            ]
     headers = list(cells)
     formatted = pd.DataFrame(dict(enumerate(cells.values())), index=range(len(data)))
     formatted.columns = pd.MultiIndex.from_tuples(headers) if isinstance(data.columns, pd.MultiIndex) else headers

@@ -27,9 +27,12 @@ BOND_TOLERANCE = 1.2
 
 #: Named viewing directions of :func:`structure_image`: the viewer sits on the +axis side.
 _AXES = {
-    "x": (1.0, 0.0, 0.0), "-x": (-1.0, 0.0, 0.0),
-    "y": (0.0, 1.0, 0.0), "-y": (0.0, -1.0, 0.0),
-    "z": (0.0, 0.0, 1.0), "-z": (0.0, 0.0, -1.0),
+    "x": (1.0, 0.0, 0.0),
+    "-x": (-1.0, 0.0, 0.0),
+    "y": (0.0, 1.0, 0.0),
+    "-y": (0.0, -1.0, 0.0),
+    "z": (0.0, 0.0, 1.0),
+    "-z": (0.0, 0.0, -1.0),
 }
 
 
@@ -81,8 +84,7 @@ def _import_nglview():
                 import nglview
     except ImportError as err:  # pragma: no cover - nglview is a dependency of the package
         raise ImportError(
-            "view_structure needs nglview (pip install nglview); structure_image draws a static "
-            "picture without it."
+            "view_structure needs nglview (pip install nglview); structure_image draws a static picture without it."
         ) from err
     return nglview
 
@@ -142,13 +144,21 @@ def view_structure(
     host = [k for k in range(len(atoms)) if k not in set(hl)]
     if host:
         view.add_representation(
-            "ball+stick", selection=_ngl_selection(host), colorScheme="element",
-            radiusType="size", radiusSize=host_radius, aspectRatio=1.6, opacity=host_opacity,
+            "ball+stick",
+            selection=_ngl_selection(host),
+            colorScheme="element",
+            radiusType="size",
+            radiusSize=host_radius,
+            aspectRatio=1.6,
+            opacity=host_opacity,
         )
     if hl:
         sel = _ngl_selection(hl)
         view.add_representation(
-            "spacefill", selection=sel, colorScheme="element", radiusType="size",
+            "spacefill",
+            selection=sel,
+            colorScheme="element",
+            radiusType="size",
             radiusSize=impurity_radius,
         )
         gap = impurity_radius + 0.2
@@ -158,17 +168,30 @@ def view_structure(
             for k in hl:
                 x, y, attach = place[k]
                 view.add_representation(
-                    "label", selection=f"@{k}", labelType="text",
-                    labelText={int(k): str(atoms.symbols[k])}, color="black", zOffset=lift,
-                    xOffset=x * gap, yOffset=y * gap, attachment=attach, radiusType="size",
+                    "label",
+                    selection=f"@{k}",
+                    labelType="text",
+                    labelText={int(k): str(atoms.symbols[k])},
+                    color="black",
+                    zOffset=lift,
+                    xOffset=x * gap,
+                    yOffset=y * gap,
+                    attachment=attach,
+                    radiusType="size",
                     radiusSize=label_size,
                 )
         if show_distance and len(hl) == 2 and _pair_is_direct(atoms, *hl):
             x, y, attach = place["distance"]
             view.add_representation(
-                "distance", atomPair=[[f"@{hl[0]}", f"@{hl[1]}"]], color="black",
-                labelColor="black", labelUnit="angstrom", labelSize=0.8 * label_size,
-                labelZOffset=lift, labelAttachment=attach, labelXOffset=x * gap,
+                "distance",
+                atomPair=[[f"@{hl[0]}", f"@{hl[1]}"]],
+                color="black",
+                labelColor="black",
+                labelUnit="angstrom",
+                labelSize=0.8 * label_size,
+                labelZOffset=lift,
+                labelAttachment=attach,
+                labelXOffset=x * gap,
                 labelYOffset=y * gap,
             )
     if unit_cell and atoms.cell.rank == 3:
@@ -329,11 +352,11 @@ def structure_image(
     if unit_cell and atoms.cell.rank == 3:
         c = atoms.cell.array
         corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float) @ c
-        edges = [(a, b) for a in range(8) for b in range(a + 1, 8)
-                 if bin(a ^ b).count("1") == 1]
+        edges = [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
         cxy = np.column_stack([corners @ right, corners @ up])
-        ax.add_collection(LineCollection([cxy[[a, b]] for a, b in edges], colors="0.55",
-                                         linewidths=0.8, linestyles="--", zorder=1))
+        ax.add_collection(
+            LineCollection([cxy[[a, b]] for a, b in edges], colors="0.55", linewidths=0.8, linestyles="--", zorder=1)
+        )
 
     if bonds:
         from scipy.spatial import cKDTree
@@ -354,19 +377,41 @@ def structure_image(
     colors = colors + (1.0 - colors) * fade[:, None]
     colors[is_hl] = jmol_colors[numbers[is_hl]]
     host = [k for k in order if not is_hl[k]]
-    ax.add_collection(PatchCollection(
-        [Circle(xy[k], radii[k]) for k in host], facecolors=colors[host], edgecolors="0.25",
-        linewidths=0.4, zorder=3, match_original=False))
+    ax.add_collection(
+        PatchCollection(
+            [Circle(xy[k], radii[k]) for k in host],
+            facecolors=colors[host],
+            edgecolors="0.25",
+            linewidths=0.4,
+            zorder=3,
+            match_original=False,
+        )
+    )
     if hl:
-        ax.add_collection(PatchCollection(
-            [Circle(xy[k], radii[k]) for k in hl], facecolors=colors[list(hl)], edgecolors="black",
-            linewidths=2.0, zorder=4, match_original=False))
+        ax.add_collection(
+            PatchCollection(
+                [Circle(xy[k], radii[k]) for k in hl],
+                facecolors=colors[list(hl)],
+                edgecolors="black",
+                linewidths=2.0,
+                zorder=4,
+                match_original=False,
+            )
+        )
         names = ("i", "j") if len(hl) == 2 else tuple(str(k) for k in hl)
         for name, k in zip(names, hl):
-            ax.annotate(f"{name}: {atoms.symbols[k]}", (xy[k, 0], xy[k, 1] + radii[k]), xytext=(0, 3),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=9,
-                        fontweight="bold", zorder=5,
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="black", lw=0.6))
+            ax.annotate(
+                f"{name}: {atoms.symbols[k]}",
+                (xy[k, 0], xy[k, 1] + radii[k]),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                fontweight="bold",
+                zorder=5,
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="black", lw=0.6),
+            )
 
     pad = radii.max() + 0.5
     lo = xy.min(axis=0) - pad
@@ -386,11 +431,28 @@ def structure_image(
 
     if legend:
         symbols = sorted(set(atoms.get_chemical_symbols()), key=lambda s: -np.sum(atoms.symbols == s))
-        handles = [Line2D([], [], ls="", marker="o", ms=8, mfc=jmol_colors[atoms.numbers[atoms.symbols == s][0]],
-                          mec="black" if any(atoms.symbols[k] == s for k in hl) else "0.25", label=s)
-                   for s in symbols]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
-                  framealpha=1.0, facecolor="white", title="element")
+        handles = [
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                ms=8,
+                mfc=jmol_colors[atoms.numbers[atoms.symbols == s][0]],
+                mec="black" if any(atoms.symbols[k] == s for k in hl) else "0.25",
+                label=s,
+            )
+            for s in symbols
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0.0,
+            framealpha=1.0,
+            facecolor="white",
+            title="element",
+        )
 
     if path is not None:
         from ._files import atomic_path
@@ -419,4 +481,8 @@ def show_structure(atoms: Atoms, *, highlight: Sequence[int] | None = None, axis
     display(view)
 
 
-__all__ = ["BOND_TOLERANCE", "show_structure", "structure_image", "view_structure"]
+__all__ = [
+    "show_structure",
+    "structure_image",
+    "view_structure",
+]

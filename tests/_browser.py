@@ -48,8 +48,10 @@ def find_browser() -> tuple[str, str]:
     browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
     driver = shutil.which("chromedriver")
     if not browser or not driver:
-        pytest.skip("headless Chromium or chromedriver not found: run `bash .ci/install_browser.sh` "
-                    "(Debian packages chromium, chromium-driver).")
+        pytest.skip(
+            "headless Chromium or chromedriver not found: run `bash .ci/install_browser.sh` "
+            "(Debian packages chromium, chromium-driver)."
+        )
     return browser, driver
 
 

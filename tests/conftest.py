@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def jukkr_file() -> Path:
     if not datasets.jukkr_available():
-        pytest.skip(f"JuKKR table not available: set {datasets.DATA_DIR_VARIABLE} to the folder holding "
-                    f"{datasets.JUKKR_FILENAME} (Materials Cloud doi:{datasets.JUKKR_DOI}).")
+        pytest.skip(
+            f"JuKKR table not available: set {datasets.DATA_DIR_VARIABLE} to the folder holding "
+            f"{datasets.JUKKR_FILENAME} (Materials Cloud doi:{datasets.JUKKR_DOI})."
+        )
     return datasets.jukkr_path()
 
 

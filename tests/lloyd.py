@@ -33,5 +33,4 @@ def rotated_omega(contour, blocks, k, imp_i, imp_j, axis_i, axis_j, a, b):
         return greens.impurity_potential(*imp, e, 2, P_UP)
 
     ref = (V(imp_i, axis_i, 0.0), V(imp_j, axis_j, 0.0))
-    return greens.grand_potential_change(g00, gij[:, k], gji[:, k], contour,
-                                         (V(imp_i, axis_i, a), V(imp_j, axis_j, b)), ref)
+    return greens.grand_potential_change(g00, gij[:, k], gji[:, k], contour, (V(imp_i, axis_i, a), V(imp_j, axis_j, b)), ref)

@@ -18,9 +18,8 @@ from jijtutorial.benchmark import (
     TIME_COLUMNS,
     TWIN_LOOKUP,
     chosen_parameters,
-    cv_splits,
     get_model,
-    holdout_split,
+    get_protocol,
     leakage_breakdown,
     learning_curve,
     present_results,
@@ -46,7 +45,8 @@ def raw_pairs(seed=0) -> pd.DataFrame:
     g = np.array([[group(a), group(b)] for a, b in zip(raw["element_i"], raw["element_j"])])
     m = raw[["moment_i", "moment_j"]].to_numpy()
     raw["J"] = m[:, 0] * m[:, 1] * np.cos(0.6 * (g[:, 0] - g[:, 1])) / r + np.random.default_rng(seed).normal(
-        scale=0.01, size=len(raw))
+        scale=0.01, size=len(raw)
+    )
     return raw
 
 
@@ -67,7 +67,7 @@ def test_model_names_and_clear_errors():
     with pytest.raises(ValueError, match="unknown protocol 'random'"):
         run_benchmark(pd.DataFrame(), "random")
     with pytest.raises(ValueError, match="unknown protocol"):
-        cv_splits(pd.DataFrame(), "leave-one-out")
+        get_protocol("leave-one-out")
 
 
 def _assert_no_pair_on_both_sides(frame, train, test):
@@ -76,33 +76,35 @@ def _assert_no_pair_on_both_sides(frame, train, test):
 
 
 def test_grouped_splits_never_share_an_element_pair(toy):
-    splits = cv_splits(toy, "grouped", n_splits=4, n_repeats=2, seed=3)
+    splits = get_protocol("grouped").outer_splits(toy, n_splits=4, n_repeats=2, seed=3)
     assert len(splits) == 8
     for r in range(2):
         tests = np.concatenate([te for rr, f, tr, te in splits if rr == r])
         assert np.array_equal(np.sort(tests), np.arange(len(toy)))  # each row tested once per repeat
     for _, _, tr, te in splits:
         _assert_no_pair_on_both_sides(toy, tr, te)
-    dev, test = holdout_split(toy, "grouped", 0.25, seed=0)
+    dev, test = get_protocol("grouped").holdout(toy, 0.25, seed=0)
     _assert_no_pair_on_both_sides(toy, dev, test)
     # repeats reshuffle; the study protocol does put twins on both sides
     assert not np.array_equal(splits[0][3], splits[4][3])
-    study = cv_splits(toy, "study", 4, 1, 0)
+    study = get_protocol("study").outer_splits(toy, 4, 1, 0)
     g = element_pair_groups(toy)
     assert any(set(g[tr]) & set(g[te]) for _, _, tr, te in study)
 
 
 def test_grouped_splits_on_jukkr(jukkr):
-    for _, _, tr, te in cv_splits(jukkr, "grouped", 5, 3, 0):
+    for _, _, tr, te in get_protocol("grouped").outer_splits(jukkr, 5, 3, 0):
         _assert_no_pair_on_both_sides(jukkr, tr, te)
 
 
 def test_small_benchmark_end_to_end(toy, tmp_path):
     models = ["CM-KRR-lin-rcut-4.0", "CM-KRR-lap-rcut-4.0", "SOAP-KRR-rbf-rcut-4.0", OUR_MODEL, BASELINE]
-    res = run_benchmark(toy, "grouped", models, n_splits=3, n_repeats=1, test_size=0.25, progress=False,
-                        out=tmp_path / "out", n_jobs=2)
-    study_run = run_benchmark(toy, "study", ["CM-KRR-lap-rcut-4.0"], n_splits=3, n_repeats=1, test_size=0.25,
-                              progress=False, n_jobs=2)
+    res = run_benchmark(
+        toy, "grouped", models, n_splits=3, n_repeats=1, test_size=0.25, progress=False, out=tmp_path / "out", n_jobs=2
+    )
+    study_run = run_benchmark(
+        toy, "study", ["CM-KRR-lap-rcut-4.0"], n_splits=3, n_repeats=1, test_size=0.25, progress=False, n_jobs=2
+    )
     t = res.table.set_index("model")
     assert list(t.index) == models
     assert t.loc["CM-KRR-lap-rcut-4.0", "study_MAE"] == 0.50 and np.isnan(t.loc[OUR_MODEL, "study_MAE"])
@@ -141,9 +143,26 @@ def test_command_line_on_a_model_data_file(tmp_path, capsys):
     csv = tmp_path / "model_jij.csv"
     raw_pairs().to_csv(csv, index=False)
     out = tmp_path / "res"
-    code = cli.main(["benchmark", "--dataset", "model", "--data-path", str(csv), "--protocol", "study",
-                     "--folds", "3", "--repeats", "1", "--models", f"CM-KRR-lap-rcut-4.0,{OUR_MODEL},{BASELINE}",
-                     "--out", str(out), "--no-progress"])
+    code = cli.main(
+        [
+            "benchmark",
+            "--dataset",
+            "model",
+            "--data-path",
+            str(csv),
+            "--protocol",
+            "study",
+            "--folds",
+            "3",
+            "--repeats",
+            "1",
+            "--models",
+            f"CM-KRR-lap-rcut-4.0,{OUR_MODEL},{BASELINE}",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "model data, study protocol" in printed and "SymPair-KRR" in printed
@@ -191,8 +210,13 @@ def test_leakage_breakdown_counts_twins(toy):
     ref = with_ref.loc[TWIN_LOOKUP]
     assert ref[("MAE", "twin in training")] == pytest.approx(diff, rel=0.5) and np.isnan(ref[("MAE", "no twin")])
     assert (ref["share"] == with_ref.loc[OUR_MODEL, "share"]).all()
-    assert ((ref[("MAE", "twin in training")] * ref[("share", "twin in training")] + ref[("MAE", "twin also in test")]
-             * ref[("share", "twin also in test")]) / (1 - ref[("share", "no twin")])) == pytest.approx(diff)
+    assert (
+        (
+            ref[("MAE", "twin in training")] * ref[("share", "twin in training")]
+            + ref[("MAE", "twin also in test")] * ref[("share", "twin also in test")]
+        )
+        / (1 - ref[("share", "no twin")])
+    ) == pytest.approx(diff)
 
 
 def test_run_says_when_the_studys_figures_are_not_comparable(toy, jukkr):
@@ -261,25 +285,55 @@ def test_outputs_stay_one_consistent_set_when_a_save_is_interrupted(toy, tmp_pat
 def test_benchmark_refuses_a_damaged_table_given_by_path(jukkr_copy, tmp_path, capsys):
     text = jukkr_copy.read_text()
     jukkr_copy.write_text(text[: len(text) // 3])
-    code = cli.main(["benchmark", "--data-path", str(jukkr_copy), "--protocol", "study", "--models", BASELINE,
-                     "--out", str(tmp_path / "res"), "--no-progress", "--no-plots"])
+    code = cli.main(
+        [
+            "benchmark",
+            "--data-path",
+            str(jukkr_copy),
+            "--protocol",
+            "study",
+            "--models",
+            BASELINE,
+            "--out",
+            str(tmp_path / "res"),
+            "--no-progress",
+            "--no-plots",
+        ]
+    )
     assert code == 2  # was: a warning, the model data set, and exit 0
     err = capsys.readouterr().err
     assert str(jukkr_copy) in err and len(err.strip().splitlines()) == 1
     assert not list((tmp_path / "res").glob("table-*"))
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--models", f"{BASELINE},{BASELINE}"], f"--models: {BASELINE} is named twice"),
-    (["--models", ""], "--models: an empty name"),
-    (["--seed", "-1"], "--seed must be a whole number"),
-    (["--protocol", "pairs", "--folds", "40", "--test-size", "0"], r"n_splits = 40 folds \(--folds"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--models", f"{BASELINE},{BASELINE}"], f"--models: {BASELINE} is named twice"),
+        (["--models", ""], "--models: an empty name"),
+        (["--seed", "-1"], "--seed must be a whole number"),
+        (["--protocol", "pairs", "--folds", "40", "--test-size", "0"], r"n_splits = 40 folds \(--folds"),
+    ],
+)
 def test_benchmark_arguments_name_the_option(argv, message, tmp_path, capsys):
     csv = tmp_path / "model_jij.csv"
     raw_pairs().to_csv(csv, index=False)
-    code = cli.main(["benchmark", "--dataset", "model", "--data-path", str(csv), "--out", str(tmp_path / "res"),
-                     "--no-progress", "--no-plots", "--models", BASELINE, *argv])
+    code = cli.main(
+        [
+            "benchmark",
+            "--dataset",
+            "model",
+            "--data-path",
+            str(csv),
+            "--out",
+            str(tmp_path / "res"),
+            "--no-progress",
+            "--no-plots",
+            "--models",
+            BASELINE,
+            *argv,
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and re.search(message, err), err

@@ -110,12 +110,20 @@ def _wait_for_page(drv) -> dict:
     state = {}
     while time.monotonic() < deadline:
         state = drv.execute_script(_PAGE_STATE_JS)
-        done = (state["ready"] == "complete" and state["math"] in ("done", "none")
-                and state["rendered"] == state["views"] and state["canvases"] >= state["nglViews"])
+        done = (
+            state["ready"] == "complete"
+            and state["math"] in ("done", "none")
+            and state["rendered"] == state["views"]
+            and state["canvases"] >= state["nglViews"]
+        )
         if done:
             return state
-        if state["ready"] == "complete" and state["math"] == "pending" and not state["mathLoaded"] \
-                and time.monotonic() - start > 15:
+        if (
+            state["ready"] == "complete"
+            and state["math"] == "pending"
+            and not state["mathLoaded"]
+            and time.monotonic() - start > 15
+        ):
             return state  # MathJax is configured but its script never arrived: no use waiting
         time.sleep(0.5)
     return state
@@ -188,8 +196,11 @@ def glue_names(notebook: Path) -> dict[str, int]:
 
 def text_problems(found: list[dict]) -> list[str]:
     """Problems of :data:`_TEXT_JS`'s findings, one line each."""
-    what = {"tex": "formula not typeset", "underscore": "symbol typed with an underscore instead of as math",
-            "name": "computed value shown as its glue name"}
+    what = {
+        "tex": "formula not typeset",
+        "underscore": "symbol typed with an underscore instead of as math",
+        "name": "computed value shown as its glue name",
+    }
     return [f"{what[f['kind']]} in the {f['where']}: {f.get('match', '')!r} in {f['text']!r}" for f in found]
 
 
@@ -249,10 +260,12 @@ def _assert_pages(drv, folder: Path, pages: list[str], source_root: Path):
             if problems:
                 report[page] = problems
     assert not report, "problems in the browser:\n" + "\n".join(
-        f"{page}:\n  " + "\n  ".join(p[:400] for p in probs) for page, probs in report.items())
+        f"{page}:\n  " + "\n  ".join(p[:400] for p in probs) for page, probs in report.items()
+    )
 
 
 # --- tests ------------------------------------------------------------------------------------
+
 
 @pytest.mark.browser
 @pytest.mark.slow
@@ -319,16 +332,18 @@ def test_the_text_check_finds_what_a_reader_should_not_see(chromium, tmp_path):
 def test_glue_names_counts_the_names_the_text_shows_as_code(tmp_path):
     import nbformat
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-        "A {eval}`best_pair` and {eval}`helps_text`; the variable `helps_text` holds it.")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("A {eval}`best_pair` and {eval}`helps_text`; the variable `helps_text` holds it.")]
+    )
     nbformat.write(nb, tmp_path / "c.ipynb")
     assert glue_names(tmp_path / "c.ipynb") == {"best_pair": 0, "helps_text": 1}
 
 
 def test_toc_pages_lists_root_and_chapters(tmp_path):
     toc = tmp_path / "_toc.yml"
-    toc.write_text("format: jb-book\nroot: book/intro\nparts:\n  - caption: A\n    chapters:\n"
-                   "      - file: notebooks/01_a\n        sections:\n          - file: notebooks/01b\n"
-                   "  - caption: B\n    chapters:\n      - file: book/bib\n")
-    assert toc_pages(toc) == ["index.html", "book/intro.html", "notebooks/01_a.html", "notebooks/01b.html",
-                              "book/bib.html"]
+    toc.write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n  - caption: A\n    chapters:\n"
+        "      - file: notebooks/01_a\n        sections:\n          - file: notebooks/01b\n"
+        "  - caption: B\n    chapters:\n      - file: book/bib\n"
+    )
+    assert toc_pages(toc) == ["index.html", "book/intro.html", "notebooks/01_a.html", "notebooks/01b.html", "book/bib.html"]

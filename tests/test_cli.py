@@ -65,18 +65,27 @@ def _command_raising(monkeypatch, error):
 @pytest.mark.parametrize(
     "error, message",
     [
-        (PermissionError(13, "Permission denied", "/data/out"),
-         "/data/out: permission denied: check the permissions, or choose a location of your own (Permission denied)."),
-        (NotADirectoryError(20, "Not a directory", "/tmp/a-file/out"),
-         "/tmp/a-file/out: a part of the path is a file, not a folder (Not a directory)."),
-        (IsADirectoryError(21, "Is a directory", "/tmp/folder"),
-         "/tmp/folder: a folder is where a file is expected (Is a directory)."),
-        (FileExistsError(17, "File exists", "/tmp/out"),
-         "/tmp/out: it already exists; remove it or choose another path (File exists)."),
-        (OSError(28, "No space left on device", "/tmp/out/table.csv"),
-         "/tmp/out/table.csv: No space left on device."),
-        (PermissionError("x.csv: permission denied, the file cannot be read."),
-         "x.csv: permission denied, the file cannot be read."),
+        (
+            PermissionError(13, "Permission denied", "/data/out"),
+            "/data/out: permission denied: check the permissions, or choose a location of your own (Permission denied).",
+        ),
+        (
+            NotADirectoryError(20, "Not a directory", "/tmp/a-file/out"),
+            "/tmp/a-file/out: a part of the path is a file, not a folder (Not a directory).",
+        ),
+        (
+            IsADirectoryError(21, "Is a directory", "/tmp/folder"),
+            "/tmp/folder: a folder is where a file is expected (Is a directory).",
+        ),
+        (
+            FileExistsError(17, "File exists", "/tmp/out"),
+            "/tmp/out: it already exists; remove it or choose another path (File exists).",
+        ),
+        (OSError(28, "No space left on device", "/tmp/out/table.csv"), "/tmp/out/table.csv: No space left on device."),
+        (
+            PermissionError("x.csv: permission denied, the file cannot be read."),
+            "x.csv: permission denied, the file cannot be read.",
+        ),
     ],
     ids=["permission", "not-a-directory", "is-a-directory", "exists", "disk-full", "own-message"],
 )
@@ -120,13 +129,16 @@ def _no_computation(monkeypatch):
     monkeypatch.setattr(model_data, "generate_model_data", computed)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--repeats", "0"], "--repeats at least 1"),
-    (["--folds", "1"], "--folds must be at least 2"),
-    (["--test-size", "-0.5"], "--test-size must be a fraction in [0, 1)"),
-    (["--test-size", "1.5"], "--test-size must be a fraction in [0, 1)"),
-    (["--models", "CM-SVR-rbf"], "unknown model 'CM-SVR-rbf'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--repeats", "0"], "--repeats at least 1"),
+        (["--folds", "1"], "--folds must be at least 2"),
+        (["--test-size", "-0.5"], "--test-size must be a fraction in [0, 1)"),
+        (["--test-size", "1.5"], "--test-size must be a fraction in [0, 1)"),
+        (["--models", "CM-SVR-rbf"], "unknown model 'CM-SVR-rbf'"),
+    ],
+)
 def test_benchmark_arguments_are_checked_first(monkeypatch, capsys, tmp_path, args, message):
     _no_computation(monkeypatch)
     assert cli.main(["benchmark", "--out", str(tmp_path / "res"), *args]) == 2
@@ -159,13 +171,16 @@ def test_generate_model_data_rejects_zero_jobs(monkeypatch, capsys, tmp_path):
     assert "--n-jobs must be a positive number" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--kmesh", "1"], "--kmesh must be at least 2"),
-    (["--n-poles", "0"], "--n-poles must be at least 4"),
-    (["--temperature", "0"], "--temperature must be positive"),
-    (["--temperature", "nan"], "--temperature must be a finite number"),
-    (["--max-distance", "3"], "--max-distance must be at least the nearest Bi–Bi distance"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--kmesh", "1"], "--kmesh must be at least 2"),
+        (["--n-poles", "0"], "--n-poles must be at least 4"),
+        (["--temperature", "0"], "--temperature must be positive"),
+        (["--temperature", "nan"], "--temperature must be a finite number"),
+        (["--max-distance", "3"], "--max-distance must be at least the nearest Bi–Bi distance"),
+    ],
+)
 def test_generate_model_data_arguments_are_checked_first(monkeypatch, capsys, tmp_path, args, message):
     _no_computation(monkeypatch)
     assert cli.main(["generate-model-data", "--out", str(tmp_path), *args]) == 2

@@ -139,8 +139,9 @@ def test_header_only_and_garbage(tmp_path):
 
 
 def _raw(**over):
-    row = dict(element_i="Fe", element_j="Mn", rx=-4.383, ry=0.0, rz=0.0, J=1.0, Dx=0.1, Dy=0.0, Dz=0.0,
-               moment_i=3.0, moment_j=4.0)
+    row = dict(
+        element_i="Fe", element_j="Mn", rx=-4.383, ry=0.0, rz=0.0, J=1.0, Dx=0.1, Dy=0.0, Dz=0.0, moment_i=3.0, moment_j=4.0
+    )
     row.update(over)
     return pd.DataFrame([row])
 
@@ -172,20 +173,22 @@ def test_load_dataset_names():
         datasets.load_dataset("foo")
 
 
-def test_model_data_falls_back_to_the_cache(tmp_path, monkeypatch):
-    """Without the repository's data/ (a wheel, Colab) the model data come from the user cache."""
-    import shutil
+def test_model_data_ship_with_the_package_and_loading_never_runs_the_engine(tmp_path, monkeypatch):
+    """The model data are package data; a missing file is an error saying what to do, never a computation."""
+    import subprocess
+    import sys
 
-    shipped = datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    shutil.copy(shipped, cache / datasets.MODEL_FILENAME)
+    assert datasets.PACKAGE_DATA_DIR.parent.name == "jijtutorial"  # inside the package, not the repository
+    assert datasets.model_path() == datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME
+    code = (
+        "import sys, jijtutorial.datasets as d; d.load_model(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('jijtutorial.greens', 'jijtutorial.model_data'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
     monkeypatch.setattr(datasets._model, "PACKAGE_DATA_DIR", tmp_path / "no-data")
-    monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(cache))
-    assert datasets.model_path() == cache / datasets.MODEL_FILENAME
-    (cache / datasets.MODEL_FILENAME).unlink()
-    with pytest.raises(FileNotFoundError, match="jijtutorial generate-model-data"):
-        datasets.model_path(generate_if_missing=False)
+    with pytest.raises(FileNotFoundError, match=r"model data set is missing.*Reinstall the package.*generate-model-data"):
+        datasets.model_path()
     with pytest.raises(FileNotFoundError, match="model data set not found at"):
         datasets.load_model(tmp_path / "nowhere.csv")
 
@@ -200,8 +203,28 @@ GAP = (-0.41851489357247, 0.0, 0.5822211212787)  # across the van der Waals gap,
 def _jukkr_line(k, zi, zj, vec, J=0.5, mom=(3.0, 2.5), uuid=None):
     D = (0.01 * k, -0.02, 0.005)
     r = float(np.linalg.norm(vec))
-    values = [2, uuid or f"00000000-0000-0000-0000-{k:012d}", zi, 0, 3, zj, 1, 3, 0, 1, zi, zj, J,
-              float(np.linalg.norm(D)), *D, *vec, r, mom[0], mom[1], mom[0] + mom[1]]
+    values = [
+        2,
+        uuid or f"00000000-0000-0000-0000-{k:012d}",
+        zi,
+        0,
+        3,
+        zj,
+        1,
+        3,
+        0,
+        1,
+        zi,
+        zj,
+        J,
+        float(np.linalg.norm(D)),
+        *D,
+        *vec,
+        r,
+        mom[0],
+        mom[1],
+        mom[0] + mom[1],
+    ]
     return ",".join(repr(v) if isinstance(v, float) else str(v) for v in values)
 
 
@@ -232,8 +255,11 @@ def test_exact_duplicates_are_dropped_and_counted_with_their_lines(tmp_path):
     rows = _tiny_rows()
     again = rows[3].replace("-000000000003", "-000000000099")  # same numbers, another uuid
     f = _write_table(tmp_path, rows + [again, rows[0]])  # file lines 12 and 13
-    with pytest.warns(datasets.DataFileWarning, match=r"2 exact duplicate row\(s\) were removed: "
-                                                       r"line 12 \(repeats line 5\), line 13 \(repeats line 2\)"):
+    with pytest.warns(
+        datasets.DataFileWarning,
+        match=r"2 exact duplicate row\(s\) were removed: "
+        r"line 12 \(repeats line 5\), line 13 \(repeats line 2\)",
+    ):
         frame = load_jukkr(f)
     assert len(frame) == 10 and frame.attrs["n_pairs"] == 10
     prov = frame.attrs["provenance"]
@@ -254,8 +280,11 @@ def test_conflicting_duplicates_raise_naming_both_lines(tmp_path, change, what):
     rows = _tiny_rows()
     conflicting = _jukkr_line(0, 26, 25, NN, **{"J": 0.3, **change})
     f = _write_table(tmp_path, rows + [conflicting])
-    with pytest.raises(ValueError, match=rf"{f.name}: lines 2 and 12 hold the same pair \(Z_i=26, Z_j=25, .*\) "
-                                         rf"with different values: {what}.*never dropped"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{f.name}: lines 2 and 12 hold the same pair \(Z_i=26, Z_j=25, .*\) "
+        rf"with different values: {what}.*never dropped",
+    ):
         load_jukkr(f)
 
 
@@ -294,8 +323,14 @@ def test_row_with_missing_or_extra_fields_names_its_line(tmp_path):
 @pytest.mark.parametrize(
     "column, value, message",
     [
-        ("r", "0.5", (r"line 3, column 'r': 0.5 alat, but \|\(rx, ry, rz\)\| = 0.71703288 alat "
-                      r"\(difference 0.217, tolerance 0.0001")),
+        (
+            "r",
+            "0.5",
+            (
+                r"line 3, column 'r': 0.5 alat, but \|\(rx, ry, rz\)\| = 0.71703288 alat "
+                r"\(difference 0.217, tolerance 0.0001"
+            ),
+        ),
         ("D", "1.0", r"line 3, column 'D': 1 meV, but \|\(Dx, Dy, Dz\)\|"),
         ("tot_mom", "9.0", r"line 3, column 'tot_mom': 9 μB, but mom1 \+ mom2 = 5.5"),
     ],
@@ -322,9 +357,11 @@ def test_r_within_tolerance_is_accepted(tmp_path):
 
 def test_another_file_than_the_published_one_warns_once_with_its_size(tmp_path):
     f = _write_table(tmp_path, _tiny_rows())
-    with pytest.warns(datasets.DataFileWarning,
-                      match=rf"{f} is not the published JuKKR table: its sha256 is .*It has 10 data rows \(the "
-                            rf"published table 1730, 1728 unique pairs\); no rows were removed; 10 pairs remain"):
+    with pytest.warns(
+        datasets.DataFileWarning,
+        match=rf"{f} is not the published JuKKR table: its sha256 is .*It has 10 data rows \(the "
+        rf"published table 1730, 1728 unique pairs\); no rows were removed; 10 pairs remain",
+    ):
         frame = load_jukkr(f)
     assert frame.attrs["n_pairs"] == 10 and not frame.attrs["provenance"]["sha256_matches_published"]
     assert "NOT the published table (sha256 differs): 10 rows in the file, 10 pairs, published 1730" in datasets.describe(frame)
@@ -395,9 +432,14 @@ def test_auto_with_neither_data_set_says_both_reasons(tmp_path, monkeypatch):
     (tmp_path / "m" / datasets.MODEL_FILENAME).write_bytes(b"")
     monkeypatch.setattr(datasets._model, "PACKAGE_DATA_DIR", tmp_path / "m")
     monkeypatch.setenv(datasets.DATA_DIR_VARIABLE, str(tmp_path))
-    with pytest.warns(datasets.DataFileWarning), pytest.raises(
-        FileNotFoundError, match=r"no data set can be loaded. JuKKR table: .*empty.* Model data set: .*model_jij.csv: "
-                                 r"the file is empty.*generate-model-data"):
+    with (
+        pytest.warns(datasets.DataFileWarning),
+        pytest.raises(
+            FileNotFoundError,
+            match=r"no data set can be loaded. JuKKR table: .*empty.* Model data set: .*model_jij.csv: "
+            r"the file is empty.*generate-model-data",
+        ),
+    ):
         datasets.load_dataset("auto")
 
 
@@ -445,8 +487,11 @@ def test_model_csv_with_a_repeated_pair_is_refused_naming_both_lines(tmp_path, c
     what = "repeats it exactly" if copy == "exact" else "gives it other values in J"
     header = lines[0].split(",")
     pair = f"{extra[header.index('element_i')]}-{extra[header.index('element_j')]}"
-    with pytest.raises(ValueError, match=rf"{f}: lines 6 and {len(lines) + 1} hold the same pair \({pair}, .*\): "
-                                         rf"line {len(lines) + 1} {what}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{f}: lines 6 and {len(lines) + 1} hold the same pair \({pair}, .*\): "
+        rf"line {len(lines) + 1} {what}",
+    ):
         datasets.load_model(f)
 
 
@@ -476,8 +521,11 @@ def test_model_csv_edited_after_generation_warns(tmp_path):
     assert frame.attrs["path"] == str(dst) and frame.attrs["provenance"]["sha256_matches_provenance"]
     lines = dst.read_text().splitlines()
     dst.write_text("\n".join(lines[:101]) + "\n")
-    with pytest.warns(datasets.DataFileWarning, match=r"is not the file its provenance .* describes.*it has 100 rows "
-                                                       r"\(recorded: 10400\)"):
+    with pytest.warns(
+        datasets.DataFileWarning,
+        match=r"is not the file its provenance .* describes.*it has 100 rows "
+        r"\(recorded: 10400\)",
+    ):
         frame = datasets.load_model(dst)
     assert frame.attrs["n_pairs"] == 100
     dst.write_bytes(b"")

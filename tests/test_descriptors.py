@@ -11,7 +11,7 @@ from toydata import ordered_pairs
 from jijtutorial import featurecache
 from jijtutorial.datasets import tidy_frame
 from jijtutorial.descriptors import CoulombMatrixDescriptor, SOAPDescriptor, environment, pair_environments
-from jijtutorial.structures import bi_pair_vectors
+from jijtutorial.geometry import bi_pair_vectors
 
 #: pair vectors (Å): in-plane nearest neighbours, across the vdW gap, other Bi layer of the same QL
 VECTORS = [bi_pair_vectors(4.5, "same")[0], np.array([0.0, 0.0, 6.0966]), bi_pair_vectors(4.9, "other")[0]]
@@ -23,8 +23,9 @@ pytestmark = pytest.mark.usefixtures("private_cache")
 
 def synthetic_frame(elements=ELEMENTS, vectors=VECTORS[:2]) -> pd.DataFrame:
     """All ordered element pairs at the given vectors, with a smooth symmetric toy J."""
-    frame = tidy_frame(ordered_pairs(elements, vectors, moments={e: 1.0 for e in elements}), {"name": "synthetic"},
-                       source="synthetic")
+    frame = tidy_frame(
+        ordered_pairs(elements, vectors, moments={e: 1.0 for e in elements}), {"name": "synthetic"}, source="synthetic"
+    )
     frame["J"] = np.cos(frame["Z_i"] - frame["Z_j"]) * (frame["Z_i"] + frame["Z_j"]) / 50 / frame["distance"]
     return frame
 
@@ -104,10 +105,15 @@ def test_transformers_are_sklearn_estimators_and_tune_r_cut_in_a_grid_search():
     desc = CoulombMatrixDescriptor(r_cut=4.0)
     assert clone(desc).get_params() == desc.get_params()
     assert desc.fit(frame) is desc and desc.n_features_out_ == desc.transform(frame).shape[1]
-    pipe = Pipeline([("desc", CoulombMatrixDescriptor()), ("scale", DistanceScaler("l1")),
-                     ("krr", KernelRidge(kernel="laplacian"))])
-    search = GridSearchCV(pipe, {"desc__r_cut": [3.5, 4.0], "krr__gamma": [1.0, 4.0], "krr__alpha": [1e-3]},
-                          cv=KFold(3, shuffle=True, random_state=0), scoring="neg_mean_absolute_error")
+    pipe = Pipeline(
+        [("desc", CoulombMatrixDescriptor()), ("scale", DistanceScaler("l1")), ("krr", KernelRidge(kernel="laplacian"))]
+    )
+    search = GridSearchCV(
+        pipe,
+        {"desc__r_cut": [3.5, 4.0], "krr__gamma": [1.0, 4.0], "krr__alpha": [1e-3]},
+        cv=KFold(3, shuffle=True, random_state=0),
+        scoring="neg_mean_absolute_error",
+    )
     search.fit(frame, frame["J"])
     assert search.best_params_["desc__r_cut"] in (3.5, 4.0)
     assert search.predict(frame).shape == (len(frame),)
@@ -164,8 +170,9 @@ def test_jukkr_twins_and_featurisation_of_all_pairs(jukkr):
 
 
 def test_cache_keys_change_with_the_source(monkeypatch):
-    """A change of the package's code (not only of its version) gives new cache keys."""
+    """A change of the descriptors' code (not only of the version) gives new cache keys (see also
+    tests/test_featurecache.py, which edits the code itself)."""
     key = featurecache.parameter_key("CoulombMatrixDescriptor", {"r_cut": 4.0})
     assert key == featurecache.parameter_key("CoulombMatrixDescriptor", {"r_cut": 4.0})
-    monkeypatch.setattr(featurecache._keys, "_SOURCE_DIGEST", "0" * 16)
+    monkeypatch.setattr(featurecache._keys, "code_digest", lambda *roots, exclude=(): "0" * 16)
     assert featurecache.parameter_key("CoulombMatrixDescriptor", {"r_cut": 4.0}) != key

@@ -27,8 +27,15 @@ from jijtutorial.kernels import DistanceScaler, PairGP, SparseKRR, SymmetricPair
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
-ESTIMATORS = [DistanceScaler("l1"), DistanceScaler("l2"), SparseKRR(), CoulombMatrixDescriptor(cache=False),
-              SOAPDescriptor(cache=False), SymmetricPairKRR(), PairGP()]
+ESTIMATORS = [
+    DistanceScaler("l1"),
+    DistanceScaler("l2"),
+    SparseKRR(),
+    CoulombMatrixDescriptor(cache=False),
+    SOAPDescriptor(cache=False),
+    SymmetricPairKRR(),
+    PairGP(),
+]
 
 #: scikit-learn checks that feed numeric arrays as X: they cannot apply to a pair-table estimator,
 #: and are replaced by the pair-table tests of this module (name -> reason / where it is tested).
@@ -51,9 +58,11 @@ def test_scikit_learn_checks(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", [e for e in ESTIMATORS if isinstance(e, (SymmetricPairKRR, PairGP,
-                                                                               CoulombMatrixDescriptor, SOAPDescriptor))],
-                         ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "estimator",
+    [e for e in ESTIMATORS if isinstance(e, (SymmetricPairKRR, PairGP, CoulombMatrixDescriptor, SOAPDescriptor))],
+    ids=lambda e: type(e).__name__,
+)
 def test_table_estimators_skip_only_the_array_checks(estimator):
     """The array checks are really not run for pair-table estimators (so the tests below must cover them)."""
     from sklearn.utils.estimator_checks import _yield_all_checks
@@ -75,8 +84,12 @@ def _dense(x):
     return x.toarray() if hasattr(x, "toarray") else np.asarray(x)
 
 
-TABLE_ESTIMATORS = [CoulombMatrixDescriptor(cache=False), SOAPDescriptor(cache=False, sparse=False),
-                    SymmetricPairKRR(alpha=1e-3), PairGP(alphas=(0.01, 0.1))]
+TABLE_ESTIMATORS = [
+    CoulombMatrixDescriptor(cache=False),
+    SOAPDescriptor(cache=False, sparse=False),
+    SymmetricPairKRR(alpha=1e-3),
+    PairGP(alphas=(0.01, 0.1)),
+]
 
 
 @pytest.mark.parametrize("est", TABLE_ESTIMATORS, ids=lambda e: type(e).__name__)
@@ -138,10 +151,19 @@ def test_pair_model_table_checks(Model):
 def test_descriptor_in_a_pipeline_and_grid_search():
     frame = pair_frame()
     y = frame["J"].to_numpy()
-    pipe = Pipeline([("desc", CoulombMatrixDescriptor(cache="memory")), ("scale", DistanceScaler("l1")),
-                     ("krr", KernelRidge(kernel="laplacian"))])
-    search = GridSearchCV(pipe, {"desc__r_cut": [3.5, 4.0], "krr__alpha": [1e-3, 1e-1], "krr__gamma": [0.5, 2.0]},
-                          cv=KFold(3, shuffle=True, random_state=0), scoring="neg_mean_absolute_error")
+    pipe = Pipeline(
+        [
+            ("desc", CoulombMatrixDescriptor(cache="memory")),
+            ("scale", DistanceScaler("l1")),
+            ("krr", KernelRidge(kernel="laplacian")),
+        ]
+    )
+    search = GridSearchCV(
+        pipe,
+        {"desc__r_cut": [3.5, 4.0], "krr__alpha": [1e-3, 1e-1], "krr__gamma": [0.5, 2.0]},
+        cv=KFold(3, shuffle=True, random_state=0),
+        scoring="neg_mean_absolute_error",
+    )
     search.fit(frame, y)
     p1 = search.predict(frame)
     p2 = clone(search.best_estimator_).fit(frame, y).predict(frame)  # a clone refits to the same model

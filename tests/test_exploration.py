@@ -53,10 +53,20 @@ def test_j_matrix_places_values():
 
 
 def test_compare_and_agreement():
-    a = _frame([dict(element_i="Cr", element_j="Fe", J=2.0, **NN), dict(element_i="Mn", element_j="Fe", J=-1.0, **NN),
-                dict(element_i="V", element_j="V", J=1.0, **NN)])
-    b = _frame([dict(element_i="Cr", element_j="Fe", J=1.0, rx=2.1915, ry=3.7958, rz=0.0),  # equivalent NN vector
-                dict(element_i="Mn", element_j="Fe", J=-3.0, **NN), dict(element_i="V", element_j="V", J=-0.5, **NN)])
+    a = _frame(
+        [
+            dict(element_i="Cr", element_j="Fe", J=2.0, **NN),
+            dict(element_i="Mn", element_j="Fe", J=-1.0, **NN),
+            dict(element_i="V", element_j="V", J=1.0, **NN),
+        ]
+    )
+    b = _frame(
+        [
+            dict(element_i="Cr", element_j="Fe", J=1.0, rx=2.1915, ry=3.7958, rz=0.0),  # equivalent NN vector
+            dict(element_i="Mn", element_j="Fe", J=-3.0, **NN),
+            dict(element_i="V", element_j="V", J=-0.5, **NN),
+        ]
+    )
     m = ex.compare_datasets(a, b)
     assert len(m) == 3
     ag = ex.agreement_by_geometry(m).iloc[0]

@@ -71,6 +71,7 @@ def test_threads_sharing_one_cache_get_the_serial_features(frame, serial, privat
         np.repeat(np.arange(0, n, 7), 2),  # repeated rows
         rng.permutation(n),
     ]
+
     def work(k, rows, barrier, results, errors):
         try:
             desc = CoulombMatrixDescriptor(r_cut=4.0, cache=mode)
@@ -86,8 +87,7 @@ def test_threads_sharing_one_cache_get_the_serial_features(frame, serial, privat
         barrier = threading.Barrier(len(subsets))
         results: dict[int, np.ndarray] = {}
         errors: list[Exception] = []
-        threads = [threading.Thread(target=work, args=(k, rows, barrier, results, errors))
-                   for k, rows in enumerate(subsets)]
+        threads = [threading.Thread(target=work, args=(k, rows, barrier, results, errors)) for k, rows in enumerate(subsets)]
         for t in threads:
             t.start()
         for t in threads:
@@ -157,8 +157,7 @@ def test_two_processes_sharing_one_cache_folder(frame, serial, private_cache, mo
     chunks = {"a": np.array_split(rows_a, 6), "b": np.array_split(rows_b, 6)}
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
-    procs = {k: ctx.Process(target=_process_worker, args=(frame, c, barrier, tmp_path / f"{k}.npy"))
-             for k, c in chunks.items()}
+    procs = {k: ctx.Process(target=_process_worker, args=(frame, c, barrier, tmp_path / f"{k}.npy")) for k, c in chunks.items()}
     for p in procs.values():
         p.start()
     for p in procs.values():
@@ -257,8 +256,7 @@ def _other_parameter_set(path, sub):
         (_duplicate_a_key, "checksum"),
         (_other_parameter_set, "parameter key"),
     ],
-    ids=["truncated", "empty", "garbage", "a-column-dropped", "keys-permuted", "a-key-duplicated",
-         "another-parameter-set"],
+    ids=["truncated", "empty", "garbage", "a-column-dropped", "keys-permuted", "a-key-duplicated", "another-parameter-set"],
 )
 def test_damaged_cache_file_is_reported_once_recomputed_and_replaced(frame, serial, private_cache, damage, reason):
     sub = frame.iloc[:400]
@@ -272,9 +270,10 @@ def test_damaged_cache_file_is_reported_once_recomputed_and_replaced(frame, seri
     np.testing.assert_array_equal(X, serial[:400])
     # replaced atomically by a valid file holding the right rows; no warning any more
     table = featurecache.FeatureTable.load(path)
-    np.testing.assert_array_equal(table.take(list(featurecache.row_keys(sub["element_i"], sub["element_j"],
-                                                                        sub[["rx", "ry", "rz"]].to_numpy()))),
-                                  serial[:400])
+    np.testing.assert_array_equal(
+        table.take(list(featurecache.row_keys(sub["element_i"], sub["element_j"], sub[["rx", "ry", "rz"]].to_numpy()))),
+        serial[:400],
+    )
     featurecache.clear_memory_cache()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -284,9 +283,15 @@ def test_damaged_cache_file_is_reported_once_recomputed_and_replaced(frame, seri
 def _table_file(path, keys, matrix, **header):
     """A cache file with a self-consistent checksum (as a careful forger, or an old bug, would write)."""
     arrays = {"keys": np.array(keys, dtype=str), "dense": matrix}
-    head = {"format": featurecache.FORMAT_VERSION, "name": "Toy", "parameter_key": "", "n_rows": len(keys),
-            "n_features": matrix.shape[1], "sparse": False,
-            "checksum": featurecache._table._checksum(list(keys), {"dense": matrix})}
+    head = {
+        "format": featurecache.FORMAT_VERSION,
+        "name": "Toy",
+        "parameter_key": "",
+        "n_rows": len(keys),
+        "n_features": matrix.shape[1],
+        "sparse": False,
+        "checksum": featurecache._table._checksum(list(keys), {"dense": matrix}),
+    }
     head.update(header)
     arrays["header"] = np.array(__import__("json").dumps(head))
     with open(path, "wb") as fh:
@@ -413,3 +418,59 @@ def test_cached_object_in_an_unwritable_folder(tmp_path):
     blocker.write_text("")
     with pytest.warns(featurecache.CacheWarning, match="cannot write the cache file .*not kept"):
         assert not featurecache.save_cached_object(blocker / "run.pkl", Result(1), key="k")
+
+
+# --------------------------------------------------------------------------------------------
+# cache keys from the code each cache depends on
+# --------------------------------------------------------------------------------------------
+@pytest.fixture
+def package_copy(tmp_path, monkeypatch):
+    """A copy of the package's source in which a test may edit files; the key functions read it."""
+    import shutil
+
+    from jijtutorial.featurecache import _keys
+
+    src = Path(_keys.__file__).resolve().parents[1]
+    dst = tmp_path / "jijtutorial"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(_keys, "_PACKAGE", dst)
+    return dst
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text() + "\n# an edit\n")
+
+
+def test_editing_the_code_a_cache_depends_on_invalidates_it(package_copy):
+    from jijtutorial.benchmark._cache import PRESENTATION, RUN_CODE
+    from jijtutorial.spins._sweep import _NOT_TASK_CODE, _TASK_MODULES
+
+    caches = {
+        "features": (featurecache.FEATURE_CODE, ()),
+        "runs": (RUN_CODE, PRESENTATION),
+        "sweeps": (_TASK_MODULES, _NOT_TASK_CODE),
+    }
+
+    def keys():
+        return {k: featurecache.code_digest(*r, exclude=e) for k, (r, e) in caches.items()}
+
+    def changed(edited):
+        before = keys()
+        _edit(package_copy / edited)
+        after = keys()
+        return {k for k in before if before[k] != after[k]}
+
+    pkey = featurecache.parameter_key("Toy", {})
+    assert changed("geometry/_crystal.py") == {"features", "runs", "sweeps"}  # the host crystal: everything
+    assert featurecache.parameter_key("Toy", {}) != pkey  # the feature files of the old code are never read
+    assert changed("kernels/_pair_gp.py") == {"runs"}
+    assert changed("greens/resonant.py") == {"runs"}  # imported inside a function (the Anderson moment)
+    assert changed("spins/_kernels.py") == {"sweeps"}
+    assert changed("benchmark/_plots.py") == set()  # a figure changes no stored number
+    assert changed("plotting.py") == set()
+    assert changed("viewer.py") == set()
+
+
+def test_code_files_refuses_what_is_not_a_module():
+    with pytest.raises(ValueError, match="'jijtutorial.nothing' is not a module of the jijtutorial package"):
+        featurecache.code_files("jijtutorial.nothing")

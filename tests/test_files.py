@@ -126,7 +126,8 @@ def test_a_file_set_writes_its_manifest_last(tmp_path):
     assert check_file_set(tmp_path / "manifest.json") == []  # the failed set changed nothing
     (tmp_path / "predictions.csv").write_text("edited\n")
     assert check_file_set(tmp_path / "manifest.json") == [
-        f"{tmp_path / 'predictions.csv'} is not the file manifest.json records (size or sha256 differ)."]
+        f"{tmp_path / 'predictions.csv'} is not the file manifest.json records (size or sha256 differ)."
+    ]
 
 
 @pytest.mark.parametrize("check", [output_file, output_folder])

@@ -23,20 +23,41 @@ CALL = re.compile(r"""\bglue\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']""")
 
 #: Data-dependent statements that used to be typed into the text and now come from the computation.
 TYPED = {
-    "02_magnetic_topological_insulators": ["ten pair geometries", "late ones (Fe, Co, Ni, Tc) antiferromagnetically",
-                                           "Cr and V come out ferromagnetic with T_C of tens of kelvin"],
+    "02_magnetic_topological_insulators": [
+        "ten pair geometries",
+        "late ones (Fe, Co, Ni, Tc) antiferromagnetically",
+        "Cr and V come out ferromagnetic with T_C of tens of kelvin",
+    ],
     "03_jij_from_greens": ["r = 0.78 and 0.75 with 82 % and 92 %", "about fifty times"],
     "04_building_the_database": ["agree to a median of a few 10⁻⁴ meV", "duplicates (2)", "3·10⁻⁴ meV"],
-    "05_descriptors": ["fills about 3 %", "(10⁻¹⁵–10⁻¹²)", "the 8.77 Å pair is indistinguishable",
-                       "with J equal to 10⁻³ meV", "**the same features** — and it does"],
-    "06_kernel_ridge_benchmark": ["R² ≈ 0.93", "an MAE of about 0.3 meV", "the linear models are no better than the mean",
-                                  "The chosen γ sits at the sharp end of the grid", "the level of predicting zero",
-                                  "takes a fraction of a second", "J equal to about 10⁻³ meV",
-                                  "The comments between the code cells describe the results on the JuKKR table"],
-    "07_results": ["About 70 % of the test pairs", "with an MAE of about 0.06 meV", "Our model's grouped curve falls fastest",
-                   "Among the magnetic pairs, our model's errors are a fraction of SOAP's"],
-    "08_outlook": ["For 1728 pairs", "by up to several per cent",
-                   "A few hundred well-chosen pairs reach most of the accuracy of the full model"],
+    "05_descriptors": [
+        "fills about 3 %",
+        "(10⁻¹⁵–10⁻¹²)",
+        "the 8.77 Å pair is indistinguishable",
+        "with J equal to 10⁻³ meV",
+        "**the same features** — and it does",
+    ],
+    "06_kernel_ridge_benchmark": [
+        "R² ≈ 0.93",
+        "an MAE of about 0.3 meV",
+        "the linear models are no better than the mean",
+        "The chosen γ sits at the sharp end of the grid",
+        "the level of predicting zero",
+        "takes a fraction of a second",
+        "J equal to about 10⁻³ meV",
+        "The comments between the code cells describe the results on the JuKKR table",
+    ],
+    "07_results": [
+        "About 70 % of the test pairs",
+        "with an MAE of about 0.06 meV",
+        "Our model's grouped curve falls fastest",
+        "Among the magnetic pairs, our model's errors are a fraction of SOAP's",
+    ],
+    "08_outlook": [
+        "For 1728 pairs",
+        "by up to several per cent",
+        "A few hundred well-chosen pairs reach most of the accuracy of the full model",
+    ],
 }
 
 
@@ -53,8 +74,10 @@ def _code(path: Path) -> str:
 
 
 #: A symbol with an underscore subscript (Δ_i, T_C, k_BT, t_dd), as a reader would see it in running text.
-SUBSCRIPTED = re.compile(r"(?<![\w`/.-])([A-Za-z\u0370-\u03ff][A-Za-z0-9\u0370-\u03ff]{0,2}"
-                         r"_[A-Za-z0-9\u0370-\u03ff]{1,4})(?![\w])")
+SUBSCRIPTED = re.compile(
+    r"(?<![\w`/.-])([A-Za-z\u0370-\u03ff][A-Za-z0-9\u0370-\u03ff]{0,2}"
+    r"_[A-Za-z0-9\u0370-\u03ff]{1,4})(?![\w])"
+)
 
 
 def _prose(text: str) -> str:
@@ -103,7 +126,8 @@ def test_the_title_has_no_math(path):
     ``J_{ij}``. Write the symbol in Unicode (Jᵢⱼ); the book's title and side bar show the same."""
     title = _markdown(path).lstrip().splitlines()[0]
     assert title.startswith("# ") and not re.search(r"\$|\\\(", title), (
-        f"{path.name}: the title {title!r} holds math, which JupyterLab shows raw; write it in Unicode (Jᵢⱼ)")
+        f"{path.name}: the title {title!r} holds math, which JupyterLab shows raw; write it in Unicode (Jᵢⱼ)"
+    )
 
 
 def _bound_names(code: str) -> set[str]:

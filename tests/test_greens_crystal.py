@@ -27,8 +27,16 @@ def _d_rotation(R):
 
     def dvals(r):
         x, y, z = r.T
-        return np.stack([np.sqrt(3) * x * y, np.sqrt(3) * y * z, np.sqrt(3) * z * x, np.sqrt(3) / 2 * (x * x - y * y),
-                         z * z - 0.5 * (x * x + y * y)], axis=1)
+        return np.stack(
+            [
+                np.sqrt(3) * x * y,
+                np.sqrt(3) * y * z,
+                np.sqrt(3) * z * x,
+                np.sqrt(3) / 2 * (x * x - y * y),
+                z * z - 0.5 * (x * x + y * y),
+            ],
+            axis=1,
+        )
 
     A, B = dvals(pts), dvals(pts @ R)  # d_β(R⁻¹ r) for the rotated orbitals
     return np.linalg.lstsq(A, B, rcond=None)[0]

@@ -35,7 +35,7 @@ def _supercell_hamiltonian(model, n):
     for key, block in model.hoppings.items():
         for i, c in enumerate(cells):
             j = where[tuple((np.array(c) + key) % n)]
-            H[i * nb:(i + 1) * nb, j * nb:(j + 1) * nb] += block
+            H[i * nb : (i + 1) * nb, j * nb : (j + 1) * nb] += block
     return H, where
 
 
@@ -62,10 +62,10 @@ def test_embedding_equals_inverting_the_whole_supercell(engine):
         for b, nb_cell, vec in DS.cage(a, nn):
             col = where[tuple(np.mod(nb_cell, n))] * nb + C.orbital_index(b, (1, 2, 3))
             v = pd_block(-vec, DS.ETA_PD["pds"], DS.ETA_PD["pdp"]).T / np.linalg.norm(vec) ** 3.5 * states[k].coupling
-            V[10 * k:10 * k + 10, col] += np.kron(np.eye(2), v)
+            V[10 * k : 10 * k + 10, col] += np.kron(np.eye(2), v)
     Hd = np.zeros((nd, nd), dtype=complex)
     for k in range(len(sites)):
-        Hd[10 * k:10 * k + 10, 10 * k:10 * k + 10] = d_potential(levels[k], deltas[k], direction)
+        Hd[10 * k : 10 * k + 10, 10 * k : 10 * k + 10] = d_potential(levels[k], deltas[k], direction)
     full = np.block([[Hd, V[:, keep]], [V[:, keep].T, H[np.ix_(keep, keep)]]])
     assert np.allclose(pos.shape, (5, 3))
     for iz in (0, 5):
@@ -178,7 +178,8 @@ def test_tensor_transforms_with_the_site_group(engine):
     for g in ops:
         assert np.allclose(block(g @ NN), (g @ np.pad(base, (0, 1)) @ g.T)[:2, :2], atol=1e-9 * np.abs(base).max())
         assert engine.pair("V", "Co", g @ NN, self_consistent=False).J == pytest.approx(
-            engine.pair("V", "Co", NN, self_consistent=False).J, rel=3e-3)
+            engine.pair("V", "Co", NN, self_consistent=False).J, rel=3e-3
+        )
 
 
 def test_pair_geometries_cover_both_sublattices_and_the_jukkr_vectors():
@@ -190,6 +191,7 @@ def test_pair_geometries_cover_both_sublattices_and_the_jukkr_vectors():
         assert g["site"][0] == (C.BI_UPPER if g["sublattice"] == "same" else C.BI_LOWER)
     # every Bi site within 13.2 Å is counted once
     from jijtutorial.structures import bi_pair_vectors
+
     assert sum(g["multiplicity"] for g in geos) == len(bi_pair_vectors(13.2, "same")) + len(bi_pair_vectors(13.2, "other"))
 
 

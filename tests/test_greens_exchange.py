@@ -16,10 +16,13 @@ def test_ozaki_poles_reproduce_the_fermi_function():
     assert np.abs(greens.fermi_pole_expansion(x, 60) - exact).max() < 1e-12
 
 
-@pytest.mark.parametrize("make", [
-    lambda: greens.semicircle(-3.0, 0.0, 48),
-    lambda: greens.ozaki(0.0, 300.0, 80),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: greens.semicircle(-3.0, 0.0, 48),
+        lambda: greens.ozaki(0.0, 300.0, 80),
+    ],
+)
 def test_contours_count_occupied_levels(make):
     """∫ f(E) (−1/π) Im Σ_n [1/(E − ε_n) − 1/(E − ε_ref)] dE = Σ_n f(ε_n) − f(ε_ref) (ε_ref deep below)."""
     c = make()

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from jijtutorial import greens
+from jijtutorial.geometry import bi_pair_vectors
 from jijtutorial.greens.tight_binding import PAULI
-from jijtutorial.structures import bi_pair_vectors
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,12 @@ def _kp(p, k):
     kx, ky, kz = k
     kp2 = kx**2 + ky**2
     t = lambda a, b: np.kron(PAULI[a] if a >= 0 else np.eye(2), PAULI[b] if b >= 0 else np.eye(2))
-    return ((p.C0 + p.C1 * kz**2 + p.C2 * kp2) * np.eye(4) + (p.M0 + p.M1 * kz**2 + p.M2 * kp2) * t(-1, 2)
-            + p.B0 * kz * t(2, 0) + p.A0 * (kx * t(0, 0) + ky * t(1, 0)))
+    return (
+        (p.C0 + p.C1 * kz**2 + p.C2 * kp2) * np.eye(4)
+        + (p.M0 + p.M1 * kz**2 + p.M2 * kp2) * t(-1, 2)
+        + p.B0 * kz * t(2, 0)
+        + p.A0 * (kx * t(0, 0) + ky * t(1, 0))
+    )
 
 
 def test_small_k_limit_is_the_kp_model(model):

@@ -89,11 +89,14 @@ def test_energy_dependent_path_equals_static_path_for_constant_potentials(ti):
     assert np.allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("k,axis_i,axis_j,pair,kw", [
-    (0, "x", "x", ("V", "Fe"), {}),
-    (1, "y", "y", ("Cr", "Cr"), {}),
-    (1, "x", "y", ("Fe", "Mo"), {"weight": 1.0, "gamma": 0.2}),
-])
+@pytest.mark.parametrize(
+    "k,axis_i,axis_j,pair,kw",
+    [
+        (0, "x", "x", ("V", "Fe"), {}),
+        (1, "y", "y", ("Cr", "Cr"), {}),
+        (1, "x", "y", ("Fe", "Mo"), {"weight": 1.0, "gamma": 0.2}),
+    ],
+)
 def test_force_theorem_equals_lloyd_finite_difference_for_the_resonant_potential(ti, k, axis_i, axis_j, pair, kw):
     """−∂²ΔΩ/∂θ_i∂θ_j of Lloyd's formula with V(z) rotated rigidly = the Liechtenstein formula with Δ(z) inside."""
     contour, blocks = ti
@@ -141,8 +144,13 @@ def test_resonant_chemical_trend_at_the_nearest_distance(ti):
 def test_pair_exchange_impurity_models():
     host = greens.HostGreen(greens.ti_model(), 6, greens.make_contour(greens.ti_model(), n_points=24))
     static = greens.pair_exchange("Fe", "Cr", [R_INPLANE], host=host, impurity_model="static")
-    direct = greens.exchange_tensor(*host.pair_blocks([R_INPLANE]), host.contour, greens.impurity_parameters("Fe").as_tuple(),
-                                    greens.impurity_parameters("Cr").as_tuple(), P_UP)
+    direct = greens.exchange_tensor(
+        *host.pair_blocks([R_INPLANE]),
+        host.contour,
+        greens.impurity_parameters("Fe").as_tuple(),
+        greens.impurity_parameters("Cr").as_tuple(),
+        P_UP,
+    )
     assert np.array_equal(static.tensor, direct.tensor)
     default = greens.pair_exchange("Fe", "Cr", [R_INPLANE], host=host)
     res = greens.pair_exchange("Fe", "Cr", [R_INPLANE], host=host, impurity_model="resonant")

@@ -8,8 +8,8 @@ import pytest
 from toydata import ladder_frame
 
 from jijtutorial import cli
+from jijtutorial.geometry import bi_pair_vectors
 from jijtutorial.jij_table import COLUMNS, MAX_TABLE_DISTANCE, bi_geometries, fit_table_model, predict_jij_table
-from jijtutorial.structures import bi_pair_vectors
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,10 @@ def test_geometries_cover_every_bi_vector_once():
     g = bi_geometries(13.2)
     n_vectors = len(bi_pair_vectors(13.2, "same")) + len(bi_pair_vectors(13.2, "other"))
     assert g["multiplicity"].sum() == n_vectors
-    assert not g.duplicated(["sublattice_j", "layer", "distance"]).any() and g["distance"].is_monotonic_increasing
+    assert not g.duplicated(["geometry"]).any() and g["distance"].is_monotonic_increasing
+    # one row per bond class: across the gap at 9.74 Å two classes share the layer and the distance
+    assert g.duplicated(["sublattice_j", "layer", "distance"]).sum() == 2
+    assert set(g.loc[g["distance"] == 9.74, "geometry"]) == {"across the vdW gap, 9.74 Å (1)", "across the vdW gap, 9.74 Å (2)"}
     assert g["distance"].iloc[0] == 4.38 and (g["distance"] <= 13.2).all()
     # the vector between two upper Bi sites and its opposite are one geometry (QL +k and -k merged)
     assert not g["layer"].str.contains(r"QL [+-]\d").any() and g["layer"].str.contains("QL ±1").any()
@@ -53,7 +56,10 @@ def test_one_row_per_ordered_pair_and_geometry_with_its_source(toy, model):
     np.testing.assert_array_equal(merged["J"], merged["J_data"])
     np.testing.assert_array_equal(merged["Dx"], merged["Dx_data"])
     assert (data["J_std"] == 0).all() and (data["J_95"] == 0).all()
-    assert (pred["J_std"] > 0).all() and (pred["J_95"] >= 2 * pred["J_std"] - 1e-12).all() and pred["D"].isna().all()
+    assert (pred["J_std"] > 0).all() and (pred["J_95"] >= 2 * pred["J_std"] - 1e-12).all()
+    # D of predicted rows: the equivariant model's, at the row's vector, with σ per component
+    np.testing.assert_allclose(pred[["Dx", "Dy", "Dz"]].to_numpy(), model.d.predict(pred), atol=1e-12)
+    assert pred[["Dx_std", "Dy_std", "Dz_std"]].notna().all().all() and (data[["Dx_std", "Dy_std", "Dz_std"]] == 0).all().all()
     assert np.allclose(pred["J"], pred["J_model"])
     # symmetric in the two impurities
     a = t.set_index(["element_i", "element_j", "geometry"])["J_model"].sort_index()
@@ -77,8 +83,9 @@ def test_bad_input_names_the_argument(model):
         predict_jij_table(["Fe", "Bi"], 8.0, model=model)
     with pytest.raises(ValueError, match="max_distance must be a positive length"):
         predict_jij_table(["Fe"], -1.0, model=model)
-    with pytest.raises(ValueError, match=f"beyond the longest cut-off of a filled table, MAX_TABLE_DISTANCE = "
-                                         f"{MAX_TABLE_DISTANCE:g} Å"):
+    with pytest.raises(
+        ValueError, match=f"beyond the longest cut-off of a filled table, MAX_TABLE_DISTANCE = {MAX_TABLE_DISTANCE:g} Å"
+    ):
         predict_jij_table(["Fe"], 45.0, model=model)
     with pytest.raises(ValueError, match="max_distance = 3 Å: no Bi site that close"):
         predict_jij_table(["Fe"], 3.0, model=model)
@@ -92,22 +99,38 @@ def test_command_line_writes_the_table(toy, tmp_path, capsys):
     csv = tmp_path / "model_jij.csv"
     toy[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"]].to_csv(csv, index=False)
     out = tmp_path / "tables" / "jij.csv"
-    code = cli.main(["jij-table", "--dataset", "model", "--data-path", str(csv), "--elements", "Mn,Fe",
-                     "--max-distance", "8", "--out", str(out)])
+    code = cli.main(
+        [
+            "jij-table",
+            "--dataset",
+            "model",
+            "--data-path",
+            str(csv),
+            "--elements",
+            "Mn,Fe",
+            "--max-distance",
+            "8",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     t = pd.read_csv(out)
     assert len(t) == 4 * len(bi_geometries(8.0)) and set(t["source"]) == {"engine", "predicted"}
     assert "written to" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--elements", "Fe,Xx"], "unknown impurity element 'Xx' (--elements)"),
-    (["--elements", "Fe,Cr,Fe"], "--elements: Fe is named twice"),
-    (["--max-distance", "-2"], "--max-distance must be a positive length"),
-    (["--max-distance", "3"], "--max-distance = 3 Å: no Bi site that close"),
-    (["--max-distance", "500"], "MAX_TABLE_DISTANCE"),
-    (["--out", ""], "--out is empty"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--elements", "Fe,Xx"], "unknown impurity element 'Xx' (--elements)"),
+        (["--elements", "Fe,Cr,Fe"], "--elements: Fe is named twice"),
+        (["--max-distance", "-2"], "--max-distance must be a positive length"),
+        (["--max-distance", "3"], "--max-distance = 3 Å: no Bi site that close"),
+        (["--max-distance", "500"], "MAX_TABLE_DISTANCE"),
+        (["--out", ""], "--out is empty"),
+    ],
+)
 def test_command_line_checks_its_arguments_first(monkeypatch, capsys, tmp_path, args, message):
     from jijtutorial import jij_table
 
@@ -174,8 +197,19 @@ def test_a_run_killed_while_writing_leaves_the_previous_table_whole(toy, tmp_pat
     csv = tmp_path / "model_jij.csv"
     toy[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"]].to_csv(csv, index=False)
     out = tmp_path / "jij.csv"
-    argv = ["jij-table", "--dataset", "model", "--data-path", str(csv), "--elements", "Mn,Fe,Cr", "--max-distance", "9",
-            "--out", str(out)]
+    argv = [
+        "jij-table",
+        "--dataset",
+        "model",
+        "--data-path",
+        str(csv),
+        "--elements",
+        "Mn,Fe,Cr",
+        "--max-distance",
+        "9",
+        "--out",
+        str(out),
+    ]
     assert cli.main(argv) == 0
     before = out.read_bytes()
     with monkeypatch.context() as m:

@@ -69,9 +69,12 @@ RUN_TIMEOUT = float(os.environ.get("JIJTUTORIAL_LAB_RUN_TIMEOUT", "900"))
 #: Console errors that are known, harmless and not ours, each recognised by its message and by a
 #: function on its stack (recorded by _ERROR_RECORDER_JS), with the reason.
 KNOWN_CONSOLE_ERRORS = (
-    ("Cannot read properties of undefined (reading 'node')", "_markdownOverlapsToolbar",
-     "JupyterLab's cell toolbar measures a markdown cell while jupyterlab-myst is still rendering it "
-     "(it sets the rendered widget after an await); nothing visible breaks"),
+    (
+        "Cannot read properties of undefined (reading 'node')",
+        "_markdownOverlapsToolbar",
+        "JupyterLab's cell toolbar measures a markdown cell while jupyterlab-myst is still rendering it "
+        "(it sets the rendered widget after an await); nothing visible breaks",
+    ),
 )
 
 #: Console messages (``console.error`` calls, no exception) that are known and harmless: (pattern,
@@ -80,9 +83,14 @@ KNOWN_CONSOLE_ERRORS = (
 #: (out of view), it logs that the old renderer's node is gone. The value is shown (the check of
 #: values shown as their name would fail otherwise).
 KNOWN_CONSOLE_LOGS = (
-    (re.compile(r"(Could not dispose of renderer|Unable to detach expression renderer) for `[A-Za-z_][A-Za-z0-9_]*`: "
-                r"node is not connected"), "/jupyterlab-myst/",
-     "jupyterlab-myst disposes the renderer of an {eval} value whose cell is out of view"),
+    (
+        re.compile(
+            r"(Could not dispose of renderer|Unable to detach expression renderer) for `[A-Za-z_][A-Za-z0-9_]*`: "
+            r"node is not connected"
+        ),
+        "/jupyterlab-myst/",
+        "jupyterlab-myst disposes the renderer of an {eval} value whose cell is out of view",
+    ),
 )
 
 #: Runs first in every page: records uncaught errors with their stacks (the console has no stack), and
@@ -104,11 +112,18 @@ console.debug = function (...args) {
 """
 
 #: Texts of a widget that did not render in JupyterLab (ipywidgets' manager and output area).
-WIDGET_ERRORS = ("Failed to load model class", "Error displaying widget", "Error creating widget",
-                 "Could not create a view", "Model not found", "Click to show javascript error")
+WIDGET_ERRORS = (
+    "Failed to load model class",
+    "Error displaying widget",
+    "Error creating widget",
+    "Could not create a view",
+    "Model not found",
+    "Click to show javascript error",
+)
 
 
 # --- the server -------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -150,9 +165,14 @@ class LabServer:
         env.pop("JUPYTERLAB_DIR", None)  # the environment's JupyterLab, with the overrides tasks.py installed there
         for name in ("config", "data", "runtime"):
             (self.home / name).mkdir(parents=True, exist_ok=True)
-        env.update(JUPYTER_CONFIG_DIR=str(self.home / "config"), JUPYTER_DATA_DIR=str(self.home / "data"),
-                   JUPYTER_RUNTIME_DIR=str(self.home / "runtime"), JUPYTER_PLATFORM_DIRS="1",
-                   PYDEVD_DISABLE_FILE_VALIDATION="1", PYTHONUNBUFFERED="1")
+        env.update(
+            JUPYTER_CONFIG_DIR=str(self.home / "config"),
+            JUPYTER_DATA_DIR=str(self.home / "data"),
+            JUPYTER_RUNTIME_DIR=str(self.home / "runtime"),
+            JUPYTER_PLATFORM_DIRS="1",
+            PYDEVD_DISABLE_FILE_VALIDATION="1",
+            PYTHONUNBUFFERED="1",
+        )
         return env
 
     def start(self) -> None:
@@ -163,9 +183,15 @@ class LabServer:
         (self.home / "config").mkdir(parents=True, exist_ok=True)
         (self.home / "config" / "jupyter_server_config.json").write_text(json.dumps({"LabApp": {"news_url": None}}))
         cmd = [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
             f"--LabApp.user_settings_dir={self.home / 'settings'}",
             f"--LabApp.workspaces_dir={self.home / 'workspaces'}",
             "--LabApp.expose_app_in_browser=True",
@@ -176,8 +202,9 @@ class LabServer:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")  # CI containers run as root
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd, cwd=self.root, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + SERVER_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -190,8 +217,7 @@ class LabServer:
         raise RuntimeError(f"JupyterLab did not answer on {self.url} within {SERVER_TIMEOUT:.0f} s:\n{self.tail()}")
 
     def api(self, method: str, path: str, timeout: float = 10.0):
-        req = urllib.request.Request(self.url + path, method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(self.url + path, method=method, headers={"Authorization": f"token {self.token}"})
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             body = resp.read()
         return json.loads(body) if body else None
@@ -235,6 +261,7 @@ class LabServer:
 
 
 # --- fixtures ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def browser_paths():
@@ -475,8 +502,10 @@ return {errors: errors, widgetErrors: widgetErrors, myst: myst, ngl: ngl, expect
 def _leave(drv) -> None:
     """Mark the open notebook unmodified, so that the next page load is not held up by 'Leave site?'."""
     try:
-        drv.execute_script("const p = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                           "if (p && p.context) p.context.model.dirty = false;")
+        drv.execute_script(
+            "const p = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+            "if (p && p.context) p.context.model.dirty = false;"
+        )
     except Exception:  # noqa: BLE001 - the page may be gone already
         pass
 
@@ -519,8 +548,10 @@ def _run_all(drv) -> tuple[list[str], dict]:
         time.sleep(1.0)
     state["seconds"] = round(time.monotonic() - t0, 1)
     if state.get("run", {}).get("state") == "running":
-        problems.append(f"Run All did not finish within {RUN_TIMEOUT:.0f} s ({state['ran']} of {state['code']} "
-                        f"code cells ran; kernel {state['status']})")
+        problems.append(
+            f"Run All did not finish within {RUN_TIMEOUT:.0f} s ({state['ran']} of {state['code']} "
+            f"code cells ran; kernel {state['status']})"
+        )
     elif state["run"]["state"] == "failed":
         problems.append(f"Run All failed in JupyterLab: {state['run']['error'][:600]}")
     elif state["ran"] != state["code"]:
@@ -544,12 +575,16 @@ def expression_problems(logged: list[list[str]], expected: list[dict], plain: in
         if names in pool:
             pool.remove(names)
         else:
-            problems.append(f"markdown cell {cell['cell']}: jupyterlab-myst evaluated none of its {len(names)} {{eval}} "
-                            f"role(s) ({', '.join(dict.fromkeys(names))})")
+            problems.append(
+                f"markdown cell {cell['cell']}: jupyterlab-myst evaluated none of its {len(names)} {{eval}} "
+                f"role(s) ({', '.join(dict.fromkeys(names))})"
+            )
     empty = sum(1 for names in pool if not names)
     if empty > plain:
-        problems.append(f"'Executing named expressions Map(0)' logged {empty} times for {plain} Markdown cells without "
-                        f"{{eval}}: {empty - plain} cell(s) with {{eval}} evaluated against unparsed content")
+        problems.append(
+            f"'Executing named expressions Map(0)' logged {empty} times for {plain} Markdown cells without "
+            f"{{eval}}: {empty - plain} cell(s) with {{eval}} evaluated against unparsed content"
+        )
     return problems
 
 
@@ -563,8 +598,9 @@ def _run_chapter(drv, lab: LabServer, nb: Path, shots: Path) -> tuple[list[str],
     drv.get(f"{lab.url}/lab/tree/notebooks/{nb.name}?reset&token={lab.token}")
     opened = drv.execute_async_script(_OPEN_JS)
     if "error" in opened:
-        return [f"the notebook did not open with a kernel: {opened['error'][:600]}\n"
-                f"JupyterLab's log ends with:\n{lab.tail(1500)}"], facts
+        return [
+            f"the notebook did not open with a kernel: {opened['error'][:600]}\nJupyterLab's log ends with:\n{lab.tail(1500)}"
+        ], facts
     time.sleep(1.0)
     for run in range(1, RUNS + 1):
         label = f"Run All {run} of {RUNS}: "
@@ -588,8 +624,9 @@ def _run_chapter(drv, lab: LabServer, nb: Path, shots: Path) -> tuple[list[str],
             for view in report["ngl"]:
                 if view["canvases"] < view["views"]:
                     problems.append(f"cell {view['cell']}: {view['views']} nglview widget(s) but {view['canvases']} canvas(es)")
-            for k, mark in enumerate(c.get_attribute("data-jij-ngl")
-                                     for c in drv.find_elements(By.CSS_SELECTOR, "canvas[data-jij-ngl]")):
+            for k, mark in enumerate(
+                c.get_attribute("data-jij-ngl") for c in drv.find_elements(By.CSS_SELECTOR, "canvas[data-jij-ngl]")
+            ):
                 ok, why = _ngl_drawn(drv, f'canvas[data-jij-ngl="{mark}"]')
                 facts.setdefault("canvas", []).append(why)
                 drv.save_screenshot(str(shots / f"{nb.stem}-3d-{k}.png"))
@@ -603,15 +640,18 @@ def _run_chapter(drv, lab: LabServer, nb: Path, shots: Path) -> tuple[list[str],
 def _console_errors(drv, facts: dict) -> list[str]:
     """SEVERE console entries, but for the KNOWN_CONSOLE_ERRORS (counted in ``facts['known']``)."""
     recorded = drv.execute_script("return window.__jijErrors || [];")
-    known = {message: sum(message in r["message"] and where in r["stack"] for r in recorded)
-             for message, where, _ in KNOWN_CONSOLE_ERRORS}
+    known = {
+        message: sum(message in r["message"] and where in r["stack"] for r in recorded)
+        for message, where, _ in KNOWN_CONSOLE_ERRORS
+    }
     problems = []
     for entry in drv.get_log("browser"):
         if entry["level"] != "SEVERE":
             continue
         message = next((m for m in known if m in entry["message"] and known[m] > 0), None)
-        logged = next((p.pattern for p, where, _ in KNOWN_CONSOLE_LOGS
-                       if where in entry["message"] and p.search(entry["message"])), None)
+        logged = next(
+            (p.pattern for p, where, _ in KNOWN_CONSOLE_LOGS if where in entry["message"] and p.search(entry["message"])), None
+        )
         if message is not None:
             known[message] -= 1
             facts.setdefault("known", []).append(message)
@@ -658,6 +698,7 @@ def _screenshots(drv, nb: Path, shots: Path) -> None:
 
 # --- the test ---------------------------------------------------------------------------------
 
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.stem)
@@ -670,12 +711,16 @@ def test_chapter_runs_in_jupyterlab(nb, lab, chromium, screenshots):
         _leave(chromium)
         lab.shutdown_kernels()  # one kernel at a time, whatever happened
     report = facts.get("report", {})
-    runs = "; ".join(f"run {k}: {r['seconds']:.0f} s, {r['names_shown']} of {r['names']} {{eval}} values shown as "
-                     "their name" for k, r in enumerate(facts.get("runs", []), 1))
-    print(f"\n{nb.stem}: Run All in JupyterLab: {runs}; "
-          f"3D views: {facts.get('canvas', [])}; citations shown as keys (no bibliography in "
-          f"JupyterLab): {report.get('unresolvedCitations')}; known harmless console errors: "
-          f"{len(facts.get('known', []))}")
+    runs = "; ".join(
+        f"run {k}: {r['seconds']:.0f} s, {r['names_shown']} of {r['names']} {{eval}} values shown as their name"
+        for k, r in enumerate(facts.get("runs", []), 1)
+    )
+    print(
+        f"\n{nb.stem}: Run All in JupyterLab: {runs}; "
+        f"3D views: {facts.get('canvas', [])}; citations shown as keys (no bibliography in "
+        f"JupyterLab): {report.get('unresolvedCitations')}; known harmless console errors: "
+        f"{len(facts.get('known', []))}"
+    )
     assert not problems, f"problems in JupyterLab with {nb.name}:\n  " + "\n  ".join(p[:2000] for p in problems)
 
 
@@ -690,8 +735,10 @@ def test_jupyterlab_reads_the_session_settings(lab):
         defaults = {k: answer["schema"]["properties"][k].get("default") for k in settings}
         assert not set(settings) & set(answer.get("settings") or {}), f"user settings override {plugin}"
         differ = {k: (defaults[k], v) for k, v in settings.items() if defaults[k] != v}
-        assert not differ, (f"JupyterLab's {plugin} settings (value, shipped): {differ}. The environment lacks the "
-                            "session's overrides.json: run `python3 tasks.py env` (it installs them).")
+        assert not differ, (
+            f"JupyterLab's {plugin} settings (value, shipped): {differ}. The environment lacks the "
+            "session's overrides.json: run `python3 tasks.py env` (it installs them)."
+        )
 
 
 def test_expression_problems_finds_cells_evaluated_too_early():
@@ -706,11 +753,13 @@ def test_expression_problems_finds_cells_evaluated_too_early():
 def test_parameters_are_injected_after_the_parameters_cell(tmp_path):
     import nbformat
 
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# t"),
-        nbformat.v4.new_code_cell("FAST = False", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("print(FAST)"),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# t"),
+            nbformat.v4.new_code_cell("FAST = False", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("print(FAST)"),
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     src, dst = tmp_path / "a.ipynb", tmp_path / "b.ipynb"
     nbformat.write(nb, src)
@@ -729,6 +778,8 @@ def test_chapters_are_the_notebooks_of_the_toc(tmp_path):
     (tmp_path / "notebooks").mkdir()
     for f in ("book/intro.md", "notebooks/02_a.ipynb", "notebooks/03_b.ipynb", "book/bib.md"):
         (tmp_path / f).write_text("{}")
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/03_b\n"
-                                       "  - file: book/bib\n  - file: notebooks/02_a\n  - file: notebooks/missing\n")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/03_b\n"
+        "  - file: book/bib\n  - file: notebooks/02_a\n  - file: notebooks/missing\n"
+    )
     assert toc_notebooks(tmp_path / "_toc.yml") == [tmp_path / "notebooks/03_b.ipynb", tmp_path / "notebooks/02_a.ipynb"]

@@ -54,7 +54,7 @@ def test_duplicated_inputs_are_exact(solver, grouped):
     Xu = rng.normal(size=(25, 3))
     inverse = np.r_[np.arange(25), rng.integers(0, 25, 20)]  # 45 rows, 25 distinct inputs
     y = rng.normal(size=45)
-    groups = (inverse % 9 if grouped else None)  # duplicates in the same group ...
+    groups = inverse % 9 if grouped else None  # duplicates in the same group ...
     if grouped:
         groups[-3:] = 100  # ... and a few apart from their twin
     Ku = np.exp(-np.abs(Xu[:, None] - Xu[None]).sum(-1))

@@ -40,8 +40,14 @@ def test_the_settings_are_valid_for_this_jupyterlab():
 
 def test_install_merges_idempotently_and_keeps_other_settings(tmp_path):
     target = tmp_path / "overrides.json"
-    target.write_text(json.dumps({"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
-                                  "@jupyterlab/notebook-extension:tracker": {"windowingMode": "full", "recordTiming": True}}))
+    target.write_text(
+        json.dumps(
+            {
+                "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+                "@jupyterlab/notebook-extension:tracker": {"windowingMode": "full", "recordTiming": True},
+            }
+        )
+    )
     assert tasks.install_lab_settings(tmp_path) is True
     written = json.loads(target.read_text())
     assert written["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}

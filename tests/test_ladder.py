@@ -11,25 +11,23 @@ from jijtutorial import cli
 from jijtutorial.benchmark import (
     BASELINE,
     GP_MODEL,
-    LADDER,
     OUR_MODEL,
+    PROTOCOLS,
     LadderResult,
     check_protocol,
     check_protocols,
-    cv_splits,
     fold_breakdown,
-    fold_labels,
-    geometry_labels,
-    held_out,
-    inner_selection,
+    get_protocol,
     ladder_markdown,
     ladder_table,
     present_ladder,
     run_benchmark,
+    run_ladder,
 )
 from jijtutorial.datasets import element_pair_labels
 from jijtutorial.elements import z_of
-from jijtutorial.kernels import DistinctGP, InnerBlocks, KroneckerGP, krr_path, linear_krr_path
+from jijtutorial.kernels import DistinctGP, KroneckerGP, krr_path, linear_krr_path
+from jijtutorial.protocols import BLOCK_KINDS, InnerBlocks, block_kind, geometry_labels
 from jijtutorial.tables import format_number
 
 pytestmark = pytest.mark.usefixtures("private_cache")
@@ -45,22 +43,24 @@ def toy() -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 def test_protocol_names_alias_and_clear_errors():
     assert check_protocol("grouped") == "pairs" and check_protocol("element") == "element"
-    assert check_protocols("all") == LADDER == ("study", "pairs", "element", "distance")
+    assert check_protocols("all") == PROTOCOLS == ("study", "pairs", "element", "distance")
     assert check_protocols(["study", "grouped"]) == ("study", "grouped")
     for bad in ("random", "elements", "all-of-them"):
-        with pytest.raises(ValueError, match=f"unknown protocol '{bad}'.*'element' \\(leave one element out\\)"):
+        with pytest.raises(
+            ValueError, match=f"unknown protocol '{bad}'.*'pairs' \\(alias 'grouped'\\).*'element': an element never computed"
+        ):
             check_protocol(bad)
     with pytest.raises(ValueError, match="unknown protocol 'leave-one-out'"):
         run_benchmark(pd.DataFrame(), "leave-one-out")
 
 
 def _labels_of_rows(frame, rows, protocol):
-    return held_out(frame, rows, protocol)
+    return get_protocol(protocol).held_out(frame, rows)
 
 
 @pytest.mark.parametrize("protocol", ["pairs", "element", "distance"])
 def test_no_held_out_label_in_any_training_fold_inner_folds_included(toy, protocol):
-    splits = cv_splits(toy, protocol, n_splits=3, n_repeats=2, seed=1)
+    splits = get_protocol(protocol).outer_splits(toy, n_splits=3, n_repeats=2, seed=1)
     assert splits
     for r, f, tr, te in splits:
         assert not set(tr) & set(te) and len(tr) + len(te) == len(toy)
@@ -71,7 +71,7 @@ def test_no_held_out_label_in_any_training_fold_inner_folds_included(toy, protoc
             test_labels = set(held)
         assert not test_labels & _labels_of_rows(toy, tr, protocol), (r, f)
         # the inner selection inside the training fold leaves out the same kind of thing, exactly
-        inner = inner_selection(toy, tr, protocol)
+        inner = get_protocol(protocol).inner_blocks(toy, tr)
         sub = toy.iloc[tr].reset_index(drop=True)
         blocks = [np.flatnonzero(inner == g) for g in np.unique(inner)] if protocol == "pairs" else list(inner)
         for B in blocks:
@@ -89,8 +89,9 @@ def test_no_held_out_label_in_any_training_fold_inner_folds_included(toy, protoc
 
 
 def test_element_protocol_one_fold_per_element_and_overlapping_inner_blocks(toy):
-    splits = cv_splits(toy, "element", n_splits=5, n_repeats=3)  # deterministic: one repeat whatever is asked
-    labels = fold_labels(toy, "element")
+    # deterministic: one repeat whatever is asked
+    splits = get_protocol("element").outer_splits(toy, n_splits=5, n_repeats=3)
+    labels = get_protocol("element").fold_labels(toy)
     assert labels == sorted(LADDER_ELEMENTS, key=z_of)  # in order of atomic number
     assert len(splits) == len(LADDER_ELEMENTS) and {r for r, *_ in splits} == {0}
     for (_, _, tr, te), e in zip(splits, labels):
@@ -100,27 +101,26 @@ def test_element_protocol_one_fold_per_element_and_overlapping_inner_blocks(toy)
     # a pair A-B (A != B) is tested twice, once in each element's fold
     tested = np.bincount(np.concatenate([te for *_, te in splits]), minlength=len(toy))
     assert np.array_equal(tested, np.where(toy.element_i == toy.element_j, 1, 2))
-    inner = inner_selection(toy, splits[0][2], "element")
+    inner = get_protocol("element").inner_blocks(toy, splits[0][2])
     counts = np.bincount(np.concatenate(inner))
     assert counts.max() == 2 and isinstance(inner, InnerBlocks) and inner.kind == "element"
 
 
 def test_distance_protocol_one_fold_per_geometry_far_shell_only_some_elements(toy):
-    splits = cv_splits(toy, "distance")
-    labels = fold_labels(toy, "distance")
-    assert labels == ["same Bi layer, 4.38 Å", "across the vdW gap, 6.10 Å", "same Bi layer, 8.77 Å",
-                      "same Bi layer, 13.15 Å"]
+    splits = get_protocol("distance").outer_splits(toy)
+    labels = get_protocol("distance").fold_labels(toy)
+    assert labels == ["same Bi layer, 4.38 Å", "across the vdW gap, 6.10 Å", "same Bi layer, 8.77 Å", "same Bi layer, 13.15 Å"]
     far = splits[-1]
     assert set(toy.iloc[far[3]].element_i) == set(FAR_ELEMENTS)
     assert set(toy.iloc[far[2]].geometry) == set(labels[:-1])
 
 
 def test_pairs_protocol_is_the_grouped_protocol(toy):
-    a = cv_splits(toy, "pairs", 4, 2, 3)
-    b = cv_splits(toy, "grouped", 4, 2, 3)
+    a = get_protocol("pairs").outer_splits(toy, 4, 2, 3)
+    b = get_protocol("grouped").outer_splits(toy, 4, 2, 3)
     assert all(np.array_equal(x[2], y[2]) and np.array_equal(x[3], y[3]) for x, y in zip(a, b))
     tr = a[0][2]
-    assert np.array_equal(inner_selection(toy, tr, "pairs"), inner_selection(toy, tr, "grouped"))
+    assert np.array_equal(get_protocol("pairs").inner_blocks(toy, tr), get_protocol("grouped").inner_blocks(toy, tr))
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,9 +144,16 @@ def test_overlapping_blocks_with_duplicated_inputs_equal_refitting(solver):
     y = rng.normal(size=len(inv))
     rows_of = [np.flatnonzero(inv == u) for u in range(m)]
     # whole-input blocks that overlap (an element's pairs), and one that splits a twin from its input
-    blocks = InnerBlocks([np.concatenate([rows_of[u] for u in range(0, 12)]),
-                          np.concatenate([rows_of[u] for u in range(8, 20)]),
-                          np.array([0, 1, 2, 44]), np.array([5])], "element", ["A", "B", "C", "D"])
+    blocks = InnerBlocks(
+        [
+            np.concatenate([rows_of[u] for u in range(0, 12)]),
+            np.concatenate([rows_of[u] for u in range(8, 20)]),
+            np.array([0, 1, 2, 44]),
+            np.array([5]),
+        ],
+        "element",
+        ["A", "B", "C", "D"],
+    )
     path = krr_path(K, y, [1e-2, 0.3], blocks, solver, inverse=inv)
     assert np.array_equal(path.rows, np.concatenate(blocks))
     for a, alpha in enumerate((1e-2, 0.3)):
@@ -165,7 +172,8 @@ def _gp_refit(C, y, R, KUT=None, kUU=None, noise_R=None):
     KRT = C[np.ix_(R, T)] if KUT is None else KUT
     mu = KRT @ np.linalg.solve(C[np.ix_(T, T)], y[T])
     var = (np.diag(C[np.ix_(R, R)]) if kUU is None else kUU + noise_R) - np.einsum(
-        "ij,ji->i", KRT, np.linalg.solve(C[np.ix_(T, T)], KRT.T))
+        "ij,ji->i", KRT, np.linalg.solve(C[np.ix_(T, T)], KRT.T)
+    )
     return y[R] - mu, var
 
 
@@ -229,37 +237,36 @@ LADDER_TOY_MODELS = ["CM-KRR-lap-rcut-4.0", OUR_MODEL, GP_MODEL, BASELINE]
 
 @pytest.fixture(scope="module")
 def ladder(toy):
-    return run_benchmark(toy, "all", LADDER_TOY_MODELS, n_splits=3, n_repeats=1, test_size=0.25, progress=False,
-                         n_jobs=2)
+    return run_ladder(toy, "all", LADDER_TOY_MODELS, n_splits=3, n_repeats=1, test_size=0.25, progress=False, n_jobs=2)
 
 
 def test_the_ladder_runs_every_model_on_every_rung(ladder, toy, tmp_path):
-    assert isinstance(ladder, LadderResult) and tuple(ladder.rungs) == LADDER
+    assert isinstance(ladder, LadderResult) and tuple(ladder.rungs) == PROTOCOLS
     wide = ladder_table(ladder)
     assert list(wide.index) == LADDER_TOY_MODELS
-    assert wide.notna().all().all() and wide.columns.get_level_values("protocol").unique().tolist() == list(LADDER)
+    assert wide.notna().all().all() and wide.columns.get_level_values("protocol").unique().tolist() == list(PROTOCOLS)
     el = ladder.rungs["element"]
     p = el.predictions[el.predictions["model"] == GP_MODEL]
     # pooled: every fold's test pairs concatenated, a pair of two elements counted twice
     assert len(p) == int((toy.element_i != toy.element_j).sum() * 2 + (toy.element_i == toy.element_j).sum())
     assert el.table.set_index("model").loc[GP_MODEL, "MAE"] == pytest.approx((p.J_pred - p.J).abs().mean())
     assert np.isnan(el.table["test_MAE"]).all() and el.config["n_test"] == 0  # no separate held-out set
-    assert el.folds["label"].tolist()[:len(LADDER_ELEMENTS)] == fold_labels(toy, "element")
+    assert el.folds["label"].tolist()[: len(LADDER_ELEMENTS)] == get_protocol("element").fold_labels(toy)
     # the held-out set of study and pairs is still there
     assert ladder.rungs["study"].table["test_MAE"].notna().all()
     b = fold_breakdown(ladder.rungs["distance"])
-    assert list(b["held out"]) == fold_labels(toy, "distance") and list(b.columns[3:]) == LADDER_TOY_MODELS
+    assert list(b["held out"]) == get_protocol("distance").fold_labels(toy) and list(b.columns[3:]) == LADDER_TOY_MODELS
     assert b.loc[b["held out"] == "same Bi layer, 13.15 Å", "pairs"].item() == len(FAR_ELEMENTS) ** 2
     # only PairGP has error bars; it is calibrated on every rung
     cal = ladder.calibration
-    assert set(cal["model"]) == {GP_MODEL} and list(cal["protocol"]) == list(LADDER)
+    assert set(cal["model"]) == {GP_MODEL} and list(cal["protocol"]) == list(PROTOCOLS)
     assert cal[["within_1sigma", "within_2sigma", "within_J95"]].apply(lambda c: c.between(0, 1)).all().all()
     # one metric per table fits a page: a column per rung, the numbers of ladder_table
     mae = present_ladder(ladder, metric="MAE")
-    assert list(mae.formatted.columns) == ["model"] + [f"{p} (meV)" for p in LADDER]
+    assert list(mae.formatted.columns) == ["model"] + [f"{p} (meV)" for p in PROTOCOLS]
     assert mae.formatted.iloc[1, 1] == format_number(wide.loc[OUR_MODEL, ("MAE", "study")])
     r2 = present_ladder(ladder, metric="R2").formatted
-    assert list(r2.columns) == ["model", *LADDER]
+    assert list(r2.columns) == ["model", *PROTOCOLS]
     assert r2.iloc[0, -1] == format_number(wide.iloc[0][("R2", "distance")], decimals=3)
     with pytest.raises(ValueError, match="metric must be"):
         present_ladder(ladder, metric="RMSE")
@@ -268,8 +275,13 @@ def test_the_ladder_runs_every_model_on_every_rung(ladder, toy, tmp_path):
         assert f"| {m} |" in text
     assert "Time of each rung" in text and "element" in text and "±1σ" in text
     files = {f.name for f in ladder.save(tmp_path / "out", plots=False)}
-    assert {"ladder-toy.csv", "ladder-toy.md", "breakdown-toy-element.csv", "calibration-toy-distance.csv",
-            "table-toy-pairs.csv"} <= files
+    assert {
+        "ladder-toy.csv",
+        "ladder-toy.md",
+        "breakdown-toy-element.csv",
+        "calibration-toy-distance.csv",
+        "table-toy-pairs.csv",
+    } <= files
     with pytest.raises(ValueError, match="no folds per element or geometry"):
         fold_breakdown(ladder.rungs["study"])
 
@@ -288,9 +300,27 @@ def test_the_command_line_runs_the_ladder(toy, tmp_path, capsys):
     csv = tmp_path / "model_jij.csv"
     toy[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz", "moment_i", "moment_j"]].to_csv(csv, index=False)
     out = tmp_path / "res"
-    code = cli.main(["benchmark", "--dataset", "model", "--data-path", str(csv), "--protocol", "all", "--folds", "3",
-                     "--repeats", "1", "--models", f"{OUR_MODEL},{GP_MODEL},{BASELINE}", "--out", str(out),
-                     "--no-progress", "--no-plots"])
+    code = cli.main(
+        [
+            "benchmark",
+            "--dataset",
+            "model",
+            "--data-path",
+            str(csv),
+            "--protocol",
+            "all",
+            "--folds",
+            "3",
+            "--repeats",
+            "1",
+            "--models",
+            f"{OUR_MODEL},{GP_MODEL},{BASELINE}",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--no-plots",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "the ladder" in printed and "Time of each rung" in printed and "per held-out element" in printed
@@ -302,15 +332,16 @@ def test_the_command_line_runs_the_ladder(toy, tmp_path, capsys):
 
 @pytest.mark.parametrize("protocol", ["pairs", "element", "distance"])
 def test_no_leakage_on_the_jukkr_table(jukkr, protocol):
-    splits = cv_splits(jukkr, protocol, 5, 3, 0)
+    splits = get_protocol(protocol).outer_splits(jukkr, 5, 3, 0)
     if protocol == "element":
         assert len(splits) == 20
     if protocol == "distance":
         assert len(splits) == 10 and sorted(len(te) for *_, te in splits)[:6] == [21] * 5 + [24]
-    for (_, _, tr, te), label in zip(splits, fold_labels(jukkr, protocol) if protocol != "pairs" else [None] * 15):
-        held = {label} if protocol == "element" else held_out(jukkr, te, protocol)
-        assert not held & held_out(jukkr, tr, protocol)
-        inner = inner_selection(jukkr, tr, protocol)
+    rung = get_protocol(protocol)
+    for (_, _, tr, te), label in zip(splits, rung.fold_labels(jukkr) if protocol != "pairs" else [None] * 15):
+        held = {label} if protocol == "element" else get_protocol(protocol).held_out(jukkr, te)
+        assert not held & get_protocol(protocol).held_out(jukkr, tr)
+        inner = get_protocol(protocol).inner_blocks(jukkr, tr)
         sub = jukkr.iloc[tr].reset_index(drop=True)
         blocks = [np.flatnonzero(inner == g) for g in np.unique(inner)] if protocol == "pairs" else list(inner)
         covered = np.zeros(len(sub), int)
@@ -323,3 +354,33 @@ def test_no_leakage_on_the_jukkr_table(jukkr, protocol):
                 assert not np.isin(lab[B], lab[rest]).any()
         # every training row is scored by the inner selection: once, or twice (a pair of two elements)
         assert covered.min() >= 1 and covered.max() == (2 if protocol == "element" else 1)
+
+
+def test_protocols_are_records_the_models_read():
+    """One record per rung; PairGP's selection is a block kind, and an unknown kind is an error, never a default."""
+    from jijtutorial.kernels import PairGP
+
+    assert [p.blocks for p in (get_protocol(n) for n in PROTOCOLS)] == list(BLOCK_KINDS)
+    assert get_protocol("grouped") is get_protocol("pairs") and get_protocol("element").leave_one_out
+    assert block_kind(None) == "rows" and block_kind(np.zeros(3)) == "pairs"
+    with pytest.raises(ValueError, match="unknown kind 'groups'"):
+        InnerBlocks([np.array([0])], "groups")
+    toy = ladder_frame()
+    y = toy["J"].to_numpy()
+    blocks = get_protocol("distance").inner_blocks(toy)
+    blocks.kind = "wavy"  # a record never makes this; a hand-built object might
+    with pytest.raises(ValueError, match="unknown kind 'wavy'"):
+        PairGP(alphas=(0.1,)).fit(toy, y, inner=blocks)
+    with pytest.raises(ValueError, match="selection must be one of"):
+        PairGP(selection="wavy").fit(toy, y)
+
+
+def test_run_benchmark_returns_one_type_and_says_where_the_ladder_is(toy):
+    from jijtutorial.benchmark import cached_benchmark
+
+    with pytest.raises(ValueError, match="run_benchmark runs one protocol.*use run_ladder"):
+        run_benchmark(toy, "all")
+    with pytest.raises(ValueError, match="run_benchmark runs one protocol.*use run_ladder"):
+        run_benchmark(toy, ["study", "pairs"])
+    with pytest.raises(ValueError, match="cached_benchmark stores one protocol's run; for 'all' use cached_ladder"):
+        cached_benchmark(toy, "all")

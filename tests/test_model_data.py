@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 
 import numpy as np
@@ -10,8 +11,8 @@ import pandas as pd
 import pytest
 
 from jijtutorial import datasets, model_data
+from jijtutorial.geometry import ALAT
 from jijtutorial.greens.bi_pairs import JUKKR_VECTORS_ALAT, pair_geometries
-from jijtutorial.structures import ALAT
 
 SMALL = dict(elements=["Cr", "Fe", "Zn"], kmesh=4, n_poles=24, max_distance=6.2, progress=False)
 
@@ -90,6 +91,9 @@ def test_committed_data_set():
         else:  # non-magnetic alone: only the small splitting a neighbour induces
             assert own.abs().max() < 0.5
     path = datasets.model_path()
+    # the file the package ships is the one the generator writes by default
+    assert path == datasets.PACKAGE_DATA_DIR / datasets.MODEL_FILENAME
+    assert inspect.signature(model_data.write_model_data).parameters["out_dir"].default == datasets.PACKAGE_DATA_DIR
     assert prov["csv_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert path.stat().st_size < 3e6
     assert json.loads(path.with_suffix(".provenance.json").read_text())["z2_index"] == 1
@@ -107,6 +111,7 @@ def test_committed_file_is_what_the_generator_writes(tmp_path):
     # the last digits may differ with the BLAS kernels of another CPU, nothing more
     close = np.isclose(new[num].to_numpy(float), old[num].to_numpy(float), rtol=1e-6, atol=1e-8)
     assert close.all(), (
-        f"data/model_jij.csv is not what `jijtutorial generate-model-data --out data/` writes with this code "
+        f"jijtutorial/data/model_jij.csv is not what `jijtutorial generate-model-data` writes with this code "
         f"({int((~close).sum())} numbers differ, e.g. column {num[np.argwhere(~close)[0][1]]!r}): regenerate it and "
-        "say why the numbers moved")
+        "say why the numbers moved"
+    )

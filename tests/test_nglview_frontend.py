@@ -36,6 +36,7 @@ _SHARED_VERSION = re.compile(r'"nglview-js-widgets"\s*,\s*"([^"]+)"')
 
 # --- semver, as ipywidgets' registry matches a requested range against registered versions ----
 
+
 def _parts(version: str) -> tuple[int, int, int]:
     m = re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?", version.strip())
     if not m:
@@ -74,6 +75,7 @@ def semver_satisfies(version: str, spec: str) -> bool:
 
 # --- what the installed files say -------------------------------------------------------------
 
+
 def requested_versions() -> dict[str, tuple[str, str]]:
     """(model, view) front-end version of every nglview widget class drawn by ``nglview-js-widgets``."""
     pytest.importorskip("nglview", reason="nglview is not installed (pip install -e '.[book]')")
@@ -95,8 +97,10 @@ def requested_versions() -> dict[str, tuple[str, str]]:
         traits = cls.class_traits()
         if NAME not in (traits["_model_module"].default_value, traits["_view_module"].default_value):
             continue
-        out[f"{cls.__module__}.{cls.__qualname__}"] = (traits["_model_module_version"].default_value,
-                                                       traits["_view_module_version"].default_value)
+        out[f"{cls.__module__}.{cls.__qualname__}"] = (
+            traits["_model_module_version"].default_value,
+            traits["_view_module_version"].default_value,
+        )
     return out
 
 
@@ -107,8 +111,10 @@ def installed_extension(kind: str) -> Path:
     for folder in jupyter_path(kind):
         if (Path(folder) / NAME).is_dir():
             return Path(folder) / NAME
-    pytest.fail(f"nglview's {kind} folder {NAME} not found on the Jupyter data path {jupyter_path(kind)}; "
-                "reinstall nglview (pip install -e '.[book]').")
+    pytest.fail(
+        f"nglview's {kind} folder {NAME} not found on the Jupyter data path {jupyter_path(kind)}; "
+        "reinstall nglview (pip install -e '.[book]')."
+    )
 
 
 def lab_extension_versions(folder: Path) -> dict[str, set[str]]:
@@ -134,20 +140,25 @@ def frontend_problems(requested: dict[str, tuple[str, str]], lab: dict[str, set[
     problems = []
     for what, found in lab.items():
         if len(found) != 1:
-            problems.append(f"the lab extension's {what} gives {sorted(found) or 'no'} version(s), expected one "
-                            f"(has the bundle layout changed? then update tests/test_nglview_frontend.py)")
+            problems.append(
+                f"the lab extension's {what} gives {sorted(found) or 'no'} version(s), expected one "
+                f"(has the bundle layout changed? then update tests/test_nglview_frontend.py)"
+            )
     registered = next(iter(lab["registered"])) if len(lab["registered"]) == 1 else None
     if len(set().union(*lab.values())) > 1:
         problems.append(f"the lab extension disagrees with itself: {lab}")
     for cls, (model, view) in sorted(requested.items()):
         for kind, spec in (("model", model), ("view", view)):
             if registered is not None and not semver_satisfies(registered, spec):
-                problems.append(f"{cls} asks for {NAME} {kind} version {spec!r}, but the installed lab extension "
-                                f"registers {registered}: the widget cannot load in JupyterLab")
+                problems.append(
+                    f"{cls} asks for {NAME} {kind} version {spec!r}, but the installed lab extension "
+                    f"registers {registered}: the widget cannot load in JupyterLab"
+                )
     return problems
 
 
 # --- tests ------------------------------------------------------------------------------------
+
 
 def test_nglview_requests_the_frontend_its_lab_extension_registers():
     requested = requested_versions()
@@ -175,10 +186,12 @@ def test_the_book_serves_the_same_nglview_javascript_as_jupyterlab():
 def _fake_lab_extension(folder: Path, version: str) -> Path:
     """A lab extension laid out as nglview's: package.json, remoteEntry and a chunk with the version."""
     (folder / "static").mkdir(parents=True)
-    (folder / "package.json").write_text(json.dumps(
-        {"name": NAME, "version": version, "jupyterlab": {"_build": {"load": "static/remoteEntry.abc.js"}}}))
+    (folder / "package.json").write_text(
+        json.dumps({"name": NAME, "version": version, "jupyterlab": {"_build": {"load": "static/remoteEntry.abc.js"}}})
+    )
     (folder / "static" / "remoteEntry.abc.js").write_text(
-        f'f("ngl","2.4.0",(()=>k.e(977))),f("{NAME}","{version}",(()=>Promise.all([k.e(227)])))')
+        f'f("ngl","2.4.0",(()=>k.e(977))),f("{NAME}","{version}",(()=>Promise.all([k.e(227)])))'
+    )
     (folder / "static" / "309.def.js").write_text(f'8330:e=>{{"use strict";e.exports={{version:"{version}"}}}}}}]);')
     return folder
 
@@ -199,13 +212,26 @@ def test_check_catches_a_bundle_it_cannot_read(tmp_path):
     assert problems and "registered gives no version(s)" in problems[0]
 
 
-@pytest.mark.parametrize(("version", "spec", "expected"), [
-    ("3.1.5", "3.1.5", True), ("3.1.5", "4.0", False), ("4.0.2", "4.0", True), ("4.1.0", "4.0", False),
-    ("3.1.5", "3", True), ("3.1.5", "3.x", True), ("3.1.5", "*", True),
-    ("3.1.5", "^3.1.0", True), ("4.0.0", "^3.1.0", False), ("3.0.9", "^3.1.0", False),
-    ("0.2.5", "^0.2.3", True), ("0.3.0", "^0.2.3", False),
-    ("3.1.5", "~3.1.4", True), ("3.2.0", "~3.1.4", False), ("3.1.3", "~3.1.4", False),
-])
+@pytest.mark.parametrize(
+    ("version", "spec", "expected"),
+    [
+        ("3.1.5", "3.1.5", True),
+        ("3.1.5", "4.0", False),
+        ("4.0.2", "4.0", True),
+        ("4.1.0", "4.0", False),
+        ("3.1.5", "3", True),
+        ("3.1.5", "3.x", True),
+        ("3.1.5", "*", True),
+        ("3.1.5", "^3.1.0", True),
+        ("4.0.0", "^3.1.0", False),
+        ("3.0.9", "^3.1.0", False),
+        ("0.2.5", "^0.2.3", True),
+        ("0.3.0", "^0.2.3", False),
+        ("3.1.5", "~3.1.4", True),
+        ("3.2.0", "~3.1.4", False),
+        ("3.1.3", "~3.1.4", False),
+    ],
+)
 def test_semver_satisfies(version, spec, expected):
     assert semver_satisfies(version, spec) is expected
 

@@ -46,8 +46,12 @@ def test_notebook_runs(path, data, tmp_path, monkeypatch):
         monkeypatch.delenv("JIJTUTORIAL_DATA_DIR", raising=False)
     out = tmp_path / path.name
     papermill.execute_notebook(
-        str(path), str(out), parameters={"FAST": True}, kernel_name="python3",
-        cwd=str(path.parent), progress_bar=False,
+        str(path),
+        str(out),
+        parameters={"FAST": True},
+        kernel_name="python3",
+        cwd=str(path.parent),
+        progress_bar=False,
     )
     check_glued_values(path, json.loads(out.read_text()), data)
     for k, cell in enumerate(_cells(out)):

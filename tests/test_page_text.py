@@ -12,13 +12,16 @@ page_text = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(page_text)
 
 
-@pytest.mark.parametrize("title, expected", [
-    (r"\(J_{ij}\) from Green functions", "Jᵢⱼ from Green functions"),
-    (r"Magnetic topological insulators and the \(J_{ij}\) data", "Magnetic topological insulators and the Jᵢⱼ data"),
-    (r"The \(T_C\) of a dilute magnet", "The T_C of a dilute magnet"),  # no Unicode subscript C: keep it readable
-    (r"\(\mathbf{D}_{ij}\) vectors", "Dᵢⱼ vectors"),
-    ("Building the database", "Building the database"),
-])
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        (r"\(J_{ij}\) from Green functions", "Jᵢⱼ from Green functions"),
+        (r"Magnetic topological insulators and the \(J_{ij}\) data", "Magnetic topological insulators and the Jᵢⱼ data"),
+        (r"The \(T_C\) of a dilute magnet", "The T_C of a dilute magnet"),  # no Unicode subscript C: keep it readable
+        (r"\(\mathbf{D}_{ij}\) vectors", "Dᵢⱼ vectors"),
+        ("Building the database", "Building the database"),
+    ],
+)
 def test_plain_title(title, expected):
     assert page_text.plain_title(title) == expected
 

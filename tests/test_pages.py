@@ -17,8 +17,9 @@ def test_glue_formats_numbers_and_rejects_bad_names():
         pages.glue("not a name", 1.0)
 
 
-@pytest.mark.parametrize("name, kind", [("len", "builtin"), ("print", "builtin"), ("sum", "builtin"),
-                                        ("class", "keyword"), ("match", "keyword")])
+@pytest.mark.parametrize(
+    "name, kind", [("len", "builtin"), ("print", "builtin"), ("sum", "builtin"), ("class", "keyword"), ("match", "keyword")]
+)
 def test_glue_refuses_python_builtins_and_keywords(name, kind):
     """glue('len', 1.0) set len = '1.0' in the notebook: every later len() failed."""
     with pytest.raises(ValueError, match=f"glue name '{name}' is a Python {kind}"):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from toydata import ladder_frame
 
-from jijtutorial.benchmark import calibration_table, coverage, cv_splits, inner_selection, reliability_curve, reliability_plot
+from jijtutorial.benchmark import calibration_table, coverage, get_protocol, reliability_curve, reliability_plot
 from jijtutorial.kernels import (
     DistinctGP,
     MomentModel,
@@ -54,7 +54,7 @@ def test_an_unseen_element_gets_a_physical_moment_and_finite_predictions(toy):
     te = np.flatnonzero((toy.element_i == e) | (toy.element_j == e))
     tr = np.setdiff1d(np.arange(len(toy)), te)
     y = toy["J"].to_numpy()
-    inner = inner_selection(toy, tr, "element")
+    inner = get_protocol("element").inner_blocks(toy, tr)
     model = PairGP(alphas=(0.01, 0.03)).fit(toy.iloc[tr], y[tr], inner=inner)
     assert e not in model.seen_elements_ and len(model.seen_elements_) == 9
     mu, sd = model.predict(toy.iloc[te], return_std=True)
@@ -69,13 +69,14 @@ def test_an_unseen_element_gets_a_physical_moment_and_finite_predictions(toy):
 
 
 def test_the_inner_element_selection_re_describes_the_left_out_element_without_its_own_moment(toy):
-    inner = inner_selection(toy, np.arange(len(toy)), "element")
+    inner = get_protocol("element").inner_blocks(toy)
     gp = PairGP(alphas=(0.03,))
-    kinds = gp._block_kinds(encode_pairs(toy), inner)
+    kinds = gp._block_kinds(encode_pairs(toy), inner, inner.kind)
     assert [k for k, _ in kinds] == ["element"] * len(inner)
     # the Cr rows claim another moment: the moment Cr gets when its block is left out must not change
-    lying = toy.assign(moment_i=np.where(toy.element_i == "Cr", 1.0, toy.moment_i),
-                       moment_j=np.where(toy.element_j == "Cr", 1.0, toy.moment_j))
+    lying = toy.assign(
+        moment_i=np.where(toy.element_i == "Cr", 1.0, toy.moment_i), moment_j=np.where(toy.element_j == "Cr", 1.0, toy.moment_j)
+    )
     cr = list(element_features().index).index("Cr")
     assert gp._left_out_moments(toy, kinds)[cr] == gp._left_out_moments(lying, kinds)[cr]
 
@@ -88,8 +89,13 @@ def test_kronecker_and_dense_solvers_fit_the_same_model(monkeypatch):
     frame = pair_frame()  # every ordered pair of 8 elements at two geometries: a complete grid
     y = frame["J"].to_numpy()
     a = PairGP(selection="distance", alphas=(0.01, 0.1)).fit(frame, y)
-    assert pg._grid_layout(pg.encode_pairs(frame).take(pg.distinct_inputs(pg.encode_pairs(frame).keys())[0]),
-                           pg.distinct_inputs(pg.encode_pairs(frame).keys())[1]) is not None
+    assert (
+        pg._grid_layout(
+            pg.encode_pairs(frame).take(pg.distinct_inputs(pg.encode_pairs(frame).keys())[0]),
+            pg.distinct_inputs(pg.encode_pairs(frame).keys())[1],
+        )
+        is not None
+    )
     monkeypatch.setattr(pg, "_grid_layout", lambda *args: None)
     b = PairGP(selection="distance", alphas=(0.01, 0.1)).fit(frame, y)
     assert a.params_ == b.params_
@@ -117,16 +123,19 @@ def test_bad_input_is_a_clear_error(toy):
         model.predict(toy[["element_i", "element_j"]])
 
 
-@pytest.mark.parametrize("column, value, at, match", [
-    ("moment_i", np.nan, "fit", "training row 3, column 'moment_i': nan is not a finite moment"),  # was: all NaN
-    ("distance", np.nan, "fit", "row 3, column 'distance': nan is not a Bi–Bi distance"),  # was: SVD noise
-    ("distance", np.nan, "predict", "row 1, column 'distance': nan is not a Bi–Bi distance"),  # was: NaN
-    ("distance", -4.38, "predict", "row 1, column 'distance': -4.38 is not a Bi–Bi distance"),  # was: 29 ± 48 meV
-    ("distance", 0.0, "predict", "row 1, column 'distance': 0 is not a Bi–Bi distance"),
-    ("layer", "QL 3", "predict", "row 1, column 'layer': 'QL 3' is not a Bi layer of the 'same' sublattice"),
-    ("sublattice_j", "upper", "predict", "row 1, column 'sublattice_j': 'upper' is not a Bi sublattice"),
-    ("layer", "across the vdW gap", "predict", "not a Bi layer of the 'same' sublattice"),  # a layer of the other one
-])
+@pytest.mark.parametrize(
+    "column, value, at, match",
+    [
+        ("moment_i", np.nan, "fit", "training row 3, column 'moment_i': nan is not a finite moment"),  # was: all NaN
+        ("distance", np.nan, "fit", "row 3, column 'distance': nan is not a Bi–Bi distance"),  # was: SVD noise
+        ("distance", np.nan, "predict", "row 1, column 'distance': nan is not a Bi–Bi distance"),  # was: NaN
+        ("distance", -4.38, "predict", "row 1, column 'distance': -4.38 is not a Bi–Bi distance"),  # was: 29 ± 48 meV
+        ("distance", 0.0, "predict", "row 1, column 'distance': 0 is not a Bi–Bi distance"),
+        ("layer", "QL 3", "predict", "row 1, column 'layer': 'QL 3' is not a Bi layer of the 'same' sublattice"),
+        ("sublattice_j", "upper", "predict", "row 1, column 'sublattice_j': 'upper' is not a Bi sublattice"),
+        ("layer", "across the vdW gap", "predict", "not a Bi layer of the 'same' sublattice"),  # a layer of the other one
+    ],
+)
 def test_every_input_is_checked_at_fit_and_predict(toy, column, value, at, match):
     y = toy["J"].to_numpy()
     bad = toy.copy()
@@ -188,8 +197,9 @@ def test_moment_model_refuses_to_invent_the_moments_of_an_unseen_row():
         MomentModel().fit({**known, "Cr": float("nan")})
 
 
-@pytest.mark.skipif("not __import__('jijtutorial').datasets.jukkr_available()",
-                    reason="needs the JuKKR table (JIJTUTORIAL_DATA_DIR)")
+@pytest.mark.skipif(
+    "not __import__('jijtutorial').datasets.jukkr_available()", reason="needs the JuKKR table (JIJTUTORIAL_DATA_DIR)"
+)
 def test_jukkr_4d_pairs_from_a_model_trained_on_3d_only_are_flagged_and_covered():
     """The real question of the issue: no 4d element in training, every 4d pair predicted."""
     from jijtutorial.datasets import load_jukkr
@@ -278,8 +288,16 @@ def test_coverage_table_plot_and_errors(tmp_path):
         coverage([0, 1], [0], [1])
     with pytest.raises(ValueError, match="finite and non-negative"):
         coverage([0], [0], [np.nan])
-    p = pd.DataFrame({"model": "m", "protocol": "study", "J": [0.0, 1.0, 3.0, 0.5], "J_pred": 0.0,
-                      "J_std": [1.0, 1.0, 1.0, np.nan], "J_95": 2.5})
+    p = pd.DataFrame(
+        {
+            "model": "m",
+            "protocol": "study",
+            "J": [0.0, 1.0, 3.0, 0.5],
+            "J_pred": 0.0,
+            "J_std": [1.0, 1.0, 1.0, np.nan],
+            "J_95": 2.5,
+        }
+    )
     t = calibration_table(p)  # the row without σ is left out
     assert t["n"].item() == 3 and t["within_1sigma"].item() == pytest.approx(2 / 3)
     assert t["within_J95"].item() == pytest.approx(2 / 3)
@@ -293,7 +311,7 @@ def test_pairgp_error_bars_on_held_out_folds_are_about_right(toy):
     """Over the outer folds of a random split, ±1σ holds roughly the nominal share of the test pairs."""
     y = toy["J"].to_numpy()
     z = []
-    for _, _, tr, te in cv_splits(toy, "study", 4, 1, 0):
+    for _, _, tr, te in get_protocol("study").outer_splits(toy, 4, 1, 0):
         m = PairGP(alphas=(0.01, 0.03)).fit(toy.iloc[tr], y[tr])
         mu, sd = m.predict(toy.iloc[te], return_std=True)
         z.append(np.abs(y[te] - mu) / sd)
@@ -309,8 +327,15 @@ def test_learned_moments_are_in_periodic_table_order():
     assert m["Fe"] == pytest.approx(3.2)  # median of both slots
 
 
-@pytest.mark.parametrize("column, value, at", [("moment_j", np.nan, "fit"), ("distance", np.nan, "predict"),
-                                               ("distance", -6.1, "predict"), ("sublattice_j", "lower", "predict")])
+@pytest.mark.parametrize(
+    "column, value, at",
+    [
+        ("moment_j", np.nan, "fit"),
+        ("distance", np.nan, "predict"),
+        ("distance", -6.1, "predict"),
+        ("sublattice_j", "lower", "predict"),
+    ],
+)
 def test_sympair_krr_checks_the_same_inputs(toy, column, value, at):
     from jijtutorial.kernels import SymmetricPairKRR
 

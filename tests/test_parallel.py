@@ -19,8 +19,9 @@ def _square(shared, task):
 
 def test_sync_run_keeps_the_order_and_reports_each_result():
     seen = []
-    out = parallel.run_tasks(_square, [3, 1, 2], shared=2, client="sync", progress=False,
-                             on_result=lambda k, r: seen.append((k, r)))
+    out = parallel.run_tasks(
+        _square, [3, 1, 2], shared=2, client="sync", progress=False, on_result=lambda k, r: seen.append((k, r))
+    )
     assert out == [18, 2, 8] and seen == [(0, 18), (1, 2), (2, 8)]
 
 
@@ -96,8 +97,9 @@ def test_ctrl_c_during_cluster_shutdown_exits_promptly_without_tracebacks(tmp_pa
     script = tmp_path / "shutdown.py"
     script.write_text(_INTERRUPTED_SHUTDOWN)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=180, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+    )
     after_start = time.perf_counter() - t0
     assert proc.returncode == 130, proc.stderr
     assert sorted(proc.stdout.split("\n")[:3]) == ["0 1", "1 4", "2 9"]  # every task done: the shutdown was interrupted

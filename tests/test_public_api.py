@@ -19,8 +19,20 @@ import jijtutorial
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 #: Packages of the book toolchain that the core must not need.
-JUPYTER = ("IPython", "ipykernel", "ipywidgets", "jupyter_client", "jupyter_core", "jupyterlab", "nglview",
-           "notebook", "papermill", "myst_nb", "jupyter_book", "sphinx")
+JUPYTER = (
+    "IPython",
+    "ipykernel",
+    "ipywidgets",
+    "jupyter_client",
+    "jupyter_core",
+    "jupyterlab",
+    "nglview",
+    "notebook",
+    "papermill",
+    "myst_nb",
+    "jupyter_book",
+    "sphinx",
+)
 
 
 @pytest.mark.parametrize("name", jijtutorial.SUBMODULES)
@@ -125,15 +137,15 @@ def test_pip_install_into_a_clean_venv(tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / ("Scripts" if os.name == "nt" else "bin") / "python"
-    res = subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(ROOT)], capture_output=True, text=True,
-                         cwd=tmp_path)
+    res = subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(ROOT)], capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
-    listed = subprocess.run([str(py), "-m", "pip", "list", "--format=json"], capture_output=True, text=True,
-                            check=True).stdout
+    listed = subprocess.run([str(py), "-m", "pip", "list", "--format=json"], capture_output=True, text=True, check=True).stdout
     installed = {p["name"].lower().replace("_", "-") for p in json.loads(listed)}
     assert not installed & {"jupyter-book", "jupyterlab", "nglview", "papermill", "ipykernel", "notebook"}
-    code = ("import jijtutorial.datasets, jijtutorial.descriptors, jijtutorial.kernels, jijtutorial.greens, "
-            "jijtutorial.benchmark; print(jijtutorial.kernels.SymmetricPairKRR())")
+    code = (
+        "import jijtutorial.datasets, jijtutorial.descriptors, jijtutorial.kernels, jijtutorial.greens, "
+        "jijtutorial.benchmark; print(jijtutorial.kernels.SymmetricPairKRR())"
+    )
     res = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "SymmetricPairKRR" in res.stdout

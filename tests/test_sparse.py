@@ -36,14 +36,18 @@ def test_fps_spreads_points_and_is_deterministic():
 def test_more_inducing_points_fit_better():
     X, y = _data(300)
     Xt, yt = _data(100, seed=3)
-    errors = [np.mean(np.abs(SparseKRR(gamma=0.3, alpha=1e-3, n_inducing=m).fit(X, y).predict(Xt) - yt))
-              for m in (5, 20, 80)]
+    errors = [np.mean(np.abs(SparseKRR(gamma=0.3, alpha=1e-3, n_inducing=m).fit(X, y).predict(Xt) - yt)) for m in (5, 20, 80)]
     assert errors[0] > errors[1] > errors[2]
 
 
-@pytest.mark.parametrize("kw, message", [(dict(kernel="cubic"), "kernel must be one of"),
-                                         (dict(selection="best"), "selection must be"),
-                                         (dict(alpha=0.0), "alpha must be positive")])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(kernel="cubic"), "kernel must be one of"),
+        (dict(selection="best"), "selection must be"),
+        (dict(alpha=0.0), "alpha must be positive"),
+    ],
+)
 def test_bad_parameters(kw, message):
     X, y = _data(10)
     with pytest.raises(ValueError, match=message):

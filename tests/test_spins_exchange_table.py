@@ -10,8 +10,7 @@ import pytest
 
 from jijtutorial import spins
 from jijtutorial.datasets import jukkr_available, load_jukkr, load_model
-from jijtutorial.spins._symmetry import axial
-from jijtutorial.structures import bi_pair_vectors, locate_bi_site
+from jijtutorial.geometry import axial, bi_pair_vectors, locate_bi_site, site_operations
 
 
 def _all_vectors(cutoff):
@@ -23,9 +22,22 @@ def _random_input(elements, cutoff, seed=0):
     """One row per (A, B, vector) with random J and D: symmetric only after the expansion averages it."""
     rng = np.random.default_rng(seed)
     vec, _ = _all_vectors(cutoff)
-    rows = [{"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "J": rng.normal(),
-             "Dx": rng.normal(), "Dy": rng.normal(), "Dz": rng.normal()}
-            for a in elements for b in elements for v in vec]
+    rows = [
+        {
+            "element_i": a,
+            "element_j": b,
+            "rx": v[0],
+            "ry": v[1],
+            "rz": v[2],
+            "J": rng.normal(),
+            "Dx": rng.normal(),
+            "Dy": rng.normal(),
+            "Dz": rng.normal(),
+        }
+        for a in elements
+        for b in elements
+        for v in vec
+    ]
     return pd.DataFrame(rows)
 
 
@@ -44,7 +56,7 @@ def _lookup(table, a, b, v):
 
 
 def test_site_operations_are_c3v_and_the_lower_to_upper_coset():
-    upper, lower = spins.site_operations()
+    upper, lower = site_operations()
     dets = np.linalg.det(upper)
     # C3v: E, two C3 (det +1, trace 0 or 3) and three mirrors (det -1)
     assert sorted(np.round(dets).astype(int)) == [-1, -1, -1, 1, 1, 1]
@@ -87,9 +99,20 @@ def test_expansion_reproduces_a_symmetric_table_from_one_row_per_class():
     reps = {}
     for v, s in zip(vec, sub):
         reps.setdefault(locate_bi_site(v).geometry, (v, s))
-    rows = [{"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "J": truth(a, b, v, s)[0],
-             **dict(zip(("Dx", "Dy", "Dz"), truth(a, b, v, s)[1]))}
-            for a in ("Cr", "Mn") for b in ("Cr", "Mn") for v, s in reps.values()]
+    rows = [
+        {
+            "element_i": a,
+            "element_j": b,
+            "rx": v[0],
+            "ry": v[1],
+            "rz": v[2],
+            "J": truth(a, b, v, s)[0],
+            **dict(zip(("Dx", "Dy", "Dz"), truth(a, b, v, s)[1])),
+        }
+        for a in ("Cr", "Mn")
+        for b in ("Cr", "Mn")
+        for v, s in reps.values()
+    ]
     table = spins.exchange_table(pd.DataFrame(rows), ["Cr", "Mn"], 9.0)
     assert len(table) == 4 * len(vec)
     for r in table.itertuples():
@@ -103,8 +126,10 @@ def test_forbidden_dmi_components_average_out():
     the bond is forbidden; a Cr-Cr pair across sublattices has an inversion centre, so its D vanishes."""
     v_nn = np.array([-4.383, 0.0, 0.0])
     v_gap = np.array([-4.383, 0.0, 6.097])
-    rows = [{"element_i": "Cr", "element_j": "Cr", "rx": v[0], "ry": v[1], "rz": v[2], "J": 1.0, "Dx": 0.5,
-             "Dy": 0.3, "Dz": 0.2} for v in (v_nn, v_gap)]
+    rows = [
+        {"element_i": "Cr", "element_j": "Cr", "rx": v[0], "ry": v[1], "rz": v[2], "J": 1.0, "Dx": 0.5, "Dy": 0.3, "Dz": 0.2}
+        for v in (v_nn, v_gap)
+    ]
     table = spins.exchange_table(pd.DataFrame(rows), ["Cr"], 7.55, fill="zero")
     _, d_nn = _lookup(table, "Cr", "Cr", v_nn)
     _, d_gap = _lookup(table, "Cr", "Cr", v_gap)
@@ -114,7 +139,7 @@ def test_forbidden_dmi_components_average_out():
 
 def test_d_rotates_as_an_axial_vector_within_a_shell():
     table = spins.exchange_table(_random_input(["V"], 4.4, seed=3), ["V"], 4.4)
-    upper, _ = spins.site_operations()
+    upper, _ = site_operations()
     v0 = np.array([-4.383, 0.0, 0.0])
     j0, d0 = _lookup(table, "V", "V", v0)
     for op in upper:
@@ -169,12 +194,15 @@ def test_engine_fills_a_dropped_shell_with_the_model_data_values():
     assert np.allclose(table.loc[shell, "J"], ref.loc[shell, "J"], atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"elements": ["Cr", "Xx"]}, "elements: no J data for"),
-    ({"cutoff": 30.0}, "cutoff=30 Å is beyond the table"),
-    ({"cutoff": 2.0}, "cutoff must be a distance"),
-    ({"fill": "guess"}, "fill: unknown option"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"elements": ["Cr", "Xx"]}, "elements: no J data for"),
+        ({"cutoff": 30.0}, "cutoff=30 Å is beyond the table"),
+        ({"cutoff": 2.0}, "cutoff must be a distance"),
+        ({"fill": "guess"}, "fill: unknown option"),
+    ],
+)
 def test_bad_input_names_the_argument(kwargs, match):
     args = {"data": _same_sublattice_model(), "elements": ["Cr"], "cutoff": 8.8, "fill": "zero", **kwargs}
     with pytest.raises(ValueError, match=match):
@@ -189,8 +217,11 @@ def test_a_row_with_an_unknown_element_is_an_error_not_dropped(value):
     edited = data.astype({"element_i": object})
     edited.loc[k, "element_i"] = value
     hint = " \\(did you mean 'Cr'\\?\\)" if value == "cr" else ""
-    with pytest.raises(ValueError, match=rf"data: row {k}, column 'element_i': {re.escape(repr(value))} is not an "
-                                         rf"impurity element{hint}; .*no row is dropped"):
+    with pytest.raises(
+        ValueError,
+        match=rf"data: row {k}, column 'element_i': {re.escape(repr(value))} is not an "
+        rf"impurity element{hint}; .*no row is dropped",
+    ):
         spins.exchange_table(edited, ["Cr"], 8.8, fill="zero")
 
 
@@ -216,7 +247,9 @@ def test_predicted_fill_takes_the_filled_tables_model_for_every_missing_vector(m
     assert np.array_equal(pred, zero["source"].eq("zero (missing)").to_numpy())  # exactly the missing entries
     kept = ["J", "Dx", "Dy", "Dz"]
     assert np.array_equal(table.loc[~pred, kept].to_numpy(), zero.loc[~pred, kept].to_numpy())
-    assert (table.loc[pred, ["Dx", "Dy", "Dz"]].to_numpy() == 0).all()  # the model predicts J only
+    # D of a predicted coupling: the equivariant model's, carried by the symmetry to every vector of its class
+    dm = model_data_gp.d.predict(table.loc[pred, ["element_i", "element_j", "rx", "ry", "rz"]])
+    np.testing.assert_allclose(table.loc[pred, ["Dx", "Dy", "Dz"]].to_numpy(), dm, atol=1e-9)
     assert (table.loc[pred, "sigma"] > 0).all() and table.loc[pred, "J"].notna().all()
     # every copy of a predicted coupling (any vector of the shell, either order of the pair) is the model's value there
     sub = table[pred]
@@ -239,5 +272,5 @@ def test_predicted_errors_travel_into_perturbed_tables(model_data_gp):
 def test_predicted_fill_rejects_an_unknown_element_and_a_wrong_model():
     with pytest.raises(ValueError, match="Xx"):
         spins.exchange_table(_same_sublattice_model(), ["Cr", "Xx"], 8.8, fill="predicted")
-    with pytest.raises(TypeError, match="table_model must be a fitted PairGP"):
+    with pytest.raises(TypeError, match="table_model must be the TableModel"):
         spins.exchange_table(_same_sublattice_model(), ["Cr"], 8.8, fill="predicted", table_model=object())

@@ -51,8 +51,9 @@ def test_thermal_equilibrium_of_a_single_spin_is_langevin():
     model = spins.SpinModel.from_pairs(1, [], [], [])
     a = 1.0  # B / k_B T
     T = 10.0
-    res = spins.run_llg(model, temperature=T, alpha=0.5, dt=0.01, n_steps=2_000_000, record_every=5,
-                        field=[0, 0, a * spins.K_B * T], seed=4)
+    res = spins.run_llg(
+        model, temperature=T, alpha=0.5, dt=0.01, n_steps=2_000_000, record_every=5, field=[0, 0, a * spins.K_B * T], seed=4
+    )
     assert res.magnetisation[1000:, 2].mean() == pytest.approx(1 / np.tanh(a) - 1 / a, abs=0.01)
 
 
@@ -66,12 +67,15 @@ def test_llg_magnetisation_agrees_with_monte_carlo():
     assert m_llg == pytest.approx(mc.m[0], abs=0.02)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"temperature": -1.0}, "temperature must be ≥ 0"),
-    ({"alpha": -0.1}, "alpha must be ≥ 0"),
-    ({"dt": 0.0}, "dt must be a positive time step"),
-    ({"temperature": 5.0, "alpha": 0.0}, "needs alpha > 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"temperature": -1.0}, "temperature must be ≥ 0"),
+        ({"alpha": -0.1}, "alpha must be ≥ 0"),
+        ({"dt": 0.0}, "dt must be a positive time step"),
+        ({"temperature": 5.0, "alpha": 0.0}, "needs alpha > 0"),
+    ],
+)
 def test_bad_llg_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         spins.run_llg(spins.lattice_model("sc", 3), **kwargs)

@@ -48,10 +48,14 @@ def test_co_doping_mean_field_reduces_to_one_species():
     """Two species with identical couplings behave as one species at the total concentration; with no coupling
     between them the larger of the two single-species T_C wins."""
     vec = np.array([-4.382981, 0.0, 0.0])
+
     def table(j_ab):
-        rows = [{"element_i": a, "element_j": b, "rx": vec[0], "ry": 0.0, "rz": 0.0, "J": j, "Dx": 0, "Dy": 0, "Dz": 0}
-                for a, b, j in (("Cr", "Cr", 2.0), ("V", "V", 2.0), ("Cr", "V", j_ab), ("V", "Cr", j_ab))]
+        rows = [
+            {"element_i": a, "element_j": b, "rx": vec[0], "ry": 0.0, "rz": 0.0, "J": j, "Dx": 0, "Dy": 0, "Dz": 0}
+            for a, b, j in (("Cr", "Cr", 2.0), ("V", "V", 2.0), ("Cr", "V", j_ab), ("V", "Cr", j_ab))
+        ]
         return spins.exchange_table(pd.DataFrame(rows), ["Cr", "V"], 4.5)
+
     same = spins.mean_field_tc(table(2.0), {"Cr": 0.03, "V": 0.02})["T_C"]
     assert same == pytest.approx(spins.mean_field_tc(table(2.0), {"Cr": 0.05})["T_C"])
     assert same == pytest.approx(0.05 * 6 * 2.0 / 3 / K_B)
@@ -76,8 +80,9 @@ def test_mean_field_spread_is_mean_field_of_each_perturbed_table(include_missing
     sigma = 0.02
     fast = spins.mean_field_spread(table, comp, sigma=sigma, n_draws=6, seed=4, include_missing=include_missing)
     seeds = np.random.SeedSequence(4).spawn(6)
-    slow = [spins.mean_field_tc(spins.perturbed_table(table, sigma, s, include_missing=include_missing), comp)["T_C"]
-            for s in seeds]
+    slow = [
+        spins.mean_field_tc(spins.perturbed_table(table, sigma, s, include_missing=include_missing), comp)["T_C"] for s in seeds
+    ]
     assert np.allclose(fast, slow, rtol=1e-10, atol=1e-12)
     assert np.std(fast) > 0
 

@@ -8,7 +8,7 @@ import pytest
 
 from jijtutorial import spins
 from jijtutorial.datasets import jukkr_available, load_jukkr, load_model
-from jijtutorial.structures import bi_pair_vectors
+from jijtutorial.geometry import bi_pair_vectors
 
 V_NN = np.array([-4.382981, 0.0, 0.0])  # the nearest in-plane vector of the data sets
 SIZE = (6, 6, 1)
@@ -24,8 +24,10 @@ def _pair_configuration(a, b, vector, size=SIZE):
 
 
 def _nn_table(J, D, a="Cr", b="Mn"):
-    rows = [{"element_i": x, "element_j": y, "rx": V_NN[0], "ry": 0.0, "rz": 0.0, "J": J, "Dx": d[0], "Dy": d[1],
-             "Dz": d[2]} for x, y, d in ((a, b, D), (b, a, [-D[0], D[1], D[2]]), (a, a, [0, 0, 0]), (b, b, [0, 0, 0]))]
+    rows = [
+        {"element_i": x, "element_j": y, "rx": V_NN[0], "ry": 0.0, "rz": 0.0, "J": J, "Dx": d[0], "Dy": d[1], "Dz": d[2]}
+        for x, y, d in ((a, b, D), (b, a, [-D[0], D[1], D[2]]), (a, a, [0, 0, 0]), (b, b, [0, 0, 0]))
+    ]
     return spins.exchange_table(pd.DataFrame(rows), [a, b], 4.5)
 
 
@@ -85,8 +87,22 @@ def test_dmi_sign_follows_the_loader_convention():
 def _random_table(elements, cutoff, seed=0):
     rng = np.random.default_rng(seed)
     vec = np.vstack([bi_pair_vectors(cutoff, "same"), bi_pair_vectors(cutoff, "other")])
-    rows = [{"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "J": rng.normal(),
-             "Dx": rng.normal(), "Dy": rng.normal(), "Dz": rng.normal()} for a in elements for b in elements for v in vec]
+    rows = [
+        {
+            "element_i": a,
+            "element_j": b,
+            "rx": v[0],
+            "ry": v[1],
+            "rz": v[2],
+            "J": rng.normal(),
+            "Dx": rng.normal(),
+            "Dy": rng.normal(),
+            "Dz": rng.normal(),
+        }
+        for a in elements
+        for b in elements
+        for v in vec
+    ]
     return spins.exchange_table(pd.DataFrame(rows), elements, cutoff)
 
 
@@ -96,8 +112,12 @@ def test_energy_is_invariant_under_the_crystal_symmetry(op):
     spins with it as axial vectors: the energy cannot change. Upper sites go to lower ones under inversion,
     so this checks the inverted-vector rule for lower-site dopants and the axial transformation of D."""
     c, s = np.cos(2 * np.pi / 3), np.sin(2 * np.pi / 3)
-    R = {"C3": np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]]), "mirror": np.diag([-1.0, 1, 1]),
-         "inversion": -np.eye(3), "C2x": np.diag([1.0, -1, -1])}[op]
+    R = {
+        "C3": np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]]),
+        "mirror": np.diag([-1.0, 1, 1]),
+        "inversion": -np.eye(3),
+        "C2x": np.diag([1.0, -1, -1]),
+    }[op]
     table = _random_table(["Cr", "Fe"], 8.8, seed=5)
     size = (5, 5, 1)
     conf = spins.random_configuration({"Cr": 0.15, "Fe": 0.1}, size, seed=7)
@@ -152,13 +172,16 @@ def test_configuration_draws_the_requested_numbers():
     assert set(conf.sublattice) == {"upper", "lower"}
 
 
-@pytest.mark.parametrize("dopants, match", [
-    ({"Cr": 0.0}, r"concentration of Cr must be a fraction of the Bi sites in \(0, 1\]"),
-    ({"Cr": 1.5}, r"in \(0, 1\]"),
-    ({"Cr": -0.1}, r"in \(0, 1\]"),
-    ({"Cr": 0.7, "V": 0.5}, "add up to"),
-    ({"Xx": 0.1}, "unknown dopant"),
-])
+@pytest.mark.parametrize(
+    "dopants, match",
+    [
+        ({"Cr": 0.0}, r"concentration of Cr must be a fraction of the Bi sites in \(0, 1\]"),
+        ({"Cr": 1.5}, r"in \(0, 1\]"),
+        ({"Cr": -0.1}, r"in \(0, 1\]"),
+        ({"Cr": 0.7, "V": 0.5}, "add up to"),
+        ({"Xx": 0.1}, "unknown dopant"),
+    ],
+)
 def test_bad_concentrations_name_the_argument(dopants, match):
     with pytest.raises(ValueError, match=match):
         spins.random_configuration(dopants, (6, 6, 1))
@@ -172,6 +195,9 @@ def test_cell_smaller_than_twice_the_cutoff_is_refused():
 
 
 def test_a_supercell_too_large_to_build_is_refused_before_any_memory_is_used():
-    with pytest.raises(ValueError, match=r"size=\(10000, 10000, 100\) has 60,000,000,000 Bi sites, more than "
-                                         r"MAX_BI_SITES"):  # was a raw MemoryError
+    with pytest.raises(
+        ValueError,
+        match=r"size=\(10000, 10000, 100\) has 60,000,000,000 Bi sites, more than "
+        r"MAX_BI_SITES",
+    ):  # was a raw MemoryError
         spins.random_configuration({"Cr": 0.04}, (10000, 10000, 100))

@@ -23,8 +23,10 @@ def _lattice_moments(kind, sizes, temperatures, n_runs, n_sweeps, n_therm, dilut
             if L == max(sizes):
                 percolates.append(spins.ferromagnetic_network(model)["percolates"])
             res = spins.run_monte_carlo(model, temperatures, n_sweeps=n_sweeps, n_therm=n_therm, seed=[seed, L, r])
-            rows += [{"size": f"L={L}", "n_sites": base.n_spins, "realisation": r, "T": t, "m2": m2, "m4": m4}
-                     for t, m2, m4 in zip(res.temperatures, res.m2, res.m4)]
+            rows += [
+                {"size": f"L={L}", "n_sites": base.n_spins, "realisation": r, "T": t, "m2": m2, "m4": m4}
+                for t, m2, m4 in zip(res.temperatures, res.m2, res.m4)
+            ]
     return (pd.DataFrame(rows), float(np.mean(percolates))) if network else pd.DataFrame(rows)
 
 
@@ -39,10 +41,13 @@ def test_simple_cubic_curie_temperature_from_binder_crossings():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind, sizes, window, tc", [
-    ("bcc", (5, 6, 8), (1.97, 2.13), 2.054),
-    ("fcc", (4, 5, 6), (3.08, 3.28), 3.18),
-])
+@pytest.mark.parametrize(
+    "kind, sizes, window, tc",
+    [
+        ("bcc", (5, 6, 8), (1.97, 2.13), 2.054),
+        ("fcc", (4, 5, 6), (3.08, 3.28), 3.18),
+    ],
+)
 def test_bcc_and_fcc_curie_temperatures(kind, sizes, window, tc):
     moments = _lattice_moments(kind, sizes, np.linspace(*window, 7), n_runs=3, n_sweeps=1500, n_therm=300)
     est = spins.curie_from_binder(moments)
@@ -67,10 +72,8 @@ def test_below_the_percolation_threshold_there_is_no_order():
     even far below the pure T_C, the Binder curves never cross and no cluster wraps around the cell: no order;
     at occupation 0.8 the network percolates and the magnet orders."""
     temps = np.geomspace(0.05, 1.2, 8)
-    dilute, p_dilute = _lattice_moments("sc", (6, 10, 14), temps, n_runs=6, n_sweeps=400, n_therm=200, dilution=0.2,
-                                        network=True)
-    dense, p_dense = _lattice_moments("sc", (4, 6, 8), temps, n_runs=2, n_sweeps=300, n_therm=100, dilution=0.8,
-                                      network=True)
+    dilute, p_dilute = _lattice_moments("sc", (6, 10, 14), temps, n_runs=6, n_sweeps=400, n_therm=200, dilution=0.2, network=True)
+    dense, p_dense = _lattice_moments("sc", (4, 6, 8), temps, n_runs=2, n_sweeps=300, n_therm=100, dilution=0.8, network=True)
     assert p_dilute == 0.0 and p_dense == 1.0
     for frame, share, expect in ((dilute, p_dilute, "none"), (dense, p_dense, "ordered")):
         est = spins.curie_from_binder(frame, percolating=share)
@@ -104,13 +107,16 @@ def test_replica_exchange_and_observables_are_sane():
     assert np.all(res.exchange_acceptance >= 0)
 
 
-@pytest.mark.parametrize("temperatures, match", [
-    ([1.0, 0.0], "temperatures must be positive"),
-    ([1.0, -2.0], "temperatures must be positive"),
-    ([1.0, float("nan")], "temperatures must be positive"),
-    ([], "non-empty"),
-    ([1.0, 1.0], "duplicates"),
-])
+@pytest.mark.parametrize(
+    "temperatures, match",
+    [
+        ([1.0, 0.0], "temperatures must be positive"),
+        ([1.0, -2.0], "temperatures must be positive"),
+        ([1.0, float("nan")], "temperatures must be positive"),
+        ([], "non-empty"),
+        ([1.0, 1.0], "duplicates"),
+    ],
+)
 def test_bad_temperatures_name_the_argument(temperatures, match):
     with pytest.raises(ValueError, match=match):
         spins.run_monte_carlo(spins.lattice_model("sc", 3), temperatures)
@@ -151,7 +157,7 @@ def _pair_energy(beta, J, D):
     out gives the weight 4π sinh(β|h|)/(β|h|) of S2 and ⟨E | S2⟩ = −|h| L(β|h|), L the Langevin function.
     """
     mu, w = np.polynomial.legendre.leggauss(400)
-    g = np.sqrt(J ** 2 + np.dot(D, D) * (1 - mu ** 2))
+    g = np.sqrt(J**2 + np.dot(D, D) * (1 - mu**2))
     x = beta * g
     weight = w * np.exp(x - x.max()) * (1 - np.exp(-2 * x)) / x  # ∝ sinh(x)/x, scaled against overflow
     return float(np.sum(weight * -g * (1 / np.tanh(x) - 1 / x)) / np.sum(weight))

@@ -19,8 +19,7 @@ def _synthetic(temps, t0=10.0, slopes=(0.1, 0.3), n_real=4):
         for r in range(n_real):
             for t in temps:
                 u = 0.55 - slope * np.log(t / t0)
-                rows.append({"size": size, "n_sites": 100 * (k + 1), "realisation": r, "T": t, "m2": 1.0,
-                             "m4": 3.0 * (1.0 - u)})
+                rows.append({"size": size, "n_sites": 100 * (k + 1), "realisation": r, "T": t, "m2": 1.0, "m4": 3.0 * (1.0 - u)})
     return pd.DataFrame(rows)
 
 
@@ -30,7 +29,7 @@ def test_the_error_bar_includes_the_grid_and_refinement_shrinks_it():
     assert est.status == "ordered" and est.tc == pytest.approx(10.0, rel=1e-9)
     assert est.error_parts["statistical"] < 1e-9 and est.error_parts["finite_size"] == 0.0
     # the crossing at 10 K sits 2 K below the middle of (8, 16): rms distance to a point spread over the interval
-    assert est.error == pytest.approx(np.sqrt(8.0 ** 2 / 12.0 + 2.0 ** 2))
+    assert est.error == pytest.approx(np.sqrt(8.0**2 / 12.0 + 2.0**2))
     assert est.crossings[["T_low", "T_high"]].iloc[0].tolist() == pytest.approx([8.0, 16.0])
     new = spins.refinement_temperatures(est, 5)
     assert len(new) == 5 and np.all((new > 8.0) & (new < 16.0))
@@ -76,8 +75,7 @@ def test_ferromagnetic_network_wraps_like_site_percolation_on_the_simple_cubic_l
     assert spins.ferromagnetic_network(full) == {"fraction": 1.0, "wraps": 3, "percolates": True}
     base = spins.lattice_model("sc", 14)
     for p, expect in ((0.2, False), (0.5, True)):
-        nets = [spins.ferromagnetic_network(base.select(np.random.default_rng(s).random(base.n_spins) < p))
-                for s in range(4)]
+        nets = [spins.ferromagnetic_network(base.select(np.random.default_rng(s).random(base.n_spins) < p)) for s in range(4)]
         assert all(n["percolates"] is expect for n in nets), (p, nets)
     grid = np.stack(np.meshgrid(*[np.arange(6)] * 3, indexing="ij"), -1).reshape(-1, 3)
     plane = spins.ferromagnetic_network(full.select(grid[:, 2] == 0))
@@ -160,8 +158,9 @@ def _near_shells(j):
     from jijtutorial.structures import bi_pair_vectors
 
     vec = np.vstack([bi_pair_vectors(6.2, "same"), bi_pair_vectors(6.2, "other")])
-    rows = [{"element_i": "Mn", "element_j": "Mn", "rx": v[0], "ry": v[1], "rz": v[2], "J": j, "Dx": 0, "Dy": 0, "Dz": 0}
-            for v in vec]
+    rows = [
+        {"element_i": "Mn", "element_j": "Mn", "rx": v[0], "ry": v[1], "rz": v[2], "J": j, "Dx": 0, "Dy": 0, "Dz": 0} for v in vec
+    ]
     return spins.exchange_table(pd.DataFrame(rows), ["Mn"], 6.2)
 
 

@@ -15,8 +15,14 @@ from jijtutorial import spins
 from jijtutorial.datasets import load_model
 from jijtutorial.spins._cli import compositions_from
 
-SMALL = {"sizes": ((5, 5, 1), (6, 6, 1), (7, 7, 1)), "n_realisations": 2, "n_sweeps": 30, "n_therm": 10,
-         "n_temperatures": 4, "refine": 2}
+SMALL = {
+    "sizes": ((5, 5, 1), (6, 6, 1), (7, 7, 1)),
+    "n_realisations": 2,
+    "n_sweeps": 30,
+    "n_therm": 10,
+    "n_temperatures": 4,
+    "refine": 2,
+}
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +89,20 @@ def test_refinement_adds_temperatures_around_the_crossing_with_the_same_configur
     from jijtutorial.structures import bi_pair_vectors
 
     vec = np.vstack([bi_pair_vectors(6.2, "same"), bi_pair_vectors(6.2, "other")])  # 4.38, 4.79, 6.10 Å: a 3D network
-    rows = [{"element_i": "Cr", "element_j": "Cr", "rx": v[0], "ry": v[1], "rz": v[2], "J": 1.0, "Dx": 0, "Dy": 0,
-             "Dz": 0} for v in vec]
+    rows = [
+        {"element_i": "Cr", "element_j": "Cr", "rx": v[0], "ry": v[1], "rz": v[2], "J": 1.0, "Dx": 0, "Dy": 0, "Dz": 0}
+        for v in vec
+    ]
     strong = spins.exchange_table(pd.DataFrame(rows), ["Cr"], 6.2)
-    kw = {**SMALL, "sizes": ((4, 4, 1), (6, 6, 1), (8, 8, 1)), "n_realisations": 4, "n_sweeps": 600, "n_therm": 200,
-          "window": (0.2, 1.0), "n_temperatures": 5}
+    kw = {
+        **SMALL,
+        "sizes": ((4, 4, 1), (6, 6, 1), (8, 8, 1)),
+        "n_realisations": 4,
+        "n_sweeps": 600,
+        "n_therm": 200,
+        "window": (0.2, 1.0),
+        "n_temperatures": 5,
+    }
     first = spins.curie_sweep(strong, [{"Cr": 0.8}], client="sync", progress=False, **{**kw, "refine": 0})
     both = spins.curie_sweep(strong, [{"Cr": 0.8}], client="sync", progress=False, **{**kw, "refine": 4})
     est0, est = first.estimates["Cr 80%"], both.estimates["Cr 80%"]
@@ -104,14 +119,17 @@ def test_refinement_adds_temperatures_around_the_crossing_with_the_same_configur
     assert again.tc == est0.tc and again.error == est0.error
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"compositions": [{"Cr": 1.2}]}, r"in \(0, 1\]"),
-    ({"compositions": [{"Cr": 0.0}]}, r"in \(0, 1\]"),
-    ({"temperatures": (1.0, -1.0)}, "temperatures must be positive"),
-    ({"sizes": ((4, 4, 1), (6, 6, 1))}, r"size=\(4, 4, 1\) is too small for the cut-off"),
-    ({"sizes": ((6, 6, 1),)}, "at least two sizes"),
-    ({"n_realisations": 0}, "n_realisations must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"compositions": [{"Cr": 1.2}]}, r"in \(0, 1\]"),
+        ({"compositions": [{"Cr": 0.0}]}, r"in \(0, 1\]"),
+        ({"temperatures": (1.0, -1.0)}, "temperatures must be positive"),
+        ({"sizes": ((4, 4, 1), (6, 6, 1))}, r"size=\(4, 4, 1\) is too small for the cut-off"),
+        ({"sizes": ((6, 6, 1),)}, "at least two sizes"),
+        ({"n_realisations": 0}, "n_realisations must be a positive integer"),
+    ],
+)
 def test_bad_sweep_input_names_the_argument(table, kwargs, match):
     args = {"compositions": [{"Cr": 0.1}], **SMALL, **kwargs}
     comps = args.pop("compositions")
@@ -126,7 +144,11 @@ def test_dopant_without_data_is_refused(table):
 
 def test_cli_compositions():
     assert compositions_from("Cr,Cr+V", [0.02, 0.06]) == [
-        {"Cr": 0.02}, {"Cr": 0.06}, {"Cr": 0.01, "V": 0.01}, {"Cr": 0.03, "V": 0.03}]
+        {"Cr": 0.02},
+        {"Cr": 0.06},
+        {"Cr": 0.01, "V": 0.01},
+        {"Cr": 0.03, "V": 0.03},
+    ]
     with pytest.raises(ValueError, match=r"--concentrations: 1.5 is outside \(0, 1\]"):
         compositions_from("Cr", [1.5])
 
@@ -137,9 +159,32 @@ def test_cli_runs_and_writes_its_tables(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("JIJTUTORIAL_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("JIJTUTORIAL_DATA_DIR", raising=False)
     out = tmp_path / "out"
-    code = main(["curie", "--dopants", "Cr,Cr+Mo", "--concentrations", "0.2", "--dataset", "model", "--cutoff", "8.8",
-                 "--sizes", "5x5x1,6x6x1,7x7x1", "--realisations", "2", "--sweeps", "20", "--therm", "5",
-                 "--scheduler", "sync", "--out", str(out), "--no-progress"])
+    code = main(
+        [
+            "curie",
+            "--dopants",
+            "Cr,Cr+Mo",
+            "--concentrations",
+            "0.2",
+            "--dataset",
+            "model",
+            "--cutoff",
+            "8.8",
+            "--sizes",
+            "5x5x1,6x6x1,7x7x1",
+            "--realisations",
+            "2",
+            "--sweeps",
+            "20",
+            "--therm",
+            "5",
+            "--scheduler",
+            "sync",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     for name in ("curie.csv", "binder.csv", "moments.csv", "missing.csv", "settings.json"):
         assert (out / name).is_file()
@@ -153,20 +198,31 @@ def test_cli_runs_and_writes_its_tables(tmp_path, monkeypatch, capsys):
     assert {"percolating", "fm_cluster", "n_temperatures", "T_min"} <= set(summary.columns)
 
 
-@pytest.mark.parametrize("argv, match", [
-    (["--concentrations", "0"], r"outside \(0, 1\]"),
-    (["--dopants", "Xx"], "--dopants: unknown element 'Xx'"),
-    (["--cutoff", "40"], "beyond the table"),
-    (["--sizes", "4x4x1,5x5x1,6x6x1"], "too small for the cut-off"),
-    (["--temperatures", "0,5"], "temperatures must be positive"),
-    (["--refine", "-1"], "refine must be a number of temperatures"),
-])
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--concentrations", "0"], r"outside \(0, 1\]"),
+        (["--dopants", "Xx"], "--dopants: unknown element 'Xx'"),
+        (["--cutoff", "40"], "beyond the table"),
+        (["--sizes", "4x4x1,5x5x1,6x6x1"], "too small for the cut-off"),
+        (["--temperatures", "0,5"], "temperatures must be positive"),
+        (["--refine", "-1"], "refine must be a number of temperatures"),
+    ],
+)
 def test_cli_bad_input_exits_with_a_message(argv, match, tmp_path, capsys):
     from jijtutorial.cli import main
 
-    base = {"--dopants": "Cr", "--concentrations": "0.1", "--dataset": "model", "--cutoff": "8.8",
-            "--sizes": "5x5x1,6x6x1,7x7x1", "--scheduler": "sync", "--out": str(tmp_path), "--realisations": "2",
-            "--sweeps": "5"}
+    base = {
+        "--dopants": "Cr",
+        "--concentrations": "0.1",
+        "--dataset": "model",
+        "--cutoff": "8.8",
+        "--sizes": "5x5x1,6x6x1,7x7x1",
+        "--scheduler": "sync",
+        "--out": str(tmp_path),
+        "--realisations": "2",
+        "--sweeps": "5",
+    }
     base.update(dict(zip(argv[::2], argv[1::2])))
     code = main(["curie", *[x for kv in base.items() for x in kv], "--no-progress", "--no-cache"])
     assert code == 2
@@ -185,15 +241,18 @@ def test_tc_text_says_what_the_status_means():
 # --------------------------------------------------------------------------------------------
 # nothing silent: duplicates, error bars, outputs, caches, the cluster
 # --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dopants, concentrations, match", [
-    ("Cr+Cr", [0.04], "'Cr\\+Cr' names Cr twice"),  # was Cr at 2 %: half the concentration asked for
-    ("Cr,Cr", [0.04], "'Cr' is the same composition as 'Cr'"),
-    ("Cr+V,V+Cr", [0.04], "'V\\+Cr' is the same composition as 'Cr\\+V'"),
-    ("Cr", [0.04, 0.04], "holds a value twice"),
-    ("Cr", [], "--concentrations: give at least one concentration"),
-    ("cr", [0.04], "unknown element 'cr' in 'cr' \\(did you mean 'Cr'\\?\\)"),
-    ("Cr,,V", [0.04], "an empty composition"),
-])
+@pytest.mark.parametrize(
+    "dopants, concentrations, match",
+    [
+        ("Cr+Cr", [0.04], "'Cr\\+Cr' names Cr twice"),  # was Cr at 2 %: half the concentration asked for
+        ("Cr,Cr", [0.04], "'Cr' is the same composition as 'Cr'"),
+        ("Cr+V,V+Cr", [0.04], "'V\\+Cr' is the same composition as 'Cr\\+V'"),
+        ("Cr", [0.04, 0.04], "holds a value twice"),
+        ("Cr", [], "--concentrations: give at least one concentration"),
+        ("cr", [0.04], "unknown element 'cr' in 'cr' \\(did you mean 'Cr'\\?\\)"),
+        ("Cr,,V", [0.04], "an empty composition"),
+    ],
+)
 def test_cli_compositions_refuse_duplicates_and_name_the_argument(dopants, concentrations, match):
     with pytest.raises(ValueError, match=match):
         compositions_from(dopants, concentrations)
@@ -213,25 +272,46 @@ def _no_curie_computation(monkeypatch):
     return _cli
 
 
-CURIE = ["curie", "--dopants", "Cr", "--concentrations", "0.2", "--dataset", "model", "--cutoff", "8.8",
-         "--sizes", "5x5x1,6x6x1", "--sweeps", "5", "--therm", "2", "--scheduler", "sync", "--no-progress"]
+CURIE = [
+    "curie",
+    "--dopants",
+    "Cr",
+    "--concentrations",
+    "0.2",
+    "--dataset",
+    "model",
+    "--cutoff",
+    "8.8",
+    "--sizes",
+    "5x5x1,6x6x1",
+    "--sweeps",
+    "5",
+    "--therm",
+    "2",
+    "--scheduler",
+    "sync",
+    "--no-progress",
+]
 
 
-@pytest.mark.parametrize("argv, match", [
-    (["--dopants", "Cr+Cr"], "names Cr twice"),
-    (["--concentrations", ""], "--concentrations is empty"),  # was blamed on --dopants
-    (["--concentrations", "0.04,0.04"], "--concentrations: 0.04 is given twice"),
-    (["--realisations", "1"], "--realisations must be at least 2"),  # printed T_C ± 0.00
-    (["--workers", "0", "--scheduler", ""], "--workers must be a positive number"),  # was: all cores
-    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers sets the size of the local cluster"),
-    (["--fill", "zeros"], "fill: unknown option"),
-    (["--cutoff", "nan"], "--cutoff must be a distance"),
-    (["--sizes", "5x5x1,5x5x1"], "--sizes: 5x5x1 is given twice"),
-    (["--sweeps", "0"], "--sweeps must be a positive integer"),
-    (["--temperatures", "5,5"], "--temperatures: 5 is given twice"),
-    (["--seed", "-1"], "--seed must be a whole number"),
-    (["--scheduler", "127.0.0.1:1"], "no Dask scheduler answers at 127.0.0.1:1"),  # was a 30 s wait
-])
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--dopants", "Cr+Cr"], "names Cr twice"),
+        (["--concentrations", ""], "--concentrations is empty"),  # was blamed on --dopants
+        (["--concentrations", "0.04,0.04"], "--concentrations: 0.04 is given twice"),
+        (["--realisations", "1"], "--realisations must be at least 2"),  # printed T_C ± 0.00
+        (["--workers", "0", "--scheduler", ""], "--workers must be a positive number"),  # was: all cores
+        (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers sets the size of the local cluster"),
+        (["--fill", "zeros"], "fill: unknown option"),
+        (["--cutoff", "nan"], "--cutoff must be a distance"),
+        (["--sizes", "5x5x1,5x5x1"], "--sizes: 5x5x1 is given twice"),
+        (["--sweeps", "0"], "--sweeps must be a positive integer"),
+        (["--temperatures", "5,5"], "--temperatures: 5 is given twice"),
+        (["--seed", "-1"], "--seed must be a whole number"),
+        (["--scheduler", "127.0.0.1:1"], "no Dask scheduler answers at 127.0.0.1:1"),  # was a 30 s wait
+    ],
+)
 def test_cli_checks_every_argument_before_computing(argv, match, tmp_path, capsys, monkeypatch):
     from jijtutorial.cli import main
 
@@ -265,15 +345,18 @@ def test_cli_checks_the_output_folder_before_the_monte_carlo(where, tmp_path, ca
 
 
 def test_one_realisation_gives_no_error_bar_rather_than_zero(table):
-    res = spins.curie_sweep(table, [{"Cr": 0.2}], client="sync", cache=False, progress=False,
-                            **{**SMALL, "n_realisations": 1, "n_temperatures": 6})
+    res = spins.curie_sweep(
+        table, [{"Cr": 0.2}], client="sync", cache=False, progress=False, **{**SMALL, "n_realisations": 1, "n_temperatures": 6}
+    )
     row = res.summary.iloc[0]
     assert row["status"] == "ordered" and row["T_C"] > 0  # a crossing, whose spread over disorder is unknown
     assert np.isnan(row["error"])
     assert "no error bar" in spins.tc_text(row) and "±" not in spins.tc_text(row)
     assert "no error bar" in str(next(iter(res.estimates.values())))
-    assert spins.tc_text({"status": "ordered", "T_C": 10.3, "error": float("nan")}) == \
-        "10.3 K (no error bar: one disorder realisation per size)"
+    assert (
+        spins.tc_text({"status": "ordered", "T_C": 10.3, "error": float("nan")})
+        == "10.3 K (no error bar: one disorder realisation per size)"
+    )
 
 
 def test_unwritable_cache_folder_warns_once_and_the_sweep_goes_on(table, tmp_path, monkeypatch):

@@ -12,21 +12,24 @@ import pytest
 from jijtutorial.tables import format_number, present
 
 
-@pytest.mark.parametrize("value, digits, expected", [
-    (0.006432, 3, "0.00643"),       # the raw pandas output was 6.432e-03
-    (2.5, 3, "2.50"),               # trailing zeros are significant
-    (1234.5, 3, "1230"),
-    (99.96, 3, "100"),
-    (-0.5, 2, "−0.50"),             # typographic minus
-    (0.0, 3, "0"),
-    (1e-15, 2, "1.0 × 10⁻¹⁵"),      # round-off level: scientific, readable
-    (3.2e9, 2, "3.2 × 10⁹"),
-    (float("nan"), 3, "–"),
-    (None, 3, "–"),
-    (True, 3, "yes"),
-    (np.int64(1728), 3, "1728"),    # integers keep all their digits
-    (-1, 3, "−1"),
-])
+@pytest.mark.parametrize(
+    "value, digits, expected",
+    [
+        (0.006432, 3, "0.00643"),  # the raw pandas output was 6.432e-03
+        (2.5, 3, "2.50"),  # trailing zeros are significant
+        (1234.5, 3, "1230"),
+        (99.96, 3, "100"),
+        (-0.5, 2, "−0.50"),  # typographic minus
+        (0.0, 3, "0"),
+        (1e-15, 2, "1.0 × 10⁻¹⁵"),  # round-off level: scientific, readable
+        (3.2e9, 2, "3.2 × 10⁹"),
+        (float("nan"), 3, "–"),
+        (None, 3, "–"),
+        (True, 3, "yes"),
+        (np.int64(1728), 3, "1728"),  # integers keep all their digits
+        (-1, 3, "−1"),
+    ],
+)
 def test_format_number(value, digits, expected):
     assert format_number(value, digits) == expected
 
@@ -88,8 +91,9 @@ def test_present_drops_a_plain_index_and_puts_units_and_key_columns_first():
     assert re.search(r'<td [^>]*class="data row0 col0"[^>]*style="text-align: left; white-space: normal;"', t.to_html())
     assert "e-03" not in t.to_html() and "e-03" not in repr(t)
     long = present(pd.DataFrame({"held out": ["other Bi layer, same QL, 11.76 Å", "Fe"], "MAE": [0.1, 0.2]}))
-    assert re.search(r'class="data row0 col0"[^>]*style="text-align: left; white-space: normal; min-width: 9em;"',
-                     long.to_html())  # a long label wraps into a few lines, not into a column of single words
+    assert re.search(
+        r'class="data row0 col0"[^>]*style="text-align: left; white-space: normal; min-width: 9em;"', long.to_html()
+    )  # a long label wraps into a few lines, not into a column of single words
     assert repr(t).splitlines()[0].split() == ["model", "MAE", "(meV)", "n"]
 
 
@@ -101,8 +105,9 @@ def test_row_numbers_shuffled_by_a_sort_are_not_shown():
 
 
 def test_a_named_index_becomes_the_first_column():
-    frame = pd.DataFrame({"FM (J > 0)": [256, 121]},
-                         index=pd.Index(["same Bi layer, 4.38 Å", "across the vdW gap, 6.10 Å"], name="geometry"))
+    frame = pd.DataFrame(
+        {"FM (J > 0)": [256, 121]}, index=pd.Index(["same Bi layer, 4.38 Å", "across the vdW gap, 6.10 Å"], name="geometry")
+    )
     cells = _parse(present(frame))
     assert cells.head == ["geometry", "FM (J > 0)"]
     assert cells.rows[1] == ["across the vdW gap, 6.10 Å", "121"]
@@ -135,8 +140,11 @@ def test_decimals_for_every_column():
 
 
 def test_multiindex_columns_take_the_unit_of_their_first_level():
-    wide = pd.DataFrame([[0.54, 1.35, 0.91]], index=pd.Index(["CM-KRR-lap-rcut-4.0"], name="model"),
-                        columns=pd.MultiIndex.from_tuples([("MAE", "study"), ("MAE", "grouped"), ("R2", "study")]))
+    wide = pd.DataFrame(
+        [[0.54, 1.35, 0.91]],
+        index=pd.Index(["CM-KRR-lap-rcut-4.0"], name="model"),
+        columns=pd.MultiIndex.from_tuples([("MAE", "study"), ("MAE", "grouped"), ("R2", "study")]),
+    )
     t = present(wide, units={"MAE": "meV"}, rename={"R2": "R²"})
     assert t.columns == [("model", ""), ("MAE (meV)", "study"), ("MAE (meV)", "grouped"), ("R²", "study")]
     html = t.to_html()

@@ -38,6 +38,7 @@ def _has_colour(img: np.ndarray, rgb: np.ndarray, tol: int = 3) -> int:
 
 # --- static picture -------------------------------------------------------------------------
 
+
 def test_image_is_a_nonempty_png_with_opaque_white_background(pair, tmp_path):
     path = tmp_path / "sub" / "pair.png"
     fig = viewer.structure_image(pair, path=path)
@@ -130,6 +131,7 @@ def test_image_rejects_non_atoms():
 
 # --- nglview widget -------------------------------------------------------------------------
 
+
 def _messages(view, method):
     return [m for m in view._ngl_msg_archive if m.get("methodName") == method]
 
@@ -182,8 +184,11 @@ def test_labels_keep_off_the_line_between_the_pair():
     # Seen from above (axis z) the same pair is one point: the default placement holds.
     assert viewer._label_placement(tall, (i, j), "z")["distance"][:2] == (0.0, -1.0)
     # The widget uses the placement: the lower atom's label hangs below it.
-    msgs = [m["kwargs"] for m in viewer.view_structure(tall)._ngl_msg_archive
-            if m.get("methodName") == "addRepresentation" and m["args"][0] == "label"]
+    msgs = [
+        m["kwargs"]
+        for m in viewer.view_structure(tall)._ngl_msg_archive
+        if m.get("methodName") == "addRepresentation" and m["args"][0] == "label"
+    ]
     by_atom = {m["sele"]: m for m in msgs}
     assert by_atom[f"@{i}"]["yOffset"] < 0 < by_atom[f"@{j}"]["yOffset"]
 

@@ -41,8 +41,13 @@ def npm_pack(spec: str, workdir: Path) -> Path:
     """Download one npm package tarball and unpack it; return its 'package' folder."""
     if shutil.which("npm") is None:
         sys.exit("fetch_widget_js: npm is not installed (apt-get install npm).")
-    out = subprocess.run(["npm", "pack", spec, "--silent", "--pack-destination", str(workdir)],
-                         check=True, capture_output=True, text=True).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            ["npm", "pack", spec, "--silent", "--pack-destination", str(workdir)], check=True, capture_output=True, text=True
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     tgz = workdir / out[-1]
     dest = workdir / tgz.name.removesuffix(".tgz")
     with tarfile.open(tgz) as tar:

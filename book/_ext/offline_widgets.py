@@ -197,8 +197,7 @@ def _dedupe_scripts(app: Sphinx, pagename, templatename, context, doctree) -> No
     for js in scripts:
         attrs = getattr(js, "attributes", {}) or {}
         # An inline script has filename None or '' depending on how it was added.
-        key = (getattr(js, "filename", str(js)) or "",
-               tuple(sorted((k, str(v)) for k, v in attrs.items() if k != "priority")))
+        key = (getattr(js, "filename", str(js)) or "", tuple(sorted((k, str(v)) for k, v in attrs.items() if k != "priority")))
         if key in seen:
             continue
         seen.add(key)

@@ -43,10 +43,12 @@ def _subscript(match: re.Match) -> str:
 
 def plain_title(title: str) -> str:
     """``title`` with every ``\\(...\\)`` replaced by readable text (subscripts in Unicode, no backslashes)."""
+
     def math(match: re.Match) -> str:
         tex = _SUBSCRIPT.sub(_subscript, match.group(1))
         tex = re.sub(r"\\(mathrm|mathbf|mathcal|text)\{([^{}]*)\}", r"\2", tex)
         return re.sub(r"\\([A-Za-z]+)", r"\1", tex).replace("{", "").replace("}", "")
+
     return _INLINE_MATH.sub(math, title)
 
 

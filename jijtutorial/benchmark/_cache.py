@@ -7,9 +7,15 @@ import json
 
 import pandas as pd
 
-from ._protocols import check_protocols
+from ..protocols import LADDER, check_protocols
 from ._registry import ALPHAS, GAMMAS, OUR_GRID
-from ._runner import BenchmarkResult, LadderResult, default_models, run_benchmark
+from ._results import BenchmarkResult, LadderResult
+from ._runner import default_models, run_benchmark
+
+#: The code a stored run depends on: the runner and everything it imports, less the modules that only
+#: present results (reports, figures, page tables), whose edits cannot change a stored run.
+RUN_CODE = ("jijtutorial.benchmark._runner",)
+PRESENTATION = ("jijtutorial.benchmark._report", "jijtutorial.benchmark._plots", "jijtutorial.plotting", "jijtutorial.tables")
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
@@ -19,29 +25,40 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwargs):
-    """:func:`run_benchmark`, reusing an earlier identical run from the cache folder.
+def cached_benchmark(frame: pd.DataFrame, protocol="study", models=None, **kwargs) -> BenchmarkResult:
+    """:func:`run_benchmark` of one protocol, reusing an earlier identical run from the cache folder.
 
     The key is the data (elements, vectors, J, moments), the protocol(s), models, CV settings, the
-    grids and the package source; the result is pickled to
+    grids and the code the run depends on (:data:`RUN_CODE` and what it imports, less the
+    presentation modules :data:`PRESENTATION`); the result is pickled to
     ``$JIJTUTORIAL_CACHE_DIR/benchmark-<key>.pkl`` (chapters "Kernel ridge benchmark" and "Results"
     share runs this way). A damaged file, or one holding anything but this run, is reported with a
-    :class:`jijtutorial.featurecache.CacheWarning` and recomputed. ``protocol='all'`` (or a list)
-    gives a :class:`LadderResult`.
+    :class:`jijtutorial.featurecache.CacheWarning` and recomputed. Several protocols: :func:`cached_ladder`.
     """
     from .. import __version__
-    from ..featurecache import cache_dir, load_cached_object, save_cached_object, source_digest
+    from ..featurecache import cache_dir, code_digest, load_cached_object, save_cached_object
 
+    if not isinstance(protocol, str) or protocol == "all":
+        raise ValueError(f"cached_benchmark stores one protocol's run; for {protocol!r} use cached_ladder.")
     check_protocols(protocol)
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "out", "plots", "cache", "n_jobs")}
-    key = hashlib.sha256(json.dumps({"data": frame_digest(frame), "protocol": protocol,
-                                     "models": list(models or default_models(protocol)), "settings": settings,
-                                     "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__,
-                                     "source": source_digest()},
-                                    sort_keys=True, default=str).encode()).hexdigest()[:20]
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "data": frame_digest(frame),
+                "protocol": protocol,
+                "models": list(models or default_models(protocol, kwargs.get("target", "J"))),
+                "settings": settings,
+                "grids": [GAMMAS, ALPHAS, OUR_GRID],
+                "version": __version__,
+                "source": code_digest(*RUN_CODE, exclude=PRESENTATION),
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()[:20]
     path = cache_dir() / f"benchmark-{key}.pkl"
-    single = isinstance(protocol, str) and protocol != "all"
-    result = load_cached_object(path, key=key, expected_type=BenchmarkResult if single else LadderResult)
+    result = load_cached_object(path, key=key, expected_type=BenchmarkResult)
     if result is None:  # a miss, or an unusable file (warned about): compute and replace atomically
         result = run_benchmark(frame, protocol, models, **kwargs)
         save_cached_object(path, result, key=key)
@@ -74,9 +91,22 @@ def merge_results(*results, protocol: str | None = None) -> BenchmarkResult:
     if len(calibration):
         calibration["protocol"] = name
     config = dict(first.config, protocol=name, models=models, seconds=sum(r.seconds for r in results))
-    return BenchmarkResult(protocol=name, dataset=first.dataset, table=table, folds=cat("folds"),
-                           predictions=cat("predictions"), test_predictions=cat("test_predictions"), frame=first.frame,
-                           config=config, seconds=sum(r.seconds for r in results), calibration=calibration)
+    return BenchmarkResult(
+        protocol=name,
+        dataset=first.dataset,
+        table=table,
+        folds=cat("folds"),
+        predictions=cat("predictions"),
+        test_predictions=cat("test_predictions"),
+        frame=first.frame,
+        config=config,
+        seconds=sum(r.seconds for r in results),
+        calibration=calibration,
+    )
+
+
+#: The rungs whose runs chapter 6 computes under these names (the same cached runs serve both chapters).
+CHAPTER_6_RUNS = {"study": "study", "pairs": "grouped"}
 
 
 def cached_ladder(frame: pd.DataFrame, models=None, **kwargs) -> LadderResult:
@@ -84,15 +114,19 @@ def cached_ladder(frame: pd.DataFrame, models=None, **kwargs) -> LadderResult:
 
     The ``study`` and ``pairs`` rungs of the models in :data:`DEFAULT_MODELS` are the runs
     ``cached_benchmark(frame, 'study' | 'grouped', **kwargs)`` of chapter 6 (the same key: computed
-    once for both chapters); the other models on those rungs, and every model on ``element`` and
-    ``distance``, are further cached runs. ``kwargs`` as :func:`run_benchmark` (``n_repeats``,
-    ``seed``, ``progress`` ...).
+    once for both chapters, :data:`CHAPTER_6_RUNS`); the other models on those rungs, and every model
+    on every other rung of :data:`jijtutorial.protocols.LADDER`, are further cached runs. ``kwargs`` as
+    :func:`run_benchmark` (``n_repeats``, ``seed``, ``progress`` ...).
     """
     from ._registry import DEFAULT_MODELS, LADDER_MODELS
 
     models = list(models or LADDER_MODELS)
     rungs = {}
-    for protocol, shared in (("study", "study"), ("pairs", "grouped")):
+    for rung in LADDER:
+        shared = CHAPTER_6_RUNS.get(rung.name)
+        if shared is None:  # a rung of its own
+            rungs[rung.name] = cached_benchmark(frame, rung.name, models, **kwargs)
+            continue
         parts = []
         common = [m for m in models if m in DEFAULT_MODELS]
         if common:
@@ -101,12 +135,10 @@ def cached_ladder(frame: pd.DataFrame, models=None, **kwargs) -> LadderResult:
         extra = [m for m in models if m not in DEFAULT_MODELS]
         if extra:
             parts.append(cached_benchmark(frame, shared, extra, **kwargs))
-        merged = merge_results(*parts, protocol=protocol)
+        merged = merge_results(*parts, protocol=rung.name)
         order = {m: k for k, m in enumerate(models)}
         merged.table = merged.table.sort_values("model", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
-        rungs[protocol] = merged
-    for protocol in ("element", "distance"):
-        rungs[protocol] = cached_benchmark(frame, protocol, models, **kwargs)
+        rungs[rung.name] = merged
     prep = {}
     for r in rungs.values():
         prep.update(r.config.get("prepare_seconds", {}))
@@ -117,14 +149,26 @@ def cached_ladder(frame: pd.DataFrame, models=None, **kwargs) -> LadderResult:
 def cached_learning_curve(frame: pd.DataFrame, models, protocol: str = "pairs", **kwargs) -> pd.DataFrame:
     """:func:`jijtutorial.benchmark.learning_curve`, reusing an earlier identical run (keyed like :func:`cached_benchmark`)."""
     from .. import __version__
-    from ..featurecache import cache_dir, load_cached_object, save_cached_object, source_digest
+    from ..featurecache import cache_dir, code_digest, load_cached_object, save_cached_object
     from ._curves import learning_curve
 
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "cache", "n_jobs")}
-    key = hashlib.sha256(json.dumps({"data": frame_digest(frame), "protocol": protocol, "models": list(models),
-                                     "settings": settings, "grids": [GAMMAS, ALPHAS, OUR_GRID], "version": __version__,
-                                     "source": source_digest(), "what": "learning curve"},
-                                    sort_keys=True, default=str).encode()).hexdigest()[:20]
+    key = hashlib.sha256(
+        json.dumps(
+            {
+                "data": frame_digest(frame),
+                "protocol": protocol,
+                "models": list(models),
+                "settings": settings,
+                "grids": [GAMMAS, ALPHAS, OUR_GRID],
+                "version": __version__,
+                "source": code_digest("jijtutorial.benchmark._curves", exclude=PRESENTATION),
+                "what": "learning curve",
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()[:20]
     path = cache_dir() / f"learning-curve-{key}.pkl"
     result = load_cached_object(path, key=key, expected_type=pd.DataFrame)
     if result is None:

@@ -19,11 +19,11 @@ NOMINAL = np.round(np.arange(0.05, 1.0, 0.05), 2)
 def _check(y, mu, sd):
     y, mu, sd = (np.asarray(x, float).reshape(-1) for x in (y, mu, sd))
     if not (len(y) == len(mu) == len(sd)):
-        raise ValueError(f"y, mu and sd must have one value per test pair; got lengths {len(y)}, {len(mu)}, "
-                         f"{len(sd)}.")
+        raise ValueError(f"y, mu and sd must have one value per test pair; got lengths {len(y)}, {len(mu)}, {len(sd)}.")
     if np.any(~np.isfinite(sd)) or np.any(sd < 0):
-        raise ValueError("sd must be finite and non-negative for every pair (a model without error bars has "
-                         "NaN σ: leave it out).")
+        raise ValueError(
+            "sd must be finite and non-negative for every pair (a model without error bars has NaN σ: leave it out)."
+        )
     return y, mu, sd
 
 
@@ -95,10 +95,17 @@ def calibration_table(predictions: pd.DataFrame, by=("model", "protocol")) -> pd
     for key, g in p.groupby(list(by), sort=False):
         c = coverage(g["J"], g["J_pred"], g["J_std"])
         err = (g["J"] - g["J_pred"]).abs()
-        rows.append({**dict(zip(by, key if isinstance(key, tuple) else (key,))), "within_1sigma": c[1.0],
-                     "within_2sigma": c[2.0],
-                     "within_J95": float(np.mean(err <= g["J_95"])) if "J_95" in g else np.nan,
-                     "mean_sigma": float(g["J_std"].mean()), "MAE": float(err.mean()), "n": len(g)})
+        rows.append(
+            {
+                **dict(zip(by, key if isinstance(key, tuple) else (key,))),
+                "within_1sigma": c[1.0],
+                "within_2sigma": c[2.0],
+                "within_J95": float(np.mean(err <= g["J_95"])) if "J_95" in g else np.nan,
+                "mean_sigma": float(g["J_std"].mean()),
+                "MAE": float(err.mean()),
+                "n": len(g),
+            }
+        )
     return pd.DataFrame(rows)
 
 

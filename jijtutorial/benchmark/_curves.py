@@ -6,13 +6,23 @@ import numpy as np
 import pandas as pd
 
 from ._registry import CURVE_MODELS
-from ._runner import default_jobs, map_threads, prepared_models, progress_bar, r2_score, setup, single_threaded_blas
+from ._setup import default_jobs, map_threads, prepared_models, progress_bar, r2_score, setup, single_threaded_blas
 
 
-def learning_curve(dataset="auto", models=CURVE_MODELS, protocol: str = "grouped", *,
-                   fractions=(0.1, 0.2, 0.35, 0.5, 0.75, 1.0), n_splits: int = 5, n_repeats: int = 1,
-                   seed: int = 0, data_path=None, progress: bool = True, cache=True,
-                   n_jobs: int | None = None) -> pd.DataFrame:
+def learning_curve(
+    dataset="auto",
+    models=CURVE_MODELS,
+    protocol: str = "grouped",
+    *,
+    fractions=(0.1, 0.2, 0.35, 0.5, 0.75, 1.0),
+    n_splits: int = 5,
+    n_repeats: int = 1,
+    seed: int = 0,
+    data_path=None,
+    progress: bool = True,
+    cache=True,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
     """MAE on the test folds against the number of training pairs.
 
     Each training fold of the outer CV is subsampled (random rows for ``study``, whole element
@@ -45,8 +55,16 @@ def learning_curve(dataset="auto", models=CURVE_MODELS, protocol: str = "grouped
                 r, f, frac, sub, te = task
                 fit = model.fit_fold(sub, y[sub], run.inner_groups(sub))
                 p = model.predict_fold(fit, te)
-                return dict(model=spec.name, protocol=protocol, fraction=frac, n_train=len(sub), repeat=r,
-                            fold=f, MAE=float(np.mean(np.abs(p - y[te]))), R2=r2_score(y[te], p))
+                return dict(
+                    model=spec.name,
+                    protocol=protocol,
+                    fraction=frac,
+                    n_train=len(sub),
+                    repeat=r,
+                    fold=f,
+                    MAE=float(np.mean(np.abs(p - y[te]))),
+                    R2=r2_score(y[te], p),
+                )
 
             rows.extend(map_threads(one, tasks, default_jobs(n_jobs), bar))
     bar.close()

@@ -14,7 +14,8 @@ cross-validation folds, each given as row positions:
     (blocks of training positions that may overlap -- every pair holding one element -- with
     ``kind`` and ``labels``).
 ``predict_fold(fit, test_idx)``
-    Predictions (meV) for the test rows; a model never reads the test rows' J or moments. Models
+    Predictions (meV) for the test rows; a model never reads what the test rows' calculation gave
+    (the columns its target hides, :attr:`jijtutorial.targets.Target.hidden`: J, D, the moments). Models
     with error bars (``predicts_std = True``) also take ``return_std=True`` and return
     ``(mean, std)``; their fit's ``interval95`` turns σ into a ~95 % half-width.
 
@@ -45,6 +46,7 @@ from ..kernels import (
     median_distance,
     scale_rows,
 )
+from ..targets import J as J_TARGET
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,6 +118,8 @@ class FoldModel:
 
     #: Whether ``predict_fold`` can return a standard deviation (``return_std=True``).
     predicts_std = False
+    #: What the model predicts (:mod:`jijtutorial.targets`); its ``hidden`` columns never reach the model for test rows.
+    target = J_TARGET
 
     def prepare(self, frame) -> "FoldModel":
         raise NotImplementedError
@@ -167,8 +171,9 @@ class KernelRidgeFolds(FoldModel):
         with a linear and a Gaussian kernel) compute the Gram and distance matrices once.
     """
 
-    def __init__(self, descriptor, kernel: str, gammas=(1.0,), alphas=(1e-3, 1e-2, 1e-1), solver: str = "auto",
-                 store: dict | None = None):
+    def __init__(
+        self, descriptor, kernel: str, gammas=(1.0,), alphas=(1e-3, 1e-2, 1e-1), solver: str = "auto", store: dict | None = None
+    ):
         if kernel not in KERNELS:
             raise ValueError(f"unknown kernel {kernel!r}: use one of {KERNELS}.")
         self.descriptor = descriptor
@@ -226,8 +231,14 @@ class KernelRidgeFolds(FoldModel):
             if self.thin_:
                 path = linear_krr_path(self.X_[tr] / length_scale, y_train, self.alphas, groups_train)
             else:
-                path = krr_path(self._kernel(reps, reps, gamma, length_scale), y_train, self.alphas, groups_train,
-                                self.solver, inverse=inverse)
+                path = krr_path(
+                    self._kernel(reps, reps, gamma, length_scale),
+                    y_train,
+                    self.alphas,
+                    groups_train,
+                    self.solver,
+                    inverse=inverse,
+                )
             scores[g] = path.scores("mae")
             a = int(np.argmin(scores[g]))
             if best is None or scores[g, a] < best[0]:
@@ -287,9 +298,8 @@ class PairKernelFolds(FoldModel):
         return EstimatorFit({**dict(zip(names, values)), "alpha": model.alpha_}, float(mae), scores, estimator=model)
 
     def predict_fold(self, fit: EstimatorFit, test_idx) -> np.ndarray:
-        test = self.frame_.iloc[np.asarray(test_idx)]
-        # the model must not read the test rows' moments or J: drop them
-        return fit.estimator.predict(test.drop(columns=[c for c in ("moment_i", "moment_j", "J") if c in test.columns]))
+        # the model must not read what the test rows' calculation gave (J, D, moments): the target hides it
+        return fit.estimator.predict(self.target.hide(self.frame_.iloc[np.asarray(test_idx)]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,6 +333,5 @@ class PairGPFolds(FoldModel):
         return GPFit(dict(est.params_), est.cv_mae_, est.grid_scores_, estimator=est, interval95=est.interval95_)
 
     def predict_fold(self, fit: GPFit, test_idx, return_std: bool = False):
-        test = self.frame_.iloc[np.asarray(test_idx)]
-        test = test.drop(columns=[c for c in ("moment_i", "moment_j", "J") if c in test.columns])
+        test = self.target.hide(self.frame_.iloc[np.asarray(test_idx)])
         return fit.estimator.predict(test, return_std=return_std)

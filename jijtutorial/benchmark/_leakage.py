@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._protocols import cv_splits
+from ..protocols import get_protocol
 
 
 def twin_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -38,12 +38,11 @@ def leakage_breakdown(result, twin_lookup: bool = False) -> pd.DataFrame:
     frame = result.frame
     twin = twin_rows(frame)
     label = np.empty((c["n_repeats"], len(frame)), dtype=object)
-    for r, _f, tr, te in cv_splits(frame, result.protocol, c["n_splits"], c["n_repeats"], c["seed"]):
+    for r, _f, tr, te in get_protocol(result.protocol).outer_splits(frame, c["n_splits"], c["n_repeats"], c["seed"]):
         in_train = np.zeros(len(frame), bool)
         in_train[tr] = True
         t = twin[te]
-        label[r, te] = np.where(t < 0, "no twin", np.where(in_train[np.maximum(t, 0)], "twin in training",
-                                                           "twin also in test"))
+        label[r, te] = np.where(t < 0, "no twin", np.where(in_train[np.maximum(t, 0)], "twin in training", "twin also in test"))
     p = result.predictions.copy()
     models = list(dict.fromkeys(result.table["model"]))
     if twin_lookup:

@@ -25,8 +25,7 @@ def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4, panel: flo
     models = list(models or pred["model"].unique())
     ncols = min(ncols, len(models))
     nrows = int(np.ceil(len(models) / ncols))
-    fig, axes = figure(nrows, ncols, figsize=(panel * ncols, panel * nrows + 0.5), squeeze=False, sharex=True,
-                       sharey=True)
+    fig, axes = figure(nrows, ncols, figsize=(panel * ncols, panel * nrows + 0.5), squeeze=False, sharex=True, sharey=True)
     lo, hi = float(pred["J"].min()), float(pred["J"].max())
     pad = 0.05 * (hi - lo)
     reference = {"jukkr": "DFT", "model": "model"}.get(result.dataset, "reference")
@@ -44,85 +43,9 @@ def parity_grid(result, models=None, repeat: int = 0, ncols: int = 4, panel: flo
         ax.set_xlabel(f"{reference} J (meV)", fontsize=11)
     for ax in axes[:, 0]:
         ax.set_ylabel("predicted J (meV)", fontsize=11)
-    for ax in list(axes.flat)[len(models):]:
+    for ax in list(axes.flat)[len(models) :]:
         ax.set_visible(False)
-    fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})",
-                 fontsize=12)
-    fig.tight_layout()
-    return fig
-
-
-def error_table(result, model: str, by: str = "pair") -> pd.DataFrame:
-    """MAE (meV) of ``model``'s out-of-fold predictions per unordered element pair or per geometry."""
-    from ..datasets import element_pair_labels
-
-    p = result.predictions[result.predictions["model"] == model]
-    f = result.frame
-    rows = p["row"].to_numpy()
-    d = pd.DataFrame({
-        "pair": element_pair_labels(f)[rows],
-        "element_i": f["element_i"].to_numpy()[rows], "element_j": f["element_j"].to_numpy()[rows],
-        "geometry": f["geometry"].to_numpy()[rows], "distance": f["distance"].to_numpy()[rows],
-        "abs_error": np.abs(p["J_pred"].to_numpy() - p["J"].to_numpy()), "abs_J": np.abs(p["J"].to_numpy()),
-    })
-    if by == "pair":
-        return d.groupby("pair").agg(MAE=("abs_error", "mean"), mean_abs_J=("abs_J", "mean"),
-                                     n=("abs_error", "size")).sort_values("MAE", ascending=False)
-    if by == "geometry":
-        return (d.groupby(["distance", "geometry"]).agg(MAE=("abs_error", "mean"), mean_abs_J=("abs_J", "mean"),
-                                                        n=("abs_error", "size")).reset_index().drop(columns="distance"))
-    if by == "elements":
-        return d.groupby(["element_i", "element_j"])["abs_error"].mean().unstack()
-    raise ValueError(f"by must be 'pair', 'geometry' or 'elements', not {by!r}.")
-
-
-def error_heatmap(result, model: str, ax=None, vmax: float | None = None):
-    """MAE (meV) per ordered element pair (rows: element i, columns: element j), all geometries."""
-    from ..elements import IMPURITY_ELEMENTS
-
-    m = error_table(result, model, by="elements")
-    order = [e for e in IMPURITY_ELEMENTS if e in m.index or e in m.columns]
-    m = m.reindex(index=order, columns=order)
-    if ax is None:
-        fig, ax = figure(figsize=(6.2, 5.2))
-    else:
-        fig = ax.figure
-    im = ax.imshow(m.to_numpy(), cmap="magma_r", vmin=0, vmax=vmax)
-    ax.set_xticks(range(len(order)), order, rotation=90)
-    ax.set_yticks(range(len(order)), order)
-    ax.set_xlabel("element j")
-    ax.set_ylabel("element i")
-    ax.set_title(f"{model}: MAE per element pair ({result.protocol})")
-    ax.grid(False)
-    fig.colorbar(im, ax=ax, label="MAE (meV)")
-    return fig
-
-
-def errors_by_geometry_plot(results, models, ax=None):
-    """MAE (meV) per pair geometry, several models and protocols as grouped bars."""
-    results = results if isinstance(results, (list, tuple)) else [results]
-    tables = []
-    for res in results:
-        for model in models:
-            t = error_table(res, model, by="geometry")
-            t["label"] = f"{model} ({res.protocol})"
-            tables.append(t)
-    t = pd.concat(tables)
-    geos = list(dict.fromkeys(t["geometry"]))
-    labels = list(dict.fromkeys(t["label"]))
-    if ax is None:
-        fig, ax = figure(figsize=(9, 3.8))
-    else:
-        fig = ax.figure
-    w = 0.8 / len(labels)
-    for k, lab in enumerate(labels):
-        s = t[t["label"] == lab].set_index("geometry").reindex(geos)
-        ax.bar(np.arange(len(geos)) + (k - (len(labels) - 1) / 2) * w, s["MAE"], w, label=lab)
-    ax.set_xticks(range(len(geos)), geos, fontsize=7, rotation=30, ha="right")
-    ax.set_ylabel("MAE (meV)")
-    ax.set_xlabel("pair geometry (j relative to i)")
-    ax.set_title("Errors per shell")
-    ax.legend(fontsize=7)
+    fig.suptitle(f"Parity: {result.dataset} data, {result.protocol} protocol (out-of-fold, repeat {repeat})", fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -137,8 +60,16 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     for (model, protocol), d in curve.groupby(["model", "protocol"], sort=False):
         g = d.groupby("fraction").agg(n=("n_train", "mean"), mean=("MAE", "mean"), std=("MAE", "std")).reset_index()
         grouped = protocol != "study"
-        ax.errorbar(g["n"], g["mean"], yerr=g["std"], marker="o" if grouped else "s", capsize=2,
-                    color=colours[model], ls="-" if grouped else "--", label=f"{model} ({protocol})")
+        ax.errorbar(
+            g["n"],
+            g["mean"],
+            yerr=g["std"],
+            marker="o" if grouped else "s",
+            capsize=2,
+            color=colours[model],
+            ls="-" if grouped else "--",
+            label=f"{model} ({protocol})",
+        )
     if baseline is not None:
         ax.axhline(baseline, color="0.4", ls="--", lw=1, label="predict the mean")
     ax.set_xscale("log")
@@ -149,9 +80,14 @@ def learning_curve_plot(curve: pd.DataFrame, ax=None, baseline: float | None = N
     ax.set_ylabel("test MAE (meV)")
     # The title says what the line styles mean for the protocols drawn (the mean's line is in the legend).
     protocols = {"study" if p == "study" else "grouped" for p in curve["protocol"]}
-    ax.set_title("Learning curves: element pairs kept together" if protocols == {"grouped"} else
-                 "Learning curves: random splits" if protocols == {"study"} else
-                 "Learning curves (dashed: random splits, solid: element pairs kept together)", fontsize=10)
+    ax.set_title(
+        "Learning curves: element pairs kept together"
+        if protocols == {"grouped"}
+        else "Learning curves: random splits"
+        if protocols == {"study"}
+        else "Learning curves (dashed: random splits, solid: element pairs kept together)",
+        fontsize=10,
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -235,8 +171,15 @@ def ladder_plot(ladder, metric: str = "R2", ax=None):
         if metric == "R2":
             vals = np.maximum(vals, -0.5)
         mean = "mean" in model.lower() or model == "Mean-baseline"
-        ax.plot(x, vals, marker=markers[k % len(markers)], ls="--" if mean else "-", color="0.5" if mean else f"C{k}",
-                lw=2.2 if model == "PairGP" else 1.3, label=model)
+        ax.plot(
+            x,
+            vals,
+            marker=markers[k % len(markers)],
+            ls="--" if mean else "-",
+            color="0.5" if mean else f"C{k}",
+            lw=2.2 if model == "PairGP" else 1.3,
+            label=model,
+        )
     ax.set_xticks(x, list(wide.columns))
     ax.set_xlabel("protocol (each rung further from the training data)")
     if metric == "R2":
@@ -266,22 +209,23 @@ def breakdown_plot(result, models=None, ax=None):
         fig, ax = figure(figsize=(9, 3.8))
     else:
         fig = ax.figure
-    if result.kind == "element":
+    held = result.rung.held
+    if held != "pair geometry":  # one bar group per held-out element (or other unit)
         x = np.arange(len(b))
         w = 0.8 / len(models)
         for k, m in enumerate(models):
-            ax.bar(x + (k - (len(models) - 1) / 2) * w, b[m], w, label=m,
-                   color="0.6" if m == "Mean-baseline" else f"C{k}")
+            ax.bar(x + (k - (len(models) - 1) / 2) * w, b[m], w, label=m, color="0.6" if m == "Mean-baseline" else f"C{k}")
         ax.set_xticks(x, b["held out"])
-        ax.set_xlabel("element held out (every pair holding it)")
-        ax.set_title("Errors per held-out element", fontsize=11)
+        ax.set_xlabel(f"{held} held out (every pair holding it)")
+        ax.set_title(f"Errors per held-out {held}", fontsize=11)
     else:
-        d = b["held out"].str.extract(r"([0-9.]+) Å$")[0].astype(float).to_numpy()
+        d = b["held out"].str.extract(r"([0-9.]+) Å")[0].astype(float).to_numpy()
         order = np.argsort(d, kind="stable")
         for k, m in enumerate(models):
             mean = m == "Mean-baseline"
-            ax.plot(d[order], b[m].to_numpy()[order], marker="o", ls="--" if mean else "-",
-                    color="0.5" if mean else f"C{k}", label=m)
+            ax.plot(
+                d[order], b[m].to_numpy()[order], marker="o", ls="--" if mean else "-", color="0.5" if mean else f"C{k}", label=m
+            )
         ax.plot(d[order], b["mean |J|"].to_numpy()[order], color="k", ls=":", label="mean |J| of the held-out pairs")
         ax.set_yscale("log")
         ax.set_xlabel("distance of the held-out geometry (Å)")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ._registry import STUDY_MODELS, ModelSpec, get_model
-from ._runner import default_jobs, progress_bar, r2_score, setup, single_threaded_blas
+from ._setup import default_jobs, progress_bar, r2_score, setup, single_threaded_blas
 
 
 def sklearn_search(spec: ModelSpec, cv, cache="memory"):
@@ -24,10 +24,17 @@ def sklearn_search(spec: ModelSpec, cv, cache="memory"):
     from ..kernels import KERNEL_METRIC, DistanceScaler
 
     if spec.descriptor is None:
-        raise ValueError(f"{spec.name} has no descriptor pipeline; the scikit-learn reference covers the "
-                         f"descriptor models ({', '.join(STUDY_MODELS)}).")
-    pipe = Pipeline([("desc", spec.make_descriptor(cache)), ("scale", DistanceScaler(KERNEL_METRIC[spec.kernel])),
-                     ("krr", KernelRidge(kernel=spec.kernel))])
+        raise ValueError(
+            f"{spec.name} has no descriptor pipeline; the scikit-learn reference covers the "
+            f"descriptor models ({', '.join(STUDY_MODELS)})."
+        )
+    pipe = Pipeline(
+        [
+            ("desc", spec.make_descriptor(cache)),
+            ("scale", DistanceScaler(KERNEL_METRIC[spec.kernel])),
+            ("krr", KernelRidge(kernel=spec.kernel)),
+        ]
+    )
     grid = {"krr__alpha": list(spec.alphas)}
     if spec.kernel != "linear":
         grid["krr__gamma"] = list(spec.gammas)
@@ -42,19 +49,29 @@ def _inner_cv(protocol: str, seed: int, groups=None):
     """
     from sklearn.model_selection import GroupKFold, KFold
 
-    from ..kernels import InnerBlocks
+    from ..protocols import InnerBlocks
 
     if isinstance(groups, InnerBlocks):
         n = int(max(b.max(initial=-1) for b in groups)) + 1
         cv = [(np.setdiff1d(np.arange(n), b), b) for b in groups]
         return cv, None
-    cv = KFold(5, shuffle=True, random_state=seed) if protocol == "study" else GroupKFold(5)
+    cv = KFold(5, shuffle=True, random_state=seed) if groups is None else GroupKFold(5)
     return cv, groups
 
 
-def sklearn_reference(dataset="auto", protocol: str = "study", models=STUDY_MODELS, *, n_splits: int = 5,
-                      n_repeats: int = 3, seed: int = 0, data_path=None, progress: bool = True,
-                      cache="memory", n_jobs: int | None = None) -> pd.DataFrame:
+def sklearn_reference(
+    dataset="auto",
+    protocol: str = "study",
+    models=STUDY_MODELS,
+    *,
+    n_splits: int = 5,
+    n_repeats: int = 3,
+    seed: int = 0,
+    data_path=None,
+    progress: bool = True,
+    cache="memory",
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
     """The study's CV table with plain ``GridSearchCV(Pipeline(descriptor, DistanceScaler, KernelRidge))``.
 
     Same outer splits and grids as :func:`run_benchmark`; inside each training fold GridSearchCV
@@ -87,14 +104,23 @@ def sklearn_reference(dataset="auto", protocol: str = "study", models=STUDY_MODE
                 res.append((t2 - t1, t3 - t2, float(np.mean(np.abs(p - y_all[te]))), r2_score(y_all[te], p)))
                 bar.update()
             a = np.array(res)
-            rows.append(dict(model=spec.name, protocol=protocol, t_train=a[:, 0].mean(), t_test=a[:, 1].mean(),
-                             MAE=a[:, 2].mean(), R2=a[:, 3].mean()))
+            rows.append(
+                dict(
+                    model=spec.name,
+                    protocol=protocol,
+                    t_train=a[:, 0].mean(),
+                    t_test=a[:, 1].mean(),
+                    MAE=a[:, 2].mean(),
+                    R2=a[:, 3].mean(),
+                )
+            )
     bar.close()
     return pd.DataFrame(rows)
 
 
-def compare_one_fold(dataset, model: str = "CM-KRR-lap-rcut-4.0", protocol: str = "study", *, seed: int = 0,
-                     data_path=None, cache=True) -> pd.DataFrame:
+def compare_one_fold(
+    dataset, model: str = "CM-KRR-lap-rcut-4.0", protocol: str = "study", *, seed: int = 0, data_path=None, cache=True
+) -> pd.DataFrame:
     """One outer fold of ``model``, fitted by the closed-form fold model and by plain ``GridSearchCV``.
 
     Both single-threaded, on the same fold and grid. Returns one row per method: the training
@@ -114,14 +140,24 @@ def compare_one_fold(dataset, model: str = "CM-KRR-lap-rcut-4.0", protocol: str 
         t0 = time.perf_counter()
         fit = folds.fit_fold(tr, y[tr], inner)
         t_ours = time.perf_counter() - t0
-        rows.append({"method": "closed-form CV, no refit (ours)", "t_train (s)": t_ours,
-                     "chosen": ", ".join(f"{k}={v:g}" for k, v in fit.params.items()),
-                     "test-fold MAE (meV)": float(np.mean(np.abs(folds.predict_fold(fit, te) - y[te])))})
+        rows.append(
+            {
+                "method": "closed-form CV, no refit (ours)",
+                "t_train (s)": t_ours,
+                "chosen": ", ".join(f"{k}={v:g}" for k, v in fit.params.items()),
+                "test-fold MAE (meV)": float(np.mean(np.abs(folds.predict_fold(fit, te) - y[te]))),
+            }
+        )
         t0 = time.perf_counter()
         search.fit(frame.iloc[tr], y[tr], **({} if groups is None else {"groups": groups}))
         t_plain = time.perf_counter() - t0
         chosen = {k.removeprefix("krr__"): v for k, v in search.best_params_.items()}
-        rows.append({"method": "GridSearchCV, inner 5-fold, refit", "t_train (s)": t_plain,
-                     "chosen": ", ".join(f"{k}={v:g}" for k, v in sorted(chosen.items(), key=lambda kv: kv[0] != "gamma")),
-                     "test-fold MAE (meV)": float(np.mean(np.abs(search.predict(frame.iloc[te]) - y[te])))})
+        rows.append(
+            {
+                "method": "GridSearchCV, inner 5-fold, refit",
+                "t_train (s)": t_plain,
+                "chosen": ", ".join(f"{k}={v:g}" for k, v in sorted(chosen.items(), key=lambda kv: kv[0] != "gamma")),
+                "test-fold MAE (meV)": float(np.mean(np.abs(search.predict(frame.iloc[te]) - y[te]))),
+            }
+        )
     return pd.DataFrame(rows)

@@ -11,10 +11,11 @@ the pair's environment at r_cut = 4.0 Å with a Laplacian-kernel ridge regressio
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from ._folds import FoldModel, KernelRidgeFolds, MeanFolds, PairGPFolds, PairKernelFolds
+from ._folds_d import ComponentFolds, EquivariantDFolds, MagnitudeFolds, MeanDFolds
 
 
 class StudyFigures(NamedTuple):
@@ -53,6 +54,16 @@ BASELINE = "Mean-baseline"
 DEFAULT_MODELS = STUDY_MODELS + (OUR_MODEL, BASELINE)
 #: The models of the ladder (``protocol='all'``, ``element``, ``distance``): the above and PairGP.
 LADDER_MODELS = STUDY_MODELS + (OUR_MODEL, GP_MODEL, BASELINE)
+#: Models of the DM vector D (target 'D'): the equivariant GP and its three baselines (see
+#: :mod:`jijtutorial.benchmark._folds_d`).
+D_MODEL = "EquivariantGP-D"
+D_MODELS = (D_MODEL, "PairGP-xyz", "PairGP-|D|", "Mean-D")
+_D_KERNELS = {
+    D_MODEL: ("d-equivariant", EquivariantDFolds),
+    "PairGP-xyz": ("d-components", ComponentFolds),
+    "PairGP-|D|": ("d-magnitude", MagnitudeFolds),
+    "Mean-D": ("d-mean", MeanDFolds),
+}
 #: Learning curves: the study's best model, the best study model in our reproduction, and ours.
 CURVE_MODELS = ("SOAP-KRR-rbf-rcut-4.0", "CM-KRR-lap-rcut-4.0", OUR_MODEL)
 
@@ -64,34 +75,40 @@ ALPHAS = {"linear": (1e-3, 1e-1, 1e1, 1e3, 1e5), "laplacian": (1e-6, 1e-4, 1e-2)
 OUR_GRID = {"profile_length": (4.0, 8.0, 16.0), "alpha": (1e-3, 1e-2, 1e-1)}
 
 _KERNEL_ALIASES = {"lin": "linear", "lap": "laplacian", "rbf": "rbf", "gauss": "rbf"}
-_NAME = re.compile(r"^(CM|SOAP)-K[RK]R-(lin|lap|rbf|gauss)-rcut-(\d+(?:\.\d+)?)$")
+#: A descriptor model's name after its descriptor's key in :data:`jijtutorial.descriptors.DESCRIPTORS`.
+_NAME_TAIL = r"-K[RK]R-(lin|lap|rbf|gauss)-rcut-(\d+(?:\.\d+)?)$"
+
+
+def _descriptors() -> dict:
+    """Descriptor key ('CM', 'SOAP', ...) -> transformer class: the descriptors module's own table."""
+    from ..descriptors import DESCRIPTORS
+
+    return DESCRIPTORS
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """A model of the benchmark: descriptor, kernel and hyperparameter grid.
 
-    ``kernel`` is ``'linear'``, ``'laplacian'``, ``'rbf'``, ``'pair'`` (SymPair-KRR), ``'gp'`` (PairGP)
-    or ``'mean'``.
+    ``kernel`` is ``'linear'``, ``'laplacian'``, ``'rbf'``, ``'pair'`` (SymPair-KRR), ``'gp'`` (PairGP),
+    ``'mean'``, or one of the D models' (``'d-equivariant'``, ``'d-components'``, ``'d-magnitude'``,
+    ``'d-mean'``); ``target`` is what the model predicts (``'J'`` or ``'D'``, :mod:`jijtutorial.targets`).
     """
 
     name: str
-    descriptor: str | None  # 'CM', 'SOAP' or None
+    descriptor: str | None  # a key of jijtutorial.descriptors.DESCRIPTORS ('CM', 'SOAP') or None
     r_cut: float | None  # Å
     kernel: str
     gammas: tuple = ()
     alphas: tuple = ()
     options: tuple = ()  # (parameter, value) pairs of a PairGP variant
+    target: str = "J"
 
     def make_descriptor(self, cache=True):
         """The descriptor transformer (None for the pair model and the baseline)."""
-        from ..descriptors import CoulombMatrixDescriptor, SOAPDescriptor
-
-        if self.descriptor == "CM":
-            return CoulombMatrixDescriptor(r_cut=self.r_cut, cache=cache)
-        if self.descriptor == "SOAP":
-            return SOAPDescriptor(r_cut=self.r_cut, cache=cache)
-        return None
+        if self.descriptor is None:
+            return None
+        return _descriptors()[self.descriptor](r_cut=self.r_cut, cache=cache)
 
     def fold_model(self, cache=True, store: dict | None = None) -> FoldModel:
         """The model's fold interface (see :mod:`jijtutorial.benchmark._folds`), not yet prepared.
@@ -99,20 +116,44 @@ class ModelSpec:
         ``store``: a dict per descriptor in which models on the same features share their
         Gram/distance matrices (see :class:`KernelRidgeFolds`).
         """
+        from ..targets import get_target
+
         if self.kernel == "pair":
-            return PairKernelFolds({"profile_length": OUR_GRID["profile_length"]}, alphas=self.alphas)
-        if self.kernel == "gp":
-            return PairGPFolds(**dict(self.options))
-        if self.kernel == "mean":
-            return MeanFolds()
-        return KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
+            model = PairKernelFolds({"profile_length": OUR_GRID["profile_length"]}, alphas=self.alphas)
+        elif self.kernel == "gp":
+            model = PairGPFolds(**dict(self.options))
+        elif self.kernel == "mean":
+            model = MeanFolds()
+        elif self.kernel in dict(_D_KERNELS.values()):
+            model = dict(_D_KERNELS.values())[self.kernel](**dict(self.options))
+        else:
+            model = KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
+        target = get_target(self.target)
+        if model.target.is_vector != target.is_vector:
+            raise ValueError(
+                f"model {self.name!r} predicts a {'vector' if model.target.is_vector else 'scalar'}, the "
+                f"target {target.name} is a {'vector' if target.is_vector else 'scalar'}."
+            )
+        model.target = target  # what the model predicts, and so what it must never see of a test row
+        return model
 
 
 def get_model(name: str) -> ModelSpec:
     """The model called ``name``: a study name like ``CM-KRR-lap-rcut-4.0``, ``SymPair-KRR``, ``PairGP`` or ``Mean-baseline``.
 
-    Any ``CM|SOAP-KRR-lin|lap|rbf-rcut-<Å>`` is understood (``KKR`` as on the study's slide too).
+    Any ``<descriptor>-KRR-lin|lap|rbf-rcut-<Å>`` with a descriptor of :data:`jijtutorial.descriptors.DESCRIPTORS`
+    (``CM``, ``SOAP``) is understood (``KKR`` as on the study's slide too). A model
+    of J applied to another scalar target is ``<name>@<target>`` (e.g. ``PairGP@Jzz``, with a target of
+    :data:`jijtutorial.targets.TARGETS`).
     """
+    if "@" in str(name):
+        base, _, target = str(name).partition("@")
+        from ..targets import get_target
+
+        spec = get_model(base)
+        if spec.target != "J" or get_target(target).is_vector:
+            raise ValueError(f"unknown model {name!r}: '<model>@<target>' applies a model of J to another scalar target.")
+        return replace(spec, name=str(name), target=get_target(target).name)
     if name == OUR_MODEL:
         return ModelSpec(name, None, None, "pair", (), OUR_GRID["alpha"])
     if name == GP_MODEL:
@@ -121,11 +162,15 @@ def get_model(name: str) -> ModelSpec:
         return ModelSpec(str(name), None, None, "gp", options=_gp_options(str(name)))
     if name == BASELINE:
         return ModelSpec(name, None, None, "mean")
-    m = _NAME.match(str(name))
+    if name in _D_KERNELS:
+        return ModelSpec(name, None, None, _D_KERNELS[name][0], target="D")
+    keys = "|".join(map(re.escape, _descriptors()))
+    m = re.match(f"^({keys}){_NAME_TAIL}", str(name))
     if not m:
         raise ValueError(
-            f"unknown model {name!r}: use one of {', '.join(LADDER_MODELS)}, a name of the form "
-            f"CM|SOAP-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0), or a PairGP variant "
+            f"unknown model {name!r}: use one of {', '.join(LADDER_MODELS)} (models of J), {', '.join(D_MODELS)} "
+            f"(models of D), a name of the form "
+            f"{keys}-KRR-lin|lap|rbf-rcut-<r_cut in Å> (e.g. SOAP-KRR-lap-rcut-5.0), or a PairGP variant "
             f"such as PairGP[bias=0;element_modes=profile/features]."
         )
     desc, kern, rc = m.group(1), _KERNEL_ALIASES[m.group(2)], float(m.group(3))
@@ -139,7 +184,7 @@ def _gp_options(name: str) -> tuple:
 
     from ..kernels import PairGP
 
-    inner = name[len(GP_MODEL) + 1:]
+    inner = name[len(GP_MODEL) + 1 :]
     if not inner.endswith("]"):
         raise ValueError(f"unknown model {name!r}: a PairGP variant reads PairGP[key=value;key=value] (closing ']').")
     allowed = [p for p in inspect.signature(PairGP.__init__).parameters if p != "self"]

@@ -5,68 +5,114 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..protocols import LADDER, get_protocol
 from ..tables import Table, present
 from ._registry import STUDY_N, STUDY_RESULTS
 
 #: Units of the columns of a benchmark table (times per fold in s, errors in meV).
-UNITS = {"t_train": "s", "t_test": "s", "t_prep": "s", "MAE": "meV", "MAE_std": "meV", "test_MAE": "meV",
-         "study_t_train": "s", "study_t_test": "s", "study_MAE": "meV", "study_test_MAE": "meV"}
+UNITS = {
+    "t_train": "s",
+    "t_test": "s",
+    "t_prep": "s",
+    "MAE": "meV",
+    "MAE_std": "meV",
+    "test_MAE": "meV",
+    "study_t_train": "s",
+    "study_t_test": "s",
+    "study_MAE": "meV",
+    "study_test_MAE": "meV",
+}
 #: Readable headers of a benchmark table.
-HEADERS = {"R2": "R²", "MAE_std": "MAE std", "test_MAE": "test MAE", "test_R2": "test R²", "test_params": "test parameters",
-           "study_t_train": "study t_train", "study_t_test": "study t_test", "study_MAE": "study MAE",
-           "study_R2": "study R²", "study_test_MAE": "study test MAE", "study_test_R2": "study test R²"}
+HEADERS = {
+    "R2": "R²",
+    "MAE_std": "MAE std",
+    "test_MAE": "test MAE",
+    "test_R2": "test R²",
+    "test_params": "test parameters",
+    "study_t_train": "study t_train",
+    "study_t_test": "study t_test",
+    "study_MAE": "study MAE",
+    "study_R2": "study R²",
+    "study_test_MAE": "study test MAE",
+    "study_test_R2": "study test R²",
+}
 #: Column order of a benchmark table on a page: the errors first, then the study's, then the times.
-PAGE_COLUMNS = ("model", "protocol", "MAE", "R2", "test_MAE", "test_R2", "study_MAE", "study_R2", "study_test_MAE",
-                "study_test_R2", "t_train", "t_test", "t_prep", "study_t_train")
+PAGE_COLUMNS = (
+    "model",
+    "protocol",
+    "MAE",
+    "R2",
+    "test_MAE",
+    "test_R2",
+    "study_MAE",
+    "study_R2",
+    "study_test_MAE",
+    "study_test_R2",
+    "t_train",
+    "t_test",
+    "t_prep",
+    "study_t_train",
+)
 #: The same split in two tables that fit the text column of a page: the errors (ours beside the study's) ...
 ERROR_COLUMNS = ("model", "MAE", "R2", "test_MAE", "test_R2", "study_MAE", "study_R2", "study_test_MAE", "study_test_R2")
 #: ... and the times.
 TIME_COLUMNS = ("model", "t_train", "t_test", "t_prep", "study_t_train")
 
 
-#: What each rung of the ladder asks, in one line.
-QUESTIONS = {
-    "study": "a pair like the computed ones (random splits, as the 2023 study)",
-    "pairs": "an element pair never computed (both orders and all distances held out together)",
-    "element": "an element never computed (every pair holding it held out)",
-    "distance": "a pair geometry never computed (every pair at it held out)",
-}
+#: What each rung of the ladder asks, in one line (:attr:`jijtutorial.protocols.Protocol.question`).
+QUESTIONS = {p.name: p.question for p in LADDER}
 
 
 def describe_config(config: dict) -> str:
     """One paragraph saying how a run was done (protocol, folds, N, inner selection, held-out set)."""
-    from ._protocols import check_protocol
-
     c = config
-    kind = check_protocol(c.get("protocol", "study"))
-    if kind in ("element", "distance"):
-        what = "element" if kind == "element" else "pair geometry"
-        return (f"Leave-one-{what}-out CV ({c.get('protocol')} protocol): {c.get('n_splits')} folds, one per "
-                f"{what}, over all N = {c.get('n_rows')} pairs"
-                + (" (a pair of two different elements is tested in both elements' folds)" if kind == "element" else "")
-                + f"; hyperparameters chosen inside each training fold by exact closed-form leave-one-{what}-out CV "
-                "over the training rows. MAE and R² pooled over the test pairs of all folds; MAE std is the spread "
-                "of the per-fold MAE. No separate held-out set: every "
-                f"{what} is held out once. t_train, t_test: mean per fold; t_prep: once per model (featurisation, "
-                "distance matrix). MAE in meV, times in s.")
-    inner = "leave-one-out" if kind == "study" else "leave-one-group-out"
-    return (f"{c.get('n_splits')}-fold x {c.get('n_repeats')}-repeat CV ({c.get('protocol')} protocol, seed "
-            f"{c.get('seed')}) over all N = {c.get('n_rows')} pairs; hyperparameters chosen inside each training "
-            f"fold by exact {inner} CV. Held-out test: a separate {c.get('protocol')} split, tuned on "
-            f"{c.get('n_dev')} pairs, scored on the other {c.get('n_test')}. t_train, t_test: mean per fold; "
-            f"t_prep: once per model (featurisation, distance matrix). MAE in meV, times in s. "
-            + (f"The study's columns are its own figures on the same published table (N = {STUDY_N})."
-               if c.get("published_table") else
-               f"The study's columns are its figures for the published JuKKR table (N = {STUDY_N}); this run used "
-               f"another data set (N = {c.get('n_rows')}), so they are not comparable."))
+    rung = get_protocol(c.get("protocol", "study"))
+    if rung.leave_one_out:
+        what = rung.held
+        return (
+            f"Leave-one-{what}-out CV ({c.get('protocol')} protocol): {c.get('n_splits')} folds, one per "
+            f"{what}, over all N = {c.get('n_rows')} pairs"
+            + (" (a pair of two different elements is tested in both elements' folds)" if rung.blocks == "element" else "")
+            + f"; hyperparameters chosen inside each training fold by exact closed-form leave-one-{what}-out CV "
+            "over the training rows. MAE and R² pooled over the test pairs of all folds; MAE std is the spread "
+            "of the per-fold MAE. No separate held-out set: every "
+            f"{what} is held out once. t_train, t_test: mean per fold; t_prep: once per model (featurisation, "
+            "distance matrix). MAE in meV, times in s."
+        )
+    inner = "leave-one-out" if rung.blocks == "rows" else "leave-one-group-out"
+    return (
+        f"{c.get('n_splits')}-fold x {c.get('n_repeats')}-repeat CV ({c.get('protocol')} protocol, seed "
+        f"{c.get('seed')}) over all N = {c.get('n_rows')} pairs; hyperparameters chosen inside each training "
+        f"fold by exact {inner} CV. Held-out test: a separate {c.get('protocol')} split, tuned on "
+        f"{c.get('n_dev')} pairs, scored on the other {c.get('n_test')}. t_train, t_test: mean per fold; "
+        f"t_prep: once per model (featurisation, distance matrix). MAE in meV, times in s. "
+        + (
+            f"The study's columns are its own figures on the same published table (N = {STUDY_N})."
+            if c.get("published_table")
+            else f"The study's columns are its figures for the published JuKKR table (N = {STUDY_N}); this run used "
+            f"another data set (N = {c.get('n_rows')}), so they are not comparable."
+        )
+    )
 
 
 def table_markdown(table: pd.DataFrame, digits: int = 3) -> str:
     """The benchmark table as Markdown: ours beside the study's figures (N = 1728)."""
-    cols = [("model", "model"), ("protocol", "protocol"), ("t_train", "t_train"), ("t_test", "t_test"),
-            ("t_prep", "t_prep"), ("MAE", "MAE"), ("R2", "R²"), ("test_MAE", "test MAE"), ("test_R2", "test R²"),
-            ("study_t_train", "study t_train"), ("study_MAE", "study MAE"), ("study_R2", "study R²"),
-            ("study_test_MAE", "study test MAE"), ("study_test_R2", "study test R²")]
+    cols = [
+        ("model", "model"),
+        ("protocol", "protocol"),
+        ("t_train", "t_train"),
+        ("t_test", "t_test"),
+        ("t_prep", "t_prep"),
+        ("MAE", "MAE"),
+        ("R2", "R²"),
+        ("test_MAE", "test MAE"),
+        ("test_R2", "test R²"),
+        ("study_t_train", "study t_train"),
+        ("study_MAE", "study MAE"),
+        ("study_R2", "study R²"),
+        ("study_test_MAE", "study test MAE"),
+        ("study_test_R2", "study test R²"),
+    ]
     cols = [(c, h) for c, h in cols if c in table.columns]
 
     def fmt(v, c):
@@ -104,7 +150,8 @@ def protocols_side_by_side(*results) -> pd.DataFrame:
     wide = wide.reindex(list(dict.fromkeys(both["model"])))
     for metric in ("MAE", "R2"):
         wide[(metric, f"study ({STUDY_N} pairs, 2023)")] = [
-            getattr(STUDY_RESULTS[m], metric) if m in STUDY_RESULTS else np.nan for m in wide.index]
+            getattr(STUDY_RESULTS[m], metric) if m in STUDY_RESULTS else np.nan for m in wide.index
+        ]
     return wide.sort_index(axis=1)
 
 
@@ -140,14 +187,17 @@ def chosen_parameters(result) -> pd.DataFrame:
     chosen = pd.DataFrame(rows)
     order = {m: k for k, m in enumerate(dict.fromkeys(result.folds["model"]))}
     chosen["text"] = chosen["value"].astype(str)
-    counts = chosen.groupby(["model", "parameter", "text"], sort=False).agg(
-        value=("value", "first"), folds=("value", "size")).reset_index().drop(columns="text")
+    counts = (
+        chosen.groupby(["model", "parameter", "text"], sort=False)
+        .agg(value=("value", "first"), folds=("value", "size"))
+        .reset_index()
+        .drop(columns="text")
+    )
     n_folds = result.folds.groupby("model").size()
     counts["share"] = counts["folds"] / counts["model"].map(n_folds)
     counts["_num"] = [v if isinstance(v, float) else np.nan for v in counts["value"]]
     counts["_txt"] = [v if isinstance(v, str) else "" for v in counts["value"]]
-    counts = counts.sort_values(["model", "parameter", "_num", "_txt"],
-                                key=lambda c: c.map(order) if c.name == "model" else c)
+    counts = counts.sort_values(["model", "parameter", "_num", "_txt"], key=lambda c: c.map(order) if c.name == "model" else c)
     return counts.drop(columns=["_num", "_txt"]).reset_index(drop=True)
 
 
@@ -175,8 +225,13 @@ def present_results(result_or_table, columns=PAGE_COLUMNS, caption: str | None =
     shown = [c for c in columns if c in table.columns]
     fixed = {c: 2 for c in shown if c.startswith("study_") and c != "study_t_train"}
     fixed.update({c: 3 for c in ("R2", "test_R2") if c in shown})
-    return present(table[shown], units={c: u for c, u in UNITS.items() if c in shown},
-                   rename={c: h for c, h in HEADERS.items() if c in shown}, decimals=fixed, caption=caption)
+    return present(
+        table[shown],
+        units={c: u for c, u in UNITS.items() if c in shown},
+        rename={c: h for c, h in HEADERS.items() if c in shown},
+        decimals=fixed,
+        caption=caption,
+    )
 
 
 def present_side_by_side(*results, caption: str | None = None) -> Table:
@@ -223,37 +278,104 @@ def ladder_table(ladder) -> pd.DataFrame:
 
 def ladder_markdown(ladder, digits: int = 3) -> str:
     """The ladder table as Markdown (MAE / R² per rung), what each rung asks and the time of each rung."""
-    from ._protocols import check_protocol
-
     results = _rung_results(ladder)
     wide = ladder_table(results)
     protocols = list(dict.fromkeys(p for _, p in wide.columns))
-    lines = ["| model | " + " | ".join(f"{p} MAE (meV) | {p} R²" for p in protocols) + " |",
-             "|---|" + "---:|---:|" * len(protocols)]
+    lines = [
+        "| model | " + " | ".join(f"{p} MAE (meV) | {p} R²" for p in protocols) + " |",
+        "|---|" + "---:|---:|" * len(protocols),
+    ]
     for model, row in wide.iterrows():
         cells = []
         for p in protocols:
             mae, r2 = row[("MAE", p)], row[("R2", p)]
-            cells += ["–" if not np.isfinite(mae) else (f"{mae:.{digits}g}" if abs(mae) < 0.1 else f"{mae:.{digits}f}"),
-                      "–" if not np.isfinite(r2) else f"{r2:.{digits}f}"]
+            cells += [
+                "–" if not np.isfinite(mae) else (f"{mae:.{digits}g}" if abs(mae) < 0.1 else f"{mae:.{digits}f}"),
+                "–" if not np.isfinite(r2) else f"{r2:.{digits}f}",
+            ]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
-    notes = ["", "What each rung asks: " + "; ".join(f"**{p}**: {QUESTIONS[check_protocol(p)]}" for p in protocols) + ".",
-             "study and pairs: mean over the folds; element and distance: pooled over the test pairs of all folds."]
+    notes = [
+        "",
+        "What each rung asks: " + "; ".join(f"**{p}**: {get_protocol(p).question}" for p in protocols) + ".",
+        _averaging_note(protocols),
+    ]
     seconds = [f"{r.protocol} {r.seconds:.1f} s" for r in results]
     prep = getattr(ladder, "prepare_seconds", {}) or results[0].config.get("prepare_seconds", {})
     total = getattr(ladder, "seconds", None)
-    notes.append("Time of each rung (wall, folds of all models): " + ", ".join(seconds)
-                 + (f"; preparing the models once (featurisation, matrices, overlapping the first rung's folds): "
-                    f"{sum(prep.values()):.1f} s" if prep else "")
-                 + (f"; whole run {total:.1f} s." if total else "."))
+    notes.append(
+        "Time of each rung (wall, folds of all models): "
+        + ", ".join(seconds)
+        + (
+            f"; preparing the models once (featurisation, matrices, overlapping the first rung's folds): "
+            f"{sum(prep.values()):.1f} s"
+            if prep
+            else ""
+        )
+        + (f"; whole run {total:.1f} s." if total else ".")
+    )
     cal = [r.calibration for r in results if len(r.calibration)]
     if cal:
         c = pd.concat(cal, ignore_index=True)
-        notes += ["", "Error bars (fraction of test pairs inside; goal 0.683, 0.954 and 0.95):", "",
-                  "| model | protocol | ±1σ | ±2σ | ±J_95 | mean σ (meV) |", "|---|---|---:|---:|---:|---:|"]
-        notes += [f"| {r.model} | {r.protocol} | {r.within_1sigma:.3f} | {r.within_2sigma:.3f} | {r.within_J95:.3f} | "
-                  f"{r.mean_sigma:.3g} |" for r in c.itertuples()]
+        notes += [
+            "",
+            "Error bars (fraction of test pairs inside; goal 0.683, 0.954 and 0.95):",
+            "",
+            "| model | protocol | ±1σ | ±2σ | ±J_95 | mean σ (meV) |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        notes += [
+            f"| {r.model} | {r.protocol} | {r.within_1sigma:.3f} | {r.within_2sigma:.3f} | {r.within_J95:.3f} | "
+            f"{r.mean_sigma:.3g} |"
+            for r in c.itertuples()
+        ]
     return "\n".join(lines + notes)
+
+
+def d_table(results) -> pd.DataFrame:
+    """Runs of the target D side by side: one row per model and rung (see :func:`d_table_markdown`)."""
+    results = _rung_results(results)
+    cols = ["model", "protocol", "MAE", "MAE_raw", "R2_Dx", "R2_Dy", "R2_Dz", "within_1sigma", "within_2sigma", "test_MAE"]
+    return pd.concat([r.table[[c for c in cols if c in r.table.columns]] for r in results], ignore_index=True)
+
+
+def d_table_markdown(results, digits: int = 3) -> str:
+    """The D table as Markdown: MAE of |D_pred - D| (meV, symmetrised and raw D), R² per component, coverage."""
+    t = d_table(results)
+    lines = [
+        "| model | protocol | MAE (meV) | MAE vs raw D (meV) | R² Dx | R² Dy | R² Dz | ±1σ | ±2σ | test MAE (meV) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def f(v, fmt):
+        return "–" if v is None or not np.isfinite(v) else format(v, fmt)
+
+    for r in t.itertuples(index=False):
+        lines.append(
+            f"| {r.model} | {r.protocol} | {f(r.MAE, f'.{digits}f')} | {f(r.MAE_raw, f'.{digits}f')} | "
+            f"{f(r.R2_Dx, f'.{digits}f')} | {f(r.R2_Dy, f'.{digits}f')} | {f(r.R2_Dz, f'.{digits}f')} | "
+            f"{f(r.within_1sigma, '.3f')} | {f(r.within_2sigma, '.3f')} | {f(r.test_MAE, f'.{digits}f')} |"
+        )
+    notes = [
+        "",
+        "MAE: mean |D_pred - D| against the symmetrised D (every row averaged over the rows the crystal's "
+        "symmetry maps onto it: what the spin model uses); MAE vs raw D: against the data's own D, which holds "
+        "symmetry-forbidden parts. R² per Cartesian component against the symmetrised D. ±1σ, ±2σ: fraction of "
+        "the components within the model's σ (all three pooled, those the symmetry fixes -- σ = 0, known exactly -- "
+        "left out); goal 0.683 and 0.954. study and pairs: mean over "
+        "the folds; element: pooled over the test pairs of all folds.",
+    ]
+    return "\n".join(lines + notes)
+
+
+def _averaging_note(protocols) -> str:
+    """How each rung's figures are averaged: over the folds (shuffled rungs) or pooled (leave-one-out rungs)."""
+    rungs = [get_protocol(p) for p in protocols]
+    mean = [r.name for r in rungs if not r.leave_one_out]
+    pooled = [r.name for r in rungs if r.leave_one_out]
+    parts = ([f"{' and '.join(mean)}: mean over the folds"] if mean else []) + (
+        [f"{' and '.join(pooled)}: pooled over the test pairs of all folds"] if pooled else []
+    )
+    return "; ".join(parts) + "."
 
 
 def fold_breakdown(result) -> pd.DataFrame:
@@ -270,11 +392,11 @@ def fold_breakdown(result) -> pd.DataFrame:
         One row per fold in fold order: ``held out`` (element or geometry), ``pairs`` (test pairs),
         ``mean |J|`` (meV) of those pairs, then one column per model with its MAE (meV).
     """
-    from ._protocols import LEAVE_ONE_OUT, check_protocol
-
-    if check_protocol(result.protocol) not in LEAVE_ONE_OUT:
-        raise ValueError(f"fold_breakdown: the {result.protocol!r} protocol has no folds per element or geometry; "
-                         "use a run of the 'element' or 'distance' protocol.")
+    if not get_protocol(result.protocol).leave_one_out:
+        raise ValueError(
+            f"fold_breakdown: the {result.protocol!r} protocol has no folds per element or geometry; "
+            "use a run of the 'element' or 'distance' protocol."
+        )
     p = result.predictions.assign(abs_error=lambda d: (d["J_pred"] - d["J"]).abs())
     order = list(dict.fromkeys(p.sort_values("fold", kind="stable")["label"]))
     wide = p.pivot_table(index="label", columns="model", values="abs_error", aggfunc="mean", sort=False)
@@ -301,5 +423,6 @@ def present_ladder(ladder, caption: str | None = None, metric: str | None = None
         unit = " (meV)" if metric == "MAE" else ""
         wide.columns = [f"{p}{unit}" for p in wide.columns]
         return present(wide, decimals={c: 3 for c in wide.columns} if metric == "R2" else None, caption=caption)
-    return present(wide, units={"MAE": "meV"}, rename={"R2": "R²"},
-                   decimals={c: 3 for c in wide.columns if c[0] == "R2"}, caption=caption)
+    return present(
+        wide, units={"MAE": "meV"}, rename={"R2": "R²"}, decimals={c: 3 for c in wide.columns if c[0] == "R2"}, caption=caption
+    )

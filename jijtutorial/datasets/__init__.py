@@ -10,33 +10,50 @@ module         concept
 ``_schema``    the tidy table: columns, units, convention, :func:`tidy_frame`, element-pair groups
 ``_files``     reading files: bytes, CSV rows with the file's own line numbers, warnings once
 ``_jukkr``     the JuKKR table: where it is, reading and checking it (duplicates, derived columns)
-``_model``     the package's model data set (``data/model_jij.csv``)
+``_model``     the package's model data set (``jijtutorial/data/model_jij.csv``, shipped with the package)
 ``_select``    :func:`load_dataset` by name, :func:`describe`, :func:`data_notice`
 =============  ===================================================================================
 """
 
 from ._files import DataFileWarning
 from ._jukkr import (
-                     DATA_DIR_VARIABLE,
-                     JUKKR_COLUMNS,
-                     JUKKR_DOI,
-                     JUKKR_FILENAME,
-                     JUKKR_PAIRS,
-                     JUKKR_ROWS,
-                     JUKKR_SHA256,
-                     JUKKR_URL,
-                     R_TOLERANCE,
-                     jukkr_available,
-                     jukkr_path,
-                     load_jukkr,
+    DATA_DIR_VARIABLE,
+    JUKKR_COLUMNS,
+    JUKKR_DOI,
+    JUKKR_FILENAME,
+    JUKKR_ROWS,
+    JUKKR_URL,
+    R_TOLERANCE,
+    jukkr_available,
+    jukkr_path,
+    load_jukkr,
 )
 from ._model import MODEL_FILENAME, PACKAGE_DATA_DIR, load_model, model_path
-from ._schema import CONVENTION, RAW_COLUMNS, TIDY_COLUMNS, element_pair_groups, element_pair_labels, tidy_frame
+from ._schema import CONVENTION, TIDY_COLUMNS, element_pair_groups, element_pair_labels, tidy_frame
 from ._select import data_notice, describe, load_dataset
 
 __all__ = [
-    "CONVENTION", "DATA_DIR_VARIABLE", "DataFileWarning", "JUKKR_COLUMNS", "JUKKR_DOI", "JUKKR_FILENAME", "JUKKR_PAIRS",
-    "JUKKR_ROWS", "JUKKR_SHA256", "JUKKR_URL", "MODEL_FILENAME", "PACKAGE_DATA_DIR", "RAW_COLUMNS", "R_TOLERANCE",
-    "TIDY_COLUMNS", "data_notice", "describe", "element_pair_groups", "element_pair_labels", "jukkr_available",
-    "jukkr_path", "load_dataset", "load_jukkr", "load_model", "model_path", "tidy_frame",
+    "CONVENTION",
+    "DATA_DIR_VARIABLE",
+    "DataFileWarning",
+    "JUKKR_COLUMNS",
+    "JUKKR_DOI",
+    "JUKKR_FILENAME",
+    "JUKKR_ROWS",
+    "JUKKR_URL",
+    "MODEL_FILENAME",
+    "PACKAGE_DATA_DIR",
+    "R_TOLERANCE",
+    "TIDY_COLUMNS",
+    "data_notice",
+    "describe",
+    "element_pair_groups",
+    "element_pair_labels",
+    "jukkr_available",
+    "jukkr_path",
+    "load_dataset",
+    "load_jukkr",
+    "load_model",
+    "model_path",
+    "tidy_frame",
 ]

@@ -82,8 +82,7 @@ def _parse_csv(p: Path, data: bytes, advice: str) -> tuple[list[str], list[list[
                 continue
             if len(record) != len(header):
                 raise ValueError(
-                    f"{p}: line {line} has {len(record)} fields, the header (line {header_line}) has "
-                    f"{len(header)}. {advice}"
+                    f"{p}: line {line} has {len(record)} fields, the header (line {header_line}) has {len(header)}. {advice}"
                 )
             rows.append(record)
             lines.append(line)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..elements import IMPURITY_Z, symbol_of
-from ..structures import ALAT
+from ..geometry import ALAT
 from ._files import _check_numeric, _parse_csv, _read_bytes, _string_frame, _warn_once
 from ._schema import CONVENTION, TIDY_COLUMNS, tidy_frame
 
@@ -30,8 +30,30 @@ R_TOLERANCE = 1e-4
 
 #: Columns the JuKKR table must have, and their meaning (see the data README).
 JUKKR_COLUMNS = (
-    "calc_imps", "J_data_uuid", "imp0", "offset0", "ilayer0", "imp1", "offset1", "ilayer1",
-    "i", "j", "Z_i", "Z_j", "J", "D", "Dx", "Dy", "Dz", "rx", "ry", "rz", "r", "mom1", "mom2", "tot_mom",
+    "calc_imps",
+    "J_data_uuid",
+    "imp0",
+    "offset0",
+    "ilayer0",
+    "imp1",
+    "offset1",
+    "ilayer1",
+    "i",
+    "j",
+    "Z_i",
+    "Z_j",
+    "J",
+    "D",
+    "Dx",
+    "Dy",
+    "Dz",
+    "rx",
+    "ry",
+    "rz",
+    "r",
+    "mom1",
+    "mom2",
+    "tot_mom",
 )
 _JUKKR_NUMERIC = tuple(c for c in JUKKR_COLUMNS if c != "J_data_uuid")
 
@@ -76,8 +98,10 @@ def jukkr_available(path: str | os.PathLike | None = None) -> bool:
     except FileNotFoundError:
         return False
     except (OSError, ValueError) as err:
-        _warn_once(("unavailable", str(path), str(err)),
-                   f"the JuKKR table exists but cannot be used: {err} It is treated as unavailable.")
+        _warn_once(
+            ("unavailable", str(path), str(err)),
+            f"the JuKKR table exists but cannot be used: {err} It is treated as unavailable.",
+        )
         return False
     return True
 
@@ -258,8 +282,7 @@ def _duplicates(raw: pd.DataFrame, p: Path, line: np.ndarray) -> list[tuple[int,
         c = int(np.flatnonzero(conflict)[0])
         k, j = int(dup[c]), int(first[dup[c]])
         cols = [compare[m] for m in np.flatnonzero(differ[c])]
-        diffs = ", ".join(f"{col} {values[j, compare.index(col)]:.6g} vs {values[k, compare.index(col)]:.6g}"
-                          for col in cols[:4])
+        diffs = ", ".join(f"{col} {values[j, compare.index(col)]:.6g} vs {values[k, compare.index(col)]:.6g}" for col in cols[:4])
         raise ValueError(
             f"{p}: lines {line[j]} and {line[k]} hold the same pair (Z_i={int(key['Z_i'][k])}, "
             f"Z_j={int(key['Z_j'][k])}, vector ({raw['rx'].iloc[k]}, {raw['ry'].iloc[k]}, {raw['rz'].iloc[k]}) alat) "

@@ -1,4 +1,10 @@
-"""The package's own model data set (``data/model_jij.csv``, computed by :mod:`jijtutorial.model_data`)."""
+"""The package's own model data set (``jijtutorial/data/model_jij.csv``, computed by :mod:`jijtutorial.model_data`).
+
+The file ships with the package (package data): loading it never runs the Green-function engine,
+and this module imports nothing above the tidy-frame schema. ``jijtutorial generate-model-data``
+regenerates it there (developers; a few minutes on two cores; the test suite checks it is what the
+code writes).
+"""
 
 from __future__ import annotations
 
@@ -13,19 +19,13 @@ import pandas as pd
 from ._files import _parse_csv, _read_bytes, _string_frame, _warn_once
 from ._schema import CONVENTION, TIDY_COLUMNS, tidy_frame
 
-#: Folder of the data the package generates itself (the model data set).
-PACKAGE_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+#: Folder of the data the package generates itself and ships (the model data set): ``jijtutorial/data``.
+PACKAGE_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 MODEL_FILENAME = "model_jij.csv"
 
 
-def model_path(path: str | os.PathLike | None = None, *, generate_if_missing: bool = True) -> Path:
-    """Where the model data set is: ``path`` (file or folder), else the repository's ``data/``.
-
-    With no ``path``, an installation without the repository's ``data/`` folder (a wheel, Colab)
-    falls back to the user cache (``$JIJTUTORIAL_CACHE_DIR`` or ``~/.cache/jijtutorial``) and, if
-    ``generate_if_missing``, computes the data set there once (deterministic: the same numbers
-    as the shipped file; a few minutes on two cores).
-    """
+def model_path(path: str | os.PathLike | None = None) -> Path:
+    """Where the model data set is: ``path`` (file or folder), else the file the package ships (:data:`PACKAGE_DATA_DIR`)."""
     if path is not None:
         p = Path(path).expanduser()
         if p.is_dir():
@@ -37,23 +37,13 @@ def model_path(path: str | os.PathLike | None = None, *, generate_if_missing: bo
             )
         return p
     shipped = PACKAGE_DATA_DIR / MODEL_FILENAME
-    if shipped.is_file():
-        return shipped
-    from ..featurecache import cache_dir
-
-    cached = cache_dir() / MODEL_FILENAME
-    if cached.is_file():
-        return cached
-    if not generate_if_missing:
+    if not shipped.is_file():
         raise FileNotFoundError(
-            f"model data set not found in {shipped.parent} nor {cached.parent}. Generate it with "
-            f"`jijtutorial generate-model-data --out {cached.parent}`."
+            f"the package's model data set is missing: {shipped} does not exist, though it ships with jijtutorial "
+            f"(package data). Reinstall the package (`pip install .`), or generate the data set with `jijtutorial "
+            f"generate-model-data --out <folder>` and pass that folder as path."
         )
-    from ..model_data import write_model_data
-
-    print(f"jijtutorial: the model data set is not installed; computing it once into {cached.parent} ...")
-    csv, _ = write_model_data(cached.parent, n_jobs=-1)
-    return csv
+    return shipped
 
 
 def load_model(path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -88,14 +78,21 @@ def load_model(path: str | os.PathLike | None = None) -> pd.DataFrame:
             raise ValueError(f"{prov_file}: not a valid provenance file ({err}). {advice}") from None
     sha = hashlib.sha256(data).hexdigest()
     recorded = provenance.get("csv_sha256")
-    provenance = {"path": str(p), "sha256": sha, **provenance,
-                  "sha256_matches_provenance": None if recorded is None else sha == recorded}
+    provenance = {
+        "path": str(p),
+        "sha256": sha,
+        **provenance,
+        "sha256_matches_provenance": None if recorded is None else sha == recorded,
+    }
     if recorded is not None and sha != recorded:
-        _warn_once(("model-sha", str(p), sha), (
-            f"{p} is not the file its provenance ({prov_file.name}) describes: its sha256 is {sha[:16]}..., "
-            f"the recorded one {recorded[:16]}...; it has {len(rows)} rows (recorded: {provenance.get('n_rows')}). "
-            f"The generation parameters may not describe these numbers. {advice}"
-        ))
+        _warn_once(
+            ("model-sha", str(p), sha),
+            (
+                f"{p} is not the file its provenance ({prov_file.name}) describes: its sha256 is {sha[:16]}..., "
+                f"the recorded one {recorded[:16]}...; it has {len(rows)} rows (recorded: {provenance.get('n_rows')}). "
+                f"The generation parameters may not describe these numbers. {advice}"
+            ),
+        )
     attrs = {
         "name": "model",
         "title": "Model exchange couplings of 3d/4d impurity pairs in a Bi2Te3 tight-binding model",
@@ -130,10 +127,15 @@ def _refuse_duplicates(raw: pd.DataFrame, p: Path, lines, advice: str) -> None:
         vec = raw[["rx", "ry", "rz"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
     except KeyError:
         return  # tidy_frame names the missing column
-    key = pd.DataFrame({"a": raw["element_i"].astype(str) if "element_i" in raw else "",
-                        "b": raw["element_j"].astype(str) if "element_j" in raw else "",
-                        "x": np.round(vec[:, 0], 6) + 0.0, "y": np.round(vec[:, 1], 6) + 0.0,
-                        "z": np.round(vec[:, 2], 6) + 0.0})
+    key = pd.DataFrame(
+        {
+            "a": raw["element_i"].astype(str) if "element_i" in raw else "",
+            "b": raw["element_j"].astype(str) if "element_j" in raw else "",
+            "x": np.round(vec[:, 0], 6) + 0.0,
+            "y": np.round(vec[:, 1], 6) + 0.0,
+            "z": np.round(vec[:, 2], 6) + 0.0,
+        }
+    )
     dup = key.duplicated(keep=False).to_numpy() & np.isfinite(vec).all(axis=1)
     if not dup.any():
         return
@@ -151,4 +153,3 @@ def _refuse_duplicates(raw: pd.DataFrame, p: Path, lines, advice: str) -> None:
         f"{what}{' in ' + ', '.join(differ) if differ else ''}; {n} such row(s). Each pair must appear once: "
         f"delete the extra row. {advice}"
     )
-

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..elements import IMPURITY_ELEMENTS
-from ..structures import locate_bi_site
+from ..geometry import bond_class, locate_bi_site
 
 #: Columns of every tidy frame, with their units.
 TIDY_COLUMNS: dict[str, str] = {
@@ -46,7 +46,8 @@ def tidy_frame(raw: pd.DataFrame, attrs: dict, *, source: str = "input", lines=N
 
     ``raw`` has one row per pair with element symbols, the pair vector in Å, J and D in meV and
     the moments in μB; extra columns are kept after the tidy ones. Every pair vector must land
-    on a Bi site (:func:`jijtutorial.structures.locate_bi_site`). ``source`` names the file in
+    on a Bi site (:func:`jijtutorial.geometry.locate_bi_site`); ``geometry`` is the label of its
+    bond class (:func:`jijtutorial.geometry.bond_class`). ``source`` names the file in
     error messages; ``lines`` (one int per row), if given, are the rows' lines in that file,
     which the messages then quote instead of the row position.
     """
@@ -98,7 +99,7 @@ def tidy_frame(raw: pd.DataFrame, attrs: dict, *, source: str = "input", lines=N
             "sublattice_j": [sites[k].sublattice for k in inverse],
             "shell": np.array([sites[k].shell for k in inverse], dtype=int),
             "layer": [sites[k].layer for k in inverse],
-            "geometry": [sites[k].geometry for k in inverse],
+            "geometry": [bond_class(sites[k].position).geometry for k in inverse],
             "D": np.linalg.norm(frame[["Dx", "Dy", "Dz"]].to_numpy(), axis=1),
         }
     )
@@ -128,5 +129,8 @@ def element_pair_labels(frame: pd.DataFrame) -> np.ndarray:
     """Readable unordered element-pair label per row, e.g. 'Cr-Fe' (alphabetical order)."""
     a = frame["element_i"].to_numpy()
     b = frame["element_j"].to_numpy()
-    return np.where(a <= b, np.char.add(np.char.add(a.astype(str), "-"), b.astype(str)),
-                    np.char.add(np.char.add(b.astype(str), "-"), a.astype(str)))
+    return np.where(
+        a <= b,
+        np.char.add(np.char.add(a.astype(str), "-"), b.astype(str)),
+        np.char.add(np.char.add(b.astype(str), "-"), a.astype(str)),
+    )

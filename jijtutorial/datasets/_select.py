@@ -47,14 +47,14 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> pd.DataFra
             return load_jukkr(path)
         except (OSError, ValueError) as err:
             why, damaged = str(err), True
-            _warn_once(("fallback", str(path), why),
-                       f"the JuKKR table cannot be loaded: {why} Using the package's model data set instead.")
+            _warn_once(
+                ("fallback", str(path), why),
+                f"the JuKKR table cannot be loaded: {why} Using the package's model data set instead.",
+            )
     try:
         frame = load_model()
     except (OSError, ValueError) as err:
-        raise FileNotFoundError(
-            f"no data set can be loaded. JuKKR table: {why} Model data set: {err}"
-        ) from None
+        raise FileNotFoundError(f"no data set can be loaded. JuKKR table: {why} Model data set: {err}") from None
     if not damaged and os.environ.get(DATA_DIR_VARIABLE):
         _warn_once(("fallback", str(path), why), f"{why} Using the package's model data set instead.")
     if damaged or os.environ.get(DATA_DIR_VARIABLE):
@@ -75,8 +75,10 @@ def _load_explicit(path) -> pd.DataFrame:
             return load_jukkr(p)
         if (p / MODEL_FILENAME).is_file():
             return load_model(p)
-        raise FileNotFoundError(f"{p} holds neither {JUKKR_FILENAME} nor {MODEL_FILENAME}; give the file of the data "
-                                f"set (or its folder), or choose the data set by name instead of the path.")
+        raise FileNotFoundError(
+            f"{p} holds neither {JUKKR_FILENAME} nor {MODEL_FILENAME}; give the file of the data "
+            f"set (or its folder), or choose the data set by name instead of the path."
+        )
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such file; give the file of the data set (or its folder).")
     with open(p, "rb") as fh:
@@ -106,8 +108,10 @@ def describe(frame: pd.DataFrame) -> str:
     if "duplicates_removed" in prov:
         lines.append(f"exact duplicates removed: {prov['duplicates_removed']} of {prov['rows_in_file']} rows")
     if prov.get("sha256_matches_published") is False:
-        lines.append(f"NOT the published table (sha256 differs): {prov.get('rows_in_file')} rows in the file, "
-                     f"{len(frame)} pairs, published {prov.get('published_rows')} rows / {prov.get('published_pairs')} pairs")
+        lines.append(
+            f"NOT the published table (sha256 differs): {prov.get('rows_in_file')} rows in the file, "
+            f"{len(frame)} pairs, published {prov.get('published_rows')} rows / {prov.get('published_pairs')} pairs"
+        )
     if prov.get("sha256_matches_provenance") is False:
         lines.append("the CSV differs from the one its provenance file describes (sha256)")
     return "\n".join(lines)
@@ -122,11 +126,15 @@ def data_notice(frame: pd.DataFrame, requested: str = "auto") -> str:
     if "subsample" in frame.attrs:
         line += f" ({frame.attrs['subsample']})"
     if requested in ("jukkr", "auto") and name != "jukkr" and frame.attrs.get("fallback"):
-        line = (f"The JuKKR table was asked for ({DATA_DIR_VARIABLE} is set) but cannot be used: "
-                f"{frame.attrs['fallback']} So this chapter uses the package's own model data set instead; fix the "
-                f"file or unset {DATA_DIR_VARIABLE}.\n" + line)
+        line = (
+            f"The JuKKR table was asked for ({DATA_DIR_VARIABLE} is set) but cannot be used: "
+            f"{frame.attrs['fallback']} So this chapter uses the package's own model data set instead; fix the "
+            f"file or unset {DATA_DIR_VARIABLE}.\n" + line
+        )
     elif requested in ("jukkr", "auto") and name != "jukkr":
-        line = (f"The JuKKR table is not available on this machine, so this chapter uses the package's own model "
-                f"data set. To use the JuKKR data, download '{JUKKR_FILENAME}' from the Materials Cloud Archive "
-                f"(doi:{JUKKR_DOI}, CC BY 4.0) and set {DATA_DIR_VARIABLE} to its folder.\n" + line)
+        line = (
+            f"The JuKKR table is not available on this machine, so this chapter uses the package's own model "
+            f"data set. To use the JuKKR data, download '{JUKKR_FILENAME}' from the Materials Cloud Archive "
+            f"(doi:{JUKKR_DOI}, CC BY 4.0) and set {DATA_DIR_VARIABLE} to its folder.\n" + line
+        )
     return line

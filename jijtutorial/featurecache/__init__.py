@@ -58,14 +58,26 @@ module         concept
 =============  ==================================================================================
 """
 
-from ._files import CacheFileError, CacheWarning, atomic_write_bytes
-from ._keys import CACHE_VARIABLE, FORMAT_VERSION, cache_dir, parameter_key, row_keys, source_digest
+from ._files import CacheWarning
+from ._keys import CACHE_VARIABLE, FEATURE_CODE, FORMAT_VERSION, cache_dir, code_digest, code_files, parameter_key, row_keys
 from ._objects import PICKLE_FORMAT, load_cached_object, save_cached_object
 from ._store import cached_features, clear_memory_cache
 from ._table import FeatureTable
 
 __all__ = [
-    "CACHE_VARIABLE", "CacheFileError", "CacheWarning", "FORMAT_VERSION", "FeatureTable", "PICKLE_FORMAT",
-    "atomic_write_bytes", "cache_dir", "cached_features", "clear_memory_cache", "load_cached_object", "parameter_key",
-    "row_keys", "save_cached_object", "source_digest",
+    "CACHE_VARIABLE",
+    "CacheWarning",
+    "FORMAT_VERSION",
+    "FeatureTable",
+    "PICKLE_FORMAT",
+    "cache_dir",
+    "cached_features",
+    "clear_memory_cache",
+    "load_cached_object",
+    "parameter_key",
+    "row_keys",
+    "save_cached_object",
+    "code_digest",
+    "code_files",
+    "FEATURE_CODE",
 ]

@@ -39,8 +39,7 @@ def load_cached_object(path: str | os.PathLike, *, key: str, expected_type: type
         elif blob.get("key") != key:
             reason = f"it holds key {blob.get('key')!r}, not {key!r}"
         elif not isinstance(blob.get("object"), want):
-            reason = (f"it holds a {type(blob.get('object')).__name__}, not a "
-                      f"{' or '.join(t.__name__ for t in want)}")
+            reason = f"it holds a {type(blob.get('object')).__name__}, not a {' or '.join(t.__name__ for t in want)}"
         else:
             return blob["object"]
     _warn_once(path, "corrupt", f"cache file {path} is unusable: {reason}. It is being recomputed and replaced.")
@@ -54,8 +53,9 @@ def save_cached_object(path: str | os.PathLike, obj, *, key: str) -> bool:
     ``False`` is returned; the caller's result is unaffected.
     """
     path = Path(path)
-    data = pickle.dumps({"format": PICKLE_FORMAT, "key": key, "type": type(obj).__qualname__, "object": obj},
-                        protocol=pickle.HIGHEST_PROTOCOL)
+    data = pickle.dumps(
+        {"format": PICKLE_FORMAT, "key": key, "type": type(obj).__qualname__, "object": obj}, protocol=pickle.HIGHEST_PROTOCOL
+    )
     try:
         atomic_write_bytes(path, data)
     except OSError as err:

@@ -75,8 +75,11 @@ def cached_features(
             rows = _check_rows(name, compute(pos), len(pos))
             if table.n_features is not None and rows.shape[1] != table.n_features:
                 # the stored rows disagree with what the descriptor computes: start afresh
-                _warn_once(path, "corrupt", _corrupt_message(
-                    path, f"it holds {table.n_features} features per row, the descriptor gives {rows.shape[1]}"))
+                _warn_once(
+                    path,
+                    "corrupt",
+                    _corrupt_message(path, f"it holds {table.n_features} features per row, the descriptor gives {rows.shape[1]}"),
+                )
                 table = FeatureTable()
                 with _MEMO_LOCK:
                     _MEMO[pkey] = table

@@ -88,9 +88,7 @@ class FeatureTable:
         if known or len(set(keys)) != len(keys):
             raise ValueError(f"FeatureTable.add: key(s) already present or repeated, e.g. {(known or keys)[0]!r}.")
         if old.matrix is not None and rows.shape[1] != old.matrix.shape[1]:
-            raise ValueError(
-                f"FeatureTable.add: rows have {rows.shape[1]} features, the table {old.matrix.shape[1]}."
-            )
+            raise ValueError(f"FeatureTable.add: rows have {rows.shape[1]} features, the table {old.matrix.shape[1]}.")
         if old.matrix is None:
             matrix = rows
         elif sp.issparse(rows) or sp.issparse(old.matrix):
@@ -132,8 +130,12 @@ class FeatureTable:
         else:
             arrays["dense"] = np.asarray(st.matrix)
         header = {
-            "format": FORMAT_VERSION, "name": name, "parameter_key": parameter_key, "n_rows": len(st.keys),
-            "n_features": _n_features(st.matrix), "sparse": bool(sp.issparse(st.matrix)),
+            "format": FORMAT_VERSION,
+            "name": name,
+            "parameter_key": parameter_key,
+            "n_rows": len(st.keys),
+            "n_features": _n_features(st.matrix),
+            "sparse": bool(sp.issparse(st.matrix)),
             "checksum": _checksum(st.keys, arrays),
         }
         arrays["header"] = np.array(json.dumps(header, sort_keys=True))
@@ -146,8 +148,9 @@ class FeatureTable:
         atomic_write_bytes(path, self.to_bytes(name=name, parameter_key=parameter_key))
 
     @classmethod
-    def load(cls, path: Path, *, name: str | None = None, parameter_key: str | None = None,
-             n_features: int | None = None) -> FeatureTable:
+    def load(
+        cls, path: Path, *, name: str | None = None, parameter_key: str | None = None, n_features: int | None = None
+    ) -> FeatureTable:
         """Read and check a table written by :meth:`save`.
 
         Raises ``FileNotFoundError`` if there is no file and :class:`CacheFileError` (saying
@@ -175,9 +178,7 @@ class FeatureTable:
         if name is not None and header.get("name") != name:
             raise CacheFileError(f"it belongs to descriptor {header.get('name')!r}, not {name!r}")
         if parameter_key is not None and header.get("parameter_key") != parameter_key:
-            raise CacheFileError(
-                f"it holds parameter key {header.get('parameter_key')!r}, not {parameter_key!r} (its file name)"
-            )
+            raise CacheFileError(f"it holds parameter key {header.get('parameter_key')!r}, not {parameter_key!r} (its file name)")
         if _checksum(keys, arrays) != header.get("checksum"):
             raise CacheFileError("its checksum does not match its row keys and rows (edited, permuted or damaged)")
         bad = next((k for k in keys if not _ROW_KEY.match(k)), None)
@@ -189,8 +190,9 @@ class FeatureTable:
             if "dense" in arrays:
                 matrix = arrays["dense"]
             else:
-                matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]),
-                                       shape=tuple(int(x) for x in arrays["shape"]))
+                matrix = sp.csr_matrix(
+                    (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(int(x) for x in arrays["shape"])
+                )
         except Exception as err:
             raise CacheFileError(f"its matrix cannot be rebuilt ({type(err).__name__}: {err})") from err
         if matrix.ndim != 2 or matrix.shape[0] != len(keys) or header.get("n_rows") != len(keys):
@@ -232,6 +234,9 @@ def _save_merged(table: FeatureTable, path: Path, name: str, pkey: str) -> None:
             table.save(path, name=name, parameter_key=pkey)
             table._disk_stamp = _stamp(path)
     except OSError as err:  # read-only cache folder etc.: the memo still works
-        _warn_once(path.parent, "unwritable",
-                   f"cannot write the feature cache in {path.parent} ({err}); features are kept in memory only. "
-                   f"Set {CACHE_VARIABLE} to a writable folder to keep them between runs.")
+        _warn_once(
+            path.parent,
+            "unwritable",
+            f"cannot write the feature cache in {path.parent} ({err}); features are kept in memory only. "
+            f"Set {CACHE_VARIABLE} to a writable folder to keep them between runs.",
+        )

@@ -8,33 +8,35 @@ along z and the three mirror planes containing it) give the same pair up to g: J
 D turns as an axial vector. One representative per orbit; the JuKKR table's ten vectors are
 taken as the representatives of their orbits so that the two data sets share exact geometries.
 
-This is the one place of the engine that enumerates Bi–Bi pairs (built on
-:func:`jijtutorial.structures.bi_pair_vectors` and :func:`~jijtutorial.structures.locate_bi_site`).
+This is the one place of the engine that enumerates Bi–Bi pairs, built on the package's one home
+for pair geometry and symmetry, :mod:`jijtutorial.geometry` (its D3d :func:`~jijtutorial.geometry.point_group`,
+:func:`~jijtutorial.geometry.bi_pair_vectors` and :func:`~jijtutorial.geometry.locate_bi_site`). The
+engine's orbits are those of the site group alone (C3v, i and j kept in order), not the bond classes of
+:func:`jijtutorial.geometry.bond_classes` (which also exchange i and j): the engine computes (A, B, r) and
+(B, A, −r) as rows of their own. Its ``geometry`` label is therefore the *vector's* layer and length
+(``'upper Bi layer, QL +1, 10.47 Å'``), not the bond class's (``'QL ±1'``) that the tidy frames carry.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..structures import ALAT, bi_pair_vectors, locate_bi_site
+from ..geometry import ALAT, bi_pair_vectors, locate_bi_site, point_group
 from .crystal import BI2TE3_SK, BI_LOWER, BI_UPPER, CrystalParameters, atom_positions, primitive_cell
 
 #: The ten pair vectors of the JuKKR table (units of alat = 10.4727 Å): geometry only.
 JUKKR_VECTORS_ALAT = (
-    (-0.41851489357247, 0.0, 0.0), (0.0, 0.0, 0.582221), (-0.418515, 0.0, 0.582221),
-    (-0.627772, -0.120815, -0.388147), (-0.83703, 0.0, 0.0), (0.209257, 0.120815, 0.970369),
-    (-0.83703, 0.0, 0.582221), (-1.046287, -0.120815, -0.388147), (-0.627772, -0.120815, -0.970369),
+    (-0.41851489357247, 0.0, 0.0),
+    (0.0, 0.0, 0.582221),
+    (-0.418515, 0.0, 0.582221),
+    (-0.627772, -0.120815, -0.388147),
+    (-0.83703, 0.0, 0.0),
+    (0.209257, 0.120815, 0.970369),
+    (-0.83703, 0.0, 0.582221),
+    (-1.046287, -0.120815, -0.388147),
+    (-0.627772, -0.120815, -0.970369),
     (-1.255545, 0.0, 0.0),
 )
-
-
-def point_group_d3d() -> np.ndarray:
-    """The 12 rotations of D3d in the hexagonal frame (C3 about z, C2 about x, inversion), shape (12, 3, 3)."""
-    c, s = np.cos(2 * np.pi / 3), np.sin(2 * np.pi / 3)
-    c3 = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
-    c2x = np.diag([1.0, -1.0, -1.0])
-    return np.array([inv * np.linalg.matrix_power(c3, k) @ m for inv in (1.0, -1.0) for m in (np.eye(3), c2x)
-                     for k in range(3)])
 
 
 def site_group(params: CrystalParameters = BI2TE3_SK) -> np.ndarray:
@@ -45,7 +47,7 @@ def site_group(params: CrystalParameters = BI2TE3_SK) -> np.ndarray:
     tau = atom_positions(params)[BI_UPPER]
     inv = np.linalg.inv(primitive_cell(params.a, params.c))
     keep = []
-    for g in point_group_d3d():
+    for g in point_group():
         frac = (g @ tau - tau) @ inv
         if np.allclose(frac, np.rint(frac), atol=1e-6):
             keep.append(g)
@@ -92,11 +94,20 @@ def pair_geometries(max_distance: float = 13.2, params: CrystalParameters = BI2T
                 if hit:
                     rep, jukkr = p, True
             site = locate_bi_site(rep)
-            out.append({"vector": np.asarray(rep, float), "distance": float(d[i]), "sublattice": sub,
-                        "layer": site.layer, "geometry": f"{site.layer}, {d[i]:.2f} Å", "multiplicity": len(members),
-                        "site": crystal_site(rep, params), "jukkr": jukkr})
+            out.append(
+                {
+                    "vector": np.asarray(rep, float),
+                    "distance": float(d[i]),
+                    "sublattice": sub,
+                    "layer": site.layer,
+                    "geometry": f"{site.layer}, {d[i]:.2f} Å",
+                    "multiplicity": len(members),
+                    "site": crystal_site(rep, params),
+                    "jukkr": jukkr,
+                }
+            )
     out.sort(key=lambda x: (round(x["distance"], 4), x["sublattice"]))
     return out
 
 
-__all__ = ["JUKKR_VECTORS_ALAT", "crystal_site", "pair_geometries", "point_group_d3d", "site_group"]
+__all__ = ["JUKKR_VECTORS_ALAT", "crystal_site", "pair_geometries", "site_group"]

@@ -76,8 +76,7 @@ def shell_agreement(matched: pd.DataFrame, sign_threshold: float = 0.1, d_thresh
     rows = []
     order = matched.groupby("geometry")["distance"].first().sort_values()
     for geometry in order.index:
-        rows.append({"geometry": geometry, **_metrics(matched[matched.geometry == geometry], sign_threshold,
-                                                       d_threshold)})
+        rows.append({"geometry": geometry, **_metrics(matched[matched.geometry == geometry], sign_threshold, d_threshold)})
     complete = np.isin(np.round(matched["distance"], 2), COMPLETE_SHELLS)
     for name, sel in (("complete shells", complete), ("far shells", ~complete), ("all", np.ones(len(matched), bool))):
         if sel.any():

@@ -56,8 +56,7 @@ def semicircle(e_bottom: float, e_fermi: float, n_points: int = 48, power: float
     from E_F (s → 0) to the band bottom.
     """
     if not (np.isfinite(e_bottom) and np.isfinite(e_fermi) and e_bottom < e_fermi):
-        raise ValueError(f"e_bottom ({e_bottom!r} eV) must lie below e_fermi ({e_fermi!r} eV): put it below the "
-                         f"lowest band.")
+        raise ValueError(f"e_bottom ({e_bottom!r} eV) must lie below e_fermi ({e_fermi!r} eV): put it below the lowest band.")
     if int(n_points) < 2:
         raise ValueError(f"n_points must be at least 2, not {n_points!r}.")
     if not (np.isfinite(power) and power >= 1):
@@ -70,9 +69,12 @@ def semicircle(e_bottom: float, e_fermi: float, n_points: int = 48, power: float
     z = c + r * np.exp(1j * theta)
     # the path runs from θ = π (e_bottom) to θ = 0 (e_fermi): dz = −i r e^{iθ} |dθ|
     w = -1j * r * np.exp(1j * theta) * dtheta
-    return Contour(z=z, w=w, kind="semicircle",
-                   params={"e_bottom": float(e_bottom), "e_fermi": float(e_fermi), "temperature": 0.0,
-                           "power": float(power)})
+    return Contour(
+        z=z,
+        w=w,
+        kind="semicircle",
+        params={"e_bottom": float(e_bottom), "e_fermi": float(e_fermi), "temperature": 0.0, "power": float(power)},
+    )
 
 
 def ozaki_poles(n_poles: int) -> tuple[np.ndarray, np.ndarray]:
@@ -105,8 +107,9 @@ def fermi_pole_expansion(x, n_poles: int) -> np.ndarray:
 def ozaki(e_fermi: float, temperature: float, n_poles: int = 60) -> Contour:
     """Finite-temperature contour: the Ozaki poles z_p = μ + iζ_p k_BT (eV), temperature in K."""
     if not (np.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature must be positive (K) for the Ozaki contour, not {temperature!r}; "
-                         f"use semicircle() for T = 0.")
+        raise ValueError(
+            f"temperature must be positive (K) for the Ozaki contour, not {temperature!r}; use semicircle() for T = 0."
+        )
     if not np.isfinite(e_fermi):
         raise ValueError(f"e_fermi must be a finite energy in eV, not {e_fermi!r}.")
     kT = KB_EV * float(temperature)
@@ -114,8 +117,12 @@ def ozaki(e_fermi: float, temperature: float, n_poles: int = 60) -> Contour:
     z = e_fermi + 1j * zeta * kT
     # f ≈ −R_p / (x − iζ_p) near the pole: residue in E is −R_p k_BT; ∫ f F dE = 2πi Σ (−R_p k_BT) F(z_p)
     w = -2j * np.pi * R * kT
-    return Contour(z=z, w=w.astype(complex), kind="ozaki",
-                   params={"e_fermi": float(e_fermi), "temperature": float(temperature), "n_poles": int(n_poles)})
+    return Contour(
+        z=z,
+        w=w.astype(complex),
+        kind="ozaki",
+        params={"e_fermi": float(e_fermi), "temperature": float(temperature), "n_poles": int(n_poles)},
+    )
 
 
 def fermi_function(energy, e_fermi: float, temperature: float) -> np.ndarray:

@@ -65,8 +65,10 @@ from .tight_binding import TightBinding
 HBAR2_OVER_M = 7.62
 #: Harrison's universal two-centre coefficients (Harrison 1999; Shi & Papaconstantopoulos 2004, Table I).
 ETA = {"sss": -1.32, "sps": 1.42, "pps": 2.22, "ppp": -0.63}
-ETA_SOURCE = ("Harrison, Elementary Electronic Structure (1999), as tabulated by Shi and Papaconstantopoulos, "
-              "Phys. Rev. B 70, 205101 (2004), Table I")
+ETA_SOURCE = (
+    "Harrison, Elementary Electronic Structure (1999), as tabulated by Shi and Papaconstantopoulos, "
+    "Phys. Rev. B 70, 205101 (2004), Table I"
+)
 
 #: Atom labels and species of the primitive cell (top to bottom).
 ATOMS = ("Te1-upper", "Bi-upper", "Te2", "Bi-lower", "Te1-lower")
@@ -98,16 +100,20 @@ class CrystalParameters:
     c: float = C_HEX
     z_Bi: float = Z_BI
     z_Te1: float = Z_TE1
-    sources: dict = field(default_factory=lambda: {
-        "hoppings": f"V = eta hbar^2/(m d^2), hbar^2/m = {HBAR2_OVER_M} eV A^2, eta = {ETA} ({ETA_SOURCE})",
-        "vdw_factor": "fitted: Te1-Te1 bonds across the van der Waals gap scaled by this factor",
-        "inplane_factor": "fitted: came out 0.008 and is set to 0 (no in-plane second neighbours)",
-        "lambda_Bi": "Liu and Allen, Phys. Rev. B 52, 1566 (1995) (Bi sp3 model)",
-        "lambda_Te": "chosen (about a third of Bi's)",
-        "onsite": ("fitted to the band facts of Bi2Te3 (bands inverted at Gamma only, 0.16 eV bulk gap, p valence band "
-                   "5-6 eV wide), starting from Harrison's atomic term values; shifted so that mid-gap is 0 eV"),
-        "structure": "R-3m, a = 4.383, c = 30.487 A, z_Bi = 0.400, z_Te1 = 0.209 (jijtutorial.structures)",
-    })
+    sources: dict = field(
+        default_factory=lambda: {
+            "hoppings": f"V = eta hbar^2/(m d^2), hbar^2/m = {HBAR2_OVER_M} eV A^2, eta = {ETA} ({ETA_SOURCE})",
+            "vdw_factor": "fitted: Te1-Te1 bonds across the van der Waals gap scaled by this factor",
+            "inplane_factor": "fitted: came out 0.008 and is set to 0 (no in-plane second neighbours)",
+            "lambda_Bi": "Liu and Allen, Phys. Rev. B 52, 1566 (1995) (Bi sp3 model)",
+            "lambda_Te": "chosen (about a third of Bi's)",
+            "onsite": (
+                "fitted to the band facts of Bi2Te3 (bands inverted at Gamma only, 0.16 eV bulk gap, p valence band "
+                "5-6 eV wide), starting from Harrison's atomic term values; shifted so that mid-gap is 0 eV"
+            ),
+            "structure": "R-3m, a = 4.383, c = 30.487 A, z_Bi = 0.400, z_Te1 = 0.209 (jijtutorial.structures)",
+        }
+    )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -158,10 +164,18 @@ def bonds(params: CrystalParameters = BI2TE3_SK, max_distance: float | None = No
                 if abs(d[k] - params.a) < 1e-6 and abs(vec[k][2]) < 1e-6:
                     kind = "in-plane"
                 else:
-                    kind = ("Bi-Te1" if pair == {"Bi", "Te1"} else "Bi-Te2" if pair == {"Bi", "Te2"}
-                            else "Te1-Te1 (vdW)" if pair == {"Te1"} else "other")
-                out.append({"a": a, "b": b, "n": tuple(int(x) for x in ns[k]), "vector": vec[k], "distance": float(d[k]),
-                            "kind": kind})
+                    kind = (
+                        "Bi-Te1"
+                        if pair == {"Bi", "Te1"}
+                        else "Bi-Te2"
+                        if pair == {"Bi", "Te2"}
+                        else "Te1-Te1 (vdW)"
+                        if pair == {"Te1"}
+                        else "other"
+                    )
+                out.append(
+                    {"a": a, "b": b, "n": tuple(int(x) for x in ns[k]), "vector": vec[k], "distance": float(d[k]), "kind": kind}
+                )
     return out
 
 
@@ -182,13 +196,14 @@ def crystal_model(params: CrystalParameters = BI2TE3_SK) -> TightBinding:
     if params.vdw_factor < 0 or params.lambda_Bi < 0 or params.lambda_Te < 0:
         raise ValueError(f"vdw_factor and the spin-orbit constants must be ≥ 0, not {params!r}.")
     if not 4.4 <= params.bond_cutoff < 4.55:
-        raise ValueError(f"bond_cutoff must keep the Bi-Te, vdW Te-Te and in-plane bonds (3.07-4.38 A) and drop the "
-                         f"next ones (4.56 A): choose it in [4.4, 4.55) A, not {params.bond_cutoff!r}.")
+        raise ValueError(
+            f"bond_cutoff must keep the Bi-Te, vdW Te-Te and in-plane bonds (3.07-4.38 A) and drop the "
+            f"next ones (4.56 A): choose it in [4.4, 4.55) A, not {params.bond_cutoff!r}."
+        )
     nb = 2 * N_ORBITALS
     hop: dict[tuple, np.ndarray] = {}
     onsite = np.zeros((nb, nb), dtype=complex)
-    energies = {"Bi": (params.Es_Bi, params.Ep_Bi), "Te1": (params.Es_Te1, params.Ep_Te1),
-                "Te2": (params.Es_Te2, params.Ep_Te2)}
+    energies = {"Bi": (params.Es_Bi, params.Ep_Bi), "Te1": (params.Es_Te1, params.Ep_Te1), "Te2": (params.Es_Te2, params.Ep_Te2)}
     for a, sp in enumerate(SPECIES):
         es, ep = energies[sp]
         idx = orbital_index(a)
@@ -202,8 +217,9 @@ def crystal_model(params: CrystalParameters = BI2TE3_SK) -> TightBinding:
         m = hop.setdefault(bond["n"], np.zeros((nb, nb), dtype=complex))
         ia, ib = orbital_index(bond["a"]), orbital_index(bond["b"])
         m[np.ix_(ia, ib)] += np.kron(np.eye(2), block)
-    model = TightBinding(cell=primitive_cell(params.a, params.c), hoppings=hop, n_orbitals=N_ORBITALS,
-                         name="Bi2Te3 sp3 Slater-Koster model")
+    model = TightBinding(
+        cell=primitive_cell(params.a, params.c), hoppings=hop, n_orbitals=N_ORBITALS, name="Bi2Te3 sp3 Slater-Koster model"
+    )
     return model
 
 
@@ -242,8 +258,7 @@ def inversion_matrix(k, params: CrystalParameters = BI2TE3_SK) -> np.ndarray:
     return P
 
 
-def crystal_trim_parities(model: TightBinding, params: CrystalParameters = BI2TE3_SK,
-                          n_occupied: int = N_VALENCE) -> np.ndarray:
+def crystal_trim_parities(model: TightBinding, params: CrystalParameters = BI2TE3_SK, n_occupied: int = N_VALENCE) -> np.ndarray:
     """δ_i: product of the parities of one state of each occupied Kramers pair at the 8 TRIM (row 0 Γ, row 7 Z)."""
     n = np.array([(i, j, k) for i in (0, 1) for j in (0, 1) for k in (0, 1)])
     ks = n @ model.reciprocal_cell / 2
@@ -254,8 +269,10 @@ def crystal_trim_parities(model: TightBinding, params: CrystalParameters = BI2TE
         occ = v[:, :n_occupied]
         xi = np.linalg.eigvalsh(0.5 * (occ.conj().T @ P @ occ + (occ.conj().T @ P @ occ).conj().T))
         if np.abs(np.abs(xi) - 1).max() > 1e-6:
-            raise ValueError("occupied states at a TRIM are not parity eigenstates: the model breaks inversion "
-                             "or a band crossing at E_F splits a Kramers pair.")
+            raise ValueError(
+                "occupied states at a TRIM are not parity eigenstates: the model breaks inversion "
+                "or a band crossing at E_F splits a Kramers pair."
+            )
         out.append(int(np.prod(np.sign(xi[::2]))))
     return np.array(out)
 
@@ -279,14 +296,39 @@ def crystal_band_facts(model: TightBinding, kmesh: int = 12, n_line: int = 401) 
     n = N_VALENCE
     vbm, cbm = float(e[:, n - 1].max()), float(e[:, n].min())
     eg = np.linalg.eigvalsh(model.hamiltonian(np.zeros(3)))
-    return {"vbm": vbm, "cbm": cbm, "gap": cbm - vbm, "direct_gap_gamma": float(eg[n] - eg[n - 1]),
-            "valence_p_width": vbm - float(e[:, 10].min()), "s_bands": (float(e[:, 0].min()), float(e[:, 9].max())),
-            "conduction_top": float(e[:, -1].max())}
+    return {
+        "vbm": vbm,
+        "cbm": cbm,
+        "gap": cbm - vbm,
+        "direct_gap_gamma": float(eg[n] - eg[n - 1]),
+        "valence_p_width": vbm - float(e[:, 10].min()),
+        "s_bands": (float(e[:, 0].min()), float(e[:, 9].max())),
+        "conduction_top": float(e[:, -1].max()),
+    }
 
 
-__all__ = ["ATOMS", "BI2TE3_SK", "BI_LOWER", "BI_UPPER", "CrystalParameters", "ETA", "HBAR2_OVER_M", "N_VALENCE",
-           "SPECIES", "atom_positions", "bonds", "crystal_band_facts", "crystal_model", "crystal_trim_parities",
-           "crystal_z2_index", "inversion_map", "inversion_matrix", "orbital_index", "primitive_cell", "replace_params"]
+__all__ = [
+    "ATOMS",
+    "BI2TE3_SK",
+    "BI_LOWER",
+    "BI_UPPER",
+    "CrystalParameters",
+    "ETA",
+    "HBAR2_OVER_M",
+    "N_VALENCE",
+    "SPECIES",
+    "atom_positions",
+    "bonds",
+    "crystal_band_facts",
+    "crystal_model",
+    "crystal_trim_parities",
+    "crystal_z2_index",
+    "inversion_map",
+    "inversion_matrix",
+    "orbital_index",
+    "primitive_cell",
+    "replace_params",
+]
 
 
 def replace_params(base: CrystalParameters = BI2TE3_SK, **changes) -> CrystalParameters:

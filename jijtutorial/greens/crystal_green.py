@@ -93,8 +93,9 @@ class CrystalGreen:
         sites = [(int(a), tuple(int(x) for x in n)) for a, n in sites]
         req = [(a, b, tuple(np.subtract(nb, na))) for a, na in sites for b, nb in sites]
         self.compute(req)
-        sel = [np.arange(len(self.orbitals[a])) if orbitals is None else np.asarray(orbitals[i])
-               for i, (a, _) in enumerate(sites)]
+        sel = [
+            np.arange(len(self.orbitals[a])) if orbitals is None else np.asarray(orbitals[i]) for i, (a, _) in enumerate(sites)
+        ]
         sizes = [len(s) for s in sel]
         starts = np.concatenate([[0], np.cumsum(sizes)])
         nz = len(self.contour.z)
@@ -102,7 +103,7 @@ class CrystalGreen:
         for i, (a, na) in enumerate(sites):
             for j, (b, nb) in enumerate(sites):
                 blk = self._blocks[(a, b, tuple(np.subtract(nb, na)))]
-                G[:, starts[i]:starts[i + 1], starts[j]:starts[j + 1]] = blk[:, sel[i]][:, :, sel[j]]
+                G[:, starts[i] : starts[i + 1], starts[j] : starts[j + 1]] = blk[:, sel[i]][:, :, sel[j]]
         return G
 
 

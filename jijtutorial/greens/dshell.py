@@ -55,13 +55,31 @@ ETA_PD = {"pds": -2.95, "pdp": 1.36}
 #: d-state radii r_d (Å), Harrison's Solid State Table (1980). Zn and Cd (treated there as sp metals,
 #: their d shell a core) continue the trend of their rows (chosen here: r_d of Cu and Ag × 0.9).
 R_D = {
-    "Sc": 1.24, "Ti": 1.08, "V": 0.98, "Cr": 0.90, "Mn": 0.86, "Fe": 0.80, "Co": 0.76, "Ni": 0.71, "Cu": 0.67,
+    "Sc": 1.24,
+    "Ti": 1.08,
+    "V": 0.98,
+    "Cr": 0.90,
+    "Mn": 0.86,
+    "Fe": 0.80,
+    "Co": 0.76,
+    "Ni": 0.71,
+    "Cu": 0.67,
     "Zn": 0.60,
-    "Y": 1.58, "Zr": 1.41, "Nb": 1.28, "Mo": 1.20, "Tc": 1.11, "Ru": 1.05, "Rh": 0.99, "Pd": 0.94, "Ag": 0.89,
+    "Y": 1.58,
+    "Zr": 1.41,
+    "Nb": 1.28,
+    "Mo": 1.20,
+    "Tc": 1.11,
+    "Ru": 1.05,
+    "Rh": 0.99,
+    "Pd": 0.94,
+    "Ag": 0.89,
     "Cd": 0.80,
 }
-R_D_SOURCE = ("r_d: Harrison, Electronic Structure and the Properties of Solids (1980), Solid State Table; Zn, Cd "
-              "extrapolated (0.9 x Cu, Ag)")
+R_D_SOURCE = (
+    "r_d: Harrison, Electronic Structure and the Properties of Solids (1980), Solid State Table; Zn, Cd "
+    "extrapolated (0.9 x Cu, Ag)"
+)
 #: Stoner parameter per row (eV), Janak 1977 (row averages; as in :mod:`.element_table`).
 STONER_I = {3: 0.9, 4: 0.6}
 STONER_SOURCE = "Stoner I = 0.9 eV (3d), 0.6 eV (4d): Janak, Phys. Rev. B 16, 255 (1977)"
@@ -86,8 +104,13 @@ class ImpurityModel:
     pd_scale: float = 2.5
     stoner_scale: float = 1.0
     d_count_shift: float = 0.75
-    sources: dict = field(default_factory=lambda: {"V_pd": f"eta = {ETA_PD}, {R_D_SOURCE}", "I": STONER_SOURCE,
-                                                   "N_d": "group - 2 (divalent count) + d_count_shift"})
+    sources: dict = field(
+        default_factory=lambda: {
+            "V_pd": f"eta = {ETA_PD}, {R_D_SOURCE}",
+            "I": STONER_SOURCE,
+            "N_d": "group - 2 (divalent count) + d_count_shift",
+        }
+    )
 
     def __post_init__(self):
         for name in ("pd_scale", "stoner_scale"):
@@ -109,8 +132,12 @@ class ImpurityModel:
         return float(np.clip(group(symbol) - 2 + self.d_count_shift, 0.0, 10.0))
 
     def as_dict(self) -> dict:
-        return {"pd_scale": self.pd_scale, "stoner_scale": self.stoner_scale, "d_count_shift": self.d_count_shift,
-                "sources": dict(self.sources)}
+        return {
+            "pd_scale": self.pd_scale,
+            "stoner_scale": self.stoner_scale,
+            "d_count_shift": self.d_count_shift,
+            "sources": dict(self.sources),
+        }
 
 
 DEFAULT_IMPURITY = ImpurityModel()
@@ -166,7 +193,7 @@ class DShellCluster:
             for b, nb, vec in c:
                 v = pd_block(-vec, ETA_PD["pds"], ETA_PD["pdp"]).T / np.linalg.norm(vec) ** 3.5  # (5, 3)
                 t = index[(b, nb)]
-                V[10 * k:10 * k + 10, 6 * t:6 * t + 6] = np.kron(np.eye(2), v)
+                V[10 * k : 10 * k + 10, 6 * t : 6 * t + 6] = np.kron(np.eye(2), v)
         self.v_hat = V
         self.sigma_hat = V @ g @ V.T
 
@@ -186,7 +213,7 @@ class DShellCluster:
         spin = np.einsum("a,aij->ij", e, PAULI)
         H = np.zeros((10 * self.n_sites, 10 * self.n_sites), dtype=complex)
         for k, (lv, dl) in enumerate(zip(levels, splittings)):
-            H[10 * k:10 * k + 10, 10 * k:10 * k + 10] = np.kron(lv * np.eye(2) - 0.5 * dl * spin, np.eye(N_D))
+            H[10 * k : 10 * k + 10, 10 * k : 10 * k + 10] = np.kron(lv * np.eye(2) - 0.5 * dl * spin, np.eye(N_D))
         z = self.contour.z
         A = z[:, None, None] * np.eye(len(H)) - H - sigma
         return np.linalg.inv(A)
@@ -195,14 +222,16 @@ class DShellCluster:
 def spin_occupations(G_dd, contour: Contour, n_sites: int, direction=(0.0, 0.0, 1.0)) -> np.ndarray:
     """(n_majority, n_minority) of each d shell along ``direction``, shape (n_sites, 2), from G_dd on an Ozaki contour."""
     if contour.kind != "ozaki":
-        raise ValueError("d occupations need the Ozaki (finite-temperature) contour: it integrates f·ρ with the "
-                         "exact total weight of the shell (N/2 + pole sum).")
+        raise ValueError(
+            "d occupations need the Ozaki (finite-temperature) contour: it integrates f·ρ with the "
+            "exact total weight of the shell (N/2 + pole sum)."
+        )
     e = np.asarray(direction, dtype=float)
     e = e / np.linalg.norm(e)
     spin = np.einsum("a,aij->ij", e, PAULI)
     out = np.zeros((n_sites, 2))
     for k in range(n_sites):
-        blk = G_dd[:, 10 * k:10 * k + 10, 10 * k:10 * k + 10]
+        blk = G_dd[:, 10 * k : 10 * k + 10, 10 * k : 10 * k + 10]
         for s, sign in enumerate((1.0, -1.0)):
             P = np.kron(0.5 * (np.eye(2) + sign * spin), np.eye(N_D))
             tr = np.einsum("zij,ji->z", blk, P)
@@ -229,9 +258,17 @@ class ImpurityState:
         return self.n_up - self.n_down
 
     def as_dict(self) -> dict:
-        return {"level_eV": self.level, "delta_eV": self.delta, "n_up": self.n_up, "n_down": self.n_down,
-                "moment_muB": self.moment, "N_d": self.n_d, "stoner_I_eV": self.stoner_I,
-                "pd_coupling_eVA35": self.coupling, "converged": self.converged}
+        return {
+            "level_eV": self.level,
+            "delta_eV": self.delta,
+            "n_up": self.n_up,
+            "n_down": self.n_down,
+            "moment_muB": self.moment,
+            "N_d": self.n_d,
+            "stoner_I_eV": self.stoner_I,
+            "pd_coupling_eVA35": self.coupling,
+            "converged": self.converged,
+        }
 
 
 #: A d count within this of 0 or 10 is an empty or full shell: its level is put this far (eV) from E_F.
@@ -252,8 +289,9 @@ def _level_for_count(cluster: DShellCluster, sigma, n_target: float, delta: floa
     return brentq(excess, e_f - 50.0, e_f + 50.0, xtol=1e-10, maxiter=200)
 
 
-def solve_single(cluster: DShellCluster, symbol: str, model: ImpurityModel = DEFAULT_IMPURITY,
-                 tol: float = 1e-7) -> ImpurityState:
+def solve_single(
+    cluster: DShellCluster, symbol: str, model: ImpurityModel = DEFAULT_IMPURITY, tol: float = 1e-7
+) -> ImpurityState:
     """Self-consistent ε̄ and Δ = I·m of one impurity (cluster of one site) with N_d = :meth:`ImpurityModel.n_d`.
 
     g(Δ) = I·m(Δ) − Δ vanishes at Δ = 0 (no moment) and, if Stoner's condition holds, at a
@@ -294,12 +332,20 @@ def solve_single(cluster: DShellCluster, symbol: str, model: ImpurityModel = DEF
     lv, n = state(delta)
     if not SHELL_LIMIT < n_target < 10 - SHELL_LIMIT:  # a full or empty shell far from E_F: counted exactly
         n = np.full(2, 0.5 * n_target)
-    return ImpurityState(symbol=symbol, level=float(lv), delta=float(delta), n_up=float(n[0]), n_down=float(n[1]),
-                         n_d=n_target, stoner_I=I, coupling=c, converged=True)
+    return ImpurityState(
+        symbol=symbol,
+        level=float(lv),
+        delta=float(delta),
+        n_up=float(n[0]),
+        n_down=float(n[1]),
+        n_d=n_target,
+        stoner_I=I,
+        coupling=c,
+        converged=True,
+    )
 
 
-def solve_pair(cluster: DShellCluster, states, model: ImpurityModel = DEFAULT_IMPURITY, n_iter: int = 8,
-               tol: float = 1e-7):
+def solve_pair(cluster: DShellCluster, states, model: ImpurityModel = DEFAULT_IMPURITY, n_iter: int = 8, tol: float = 1e-7):
     """Splittings of impurities together (moments parallel along z): the moments induced on non-magnetic ones.
 
     states: one :class:`ImpurityState` per site (from :func:`solve_single`). An impurity that is
@@ -319,6 +365,7 @@ def solve_pair(cluster: DShellCluster, states, model: ImpurityModel = DEFAULT_IM
     weak = [k for k, s in enumerate(states) if s.delta == 0.0 and s.stoner_I > 0]
     converged = True
     if weak and np.any(deltas > 0):
+
         def residual(d_weak):
             d = deltas.copy()
             d[weak] = d_weak
@@ -348,5 +395,18 @@ def element_factors(model: ImpurityModel = DEFAULT_IMPURITY, elements=IMPURITY_E
     return {s: (model.coupling(s), model.stoner(s), model.n_d(s)) for s in elements}
 
 
-__all__ = ["DEFAULT_IMPURITY", "DShellCluster", "ETA_PD", "ImpurityModel", "ImpurityState", "R_D", "STONER_I", "cage",
-           "element_factors", "host_orbitals", "solve_pair", "solve_single", "spin_occupations"]
+__all__ = [
+    "DEFAULT_IMPURITY",
+    "DShellCluster",
+    "ETA_PD",
+    "ImpurityModel",
+    "ImpurityState",
+    "R_D",
+    "STONER_I",
+    "cage",
+    "element_factors",
+    "host_orbitals",
+    "solve_pair",
+    "solve_single",
+    "spin_occupations",
+]

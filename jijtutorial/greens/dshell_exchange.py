@@ -34,8 +34,9 @@ def dshell_exchange(cluster: DShellCluster, sigma, levels, deltas) -> ExchangeRe
 
     sigma: Σ(z) of the pair (:meth:`DShellCluster.sigma`); levels ε̄ (eV) and splittings Δ (eV) per impurity.
     """
-    return ExchangeResult(tensor=assemble_references(
-        lambda direction: dshell_exchange_for_reference(cluster, sigma, levels, deltas, direction)))
+    return ExchangeResult(
+        tensor=assemble_references(lambda direction: dshell_exchange_for_reference(cluster, sigma, levels, deltas, direction))
+    )
 
 
 def dshell_exchange_for_reference(cluster: DShellCluster, sigma, levels, deltas, direction) -> np.ndarray:
@@ -71,8 +72,9 @@ def grand_potential_dshell(cluster: DShellCluster, sigma, levels, deltas, direct
     G = np.linalg.inv(_inverse(cluster, sigma, levels, deltas, reference_directions))
     dH = np.zeros((n * nb, n * nb), dtype=complex)
     for k in range(n):
-        dH[k * nb:(k + 1) * nb, k * nb:(k + 1) * nb] = (d_potential(levels[k], deltas[k], directions[k])
-                                                        - d_potential(levels[k], deltas[k], reference_directions[k]))
+        dH[k * nb : (k + 1) * nb, k * nb : (k + 1) * nb] = d_potential(levels[k], deltas[k], directions[k]) - d_potential(
+            levels[k], deltas[k], reference_directions[k]
+        )
     sign, logabs = np.linalg.slogdet(np.eye(n * nb) - G @ dH)
     return float(-cluster.contour.integrate(logabs + np.log(sign)))
 
@@ -82,7 +84,7 @@ def _inverse(cluster, sigma, levels, deltas, directions):
     nb = 2 * N_D
     H = np.zeros((n * nb, n * nb), dtype=complex)
     for k in range(n):
-        H[k * nb:(k + 1) * nb, k * nb:(k + 1) * nb] = d_potential(levels[k], deltas[k], directions[k])
+        H[k * nb : (k + 1) * nb, k * nb : (k + 1) * nb] = d_potential(levels[k], deltas[k], directions[k])
     z = cluster.contour.z
     return z[:, None, None] * np.eye(n * nb) - H - sigma
 

@@ -29,13 +29,30 @@ from dataclasses import dataclass
 from ..elements import IMPURITY_ELEMENTS, row, z_of
 
 #: Median spin moments (μB) in Bi2Te3 from the JuKKR pair calculations (mom1, mom2 columns).
-MOMENT_SOURCE = ("median of mom1/mom2 per element over the JuKKR table, Mozumder et al. arXiv:2407.04413, "
-                 "doi:10.24435/materialscloud:c9-9x")
+MOMENT_SOURCE = (
+    "median of mom1/mom2 per element over the JuKKR table, Mozumder et al. arXiv:2407.04413, doi:10.24435/materialscloud:c9-9x"
+)
 MEDIAN_MOMENT = {
-    "Sc": 0.000, "Ti": 0.802, "V": 2.646, "Cr": 3.802, "Mn": 4.412, "Fe": 3.386, "Co": 2.114, "Ni": 0.931,
-    "Cu": 0.000, "Zn": 0.000,
-    "Y": 0.000, "Zr": 0.000, "Nb": 1.177, "Mo": 2.574, "Tc": 2.256, "Ru": 0.326, "Rh": 0.000, "Pd": 0.000,
-    "Ag": 0.000, "Cd": 0.000,
+    "Sc": 0.000,
+    "Ti": 0.802,
+    "V": 2.646,
+    "Cr": 3.802,
+    "Mn": 4.412,
+    "Fe": 3.386,
+    "Co": 2.114,
+    "Ni": 0.931,
+    "Cu": 0.000,
+    "Zn": 0.000,
+    "Y": 0.000,
+    "Zr": 0.000,
+    "Nb": 1.177,
+    "Mo": 2.574,
+    "Tc": 2.256,
+    "Ru": 0.326,
+    "Rh": 0.000,
+    "Pd": 0.000,
+    "Ag": 0.000,
+    "Cd": 0.000,
 }
 
 #: |m| below this (μB) counts as non-magnetic: Δ = 0.
@@ -47,9 +64,27 @@ STONER_SOURCE = "Stoner I = 0.9 eV (3d), 0.6 eV (4d): Janak, Phys. Rev. B 16, 25
 
 #: Pauling electronegativities (Allred 1961 revision).
 ELECTRONEGATIVITY = {
-    "Sc": 1.36, "Ti": 1.54, "V": 1.63, "Cr": 1.66, "Mn": 1.55, "Fe": 1.83, "Co": 1.88, "Ni": 1.91, "Cu": 1.90,
-    "Zn": 1.65, "Y": 1.22, "Zr": 1.33, "Nb": 1.60, "Mo": 2.16, "Tc": 1.90, "Ru": 2.20, "Rh": 2.28, "Pd": 2.20,
-    "Ag": 1.93, "Cd": 1.69, "Bi": 2.02,
+    "Sc": 1.36,
+    "Ti": 1.54,
+    "V": 1.63,
+    "Cr": 1.66,
+    "Mn": 1.55,
+    "Fe": 1.83,
+    "Co": 1.88,
+    "Ni": 1.91,
+    "Cu": 1.90,
+    "Zn": 1.65,
+    "Y": 1.22,
+    "Zr": 1.33,
+    "Nb": 1.60,
+    "Mo": 2.16,
+    "Tc": 1.90,
+    "Ru": 2.20,
+    "Rh": 2.28,
+    "Pd": 2.20,
+    "Ag": 1.93,
+    "Cd": 1.69,
+    "Bi": 2.02,
 }
 ELECTRONEGATIVITY_SOURCE = "Pauling electronegativity, Allred, J. Inorg. Nucl. Chem. 17, 215 (1961)"
 
@@ -84,10 +119,12 @@ def impurity_parameters(symbol: str) -> ImpurityParameters:
     I = STONER_I[row(symbol)]
     delta = I * abs(m) if magnetic else 0.0
     U = -KAPPA * (ELECTRONEGATIVITY[symbol] - ELECTRONEGATIVITY["Bi"])
-    sources = (f"m: {MOMENT_SOURCE}; Δ = I·m, {STONER_SOURCE}" + ("" if magnetic else " (|m| < 0.05 μB: Δ = 0)")
-               + f"; U = −{KAPPA} eV·(χ − χ_Bi), {ELECTRONEGATIVITY_SOURCE}")
-    return ImpurityParameters(symbol=symbol, moment=m if magnetic else 0.0, U=round(U, 6),
-                              delta=round(delta, 6), sources=sources)
+    sources = (
+        f"m: {MOMENT_SOURCE}; Δ = I·m, {STONER_SOURCE}"
+        + ("" if magnetic else " (|m| < 0.05 μB: Δ = 0)")
+        + f"; U = −{KAPPA} eV·(χ − χ_Bi), {ELECTRONEGATIVITY_SOURCE}"
+    )
+    return ImpurityParameters(symbol=symbol, moment=m if magnetic else 0.0, U=round(U, 6), delta=round(delta, 6), sources=sources)
 
 
 def element_table():
@@ -97,6 +134,15 @@ def element_table():
     rows = []
     for s in IMPURITY_ELEMENTS:
         p = impurity_parameters(s)
-        rows.append({"symbol": s, "Z": z_of(s), "moment": p.moment, "U": p.U, "delta": p.delta,
-                     "magnetic": p.magnetic, "sources": p.sources})
+        rows.append(
+            {
+                "symbol": s,
+                "Z": z_of(s),
+                "moment": p.moment,
+                "U": p.U,
+                "delta": p.delta,
+                "magnetic": p.magnetic,
+                "sources": p.sources,
+            }
+        )
     return pd.DataFrame(rows)

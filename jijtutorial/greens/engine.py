@@ -138,16 +138,24 @@ class CrystalEngine:
     def pair(self, element_i: str, element_j: str, vector, self_consistent: bool = True) -> PairResult:
         """Exchange tensor of ``element_i`` on the upper Bi site and ``element_j`` at ``vector`` (Å)."""
         cl = self.cluster(vector)
-        return pair_from_states(cl, self.impurity(element_i), self.impurity(element_j), self.settings.impurity,
-                                self_consistent)
+        return pair_from_states(cl, self.impurity(element_i), self.impurity(element_j), self.settings.impurity, self_consistent)
 
     def describe(self) -> dict:
-        return {"settings": self.settings.as_dict(), "band_facts": self.band_facts, "e_fermi_eV": self.e_fermi,
-                "green": self.green.describe()}
+        return {
+            "settings": self.settings.as_dict(),
+            "band_facts": self.band_facts,
+            "e_fermi_eV": self.e_fermi,
+            "green": self.green.describe(),
+        }
 
 
-def pair_from_states(cluster: DShellCluster, state_i: ImpurityState, state_j: ImpurityState,
-                     model: ImpurityModel = DEFAULT_IMPURITY, self_consistent: bool = True) -> PairResult:
+def pair_from_states(
+    cluster: DShellCluster,
+    state_i: ImpurityState,
+    state_j: ImpurityState,
+    model: ImpurityModel = DEFAULT_IMPURITY,
+    self_consistent: bool = True,
+) -> PairResult:
     """J tensor of a pair cluster from the two single-impurity states (pair mean field iterated if asked)."""
     states = [state_i, state_j]
     sigma = cluster.sigma([state_i.coupling, state_j.coupling])
@@ -174,9 +182,19 @@ def _pair_task(shared, task):
     return out
 
 
-def exchange_table(engine: CrystalEngine | None = None, *, elements=None, geometries=None, max_distance: float = 13.2,
-                   pairs=None, self_consistent: bool = True, n_jobs: int = 1, client=None, progress: bool = True,
-                   chunk_size: int = 100):
+def exchange_table(
+    engine: CrystalEngine | None = None,
+    *,
+    elements=None,
+    geometries=None,
+    max_distance: float = 13.2,
+    pairs=None,
+    self_consistent: bool = True,
+    n_jobs: int = 1,
+    client=None,
+    progress: bool = True,
+    chunk_size: int = 100,
+):
     """J, D and the tensor (meV) of element pairs on Bi–Bi geometries, with the in-pair moments (μB).
 
     Parameters
@@ -209,12 +227,19 @@ def exchange_table(engine: CrystalEngine | None = None, *, elements=None, geomet
     tasks = []
     for k in used:
         these = [(a, b) for a, b, kk in pairs if kk == k]
-        tasks += [(k, these[i:i + chunk_size]) for i in range(0, len(these), chunk_size)]
+        tasks += [(k, these[i : i + chunk_size]) for i in range(0, len(these), chunk_size)]
     if client is None:
         client = "sync" if int(n_jobs) == 1 else None
     n_workers = None if int(n_jobs) < 0 else int(n_jobs)
-    results = run_tasks(_pair_task, tasks, shared=(clusters, states, engine.settings.impurity, self_consistent),
-                        client=client, n_workers=n_workers, progress=progress, desc="geometries × element pairs")
+    results = run_tasks(
+        _pair_task,
+        tasks,
+        shared=(clusters, states, engine.settings.impurity, self_consistent),
+        client=client,
+        n_workers=n_workers,
+        progress=progress,
+        desc="geometries × element pairs",
+    )
     found = {}
     for (k, these), res in zip(tasks, results):
         for (a, b), r in zip(these, res):
@@ -226,9 +251,20 @@ def exchange_table(engine: CrystalEngine | None = None, *, elements=None, geomet
         t = t * 1e3
         g = geos[k]
         D = 0.5 * np.array([t[1, 2] - t[2, 1], t[2, 0] - t[0, 2], t[0, 1] - t[1, 0]])
-        row = {"element_i": a, "element_j": b, "rx": g["vector"][0], "ry": g["vector"][1], "rz": g["vector"][2],
-               "geometry": g["geometry"], "sublattice": g["sublattice"], "multiplicity": g["multiplicity"],
-               "J": np.trace(t) / 3, "Dx": D[0], "Dy": D[1], "Dz": D[2]}
+        row = {
+            "element_i": a,
+            "element_j": b,
+            "rx": g["vector"][0],
+            "ry": g["vector"][1],
+            "rz": g["vector"][2],
+            "geometry": g["geometry"],
+            "sublattice": g["sublattice"],
+            "multiplicity": g["multiplicity"],
+            "J": np.trace(t) / 3,
+            "Dx": D[0],
+            "Dy": D[1],
+            "Dz": D[2],
+        }
         row.update({f"J{c}": t["xyz".index(c[0]), "xyz".index(c[1])] for c in comps})
         row.update({"moment_i": mom[0], "moment_j": mom[1], "delta_i": deltas[0], "delta_j": deltas[1], "converged": ok})
         rows.append(row)

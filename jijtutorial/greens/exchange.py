@@ -57,8 +57,7 @@ class ExchangeResult:
     def D(self) -> np.ndarray:
         """Dzyaloshinskii–Moriya vector (eV), shape (..., 3): D·(e_i × e_j) = e_i·A·e_j, A = antisymmetric part."""
         t = self.tensor
-        return 0.5 * np.stack([t[..., 1, 2] - t[..., 2, 1], t[..., 2, 0] - t[..., 0, 2], t[..., 0, 1] - t[..., 1, 0]],
-                              axis=-1)
+        return 0.5 * np.stack([t[..., 1, 2] - t[..., 2, 1], t[..., 2, 0] - t[..., 0, 2], t[..., 0, 1] - t[..., 1, 0]], axis=-1)
 
 
 def _spin_operators(n_orbitals: int, projector=None) -> np.ndarray:
@@ -101,8 +100,9 @@ def liechtenstein(g_ij, g_ji, delta_i, delta_j, contour: Contour, projector=None
     return -contour.integrate(prefactor * T) + 0.0
 
 
-def exchange_for_reference(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, direction,
-                           projector=None) -> np.ndarray:
+def exchange_for_reference(
+    g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, direction, projector=None
+) -> np.ndarray:
     """J_ab (eV, shape (..., 3, 3)) with both moments along ``direction``; meaningful only for a, b ⊥ direction.
 
     g_onsite (nz, nb, nb) or broadcastable, g_ij = G_0(R), g_ji = G_0(−R): (nz, ..., nb, nb) host blocks.
@@ -118,8 +118,7 @@ def exchange_for_reference(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, i
     g_onsite = np.asarray(g_onsite)
     extra = np.ndim(g_ij) - g_onsite.ndim
     g0 = g_onsite.reshape(g_onsite.shape[:1] + (1,) * extra + g_onsite.shape[1:])
-    v_i, v_j = (v.reshape(v.shape[:1] + (1,) * (np.ndim(g_ij) - 3) + v.shape[1:]) if v.ndim == 3 else v
-                for v in (v_i, v_j))
+    v_i, v_j = (v.reshape(v.shape[:1] + (1,) * (np.ndim(g_ij) - 3) + v.shape[1:]) if v.ndim == 3 else v for v in (v_i, v_j))
     _, G_ij, G_ji, _ = embed_pair(g0, g_ij, g_ji, v_i, v_j)
     return liechtenstein(G_ij, G_ji, d_i, d_j, contour, projector)
 
@@ -146,9 +145,11 @@ def assemble_references(per_reference) -> np.ndarray:
 
 def exchange_tensor(g_onsite, g_ij, g_ji, contour: Contour, impurity_i, impurity_j, projector=None) -> ExchangeResult:
     """Full exchange tensor from the three references z, x, y (see :data:`REFERENCES`), eV."""
-    return ExchangeResult(tensor=assemble_references(
-        lambda direction: exchange_for_reference(g_onsite, g_ij, g_ji, contour, impurity_i, impurity_j, direction,
-                                                 projector)))
+    return ExchangeResult(
+        tensor=assemble_references(
+            lambda direction: exchange_for_reference(g_onsite, g_ij, g_ji, contour, impurity_i, impurity_j, direction, projector)
+        )
+    )
 
 
 def grand_potential_change(g_onsite, g_ij, g_ji, contour: Contour, v_pair, v_reference) -> np.ndarray:

@@ -73,7 +73,7 @@ class HostGreen:
         allR = np.vstack([np.zeros((1, 3)), R, -R])
         g = self(allR)
         n = len(R)
-        return g[:, 0], g[:, 1:n + 1], g[:, n + 1:]
+        return g[:, 0], g[:, 1 : n + 1], g[:, n + 1 :]
 
     def describe(self) -> dict:
         return {"kmesh": list(self.kmesh_size), "n_k": self.n_k, "contour": self.contour.describe()}

@@ -31,8 +31,9 @@ def orbital_projector(projector, n_orbitals: int) -> np.ndarray:
         return np.eye(n_orbitals)
     P = np.asarray(projector, dtype=complex)
     if P.shape != (n_orbitals, n_orbitals) or not np.allclose(P, P.conj().T) or not np.allclose(P @ P, P):
-        raise ValueError(f"projector must be a Hermitian idempotent ({n_orbitals} × {n_orbitals}) orbital matrix, "
-                         f"not {projector!r}.")
+        raise ValueError(
+            f"projector must be a Hermitian idempotent ({n_orbitals} × {n_orbitals}) orbital matrix, not {projector!r}."
+        )
     return P
 
 
@@ -50,8 +51,7 @@ def impurity_potential(U, delta, direction, n_orbitals: int, projector=None) -> 
     if d_arr.ndim == 0 and np.isrealobj(d_arr) and delta < 0:
         raise ValueError(f"delta (exchange splitting) must be ≥ 0 eV, not {delta!r}: the moment's sign is its direction.")
     if U_arr.ndim > 1 or d_arr.ndim > 1:
-        raise ValueError(f"U and delta must be numbers or 1-d arrays over the contour, not shapes {U_arr.shape}, "
-                         f"{d_arr.shape}.")
+        raise ValueError(f"U and delta must be numbers or 1-d arrays over the contour, not shapes {U_arr.shape}, {d_arr.shape}.")
     e = unit_vector(direction)
     spin = np.einsum("a,aij->ij", e, PAULI)
     P = orbital_projector(projector, n_orbitals)
@@ -79,13 +79,12 @@ def embed_pair(g_onsite, g_ij, g_ji, v_i, v_j) -> tuple[np.ndarray, np.ndarray, 
     g_onsite, g_ij, g_ji: host blocks G_0(0), G_0(R), G_0(−R), shape (..., nb, nb) (broadcast
     together); v_i, v_j: impurity potentials (..., nb, nb). Returns four (..., nb, nb) arrays.
     """
-    g_onsite, g_ij, g_ji, v_i, v_j = np.broadcast_arrays(*(np.asarray(a, dtype=complex)
-                                                            for a in (g_onsite, g_ij, g_ji, v_i, v_j)))
+    g_onsite, g_ij, g_ji, v_i, v_j = np.broadcast_arrays(
+        *(np.asarray(a, dtype=complex) for a in (g_onsite, g_ij, g_ji, v_i, v_j))
+    )
     nb = g_onsite.shape[-1]
-    G0 = np.concatenate([np.concatenate([g_onsite, g_ij], axis=-1),
-                         np.concatenate([g_ji, g_onsite], axis=-1)], axis=-2)
+    G0 = np.concatenate([np.concatenate([g_onsite, g_ij], axis=-1), np.concatenate([g_ji, g_onsite], axis=-1)], axis=-2)
     zero = np.zeros_like(v_i)
-    V = np.concatenate([np.concatenate([v_i, zero], axis=-1),
-                        np.concatenate([zero, v_j], axis=-1)], axis=-2)
+    V = np.concatenate([np.concatenate([v_i, zero], axis=-1), np.concatenate([zero, v_j], axis=-1)], axis=-2)
     G = embed(G0, V)
     return G[..., :nb, :nb], G[..., :nb, nb:], G[..., nb:, :nb], G[..., nb:, nb:]

@@ -125,8 +125,10 @@ class ResonantParameters:
 
     def potentials(self, z, e_fermi: float) -> tuple[np.ndarray, np.ndarray]:
         """(V↑(z), V↓(z)) on contour points z (eV), ↑ = majority."""
-        return (level_potential(z, self.level_up, e_fermi, self.weight, self.gamma),
-                level_potential(z, self.level_down, e_fermi, self.weight, self.gamma))
+        return (
+            level_potential(z, self.level_up, e_fermi, self.weight, self.gamma),
+            level_potential(z, self.level_down, e_fermi, self.weight, self.gamma),
+        )
 
     def on_contour(self, z, e_fermi: float) -> tuple[np.ndarray, np.ndarray]:
         """(Ū(z), Δ(z)) = ((V↑ + V↓)/2, V↓ − V↑), arrays (nz,): the (U, Δ) pair the exchange functions take.
@@ -139,12 +141,20 @@ class ResonantParameters:
     def as_dict(self) -> dict:
         """JSON-friendly: a level at ±∞ (empty or full spin channel, V_σ ≡ 0) is written as None."""
         lvl = lambda x: float(x) if np.isfinite(x) else None
-        return {"moment_muB": self.moment, "N_d": self.n_d, "n_up": self.n_up, "n_down": self.n_down,
-                "level_up_eV": lvl(self.level_up), "level_down_eV": lvl(self.level_down), "sources": self.sources}
+        return {
+            "moment_muB": self.moment,
+            "N_d": self.n_d,
+            "n_up": self.n_up,
+            "n_down": self.n_down,
+            "level_up_eV": lvl(self.level_up),
+            "level_down_eV": lvl(self.level_down),
+            "sources": self.sources,
+        }
 
 
-def resonant_parameters(symbol: str, *, gamma: float = GAMMA, weight: float = WEIGHT,
-                        rule: str = DEFAULT_RULE) -> ResonantParameters:
+def resonant_parameters(
+    symbol: str, *, gamma: float = GAMMA, weight: float = WEIGHT, rule: str = DEFAULT_RULE
+) -> ResonantParameters:
     """The virtual-bound-state parameters of ``symbol`` (levels ε_dσ − E_F from the Friedel sum rule, eV)."""
     z_of(symbol, where="impurity element")
     if not (np.isfinite(gamma) and gamma > 0):
@@ -155,12 +165,25 @@ def resonant_parameters(symbol: str, *, gamma: float = GAMMA, weight: float = WE
     m = abs(m) if abs(m) >= MAGNETIC_THRESHOLD else 0.0
     n_d = d_count(symbol, rule)
     n_up, n_down = spin_occupations(n_d, m)
-    sources = (f"m: {MOMENT_SOURCE}" + ("" if m else " (|m| < 0.05 μB: m = 0)")
-               + f"; {RULE_NOTES[rule]}; n_σ = (N_d ± m)/2 clipped to [0, 5]; "
-               f"ε_dσ − E_F = Γ cot(π n_σ/5) (Friedel sum rule for a Lorentzian level), Γ = {gamma} eV, W = {weight} eV²")
-    return ResonantParameters(symbol=symbol, moment=m, n_d=n_d, n_up=n_up, n_down=n_down,
-                              level_up=level_from_occupation(n_up, gamma), level_down=level_from_occupation(n_down, gamma),
-                              weight=float(weight), gamma=float(gamma), rule=rule, sources=sources)
+    sources = (
+        f"m: {MOMENT_SOURCE}"
+        + ("" if m else " (|m| < 0.05 μB: m = 0)")
+        + f"; {RULE_NOTES[rule]}; n_σ = (N_d ± m)/2 clipped to [0, 5]; "
+        f"ε_dσ − E_F = Γ cot(π n_σ/5) (Friedel sum rule for a Lorentzian level), Γ = {gamma} eV, W = {weight} eV²"
+    )
+    return ResonantParameters(
+        symbol=symbol,
+        moment=m,
+        n_d=n_d,
+        n_up=n_up,
+        n_down=n_down,
+        level_up=level_from_occupation(n_up, gamma),
+        level_down=level_from_occupation(n_down, gamma),
+        weight=float(weight),
+        gamma=float(gamma),
+        rule=rule,
+        sources=sources,
+    )
 
 
 def resonant_table(*, gamma: float = GAMMA, weight: float = WEIGHT, rule: str = DEFAULT_RULE):
@@ -172,13 +195,25 @@ def resonant_table(*, gamma: float = GAMMA, weight: float = WEIGHT, rule: str = 
     rows = []
     for s in IMPURITY_ELEMENTS:
         p = resonant_parameters(s, gamma=gamma, weight=weight, rule=rule)
-        rows.append({"symbol": s, "Z": z_of(s), "moment": p.moment, "N_d": p.n_d, "n_up": p.n_up, "n_down": p.n_down,
-                     "level_up": p.level_up, "level_down": p.level_down, "magnetic": p.magnetic})
+        rows.append(
+            {
+                "symbol": s,
+                "Z": z_of(s),
+                "moment": p.moment,
+                "N_d": p.n_d,
+                "n_up": p.n_up,
+                "n_down": p.n_down,
+                "level_up": p.level_up,
+                "level_down": p.level_down,
+                "magnetic": p.magnetic,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def d_occupation(g_onsite, contour, params: ResonantParameters, e_fermi: float, projector=None,
-                 direction=(0.0, 0.0, 1.0)) -> np.ndarray:
+def d_occupation(
+    g_onsite, contour, params: ResonantParameters, e_fermi: float, projector=None, direction=(0.0, 0.0, 1.0)
+) -> np.ndarray:
     """d electrons (n↑, n↓) of one impurity embedded in the host, from the Dyson equation of its d shell.
 
     The microscopic picture behind V_σ(z): five d orbitals per spin at ε_dσ, each broadened by −iΓ

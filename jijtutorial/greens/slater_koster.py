@@ -61,23 +61,29 @@ def pd_block(vector, V_pds: float, V_pdp: float) -> np.ndarray:
     S, P = V_pds, V_pdp
     out = np.empty((3, 5))
     # p_x
-    out[0] = [s3 * l * l * m * S + m * (1 - 2 * l * l) * P,
-              s3 * l * m * n * S - 2 * l * m * n * P,
-              s3 * l * l * n * S + n * (1 - 2 * l * l) * P,
-              0.5 * s3 * l * (l * l - m * m) * S + l * (1 - l * l + m * m) * P,
-              l * (n * n - 0.5 * (l * l + m * m)) * S - s3 * l * n * n * P]
+    out[0] = [
+        s3 * l * l * m * S + m * (1 - 2 * l * l) * P,
+        s3 * l * m * n * S - 2 * l * m * n * P,
+        s3 * l * l * n * S + n * (1 - 2 * l * l) * P,
+        0.5 * s3 * l * (l * l - m * m) * S + l * (1 - l * l + m * m) * P,
+        l * (n * n - 0.5 * (l * l + m * m)) * S - s3 * l * n * n * P,
+    ]
     # p_y
-    out[1] = [s3 * m * m * l * S + l * (1 - 2 * m * m) * P,
-              s3 * m * m * n * S + n * (1 - 2 * m * m) * P,
-              s3 * l * m * n * S - 2 * l * m * n * P,
-              0.5 * s3 * m * (l * l - m * m) * S - m * (1 + l * l - m * m) * P,
-              m * (n * n - 0.5 * (l * l + m * m)) * S - s3 * m * n * n * P]
+    out[1] = [
+        s3 * m * m * l * S + l * (1 - 2 * m * m) * P,
+        s3 * m * m * n * S + n * (1 - 2 * m * m) * P,
+        s3 * l * m * n * S - 2 * l * m * n * P,
+        0.5 * s3 * m * (l * l - m * m) * S - m * (1 + l * l - m * m) * P,
+        m * (n * n - 0.5 * (l * l + m * m)) * S - s3 * m * n * n * P,
+    ]
     # p_z
-    out[2] = [s3 * l * m * n * S - 2 * l * m * n * P,
-              s3 * n * n * m * S + m * (1 - 2 * n * n) * P,
-              s3 * n * n * l * S + l * (1 - 2 * n * n) * P,
-              0.5 * s3 * n * (l * l - m * m) * S - n * (l * l - m * m) * P,
-              n * (n * n - 0.5 * (l * l + m * m)) * S + s3 * n * (l * l + m * m) * P]
+    out[2] = [
+        s3 * l * m * n * S - 2 * l * m * n * P,
+        s3 * n * n * m * S + m * (1 - 2 * n * n) * P,
+        s3 * n * n * l * S + l * (1 - 2 * n * n) * P,
+        0.5 * s3 * n * (l * l - m * m) * S - n * (l * l - m * m) * P,
+        n * (n * n - 0.5 * (l * l + m * m)) * S + s3 * n * (l * l + m * m) * P,
+    ]
     return out
 
 
@@ -95,5 +101,13 @@ def soc_p(lam: float) -> np.ndarray:
     return 0.5 * lam * sum(np.kron(PAULI[a], L[a]) for a in range(3))
 
 
-__all__ = ["D_ORBITALS", "P_ORBITALS", "S_ORBITALS", "direction_cosines", "orbital_angular_momentum_p", "pd_block",
-           "soc_p", "sp_block"]
+__all__ = [
+    "D_ORBITALS",
+    "P_ORBITALS",
+    "S_ORBITALS",
+    "direction_cosines",
+    "orbital_angular_momentum_p",
+    "pd_block",
+    "soc_p",
+    "sp_block",
+]

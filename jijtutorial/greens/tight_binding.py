@@ -50,15 +50,18 @@ class TightBinding:
         for key in keys:
             m = np.asarray(self.hoppings[key], dtype=complex)
             if m.shape != (nb, nb):
-                raise ValueError(f"hoppings[{key}] has shape {m.shape}; every block must be ({nb}, {nb}) "
-                                 f"= 2 spins × {self.n_orbitals} orbitals.")
+                raise ValueError(
+                    f"hoppings[{key}] has shape {m.shape}; every block must be ({nb}, {nb}) "
+                    f"= 2 spins × {self.n_orbitals} orbitals."
+                )
             mats.append(m)
         self.hoppings = dict(zip(keys, mats))
         for key, m in self.hoppings.items():
             partner = self.hoppings.get(tuple(-x for x in key))
             if partner is None or not np.allclose(partner, m.conj().T, atol=1e-12):
-                raise ValueError(f"hoppings are not Hermitian: hoppings[{tuple(-x for x in key)}] must equal "
-                                 f"hoppings[{key}].conj().T.")
+                raise ValueError(
+                    f"hoppings are not Hermitian: hoppings[{tuple(-x for x in key)}] must equal hoppings[{key}].conj().T."
+                )
         self._vectors = np.array(keys, dtype=float) @ self.cell
         self._matrices = np.array(mats)
 
@@ -105,8 +108,10 @@ class TightBinding:
         n = np.rint(frac)
         bad = np.abs(frac - n).max(axis=1) > 1e-4
         if bad.any():
-            raise ValueError(f"vector {v[bad][0]} Å is not a lattice vector of {self.name}: its lattice "
-                             f"coordinates are {np.round(frac[bad][0], 4)}.")
+            raise ValueError(
+                f"vector {v[bad][0]} Å is not a lattice vector of {self.name}: its lattice "
+                f"coordinates are {np.round(frac[bad][0], 4)}."
+            )
         return n.astype(int)
 
 
@@ -159,5 +164,5 @@ def slab_hamiltonian(model: TightBinding, k_parallel, n_layers: int, layer_heigh
         sel = dl == d
         block = np.einsum("kr,rab->kab", phases[:, sel], model._matrices[sel])
         for lay in range(max(0, -d), min(n_layers, n_layers - d)):
-            H[:, lay * nb:(lay + 1) * nb, (lay + d) * nb:(lay + d + 1) * nb] += block
+            H[:, lay * nb : (lay + 1) * nb, (lay + d) * nb : (lay + d + 1) * nb] += block
     return H

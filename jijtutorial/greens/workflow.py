@@ -31,8 +31,14 @@ CONTOUR_MARGIN = 4.0
 CONTOUR_POINTS = 96
 
 
-def make_contour(model: TightBinding, e_fermi: float | None = None, temperature: float = 0.0,
-                 n_points: int = CONTOUR_POINTS, n_poles: int = 100, margin: float = CONTOUR_MARGIN) -> Contour:
+def make_contour(
+    model: TightBinding,
+    e_fermi: float | None = None,
+    temperature: float = 0.0,
+    n_points: int = CONTOUR_POINTS,
+    n_poles: int = 100,
+    margin: float = CONTOUR_MARGIN,
+) -> Contour:
     """Semicircle (T = 0, from ``margin`` eV below the bands) or Ozaki poles (T > 0, K) up to ``e_fermi``.
 
     ``e_fermi`` in eV (default mid-gap), ``temperature`` in K. The defaults
@@ -57,8 +63,15 @@ def check_impurity_model(impurity_model: str) -> str:
     return impurity_model
 
 
-def impurity_on_contour(symbol: str, contour: Contour, impurity_model: str = DEFAULT_IMPURITY_MODEL, *,
-                        gamma: float = GAMMA, weight: float = WEIGHT, rule: str = DEFAULT_RULE):
+def impurity_on_contour(
+    symbol: str,
+    contour: Contour,
+    impurity_model: str = DEFAULT_IMPURITY_MODEL,
+    *,
+    gamma: float = GAMMA,
+    weight: float = WEIGHT,
+    rule: str = DEFAULT_RULE,
+):
     """The (U, Δ) pair of ``symbol`` that the exchange functions take, for the chosen impurity model.
 
     'static': numbers (eV) from :func:`impurity_parameters`. 'resonant': arrays over the contour,
@@ -71,9 +84,18 @@ def impurity_on_contour(symbol: str, contour: Contour, impurity_model: str = DEF
     return p.on_contour(contour.z, contour.params["e_fermi"])
 
 
-def pair_exchange(element_i: str, element_j: str, vectors, *, model: TightBinding | None = None, kmesh=16,
-                  contour: Contour | None = None, host: HostGreen | None = None,
-                  impurity_model: str = DEFAULT_IMPURITY_MODEL, **resonant) -> ExchangeResult:
+def pair_exchange(
+    element_i: str,
+    element_j: str,
+    vectors,
+    *,
+    model: TightBinding | None = None,
+    kmesh=16,
+    contour: Contour | None = None,
+    host: HostGreen | None = None,
+    impurity_model: str = DEFAULT_IMPURITY_MODEL,
+    **resonant,
+) -> ExchangeResult:
     """Exchange tensors (eV) of impurity ``element_i`` at 0 and ``element_j`` at each vector (Å, shape (n, 3)).
 
     Uses the Bi2Te3 model and the element table; impurities on the upper Bi layer of their QL.

@@ -69,9 +69,18 @@ def _features():
     for e in IMPURITY_ELEMENTS:
         z = atomic_numbers[e]
         n_d = d_count(e, "divalent")
-        rows.append(dict(symbol=e, Z=z, group=group(e), row=row(e), N_d=n_d, hund=min(n_d, 10 - n_d),
-                         covalent_radius=float(covalent_radii[z]),
-                         free_atom_moment=float(ground_state_magnetic_moments[z])))
+        rows.append(
+            dict(
+                symbol=e,
+                Z=z,
+                group=group(e),
+                row=row(e),
+                N_d=n_d,
+                hund=min(n_d, 10 - n_d),
+                covalent_radius=float(covalent_radii[z]),
+                free_atom_moment=float(ground_state_magnetic_moments[z]),
+            )
+        )
     return pd.DataFrame(rows).set_index("symbol")
 
 
@@ -190,13 +199,14 @@ def fit_row(n_d, moments, shift: bool = True) -> tuple[float, float]:
     n_d = np.asarray(n_d, float)
     moments = np.asarray(moments, float)
     if len(n_d) == 0:
-        raise ValueError("fit_row: no known element in this row, so its u = I/Γ cannot be fitted; a moment for its "
-                         "elements would be invented.")
+        raise ValueError(
+            "fit_row: no known element in this row, so its u = I/Γ cannot be fitted; a moment for its elements would be invented."
+        )
     if len(moments) != len(n_d) or not np.all(np.isfinite(moments)) or not np.all(np.isfinite(n_d)):
         raise ValueError(f"fit_row: n_d and moments must be finite and of one length, not {n_d!r} and {moments!r}.")
     table = _moment_table()
     best = None
-    for d in (DELTA_GRID if shift else (0.0,)):
+    for d in DELTA_GRID if shift else (0.0,):
         err = np.sum((table[:, _nd_index(n_d + d)] - moments[None, :]) ** 2, axis=1)
         k = int(np.argmin(err))
         if best is None or err[k] < best[0] - 1e-9 or (abs(err[k] - best[0]) <= 1e-9 and abs(d) < abs(best[2])):
@@ -235,15 +245,15 @@ class MomentModel:
         f = _features()
         for e in known:
             if e not in f.index:
-                raise ValueError(f"MomentModel.fit: unknown impurity element {e!r}; use one of "
-                                 f"{', '.join(IMPURITY_ELEMENTS)}.")
+                raise ValueError(f"MomentModel.fit: unknown impurity element {e!r}; use one of {', '.join(IMPURITY_ELEMENTS)}.")
             if not isinstance(known[e], (int, float, np.number)) or not np.isfinite(known[e]):
                 raise ValueError(f"MomentModel.fit: the moment of {e} is {known[e]!r}, not a finite number (μB).")
         self.params_ = {}
         for r in (3, 4):
             els = [e for e in known if f.loc[e, "row"] == r]
-            self.params_[r] = (fit_row(f.loc[els, "N_d"].to_numpy(float), [abs(known[e]) for e in els], self.shift)
-                               if els else None)
+            self.params_[r] = (
+                fit_row(f.loc[els, "N_d"].to_numpy(float), [abs(known[e]) for e in els], self.shift) if els else None
+            )
         self.unknown_rows_ = tuple(r for r, p in self.params_.items() if p is None)
         return self
 

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..elements import IMPURITY_ELEMENTS, group, row
-from ._closed_form import PathResult, krr_path
+from ._krr_path import PathResult, krr_path
 
 
 def _pair_table_columns(X):
@@ -28,13 +28,13 @@ def _pair_table_columns(X):
         if c not in X.columns:
             raise ValueError(f"pair table lacks column {c!r}.")
     if {"sublattice_j", "distance"} <= set(X.columns):
-        from ._pair_gp import _check_geometry
+        from ._pair_encoding import _check_geometry
 
         sub = X["sublattice_j"].astype(str).to_numpy()
         dist = pd.to_numeric(X["distance"], errors="coerce").to_numpy(float)
         _check_geometry(sub, dist, None, "pair table")  # NaN, negative or unknown: an error, not a silent kernel value
     elif {"rx", "ry", "rz"} <= set(X.columns):
-        from ..structures import locate_bi_site
+        from ..geometry import locate_bi_site
 
         sites = [locate_bi_site(v, where=f"row {k}") for k, v in enumerate(X[["rx", "ry", "rz"]].to_numpy(float))]
         sub = np.array([s.sublattice for s in sites])
@@ -47,8 +47,10 @@ def _pair_table_columns(X):
         bad = ~np.isin(col, IMPURITY_ELEMENTS)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"pair table, row {k}, column {name!r}: unknown impurity element {col[k]!r}; "
-                             f"the model knows {', '.join(IMPURITY_ELEMENTS)}.")
+            raise ValueError(
+                f"pair table, row {k}, column {name!r}: unknown impurity element {col[k]!r}; "
+                f"the model knows {', '.join(IMPURITY_ELEMENTS)}."
+            )
     geo = np.char.add(np.char.add(sub.astype(str), "|"), np.char.mod("%.2f", dist))
     return ei, ej, geo, sub, dist
 
@@ -120,9 +122,17 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
         The distinct training inputs (element indices, geometry labels, sublattices, distances).
     """
 
-    def __init__(self, alpha: float = 1e-2, profile_length: float | None = 8.0, length_group: float = 2.0,
-                 length_moment: float = 2.0, row_similarity: float = 0.8, moment_offset: float = 0.1,
-                 geometry_mixing: float = 0.0, geometry_length: float = 3.0):
+    def __init__(
+        self,
+        alpha: float = 1e-2,
+        profile_length: float | None = 8.0,
+        length_group: float = 2.0,
+        length_moment: float = 2.0,
+        row_similarity: float = 0.8,
+        moment_offset: float = 0.1,
+        geometry_mixing: float = 0.0,
+        geometry_length: float = 3.0,
+    ):
         self.alpha = alpha
         self.profile_length = profile_length
         self.length_group = length_group
@@ -144,8 +154,9 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
             m = np.asarray(pd.to_numeric(X[c], errors="coerce"), float)
             if not np.all(np.isfinite(m)):
                 k = int(np.flatnonzero(~np.isfinite(m))[0])
-                raise ValueError(f"training row {k}, column {c!r}: {X[c].iloc[k]} is not a finite moment (μB); "
-                                 f"fix or remove that pair.")
+                raise ValueError(
+                    f"training row {k}, column {c!r}: {X[c].iloc[k]} is not a finite moment (μB); fix or remove that pair."
+                )
         from ._element_features import learned_moments  # the same medians, in periodic-table order
 
         return learned_moments(X["element_i"], X["element_j"], X["moment_i"], X["moment_j"])
@@ -188,8 +199,10 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
         m = np.array([moments.get(e, fallback) for e in els])
         grp = np.array([group(e) for e in els], float)
         rw = np.array([row(e) for e in els])
-        k = np.exp(-((grp[:, None] - grp[None, :]) ** 2) / (2 * self.length_group**2)
-                   - ((m[:, None] - m[None, :]) ** 2) / (2 * self.length_moment**2))
+        k = np.exp(
+            -((grp[:, None] - grp[None, :]) ** 2) / (2 * self.length_group**2)
+            - ((m[:, None] - m[None, :]) ** 2) / (2 * self.length_moment**2)
+        )
         k = k * np.where(rw[:, None] == rw[None, :], 1.0, self.row_similarity)
         if self.profile_length and d2 is not None:
             k = k * _psd(np.exp(-d2 / (2 * self.profile_length**2)))
@@ -219,7 +232,7 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
         sub = np.concatenate([s1, s2])[first].astype(str)
         dist = np.concatenate([d1, d2])[first]
         kg = self._geometry_kernel(sub, dist, np.eye(len(ug)))
-        i1, i2 = inv[: len(g1)], inv[len(g1):]
+        i1, i2 = inv[: len(g1)], inv[len(g1) :]
         out = k[a1][:, a2] * k[b1][:, b2]
         out += k[a1][:, b2] * k[b1][:, a2]
         out *= 0.5
@@ -233,8 +246,9 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
         _pair_table_columns(X)  # a clear error for anything but a pair table
         self.moments_ = self.learn_moments(X)
         self.profile_d2_ = self.profile_distances(X, y) if self.profile_length else None
-        (self.element_index_, self.element_kernel_, self.moment_factor_,
-         self.element_moment_array_) = self._element_tables(self.moments_, self.profile_d2_)
+        (self.element_index_, self.element_kernel_, self.moment_factor_, self.element_moment_array_) = self._element_tables(
+            self.moments_, self.profile_d2_
+        )
         return self._encode(X)
 
     # -- estimator ------------------------------------------------------------------------
@@ -309,4 +323,3 @@ class SymmetricPairKRR(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "element_kernel_")
         names = list(self.element_index_)
         return pd.DataFrame(self.element_kernel_, index=names, columns=names)
-

@@ -78,8 +78,15 @@ class SparseKRR(RegressorMixin, BaseEstimator):
     random_state : seed for 'random' selection.
     """
 
-    def __init__(self, kernel: str = "rbf", gamma: float = 1.0, alpha: float = 1e-3, n_inducing: int = 200,
-                 selection: str = "fps", random_state: int = 0):
+    def __init__(
+        self,
+        kernel: str = "rbf",
+        gamma: float = 1.0,
+        alpha: float = 1e-3,
+        n_inducing: int = 200,
+        selection: str = "fps",
+        random_state: int = 0,
+    ):
         self.kernel = kernel
         self.gamma = gamma
         self.alpha = alpha

@@ -93,8 +93,8 @@ def _crossing(temperatures, u_small, u_large, sigma=None) -> tuple[float, str, f
     if len(k) > 1:
         # several sign changes between kp and k2: noise around ΔU = 0; a straight line in log T over the
         # whole stretch is steadier than any one of them
-        x = np.log(t[kp:k2 + 1])
-        slope, intercept = np.polyfit(x, d[kp:k2 + 1], 1)
+        x = np.log(t[kp : k2 + 1])
+        slope, intercept = np.polyfit(x, d[kp : k2 + 1], 1)
         if slope < 0:
             root = -intercept / slope
             if x[0] <= root <= x[-1]:
@@ -158,11 +158,15 @@ class CurieEstimate:
                 return f"T_C = {self.tc:.2f} K (no error bar: one disorder realisation per size)"
             return f"T_C = {self.tc:.2f} ± {self.error:.2f} K"
         if self.status == "below":
-            return (f"T_C below {_kelvin(self.upper_bound)} (no Binder crossing above the lowest temperature "
-                    f"simulated{'; the ferromagnetic bonds percolate' if self.percolating else ''})")
+            return (
+                f"T_C below {_kelvin(self.upper_bound)} (no Binder crossing above the lowest temperature "
+                f"simulated{'; the ferromagnetic bonds percolate' if self.percolating else ''})"
+            )
         if self.status == "none":
-            return (f"no ferromagnetic order: no Binder crossing down to {_kelvin(self.upper_bound)} and the "
-                    f"ferromagnetic bonds do not percolate")
+            return (
+                f"no ferromagnetic order: no Binder crossing down to {_kelvin(self.upper_bound)} and the "
+                f"ferromagnetic bonds do not percolate"
+            )
         return "T_C above the highest temperature simulated"
 
 
@@ -192,8 +196,9 @@ def _disorder_binder(m2: np.ndarray, m4: np.ndarray, pick=None) -> np.ndarray:
     return binder(m2.mean(axis=0), m4.mean(axis=0))
 
 
-def curie_from_binder(moments: pd.DataFrame, *, n_bootstrap: int = 200, seed=0,
-                      percolating: float | None = None) -> CurieEstimate:
+def curie_from_binder(
+    moments: pd.DataFrame, *, n_bootstrap: int = 200, seed=0, percolating: float | None = None
+) -> CurieEstimate:
     """T_C from the Binder crossings of all pairs of sizes.
 
     Parameters
@@ -217,8 +222,10 @@ def curie_from_binder(moments: pd.DataFrame, *, n_bootstrap: int = 200, seed=0,
         data[s] = (g["m2"].reindex(columns=temps).to_numpy(float), g["m4"].reindex(columns=temps).to_numpy(float))
     rng = np.random.default_rng(seed)
     u = {s: _disorder_binder(*data[s]) for s in order}
-    boot = {s: np.array([_disorder_binder(*data[s], rng.integers(0, len(data[s][0]), len(data[s][0])))
-                         for _ in range(n_bootstrap)]) for s in order}
+    boot = {
+        s: np.array([_disorder_binder(*data[s], rng.integers(0, len(data[s][0]), len(data[s][0]))) for _ in range(n_bootstrap)])
+        for s in order
+    }
     pairs = list(combinations(order, 2))
     rows, main = [], []
     boot_tc = np.full((n_bootstrap, len(pairs)), np.nan)
@@ -228,20 +235,42 @@ def curie_from_binder(moments: pd.DataFrame, *, n_bootstrap: int = 200, seed=0,
         for k in range(n_bootstrap):
             boot_tc[k, p] = crossing(temps, boot[a][k], boot[b][k], sigma)[0]
         ok = np.isfinite(boot_tc[:, p])
-        rows.append({"small": a, "large": b, "T_cross": t,
-                     "bootstrap_std": float(np.std(boot_tc[ok, p])) if ok.sum() > 1 else float("nan"), "status": status,
-                     "T_low": lo, "T_high": hi})
+        rows.append(
+            {
+                "small": a,
+                "large": b,
+                "T_cross": t,
+                "bootstrap_std": float(np.std(boot_tc[ok, p])) if ok.sum() > 1 else float("nan"),
+                "status": status,
+                "T_low": lo,
+                "T_high": hi,
+            }
+        )
         main.append((t, status))
     crossings = pd.DataFrame(rows)
-    binder_rows = [{"size": s, "n_sites": int(moments.loc[moments["size"] == s, "n_sites"].iloc[0]), "T": T,
-                    "U": u[s][k], "U_std": float(np.std(boot[s][:, k]))} for s in order for k, T in enumerate(temps)]
+    binder_rows = [
+        {
+            "size": s,
+            "n_sites": int(moments.loc[moments["size"] == s, "n_sites"].iloc[0]),
+            "T": T,
+            "U": u[s][k],
+            "U_std": float(np.std(boot[s][:, k])),
+        }
+        for s in order
+        for k, T in enumerate(temps)
+    ]
     found = [t for t, st in main if st == "crossing"]
     statuses = [st for _, st in main]
     n_real = {s: len(data[s][0]) for s in order}
     failures = float(np.mean(np.any(np.isnan(boot_tc), axis=1)))
-    common = {"crossings": crossings, "binder": pd.DataFrame(binder_rows), "n_realisations": n_real,
-              "bootstrap_failures": failures, "percolating": None if percolating is None else float(percolating),
-              "temperatures": temps}
+    common = {
+        "crossings": crossings,
+        "binder": pd.DataFrame(binder_rows),
+        "n_realisations": n_real,
+        "bootstrap_failures": failures,
+        "percolating": None if percolating is None else float(percolating),
+        "temperatures": temps,
+    }
     if found and len(found) * 2 >= len(main):
         tc = float(np.mean(found))
         cols = [st == "crossing" for st in statuses]
@@ -253,10 +282,11 @@ def curie_from_binder(moments: pd.DataFrame, *, n_bootstrap: int = 200, seed=0,
         bracket = crossings[crossings["status"] == "crossing"]
         width = bracket["T_high"] - bracket["T_low"]
         offset = bracket["T_cross"] - 0.5 * (bracket["T_high"] + bracket["T_low"])
-        grid = float(np.mean(np.sqrt(width ** 2 / 12.0 + offset ** 2)))
-        err = float(np.sqrt(stat ** 2 + drift ** 2 + grid ** 2)) if np.isfinite(stat) else float("nan")
-        return CurieEstimate(tc, err, "ordered", np.nan, error_parts={"statistical": stat, "finite_size": drift,
-                                                                     "grid": grid}, **common)
+        grid = float(np.mean(np.sqrt(width**2 / 12.0 + offset**2)))
+        err = float(np.sqrt(stat**2 + drift**2 + grid**2)) if np.isfinite(stat) else float("nan")
+        return CurieEstimate(
+            tc, err, "ordered", np.nan, error_parts={"statistical": stat, "finite_size": drift, "grid": grid}, **common
+        )
     if percolating is not None and float(percolating) == 0.0:
         # no crossing and no percolating ferromagnetic network: a larger cell more ordered at the highest
         # temperature ('above') is then finite clusters in small cells, not a magnet

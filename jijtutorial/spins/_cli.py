@@ -80,13 +80,17 @@ def compositions_from(dopants: str, concentrations: list[float]) -> list[dict]:
         for e in els:
             if e not in IMPURITY_ELEMENTS:
                 hint = next((x for x in IMPURITY_ELEMENTS if x.lower() == e.lower()), None)
-                raise ValueError(f"--dopants: unknown element {e!r} in {g!r}"
-                                 + (f" (did you mean {hint!r}?)" if hint else "")
-                                 + f"; use the symbols {', '.join(IMPURITY_ELEMENTS)}.")
+                raise ValueError(
+                    f"--dopants: unknown element {e!r} in {g!r}"
+                    + (f" (did you mean {hint!r}?)" if hint else "")
+                    + f"; use the symbols {', '.join(IMPURITY_ELEMENTS)}."
+                )
         if len(set(els)) != len(els):
             twice = next(e for e in els if els.count(e) > 1)
-            raise ValueError(f"--dopants: {g!r} names {twice} twice; a composition lists each element once "
-                             f"('+' shares the concentration between different elements).")
+            raise ValueError(
+                f"--dopants: {g!r} names {twice} twice; a composition lists each element once "
+                f"('+' shares the concentration between different elements)."
+            )
         key = frozenset(els)
         if key in seen:
             raise ValueError(f"--dopants: {g!r} is the same composition as {seen[key]!r}; give each composition once.")
@@ -105,30 +109,47 @@ def compositions_from(dopants: str, concentrations: list[float]) -> list[dict]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``jijtutorial curie``."""
     parser.add_argument("--dopants", required=True, help="compositions, e.g. 'Cr,V' or 'Cr+V,Cr+Mn' ('+': co-doping)")
-    parser.add_argument("--concentrations", required=True,
-                        help="total concentrations as fractions of the Bi sites, e.g. 0.02,0.04,0.06")
+    parser.add_argument(
+        "--concentrations", required=True, help="total concentrations as fractions of the Bi sites, e.g. 0.02,0.04,0.06"
+    )
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--dataset", default="auto", choices=("auto", "jukkr", "model"),
-                        help="J table: JuKKR (needs JIJTUTORIAL_DATA_DIR), the model data set, or auto")
-    parser.add_argument("--cutoff", type=float, default=None,
-                        help="largest pair distance in Å (default: the farthest vector of the table for these dopants)")
-    parser.add_argument("--fill", default="zero",
-                        help="fill vectors the table lacks: 'zero', 'predicted' (the machine-learned filled table, J ± σ), "
-                             "'engine', 'engine,zero' or 'none' (raise)")
+    parser.add_argument(
+        "--dataset",
+        default="auto",
+        choices=("auto", "jukkr", "model"),
+        help="J table: JuKKR (needs JIJTUTORIAL_DATA_DIR), the model data set, or auto",
+    )
+    parser.add_argument(
+        "--cutoff",
+        type=float,
+        default=None,
+        help="largest pair distance in Å (default: the farthest vector of the table for these dopants)",
+    )
+    parser.add_argument(
+        "--fill",
+        default="zero",
+        help="fill vectors the table lacks: 'zero', 'predicted' (the machine-learned filled table, J ± σ), "
+        "'engine', 'engine,zero' or 'none' (raise)",
+    )
     parser.add_argument("--sizes", default=None, help="supercells, e.g. 16x16x2,24x24x3,32x32x4 (the default)")
     parser.add_argument("--realisations", type=int, default=10, help="disorder realisations per size (default 10)")
     parser.add_argument("--sweeps", type=int, default=2000, help="measured Monte Carlo sweeps (default 2000)")
     parser.add_argument("--therm", type=int, default=1000, help="discarded sweeps (default 1000)")
-    parser.add_argument("--temperatures", default=None,
-                        help="temperatures in K (comma-separated) of the first pass; default: 12 from 0.04 to 1 x the "
-                             "mean-field T_C")
-    parser.add_argument("--refine", type=int, default=8,
-                        help="temperatures a second pass adds where the Binder curves cross (default 8; 0: none)")
+    parser.add_argument(
+        "--temperatures",
+        default=None,
+        help="temperatures in K (comma-separated) of the first pass; default: 12 from 0.04 to 1 x the mean-field T_C",
+    )
+    parser.add_argument(
+        "--refine", type=int, default=8, help="temperatures a second pass adds where the Binder curves cross (default 8; 0: none)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the whole sweep (default 0)")
-    parser.add_argument("--scheduler", default=None,
-                        help="address of a running Dask scheduler (e.g. tcp://host:8786); default: a local cluster")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes of the local cluster, at least 1 (default: one per core)")
+    parser.add_argument(
+        "--scheduler", default=None, help="address of a running Dask scheduler (e.g. tcp://host:8786); default: a local cluster"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker processes of the local cluster, at least 1 (default: one per core)"
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not reuse or store per-task results")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -152,15 +173,21 @@ def _check_arguments(args) -> tuple:
     comps = compositions_from(args.dopants, _floats(args.concentrations, "--concentrations"))
     fill = () if args.fill == "none" else _check_fill(args.fill)
     if args.cutoff is not None and not (math.isfinite(args.cutoff) and args.cutoff >= 4.38):
-        raise ValueError(f"--cutoff must be a distance in Å of at least the nearest Bi–Bi distance (4.38 Å), "
-                         f"not {args.cutoff}.")
+        raise ValueError(f"--cutoff must be a distance in Å of at least the nearest Bi–Bi distance (4.38 Å), not {args.cutoff}.")
     if args.realisations < 2:
-        raise ValueError(f"--realisations must be at least 2, not {args.realisations}: the error bar of T_C is the "
-                         f"spread over disorder realisations (a bootstrap), which one realisation cannot give.")
+        raise ValueError(
+            f"--realisations must be at least 2, not {args.realisations}: the error bar of T_C is the "
+            f"spread over disorder realisations (a bootstrap), which one realisation cannot give."
+        )
     if args.seed < 0:
         raise ValueError(f"--seed must be a whole number ≥ 0, not {args.seed}.")
-    kw = {"n_realisations": args.realisations, "n_sweeps": args.sweeps, "n_therm": args.therm, "seed": args.seed,
-          "refine": args.refine}
+    kw = {
+        "n_realisations": args.realisations,
+        "n_sweeps": args.sweeps,
+        "n_therm": args.therm,
+        "seed": args.seed,
+        "refine": args.refine,
+    }
     if args.sizes:
         kw["sizes"] = _sizes(args.sizes)
     if args.temperatures:
@@ -168,23 +195,32 @@ def _check_arguments(args) -> tuple:
     try:
         settings = SweepSettings(**kw)
     except ValueError as err:
-        names = {"n_realisations": "--realisations", "n_sweeps": "--sweeps", "n_therm": "--therm",
-                 "sizes": "--sizes", "temperatures": "--temperatures", "refine": "--refine"}
+        names = {
+            "n_realisations": "--realisations",
+            "n_sweeps": "--sweeps",
+            "n_therm": "--therm",
+            "sizes": "--sizes",
+            "temperatures": "--temperatures",
+            "refine": "--refine",
+        }
         text = str(err)
         for py, flag in names.items():
             if text.startswith(py):
-                text = flag + text[len(py):]
+                text = flag + text[len(py) :]
                 break
         raise ValueError(text) from None
     if args.workers is not None:
         if args.scheduler:
-            raise ValueError("--workers sets the size of the local cluster; with --scheduler the cluster's own workers "
-                             "run the tasks. Give one of the two.")
+            raise ValueError(
+                "--workers sets the size of the local cluster; with --scheduler the cluster's own workers "
+                "run the tasks. Give one of the two."
+            )
         try:
             _check_workers(args.workers)
         except ValueError:
-            raise ValueError(f"--workers must be a positive number of worker processes, not {args.workers} "
-                             f"(leave it out for one per core).") from None
+            raise ValueError(
+                f"--workers must be a positive number of worker processes, not {args.workers} (leave it out for one per core)."
+            ) from None
     if args.scheduler and args.scheduler != "sync":
         check_scheduler(args.scheduler)
     out = output_folder(args.out)
@@ -206,24 +242,46 @@ def run(args: argparse.Namespace) -> int:
     missing = table.attrs["missing"]
     if len(missing):
         how = ", ".join(f"{n} set by {w}" for w, n in missing.groupby("filled_with")["vectors"].sum().items())
-        print(f"the {data.attrs.get('name', '')} table lacks {int(missing['vectors'].sum())} pair vectors within "
-              f"{cutoff:.2f} Å ({how}); see missing.csv")
-    res = curie_sweep(table, comps, settings=settings, client=args.scheduler, n_workers=args.workers,
-                      cache=not args.no_cache, progress=not args.no_progress)
+        print(
+            f"the {data.attrs.get('name', '')} table lacks {int(missing['vectors'].sum())} pair vectors within "
+            f"{cutoff:.2f} Å ({how}); see missing.csv"
+        )
+    res = curie_sweep(
+        table,
+        comps,
+        settings=settings,
+        client=args.scheduler,
+        n_workers=args.workers,
+        cache=not args.no_cache,
+        progress=not args.no_progress,
+    )
     binder = [est.binder.assign(label=label) for label, est in res.estimates.items()]
     # one set: every file written whole, renamed together, manifest-curie.json (checksums) last
     with AtomicFileSet(out / "manifest-curie.json") as fs:
         res.summary.to_csv(fs.path(out / "curie.csv"), index=False)
         res.moments.to_csv(fs.path(out / "moments.csv"), index=False)
-        (pd.concat(binder, ignore_index=True) if binder else pd.DataFrame()).to_csv(fs.path(out / "binder.csv"),
-                                                                                     index=False)
+        (pd.concat(binder, ignore_index=True) if binder else pd.DataFrame()).to_csv(fs.path(out / "binder.csv"), index=False)
         table.attrs["missing"].to_csv(fs.path(out / "missing.csv"), index=False)
-        fs.path(out / "settings.json").write_text(json.dumps({
-            "dataset": data.attrs.get("name"), "cutoff_A": cutoff, "fill": list(table.attrs["fill"]),
-            "compositions": comps, "settings": settings.as_dict(), "scheduler": args.scheduler or "local cluster",
-            "convention": table.attrs["convention"]}, indent=1) + "\n", encoding="utf-8")
+        fs.path(out / "settings.json").write_text(
+            json.dumps(
+                {
+                    "dataset": data.attrs.get("name"),
+                    "cutoff_A": cutoff,
+                    "fill": list(table.attrs["fill"]),
+                    "compositions": comps,
+                    "settings": settings.as_dict(),
+                    "scheduler": args.scheduler or "local cluster",
+                    "convention": table.attrs["convention"],
+                },
+                indent=1,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     view = res.summary[["label", "T_MF", "status"]].assign(T_C=res.summary.apply(tc_text, axis=1))
     print(view[["label", "T_MF", "T_C", "status"]].to_string(index=False, float_format=lambda x: f"{x:.2f}"))
-    print(f"wrote {out}/curie.csv, binder.csv, moments.csv, missing.csv, settings.json, manifest-curie.json in "
-          f"{time.perf_counter() - t0:.0f} s")
+    print(
+        f"wrote {out}/curie.csv, binder.csv, moments.csv, missing.csv, settings.json, manifest-curie.json in "
+        f"{time.perf_counter() - t0:.0f} s"
+    )
     return 0

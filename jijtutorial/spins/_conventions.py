@@ -47,8 +47,9 @@ def as_pairs_once(data: pd.DataFrame, counted: str) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a DataFrame with columns J, Dx, Dy, Dz (meV), not {type(data).__name__}.")
     if counted not in PAIR_COUNTINGS:
-        raise ValueError(f"counted must be one of {PAIR_COUNTINGS} (how the source's Hamiltonian counts each pair), "
-                         f"not {counted!r}.")
+        raise ValueError(
+            f"counted must be one of {PAIR_COUNTINGS} (how the source's Hamiltonian counts each pair), not {counted!r}."
+        )
     missing = [c for c in ("J", "Dx", "Dy", "Dz") if c not in data.columns]
     if missing:
         raise ValueError(f"data: column(s) {missing} missing; a J table has J, Dx, Dy, Dz in meV.")
@@ -58,6 +59,9 @@ def as_pairs_once(data: pd.DataFrame, counted: str) -> pd.DataFrame:
     for col in ("J", "Dx", "Dy", "Dz", "sigma"):
         if col in out.columns:
             out[col] = out[col].astype(float) * factor
-    out.attrs["pair_counting"] = ("source counts each pair once: unchanged" if counted == "once" else
-                                  "source counts each pair twice (H = -sum_{i!=j}): J, D and sigma doubled")
+    out.attrs["pair_counting"] = (
+        "source counts each pair once: unchanged"
+        if counted == "once"
+        else "source counts each pair twice (H = -sum_{i!=j}): J, D and sigma doubled"
+    )
     return out

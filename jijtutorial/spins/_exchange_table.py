@@ -22,8 +22,9 @@ the table holds twice (e.g. J(A, B) and J(B, A) across the gap, equal up to abou
 JuKKR table) are averaged; ``n_rows`` and ``J_spread`` record how many distinct rows were used and
 how far apart their J are. A vector no row maps onto is *missing*: the
 function raises, listing the missing shells, unless ``fill`` says how to fill them ('engine': the
-package's crystal engine of :mod:`jijtutorial.greens.engine`, any Bi–Bi vector; 'predicted': the machine-learned
-filled table of chapter 7, J with its σ in ``sigma`` and D = 0, since the model predicts J only;
+package's crystal engine of :mod:`jijtutorial.greens.engine`, any Bi–Bi vector; 'predicted': the
+machine-learned filled table of chapter 7, J with its σ in ``sigma`` and D from the equivariant model
+of D -- its σ per component is in the filled table, :func:`jijtutorial.jij_table.predict_jij_table`;
 'zero': explicitly zero). Filled entries are marked in ``source`` and listed in ``attrs['missing']``.
 
 The model builder (:func:`jijtutorial.spins.spin_model`) uses the table for dopants on upper Bi
@@ -41,14 +42,29 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from ..elements import IMPURITY_ELEMENTS
-from ..structures import bi_pair_vectors, locate_bi_site
-from ._symmetry import site_operations
+from ..geometry import bi_pair_vectors, locate_bi_site, site_operations
 
 #: Columns the input table must have.
 REQUIRED_COLUMNS = ("element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz")
 #: Columns of the expanded table.
-TABLE_COLUMNS = ("element_i", "element_j", "rx", "ry", "rz", "distance", "sublattice_j", "geometry", "J", "Dx", "Dy",
-                 "Dz", "sigma", "source", "n_rows", "J_spread")
+TABLE_COLUMNS = (
+    "element_i",
+    "element_j",
+    "rx",
+    "ry",
+    "rz",
+    "distance",
+    "sublattice_j",
+    "geometry",
+    "J",
+    "Dx",
+    "Dy",
+    "Dz",
+    "sigma",
+    "source",
+    "n_rows",
+    "J_spread",
+)
 #: Ways to fill vectors the table does not cover.
 FILL_OPTIONS = ("predicted", "engine", "zero")
 #: Label of explicitly zero-filled entries in ``source``.
@@ -76,15 +92,18 @@ def load_table(data) -> pd.DataFrame:
         from ..datasets import load_dataset
 
         return load_dataset(data)
-    raise TypeError(f"data must be a pandas DataFrame of pair couplings or one of 'jukkr', 'model', 'auto'; "
-                    f"got {type(data).__name__}.")
+    raise TypeError(
+        f"data must be a pandas DataFrame of pair couplings or one of 'jukkr', 'model', 'auto'; got {type(data).__name__}."
+    )
 
 
 def _check_input(data: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
     if missing:
-        raise ValueError(f"data: column(s) {missing} missing; a J table needs {list(REQUIRED_COLUMNS)} "
-                         f"(vectors in Å from impurity i on an upper Bi site, J and D in meV).")
+        raise ValueError(
+            f"data: column(s) {missing} missing; a J table needs {list(REQUIRED_COLUMNS)} "
+            f"(vectors in Å from impurity i on an upper Bi site, J and D in meV)."
+        )
     if len(data) == 0:
         raise ValueError("data: the J table has no rows.")
     out = data.reset_index(drop=True)
@@ -103,10 +122,12 @@ def _check_input(data: pd.DataFrame) -> pd.DataFrame:
             k = int(np.flatnonzero(bad)[0])
             v = values[k]
             hint = next((e for e in IMPURITY_ELEMENTS if isinstance(v, str) and e.lower() == v.strip().lower()), None)
-            raise ValueError(f"data: {_row_name(data, k)}, column {col!r}: {v!r} is not an impurity element"
-                             + (f" (did you mean {hint!r}?)" if hint else "")
-                             + f"; expected one of {', '.join(IMPURITY_ELEMENTS)} ({int(bad.sum())} such row(s)). "
-                             f"Fix the table: no row is dropped.")
+            raise ValueError(
+                f"data: {_row_name(data, k)}, column {col!r}: {v!r} is not an impurity element"
+                + (f" (did you mean {hint!r}?)" if hint else "")
+                + f"; expected one of {', '.join(IMPURITY_ELEMENTS)} ({int(bad.sum())} such row(s)). "
+                f"Fix the table: no row is dropped."
+            )
     return out
 
 
@@ -136,8 +157,10 @@ def _check_fill(fill) -> tuple[str, ...]:
     fill = tuple(fill)
     bad = [f for f in fill if f not in FILL_OPTIONS]
     if bad:
-        raise ValueError(f"fill: unknown option(s) {bad}; use a sequence of {FILL_OPTIONS} (tried in order), or () "
-                         f"to raise on missing vectors.")
+        raise ValueError(
+            f"fill: unknown option(s) {bad}; use a sequence of {FILL_OPTIONS} (tried in order), or () "
+            f"to raise on missing vectors."
+        )
     return fill
 
 
@@ -199,7 +222,7 @@ def _expand(data, sites, row_site, targets, target_sub, matches, elements, sourc
                     key = (b, a, k) if swapped else (a, b, k)
                     for r in rows_by.get(key, ()):
                         used.add(r)
-                        d = np.linalg.det(q) * (q.T @ D[r])
+                        d = np.linalg.det(q) * (q.T @ D[r])  # axial: det(R) R D with R = q^T
                         js.append(J[r])
                         ds.append(-d if swapped else d)
                         if has_sigma:
@@ -208,12 +231,18 @@ def _expand(data, sites, row_site, targets, target_sub, matches, elements, sourc
                 row = {"element_i": a, "element_j": b, "rx": v[0], "ry": v[1], "rz": v[2], "sublattice_j": s}
                 if js:
                     dm = np.mean(ds, axis=0)
-                    row.update(J=float(np.mean(js)), Dx=dm[0], Dy=dm[1], Dz=dm[2],
-                               sigma=float(np.mean(sg)) if sg else np.nan,
-                               source="+".join(dict.fromkeys(src)), n_rows=len(used), J_spread=float(np.ptp(js)))
+                    row.update(
+                        J=float(np.mean(js)),
+                        Dx=dm[0],
+                        Dy=dm[1],
+                        Dz=dm[2],
+                        sigma=float(np.mean(sg)) if sg else np.nan,
+                        source="+".join(dict.fromkeys(src)),
+                        n_rows=len(used),
+                        J_spread=float(np.ptp(js)),
+                    )
                 else:
-                    row.update(J=np.nan, Dx=np.nan, Dy=np.nan, Dz=np.nan, sigma=np.nan, source="", n_rows=0,
-                               J_spread=np.nan)
+                    row.update(J=np.nan, Dx=np.nan, Dy=np.nan, Dz=np.nan, sigma=np.nan, source="", n_rows=0, J_spread=np.nan)
                 out.append(row)
     return out
 
@@ -229,8 +258,7 @@ def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFr
     geos = []
     for key in unique:
         site = locate_bi_site(np.array(key))
-        geos.append({"vector": np.array(key), "geometry": site.geometry, "sublattice": site.sublattice,
-                     "multiplicity": 1})
+        geos.append({"vector": np.array(key), "geometry": site.geometry, "sublattice": site.sublattice, "multiplicity": 1})
     index = {k: i for i, k in enumerate(unique)}
     pairs = [(a, b, index[k]) for a, b, k in zip(missing["element_i"], missing["element_j"], keys)]
     table = exchange_table(engine, geometries=geos, pairs=pairs, progress=progress)
@@ -240,21 +268,37 @@ def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFr
 
 
 def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.DataFrame:
-    """J ± σ (meV) of missing entries from PairGP fitted on ``data`` (or the given fitted ``model``); D = 0."""
-    from ..jij_table import _vector_geometries, fit_table_model
+    """J ± σ and D (meV) of missing entries from the filled table's models fitted on ``data`` (or the given ``model``).
+
+    D comes from the equivariant model of D; where the data have no D (no model of it) it is 0.
+    """
+    from ..jij_table import TableModel, _vector_geometries, fit_table_model
 
     if model is None:
         model = fit_table_model(data)
-    elif not hasattr(model, "interval95_"):
-        raise TypeError(f"table_model must be a fitted PairGP from jijtutorial.jij_table.fit_table_model, "
-                        f"not {type(model).__name__}.")
+    elif not isinstance(model, TableModel):
+        raise TypeError(
+            f"table_model must be the TableModel of jijtutorial.jij_table.fit_table_model, not {type(model).__name__}."
+        )
     geos = _vector_geometries(missing[["rx", "ry", "rz"]].to_numpy(float))
     query = pd.concat([missing[["element_i", "element_j"]].reset_index(drop=True), geos], axis=1)
-    mu, sd, beyond = model.predict(query, return_std=True, return_beyond=True)
-    return pd.DataFrame({"element_i": query["element_i"], "element_j": query["element_j"], "rx": query["rx"],
-                         "ry": query["ry"], "rz": query["rz"], "J": np.asarray(mu, float), "Dx": 0.0, "Dy": 0.0,
-                         "Dz": 0.0, "sigma": np.asarray(sd, float),
-                         "source": np.where(beyond, PREDICTED_BEYOND_SOURCE, PREDICTED_SOURCE)})
+    mu, sd, beyond = model.j.predict(query, return_std=True, return_beyond=True)
+    d = np.zeros((len(query), 3)) if model.d is None else model.d.predict(query)
+    return pd.DataFrame(
+        {
+            "element_i": query["element_i"],
+            "element_j": query["element_j"],
+            "rx": query["rx"],
+            "ry": query["ry"],
+            "rz": query["rz"],
+            "J": np.asarray(mu, float),
+            "Dx": d[:, 0],
+            "Dy": d[:, 1],
+            "Dz": d[:, 2],
+            "sigma": np.asarray(sd, float),
+            "source": np.where(beyond, PREDICTED_BEYOND_SOURCE, PREDICTED_SOURCE),
+        }
+    )
 
 
 def _geometry_labels(vectors) -> tuple[list[str], np.ndarray]:
@@ -270,12 +314,16 @@ def _missing_summary(frame: pd.DataFrame, mask) -> pd.DataFrame:
     sub = frame.loc[mask]
     if sub.empty:
         return pd.DataFrame(columns=["element_i", "element_j", "geometry", "distance", "vectors"])
-    return (sub.groupby(["element_i", "element_j", "geometry"], sort=False)
-            .agg(distance=("distance", "first"), vectors=("J", "size")).reset_index())
+    return (
+        sub.groupby(["element_i", "element_j", "geometry"], sort=False)
+        .agg(distance=("distance", "first"), vectors=("J", "size"))
+        .reset_index()
+    )
 
 
-def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int = 12, table_model=None,
-                   progress: bool = False) -> pd.DataFrame:
+def exchange_table(
+    data, elements, cutoff: float, *, fill=(), engine_kmesh: int = 12, table_model=None, progress: bool = False
+) -> pd.DataFrame:
     """J and D for every Bi–Bi vector within ``cutoff`` of an upper-Bi site, for each ordered element pair.
 
     Parameters
@@ -284,13 +332,14 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         of 'jukkr', 'model', 'auto' (loaded with :func:`jijtutorial.datasets.load_dataset`).
     elements : the dopant species, e.g. ``['Cr', 'V']`` (or 'Cr,V').
     cutoff : largest pair distance (Å) with a coupling; beyond it J = D = 0 by construction.
-    fill : how to fill vectors the table does not cover, tried in order: 'predicted' (PairGP, the
-        model of the filled table of chapter 7, fitted on ``data``: J with its σ in ``sigma``, D = 0),
+    fill : how to fill vectors the table does not cover, tried in order: 'predicted' (the models of the
+        filled table of chapter 7, fitted on ``data``: J with its σ in ``sigma``, D from the equivariant
+        model of D),
         'engine' (the package's crystal engine, both Bi sublattices) and/or 'zero'
         (explicitly zero). Default (): raise, listing what is missing.
     engine_kmesh : k-points per axis of the engine's host Green function.
-    table_model : a fitted PairGP (:func:`jijtutorial.jij_table.fit_table_model`) for 'predicted',
-        to reuse across calls; default: fitted on ``data`` (about half a minute on the JuKKR table).
+    table_model : the models of the filled table (:func:`jijtutorial.jij_table.fit_table_model`) for
+        'predicted', to reuse across calls; default: fitted on ``data`` (about half a minute on the JuKKR table).
     progress : tqdm bar over element pairs for the engine.
 
     Returns
@@ -362,8 +411,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
                 extra, label_fill = _predicted_rows(reps, data, table_model), PREDICTED_SOURCE
             e_sites, e_row_site = _snap(extra)
             e_matches = _symmetry_matches(targets, target_sub, e_sites)
-            add = pd.DataFrame(_expand(extra, e_sites, e_row_site, targets, target_sub, e_matches, elements,
-                                       label_fill))
+            add = pd.DataFrame(_expand(extra, e_sites, e_row_site, targets, target_sub, e_matches, elements, label_fill))
             take = miss.to_numpy() & add["J"].notna().to_numpy()
             for col in ("J", "Dx", "Dy", "Dz", "sigma", "source", "n_rows", "J_spread"):
                 frame.loc[take, col] = add.loc[take, col].to_numpy()
@@ -378,7 +426,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         lines = "\n".join(f"  {r.element_i}-{r.element_j}: {r.geometry} ({r.vectors} vectors)" for r in summary.itertuples())
         raise ValueError(
             f"the table does not cover {int(still.sum())} pair vectors within cutoff={cutoff:g} Å:\n{lines}\n"
-            f"Pass fill='predicted' to fill them from the machine-learned table (J ± σ, D = 0), fill='zero' "
+            f"Pass fill='predicted' to fill them from the machine-learned table (J ± σ and D), fill='zero' "
             f"to set them to zero explicitly, fill='engine' (the crystal engine) or fill=('engine', 'zero'), "
             f"or use a smaller cutoff."
         )
@@ -388,13 +436,24 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
     if "moment_i" in data.columns:
         mom = data.groupby(data["element_i"].astype(str))["moment_i"].mean()
         moments = {e: abs(float(mom[e])) for e in elements if e in mom.index}
-    frame.attrs.update({
-        "cutoff": cutoff, "elements": elements, "fill": fill, "data": data.attrs.get("name", label), "moments": moments,
-        "missing": (pd.concat(filled, ignore_index=True) if filled else
-                    pd.DataFrame(columns=["element_i", "element_j", "geometry", "distance", "vectors", "filled_with"])),
-        "convention": ("H = -sum_{i<j} [J_ij S_i.S_j + D_ij.(S_i x S_j)], unit spins, meV; vectors (Å) from "
-                       "impurity i on an upper Bi site; for i on a lower Bi site use the inverted vector."),
-    })
+    frame.attrs.update(
+        {
+            "cutoff": cutoff,
+            "elements": elements,
+            "fill": fill,
+            "data": data.attrs.get("name", label),
+            "moments": moments,
+            "missing": (
+                pd.concat(filled, ignore_index=True)
+                if filled
+                else pd.DataFrame(columns=["element_i", "element_j", "geometry", "distance", "vectors", "filled_with"])
+            ),
+            "convention": (
+                "H = -sum_{i<j} [J_ij S_i.S_j + D_ij.(S_i x S_j)], unit spins, meV; vectors (Å) from "
+                "impurity i on an upper Bi site; for i on a lower Bi site use the inverted vector."
+            ),
+        }
+    )
     return frame
 
 
@@ -416,8 +475,7 @@ def _engine_representatives(todo, targets, target_sub, matches) -> pd.DataFrame:
         for m, found in enumerate(by_vector[n]):
             for swapped in found:
                 covered.add((r.element_j, r.element_i, m) if swapped else (r.element_i, r.element_j, m))
-    rows = [{"element_i": a, "element_j": b, "rx": targets[n][0], "ry": targets[n][1], "rz": targets[n][2]}
-            for a, b, n in chosen]
+    rows = [{"element_i": a, "element_j": b, "rx": targets[n][0], "ry": targets[n][1], "rz": targets[n][2]} for a, b, n in chosen]
     return pd.DataFrame(rows)
 
 
@@ -439,20 +497,37 @@ def symmetry_residuals(data, table: pd.DataFrame) -> pd.DataFrame:
     key = ["element_i", "element_j"]
     t = table.assign(_kx=table["rx"].round(2), _ky=table["ry"].round(2), _kz=table["rz"].round(2))
     sites, row_site = _snap(data)
-    d = data.assign(_kx=np.round(sites[row_site, 0], 2), _ky=np.round(sites[row_site, 1], 2),
-                    _kz=np.round(sites[row_site, 2], 2))
+    d = data.assign(_kx=np.round(sites[row_site, 0], 2), _ky=np.round(sites[row_site, 1], 2), _kz=np.round(sites[row_site, 2], 2))
     m = d.merge(t, on=key + ["_kx", "_ky", "_kz"], suffixes=("_row", ""))
     if m.empty:
         return pd.DataFrame(columns=["geometry", "rows", "|D| median", "|dJ| median", "|dJ| max", "|dD| median", "|dD| max"])
     dD = np.linalg.norm(m[["Dx_row", "Dy_row", "Dz_row"]].to_numpy(float) - m[["Dx", "Dy", "Dz"]].to_numpy(float), axis=1)
-    m = m.assign(_dJ=(m["J_row"] - m["J"]).abs(), _dD=dD,
-                 _D=np.linalg.norm(m[["Dx_row", "Dy_row", "Dz_row"]].to_numpy(float), axis=1))
-    out = (m.groupby("geometry", sort=False)
-           .agg(distance=("distance", "first"), rows=("_dJ", "size"), D_median=("_D", "median"),
-                dJ_median=("_dJ", "median"), dJ_max=("_dJ", "max"), dD_median=("_dD", "median"), dD_max=("_dD", "max"))
-           .sort_values("distance").reset_index())
-    return out.rename(columns={"D_median": "|D| median", "dJ_median": "|dJ| median", "dJ_max": "|dJ| max",
-                               "dD_median": "|dD| median", "dD_max": "|dD| max"})
+    m = m.assign(
+        _dJ=(m["J_row"] - m["J"]).abs(), _dD=dD, _D=np.linalg.norm(m[["Dx_row", "Dy_row", "Dz_row"]].to_numpy(float), axis=1)
+    )
+    out = (
+        m.groupby("geometry", sort=False)
+        .agg(
+            distance=("distance", "first"),
+            rows=("_dJ", "size"),
+            D_median=("_D", "median"),
+            dJ_median=("_dJ", "median"),
+            dJ_max=("_dJ", "max"),
+            dD_median=("_dD", "median"),
+            dD_max=("_dD", "max"),
+        )
+        .sort_values("distance")
+        .reset_index()
+    )
+    return out.rename(
+        columns={
+            "D_median": "|D| median",
+            "dJ_median": "|dJ| median",
+            "dJ_max": "|dJ| max",
+            "dD_median": "|dD| median",
+            "dD_max": "|dD| max",
+        }
+    )
 
 
 def table_elements(table: pd.DataFrame) -> tuple[str, ...]:
@@ -466,8 +541,10 @@ def check_table(table: pd.DataFrame) -> None:
         raise TypeError(f"table must be the DataFrame returned by exchange_table(), not {type(table).__name__}.")
     missing = [c for c in TABLE_COLUMNS if c not in table.columns]
     if missing or "cutoff" not in table.attrs:
-        raise ValueError("table must come from jijtutorial.spins.exchange_table() (columns "
-                         f"{list(TABLE_COLUMNS)} and attrs['cutoff']); build it from your J data with that function.")
+        raise ValueError(
+            "table must come from jijtutorial.spins.exchange_table() (columns "
+            f"{list(TABLE_COLUMNS)} and attrs['cutoff']); build it from your J data with that function."
+        )
 
 
 def elements_of(spec: Sequence[str] | str) -> tuple[str, ...]:

@@ -254,8 +254,7 @@ SUM_COLUMNS = ("e", "e2", "m", "m2", "m4", "mz")
 
 
 @njit(cache=True, nogil=True)
-def parallel_tempering(spins, betas, indptr, indices, J, D, use_dmi, field, n_therm, n_measure, n_overrelax,
-                       st):
+def parallel_tempering(spins, betas, indptr, indices, J, D, use_dmi, field, n_therm, n_measure, n_overrelax, st):
     """Heat-bath + over-relaxation Monte Carlo at several temperatures with replica exchange.
 
     Parameters
@@ -342,9 +341,11 @@ def _rotate(sx, sy, sz, wx, wy, wz):
     c = math.cos(th)
     s = math.sin(th)
     kd = (kx * sx + ky * sy + kz * sz) * (1.0 - c)
-    return (sx * c + (ky * sz - kz * sy) * s + kx * kd,
-            sy * c + (kz * sx - kx * sz) * s + ky * kd,
-            sz * c + (kx * sy - ky * sx) * s + kz * kd)
+    return (
+        sx * c + (ky * sz - kz * sy) * s + kx * kd,
+        sy * c + (kz * sx - kx * sz) * s + ky * kd,
+        sz * c + (kx * sy - ky * sx) * s + kz * kd,
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -420,8 +421,14 @@ def llg_heun(spins, rate, noise_scale, alpha, dt, n_steps, record_every, indptr,
             pred[i, 2] = z
         _omega(pred, noise, rate, alpha, indptr, indices, J, D, use_dmi, field, w2)
         for i in range(n):
-            x, y, z = _rotate(spins[i, 0], spins[i, 1], spins[i, 2], 0.5 * (w1[i, 0] + w2[i, 0]) * dt,
-                              0.5 * (w1[i, 1] + w2[i, 1]) * dt, 0.5 * (w1[i, 2] + w2[i, 2]) * dt)
+            x, y, z = _rotate(
+                spins[i, 0],
+                spins[i, 1],
+                spins[i, 2],
+                0.5 * (w1[i, 0] + w2[i, 0]) * dt,
+                0.5 * (w1[i, 1] + w2[i, 1]) * dt,
+                0.5 * (w1[i, 2] + w2[i, 2]) * dt,
+            )
             spins[i, 0] = x
             spins[i, 1] = y
             spins[i, 2] = z

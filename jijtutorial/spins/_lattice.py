@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..elements import IMPURITY_ELEMENTS
-from ..structures import bi2te3_host
+from ..geometry import bi2te3_host
 
 #: Largest number of Bi sites of a supercell (6 n1 n2 n3): about 2.5 million atoms built in memory (a few hundred
 #: MB); the default sweep's largest cell has 24,576.
@@ -33,9 +33,11 @@ def _check_size(size) -> tuple[int, int, int]:
         raise ValueError(f"size must be three positive integers (n1, n2, n3), repeats of the hexagonal cell; got {size!r}.")
     n = 6 * t[0] * t[1] * t[2]
     if n > MAX_BI_SITES:
-        raise ValueError(f"size={t} has {n:,} Bi sites, more than MAX_BI_SITES = {MAX_BI_SITES:,} (the whole "
-                         f"supercell is built in memory, and a Monte Carlo sweep of it would take hours); choose a "
-                         f"smaller size, e.g. (32, 32, 4) with 24,576 sites.")
+        raise ValueError(
+            f"size={t} has {n:,} Bi sites, more than MAX_BI_SITES = {MAX_BI_SITES:,} (the whole "
+            f"supercell is built in memory, and a Monte Carlo sweep of it would take hours); choose a "
+            f"smaller size, e.g. (32, 32, 4) with 24,576 sites."
+        )
     return t
 
 
@@ -200,8 +202,7 @@ def random_configuration(dopants: Mapping[str, float], size, seed=0) -> DiluteCo
     chosen = rng.choice(n_sites, size=sum(counts.values()), replace=False)
     elements = np.concatenate([[e] * k for e, k in counts.items()]).astype("<U2")
     order = np.argsort(chosen, kind="stable")
-    return DiluteConfiguration(size=size, site=chosen[order], elements=elements[order], concentrations=dopants,
-                               seed=seed)
+    return DiluteConfiguration(size=size, site=chosen[order], elements=elements[order], concentrations=dopants, seed=seed)
 
 
 def configuration_from_sites(size, sites: Mapping[int, str]) -> DiluteConfiguration:

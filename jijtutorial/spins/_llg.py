@@ -40,8 +40,18 @@ class LLGResult:
     dt: float
 
 
-def run_llg(model: SpinModel, *, temperature: float = 0.0, alpha: float = 0.1, dt: float = 1e-3,
-            n_steps: int = 10000, record_every: int = 10, spins=None, field=None, seed=0) -> LLGResult:
+def run_llg(
+    model: SpinModel,
+    *,
+    temperature: float = 0.0,
+    alpha: float = 0.1,
+    dt: float = 1e-3,
+    n_steps: int = 10000,
+    record_every: int = 10,
+    spins=None,
+    field=None,
+    seed=0,
+) -> LLGResult:
     """Integrate the stochastic LLG equation of ``model``.
 
     Parameters
@@ -77,11 +87,25 @@ def run_llg(model: SpinModel, *, temperature: float = 0.0, alpha: float = 0.1, d
         s /= np.linalg.norm(s, axis=1, keepdims=True)
     s = np.ascontiguousarray(s)
     gamma = G_FACTOR / (HBAR * model.moments)  # rad / (ps meV)
-    rate = gamma / (1.0 + alpha ** 2)
+    rate = gamma / (1.0 + alpha**2)
     noise = np.sqrt(2.0 * alpha * K_B * temperature / (gamma * dt))
     b = np.zeros(3) if field is None else np.asarray(field, dtype=float).reshape(3)
     st = _kernels.rng_state(seed)
-    energies, mag = _kernels.llg_heun(s, rate, noise, float(alpha), float(dt), int(n_steps), int(record_every),
-                                      model.indptr, model.indices, model.csr_J, model.csr_D, model.has_dmi, b, st)
+    energies, mag = _kernels.llg_heun(
+        s,
+        rate,
+        noise,
+        float(alpha),
+        float(dt),
+        int(n_steps),
+        int(record_every),
+        model.indptr,
+        model.indices,
+        model.csr_J,
+        model.csr_D,
+        model.has_dmi,
+        b,
+        st,
+    )
     times = np.arange(len(energies)) * record_every * dt
     return LLGResult(times, energies, mag, s, float(temperature), float(alpha), float(dt))

@@ -119,8 +119,15 @@ def codoping_mean_field(table: pd.DataFrame, base: str, partners, total: float, 
     for p in partners:
         for s in shares:
             comp = {e: c for e, c in ((base, s * total), (p, (1 - s) * total)) if c > 0}
-            rows.append({"partner": p, "share": float(s), "c_base": s * total, "c_partner": (1 - s) * total,
-                         "T_MF": mean_field_tc(table, comp)["T_C"]})
+            rows.append(
+                {
+                    "partner": p,
+                    "share": float(s),
+                    "c_base": s * total,
+                    "c_partner": (1 - s) * total,
+                    "T_MF": mean_field_tc(table, comp)["T_C"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -152,9 +159,15 @@ def j0_by_element(table: pd.DataFrame, elements=None, concentration: float | Non
             raise ValueError(f"table has no couplings {e}-{e}; build it with {e} among the elements.")
         J = sub["J"].to_numpy(float)
         nearest = sub["distance"].to_numpy(float) <= sub["distance"].min() + 1e-6
-        row = {"element": e, "J0": float(J.sum()), "J0_ferro": float(J[J > 0].sum()),
-               "J0_antiferro": float(J[J < 0].sum()), "J_nearest": float(J[nearest].mean()),
-               "n_ferro": int((J > 0).sum()), "n_antiferro": int((J < 0).sum())}
+        row = {
+            "element": e,
+            "J0": float(J.sum()),
+            "J0_ferro": float(J[J > 0].sum()),
+            "J0_antiferro": float(J[J < 0].sum()),
+            "J_nearest": float(J[nearest].mean()),
+            "n_ferro": int((J > 0).sum()),
+            "n_antiferro": int((J < 0).sum()),
+        }
         if concentration is not None:
             row["T_MF"] = mean_field_tc(table, {e: concentration})["T_C"]
         rows.append(row)

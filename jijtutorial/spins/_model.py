@@ -120,13 +120,20 @@ class SpinModel:
         new = -np.ones(self.n_spins, dtype=np.int64)
         new[idx] = np.arange(len(idx))
         ok = (new[self.pair_i] >= 0) & (new[self.pair_j] >= 0)
-        return SpinModel(len(idx), new[self.pair_i[ok]], new[self.pair_j[ok]], self.pair_J[ok], self.pair_D[ok],
-                         self.moments[idx], None if self.elements is None else self.elements[idx], dict(self.info),
-                         None if self.pair_shift is None else self.pair_shift[ok])
+        return SpinModel(
+            len(idx),
+            new[self.pair_i[ok]],
+            new[self.pair_j[ok]],
+            self.pair_J[ok],
+            self.pair_D[ok],
+            self.moments[idx],
+            None if self.elements is None else self.elements[idx],
+            dict(self.info),
+            None if self.pair_shift is None else self.pair_shift[ok],
+        )
 
     @classmethod
-    def from_pairs(cls, n_spins, pair_i, pair_j, J, D=None, moments=1.0, elements=None, info=None,
-                   shift=None) -> SpinModel:
+    def from_pairs(cls, n_spins, pair_i, pair_j, J, D=None, moments=1.0, elements=None, info=None, shift=None) -> SpinModel:
         """Model from a pair list in any order (i ≠ j); pairs with i > j are flipped (D → −D, shift → −shift)."""
         i = np.asarray(pair_i, dtype=np.int64)
         j = np.asarray(pair_j, dtype=np.int64)
@@ -186,8 +193,10 @@ def spin_model(configuration: DiluteConfiguration, table: pd.DataFrame, *, momen
     have = set(table["element_i"])
     lacking = sorted(set(els) - have)
     if lacking:
-        raise ValueError(f"table has no couplings for {lacking}; build it with exchange_table(data, elements=[...]) "
-                         f"including every dopant of the configuration.")
+        raise ValueError(
+            f"table has no couplings for {lacking}; build it with exchange_table(data, elements=[...]) "
+            f"including every dopant of the configuration."
+        )
     pi, pj, vec, shift = _pairs_within(configuration.positions, configuration.cell, cutoff)
     sub = configuration.sublattice
     J, D = _lookup(table, els, configuration.positions, sub, pi, pj, vec)
@@ -207,8 +216,12 @@ def spin_model(configuration: DiluteConfiguration, table: pd.DataFrame, *, momen
     if moments is None:
         moments = table.attrs.get("moments", {})
     mu = np.array([float(moments.get(e, 1.0)) or 1.0 for e in els]) if isinstance(moments, dict) else moments
-    info = {"cutoff": cutoff, "size": configuration.size, "data": table.attrs.get("data", ""),
-            "concentrations": dict(configuration.concentrations)}
+    info = {
+        "cutoff": cutoff,
+        "size": configuration.size,
+        "data": table.attrs.get("data", ""),
+        "concentrations": dict(configuration.concentrations),
+    }
     return SpinModel(configuration.n_spins, pi, pj, J, D, mu, np.asarray(els), info, shift)
 
 
@@ -312,8 +325,10 @@ def ferromagnetic_network(model: SpinModel, threshold: float = 0.0) -> dict:
     from scipy.sparse.csgraph import breadth_first_order, connected_components
 
     if model.pair_shift is None:
-        raise ValueError("ferromagnetic_network needs a periodic model with pair_shift (the cell translation of each "
-                         "pair); build it with spin_model() or lattice_model().")
+        raise ValueError(
+            "ferromagnetic_network needs a periodic model with pair_shift (the cell translation of each "
+            "pair); build it with spin_model() or lattice_model()."
+        )
     fm = model.pair_J > threshold
     i, j, shift = model.pair_i[fm], model.pair_j[fm], model.pair_shift[fm]
     n = model.n_spins
@@ -351,6 +366,12 @@ def percolation_curve(table: pd.DataFrame, element: str, concentrations, size, *
         for seed in seeds:
             model = spin_model(random_configuration({element: float(c)}, size, seed=seed), table)
             for t in thresholds:
-                rows.append({"concentration": float(c), "threshold": float(t), "seed": seed,
-                             "fraction": largest_cluster_fraction(model, t)})
+                rows.append(
+                    {
+                        "concentration": float(c),
+                        "threshold": float(t),
+                        "seed": seed,
+                        "fraction": largest_cluster_fraction(model, t),
+                    }
+                )
     return pd.DataFrame(rows)

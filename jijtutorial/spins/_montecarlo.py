@@ -69,26 +69,46 @@ class MonteCarloResult:
     @property
     def binder(self) -> np.ndarray:
         """Binder cumulant U = 1 − ⟨m⁴⟩/(3⟨m²⟩²): 2/3 when ordered, 4/9 for a paramagnet of 3-component spins."""
-        return 1.0 - self.m4 / (3.0 * self.m2 ** 2)
+        return 1.0 - self.m4 / (3.0 * self.m2**2)
 
     @property
     def susceptibility(self) -> np.ndarray:
         """χ = N (⟨m²⟩ − ⟨|m|⟩²)/(k_B T) per spin, 1/meV."""
-        return self.n_spins * (self.m2 - self.m ** 2) / (K_B * self.temperatures)
+        return self.n_spins * (self.m2 - self.m**2) / (K_B * self.temperatures)
 
     @property
     def specific_heat(self) -> np.ndarray:
         """C/(N k_B) = N (⟨e²⟩ − ⟨e⟩²)/(k_B T)², dimensionless."""
-        return self.n_spins * (self.energy2 - self.energy ** 2) / (K_B * self.temperatures) ** 2
+        return self.n_spins * (self.energy2 - self.energy**2) / (K_B * self.temperatures) ** 2
 
     def frame(self) -> pd.DataFrame:
         """One row per temperature: T (K), e (meV), |m|, m², m⁴, Binder U, χ (1/meV), C/k_B."""
-        return pd.DataFrame({"T": self.temperatures, "e": self.energy, "e2": self.energy2, "m": self.m, "m2": self.m2,
-                             "m4": self.m4, "U": self.binder, "chi": self.susceptibility, "C": self.specific_heat})
+        return pd.DataFrame(
+            {
+                "T": self.temperatures,
+                "e": self.energy,
+                "e2": self.energy2,
+                "m": self.m,
+                "m2": self.m2,
+                "m4": self.m4,
+                "U": self.binder,
+                "chi": self.susceptibility,
+                "C": self.specific_heat,
+            }
+        )
 
 
-def run_monte_carlo(model: SpinModel, temperatures, *, n_sweeps: int = 2000, n_therm: int | None = None,
-                    n_overrelax: int = 2, seed=0, field=None, initial=None) -> MonteCarloResult:
+def run_monte_carlo(
+    model: SpinModel,
+    temperatures,
+    *,
+    n_sweeps: int = 2000,
+    n_therm: int | None = None,
+    n_overrelax: int = 2,
+    seed=0,
+    field=None,
+    initial=None,
+) -> MonteCarloResult:
     """Equilibrium Monte Carlo of ``model`` at each temperature, with replica exchange between them.
 
     Parameters
@@ -130,14 +150,34 @@ def run_monte_carlo(model: SpinModel, temperatures, *, n_sweeps: int = 2000, n_t
     spins = np.ascontiguousarray(spins)
     betas = 1.0 / (K_B * temps)
     sums, acc, att, energies, replica = _kernels.parallel_tempering(
-        spins, betas, model.indptr, model.indices, model.csr_J, model.csr_D, model.has_dmi, b, n_therm, n_sweeps,
-        n_overrelax, _kernels.rng_state(run_ss))
+        spins,
+        betas,
+        model.indptr,
+        model.indices,
+        model.csr_J,
+        model.csr_D,
+        model.has_dmi,
+        b,
+        n_therm,
+        n_sweeps,
+        n_overrelax,
+        _kernels.rng_state(run_ss),
+    )
     avg = sums / n_sweeps
     return MonteCarloResult(
-        temperatures=temps, n_spins=n, n_measure=n_sweeps, energy=avg[:, 0], energy2=avg[:, 1], m=avg[:, 2],
-        m2=avg[:, 3], m4=avg[:, 4], mz=avg[:, 5],
+        temperatures=temps,
+        n_spins=n,
+        n_measure=n_sweeps,
+        energy=avg[:, 0],
+        energy2=avg[:, 1],
+        m=avg[:, 2],
+        m2=avg[:, 3],
+        m4=avg[:, 4],
+        mz=avg[:, 5],
         exchange_acceptance=np.where(att > 0, acc / np.maximum(att, 1), np.nan),
-        spins=spins[replica], final_energy=energies)
+        spins=spins[replica],
+        final_energy=energies,
+    )
 
 
 def energy(model: SpinModel, spins, field=None) -> float:

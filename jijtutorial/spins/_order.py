@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,13 +29,27 @@ def _order_task(table: pd.DataFrame, task: dict) -> dict:
     res = run_monte_carlo(model, task["temperatures"], n_sweeps=task["n_sweeps"], n_therm=task["n_sweeps"], seed=mc_ss)
     net = ferromagnetic_network(model)
     n = model.n_spins
-    return {"m": float(res.m[0]), "e": float(res.energy[0]), "e_ferro": float(-model.pair_J.sum() / n), "n_spins": n,
-            "fm_fraction": net["fraction"], "fm_wraps": net["wraps"]}
+    return {
+        "m": float(res.m[0]),
+        "e": float(res.energy[0]),
+        "e_ferro": float(-model.pair_J.sum() / n),
+        "n_spins": n,
+        "fm_fraction": net["fraction"],
+        "fm_wraps": net["wraps"],
+    }
 
 
-def low_temperature_order(table: pd.DataFrame, composition: Mapping[str, float], *, size=(16, 16, 2),
-                          temperatures=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0), n_realisations: int = 3,
-                          n_sweeps: int = 1000, seed: int = 0, cache: bool = True) -> pd.DataFrame:
+def low_temperature_order(
+    table: pd.DataFrame,
+    composition: Mapping[str, float],
+    *,
+    size=(16, 16, 2),
+    temperatures=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0),
+    n_realisations: int = 3,
+    n_sweeps: int = 1000,
+    seed: int = 0,
+    cache: bool = True,
+) -> pd.DataFrame:
     """Magnetisation and energy at the lowest of ``temperatures`` (K), per random configuration.
 
     Replica exchange over ``temperatures`` (K) helps the coldest replica settle; ``n_sweeps`` are
@@ -54,12 +67,25 @@ def low_temperature_order(table: pd.DataFrame, composition: Mapping[str, float],
     temps = check_temperatures(temperatures)
     if int(n_realisations) != n_realisations or n_realisations < 1:
         raise ValueError(f"n_realisations must be a positive integer, not {n_realisations!r}.")
-    tasks = [{"composition": comp, "size": tuple(int(x) for x in size), "realisation": r, "temperatures": temps,
-              "n_sweeps": int(n_sweeps), "seed": int(seed)} for r in range(int(n_realisations))]
-    own = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # this module's code decides the numbers too
-    digest = table_digest(table, list(comp)) + _code_digest() + own + str(_FORMAT)
-    keys = [hashlib.sha256((json.dumps({**t, "temperatures": [round(float(x), 10) for x in temps]}, sort_keys=True)
-                            + digest).encode()).hexdigest()[:24] for t in tasks]
+    tasks = [
+        {
+            "composition": comp,
+            "size": tuple(int(x) for x in size),
+            "realisation": r,
+            "temperatures": temps,
+            "n_sweeps": int(n_sweeps),
+            "seed": int(seed),
+        }
+        for r in range(int(n_realisations))
+    ]
+    # this module's code and the task code it imports decide the numbers
+    digest = table_digest(table, list(comp)) + _code_digest(__name__) + str(_FORMAT)
+    keys = [
+        hashlib.sha256(
+            (json.dumps({**t, "temperatures": [round(float(x), 10) for x in temps]}, sort_keys=True) + digest).encode()
+        ).hexdigest()[:24]
+        for t in tasks
+    ]
     results = [(_cache_load(k, "order", temps) if cache else None) for k in keys]
     todo = [k for k, r in enumerate(results) if r is None]
 
@@ -67,11 +93,21 @@ def low_temperature_order(table: pd.DataFrame, composition: Mapping[str, float],
         if cache:
             _cache_store(keys[todo[k]], result, tasks[todo[k]])
 
-    fresh = run_tasks(_order_task, [tasks[k] for k in todo], shared=table, client="sync", progress=False,
-                      on_result=store)
+    fresh = run_tasks(_order_task, [tasks[k] for k in todo], shared=table, client="sync", progress=False, on_result=store)
     for k, r in zip(todo, fresh):
         results[k] = r
-    rows = [{"realisation": t["realisation"], "T": float(temps[0]), "n_spins": int(r["n_spins"]), "m": r["m"],
-             "m_random": float(np.sqrt(8.0 / (3.0 * np.pi * r["n_spins"]))), "e": r["e"], "e_ferro": r["e_ferro"],
-             "fm_fraction": r["fm_fraction"], "fm_percolates": r["fm_wraps"] == 3} for t, r in zip(tasks, results)]
+    rows = [
+        {
+            "realisation": t["realisation"],
+            "T": float(temps[0]),
+            "n_spins": int(r["n_spins"]),
+            "m": r["m"],
+            "m_random": float(np.sqrt(8.0 / (3.0 * np.pi * r["n_spins"]))),
+            "e": r["e"],
+            "e_ferro": r["e_ferro"],
+            "fm_fraction": r["fm_fraction"],
+            "fm_percolates": r["fm_wraps"] == 3,
+        }
+        for t, r in zip(tasks, results)
+    ]
     return pd.DataFrame(rows)

@@ -20,12 +20,14 @@ def plot_binder(estimate: CurieEstimate, ax=None, title: str | None = None):
         fig = ax.figure
     b = estimate.binder
     for size, g in b.groupby("size", sort=False):
-        ax.errorbar(g["T"], g["U"], yerr=g["U_std"], marker="o", ms=3.5, capsize=2, lw=1.2,
-                    label=f"{size} ({g['n_sites'].iloc[0]} sites)")
+        ax.errorbar(
+            g["T"], g["U"], yerr=g["U_std"], marker="o", ms=3.5, capsize=2, lw=1.2, label=f"{size} ({g['n_sites'].iloc[0]} sites)"
+        )
     if estimate.status == "ordered":
         ax.axvspan(estimate.tc - estimate.error, estimate.tc + estimate.error, color="0.85", zorder=0)
-        ax.axvline(estimate.tc, color="k", lw=0.8, ls="--",
-                   label=f"$T_\\mathrm{{C}}$ = {estimate.tc:.2f} ± {estimate.error:.2f} K")
+        ax.axvline(
+            estimate.tc, color="k", lw=0.8, ls="--", label=f"$T_\\mathrm{{C}}$ = {estimate.tc:.2f} ± {estimate.error:.2f} K"
+        )
     ax.axhline(2 / 3, color="0.5", lw=0.6, ls=":")
     ax.axhline(4 / 9, color="0.5", lw=0.6, ls=":")
     _log_temperature_axis(ax, b["T"])
@@ -87,18 +89,19 @@ def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie
         if ordered.any():
             ax.errorbar(x[ordered], g["T_C"][ordered], yerr=g["error"][ordered], marker="o", color=colour, capsize=3)
         if nothing.any():  # side by side, so that several dopants at 0 stay visible
-            ax.plot(x[nothing] + 0.12 * (k - 2.5), np.zeros(nothing.sum()), marker="o", mfc="white", color=colour,
-                    ls="none")
+            ax.plot(x[nothing] + 0.12 * (k - 2.5), np.zeros(nothing.sum()), marker="o", mfc="white", color=colour, ls="none")
         if above.any():
             ax.plot(x[above], g["T_max"][above], marker="^", mfc="white", color=colour, ls="none")
         if below.any():
             ax.plot(x[below], g["upper_bound"][below], marker="v", mfc="white", color=colour, ls="none")
         handles.append(Line2D([], [], color=colour, marker="o", label=element))
-    handles += [Line2D([], [], color="k", ls="--", label="mean field"),
-                Line2D([], [], color="k", marker="o", ls="-", label="Monte Carlo"),
-                Line2D([], [], color="k", marker="v", mfc="white", ls="none", label="$T_\\mathrm{C}$ below the range"),
-                Line2D([], [], color="k", marker="o", mfc="white", ls="none", label="no ferromagnetic order"),
-                Line2D([], [], color="k", marker="^", mfc="white", ls="none", label="$T_\\mathrm{C}$ above the range")]
+    handles += [
+        Line2D([], [], color="k", ls="--", label="mean field"),
+        Line2D([], [], color="k", marker="o", ls="-", label="Monte Carlo"),
+        Line2D([], [], color="k", marker="v", mfc="white", ls="none", label="$T_\\mathrm{C}$ below the range"),
+        Line2D([], [], color="k", marker="o", mfc="white", ls="none", label="no ferromagnetic order"),
+        Line2D([], [], color="k", marker="^", mfc="white", ls="none", label="$T_\\mathrm{C}$ above the range"),
+    ]
     ax.set_xlabel("dopant concentration (% of Bi sites)")
     ax.set_ylabel("$T_\\mathrm{C}$ (K)")
     ax.set_ylim(bottom=-1)
@@ -107,8 +110,12 @@ def plot_tc_vs_concentration(summary: pd.DataFrame, ax=None, title: str = "Curie
     return fig, ax
 
 
-def plot_codoping(mean_field: pd.DataFrame, monte_carlo: pd.DataFrame | None = None, ax=None,
-                  title: str = "Co-doping at fixed total concentration"):
+def plot_codoping(
+    mean_field: pd.DataFrame,
+    monte_carlo: pd.DataFrame | None = None,
+    ax=None,
+    title: str = "Co-doping at fixed total concentration",
+):
     """Mean-field T_C map (partner × share of the base dopant) with the Monte Carlo T_C of the 50/50 mixes beside it.
 
     ``mean_field``: columns partner, share (fraction of the total that is the base dopant), T_MF.
@@ -140,17 +147,22 @@ def plot_codoping(mean_field: pd.DataFrame, monte_carlo: pd.DataFrame | None = N
         ordered = mc["status"].eq("ordered").to_numpy()
         above = mc["status"].eq("above").to_numpy()
         below = mc["status"].eq("below").to_numpy()
-        axes[1].barh(y[ordered], mc["T_C"][ordered], xerr=mc["error"][ordered], color="C1", capsize=3,
-                     label="Monte Carlo $T_\\mathrm{C}$")
+        axes[1].barh(
+            y[ordered], mc["T_C"][ordered], xerr=mc["error"][ordered], color="C1", capsize=3, label="Monte Carlo $T_\\mathrm{C}$"
+        )
         if below.any():
-            axes[1].plot(mc["upper_bound"][below], y[below], "<", mfc="white", color="C1",
-                         label="$T_\\mathrm{C}$ below this")
+            axes[1].plot(mc["upper_bound"][below], y[below], "<", mfc="white", color="C1", label="$T_\\mathrm{C}$ below this")
         if (~ordered & ~above & ~below).any():
-            axes[1].plot(np.zeros((~ordered & ~above & ~below).sum()), y[~ordered & ~above & ~below], "o", mfc="white",
-                         color="C1", label="no ferromagnetic order")
+            axes[1].plot(
+                np.zeros((~ordered & ~above & ~below).sum()),
+                y[~ordered & ~above & ~below],
+                "o",
+                mfc="white",
+                color="C1",
+                label="no ferromagnetic order",
+            )
         if above.any():
-            axes[1].plot(mc["T_max"][above], y[above], ">", mfc="white", color="C1",
-                         label="$T_\\mathrm{C}$ above the range")
+            axes[1].plot(mc["T_max"][above], y[above], ">", mfc="white", color="C1", label="$T_\\mathrm{C}$ above the range")
         if "T_MF" in mc:
             axes[1].plot(mc["T_MF"], y, "k|", ms=14, label="mean field")
         axes[1].set_yticks(y, mc["label"])

@@ -92,8 +92,9 @@ class SweepSettings:
             raise ValueError(f"refine must be a number of temperatures ≥ 0 (0: no second pass), not {self.refine!r}.")
         lo, hi = (float(x) for x in self.window)
         if not (0 < lo < hi):
-            raise ValueError(f"window must be (low, high) fractions of the mean-field T_C with 0 < low < high, "
-                             f"not {self.window!r}.")
+            raise ValueError(
+                f"window must be (low, high) fractions of the mean-field T_C with 0 < low < high, not {self.window!r}."
+            )
         if self.temperatures is not None:
             object.__setattr__(self, "temperatures", tuple(check_temperatures(self.temperatures).tolist()))
 
@@ -163,28 +164,45 @@ def simulate_task(table: pd.DataFrame, task: dict) -> dict:
     config = random_configuration(task["composition"], task["size"], seed=conf_ss)
     model = spin_model(config, table)
     network = ferromagnetic_network(model)
-    res = run_monte_carlo(model, task["temperatures"], n_sweeps=task["n_sweeps"], n_therm=task["n_therm"],
-                          n_overrelax=task["n_overrelax"], seed=refine_ss if task.get("stage") == "refine" else mc_ss)
-    return {"T": res.temperatures, "e": res.energy, "e2": res.energy2, "m": res.m, "m2": res.m2, "m4": res.m4,
-            "n_spins": model.n_spins, "n_pairs": model.n_pairs, "acceptance": res.exchange_acceptance,
-            "fm_fraction": network["fraction"], "fm_wraps": network["wraps"]}
+    res = run_monte_carlo(
+        model,
+        task["temperatures"],
+        n_sweeps=task["n_sweeps"],
+        n_therm=task["n_therm"],
+        n_overrelax=task["n_overrelax"],
+        seed=refine_ss if task.get("stage") == "refine" else mc_ss,
+    )
+    return {
+        "T": res.temperatures,
+        "e": res.energy,
+        "e2": res.energy2,
+        "m": res.m,
+        "m2": res.m2,
+        "m4": res.m4,
+        "n_spins": model.n_spins,
+        "n_pairs": model.n_pairs,
+        "acceptance": res.exchange_acceptance,
+        "fm_fraction": network["fraction"],
+        "fm_wraps": network["wraps"],
+    }
 
 
 # --------------------------------------------------------------------------------------- cache
-#: Modules whose code decides a task's numbers (part of the cache key).
-_TASK_MODULES = ("_kernels.py", "_lattice.py", "_model.py", "_montecarlo.py", "_sweep.py")
+#: Modules whose code decides a task's numbers (part of the cache key, with everything they import). The
+#: exchange table is keyed by its content (:func:`table_digest`); figures cannot change a number.
+_TASK_MODULES = tuple(f"jijtutorial.spins.{m}" for m in ("_kernels", "_lattice", "_model", "_montecarlo", "_sweep"))
+_NOT_TASK_CODE = ("jijtutorial.spins._exchange_table", "jijtutorial.spins._plots", "jijtutorial.plotting", "jijtutorial.tables")
 
 
-def _code_digest() -> str:
-    h = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
-    for name in _TASK_MODULES:
-        h.update(name.encode())
-        h.update((folder / name).read_bytes())
+def _code_digest(*roots: str) -> str:
+    """Cache-key part of the code of a kind of task: ``roots`` (default :data:`_TASK_MODULES`), what they
+    import, and numba's version."""
     import numba
 
-    h.update(numba.__version__.encode())
-    return h.hexdigest()[:16]
+    from ..featurecache import code_digest
+
+    code = code_digest(*(roots or _TASK_MODULES), exclude=_NOT_TASK_CODE)
+    return hashlib.sha256((code + numba.__version__).encode()).hexdigest()[:16]
 
 
 def table_digest(table: pd.DataFrame, elements) -> str:
@@ -227,8 +245,7 @@ def _cache_check(z, key: str, kind: str, temperatures) -> dict:
     if "key" in files and str(z["key"]) != key:
         raise ValueError(f"it holds the task {str(z['key'])!r}, not {key!r}")
     per_t = kind in _CACHE_PER_TEMPERATURE
-    need = (("T",) if per_t else ()) + _CACHE_FIELDS[kind] + _CACHE_SCALARS[kind] + _CACHE_FRACTIONS[kind] \
-        + _CACHE_VALUES[kind]
+    need = (("T",) if per_t else ()) + _CACHE_FIELDS[kind] + _CACHE_SCALARS[kind] + _CACHE_FRACTIONS[kind] + _CACHE_VALUES[kind]
     missing = [k for k in need if k not in files]
     if missing:
         raise ValueError(f"it lacks {missing} (not a spin-model task result of kind {kind!r})")
@@ -270,8 +287,11 @@ def _cache_load(key: str, kind: str, temperatures):
     except FileNotFoundError:  # removed meanwhile by another run
         return None
     except Exception as err:  # noqa: BLE001 - BadZipFile, EOFError, KeyError, ValueError, ...: recompute
-        _warn_once(path, "corrupt", f"spin-model cache file {path} is unusable ({type(err).__name__}: {err}); it "
-                                    f"is being recomputed and replaced.")
+        _warn_once(
+            path,
+            "corrupt",
+            f"spin-model cache file {path} is unusable ({type(err).__name__}: {err}); it is being recomputed and replaced.",
+        )
     return None
 
 
@@ -283,15 +303,18 @@ def _cache_store(key: str, result: dict, task: dict | None = None) -> bool:
     folder = _cache_folder()
     meta = {"key": np.array(key)}
     if task is not None:
-        meta["task"] = np.array(json.dumps({k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                                            for k, v in task.items()}))
+        meta["task"] = np.array(json.dumps({k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in task.items()}))
     try:
         with atomic_path(folder / f"task-{key}.npz") as tmp:
             np.savez(tmp, **result, **meta)
     except OSError as err:
-        _warn_once(folder, "unwritable", f"cannot write the spin-model cache in {folder} ({err.strerror or err}); "
-                                         f"results of this run are not kept (set JIJTUTORIAL_CACHE_DIR to a "
-                                         f"writable folder, or pass --no-cache).")
+        _warn_once(
+            folder,
+            "unwritable",
+            f"cannot write the spin-model cache in {folder} ({err.strerror or err}); "
+            f"results of this run are not kept (set JIJTUTORIAL_CACHE_DIR to a "
+            f"writable folder, or pass --no-cache).",
+        )
         return False
     return True
 
@@ -307,9 +330,17 @@ def _temperature_grid(table, composition, settings: SweepSettings) -> tuple[np.n
     return np.geomspace(lo * tmf, hi * tmf, settings.n_temperatures), tmf
 
 
-def curie_sweep(table: pd.DataFrame, compositions: Sequence[Mapping[str, float]], *, settings: SweepSettings | None = None,
-                client=None, n_workers: int | None = None, cache: bool = True, progress: bool = True,
-                **kwargs) -> SweepResult:
+def curie_sweep(
+    table: pd.DataFrame,
+    compositions: Sequence[Mapping[str, float]],
+    *,
+    settings: SweepSettings | None = None,
+    client=None,
+    n_workers: int | None = None,
+    cache: bool = True,
+    progress: bool = True,
+    **kwargs,
+) -> SweepResult:
     """Monte Carlo T_C (Binder crossings) and mean-field T_C for each composition.
 
     Parameters
@@ -373,39 +404,73 @@ def curie_sweep(table: pd.DataFrame, compositions: Sequence[Mapping[str, float]]
     for ci, comp in enumerate(comps):
         label = composition_label(comp)
         temps, tmf = grids[ci]
-        row = {"label": label, "concentration": sum(comp.values()), **{f"c_{e}": c for e, c in comp.items()},
-               "T_MF": tmf}
+        row = {"label": label, "concentration": sum(comp.values()), **{f"c_{e}": c for e, c in comp.items()}, "T_MF": tmf}
         if temps is None:
-            row.update(T_C=0.0, error=np.nan, status="no mean-field order", upper_bound=np.nan, T_min=np.nan,
-                       T_max=np.nan, n_temperatures=0, spacing=np.nan, n_spins_largest=np.nan, fm_cluster=np.nan,
-                       percolating=np.nan)
+            row.update(
+                T_C=0.0,
+                error=np.nan,
+                status="no mean-field order",
+                upper_bound=np.nan,
+                T_min=np.nan,
+                T_max=np.nan,
+                n_temperatures=0,
+                spacing=np.nan,
+                n_spins_largest=np.nan,
+                fm_cluster=np.nan,
+                percolating=np.nan,
+            )
         else:
             est = estimates[ci]
             by_label[label] = est
             sub = moments[moments["composition"] == ci]
             largest = sub[sub["n_sites"] == sub["n_sites"].max()]
             ok = est.crossings[est.crossings["status"] == "crossing"]
-            row.update(T_C=est.tc, error=est.error, status=est.status, upper_bound=est.upper_bound,
-                       T_min=float(est.temperatures.min()), T_max=float(est.temperatures.max()),
-                       n_temperatures=len(est.temperatures),
-                       spacing=float((ok["T_high"] - ok["T_low"]).mean()) if est.status == "ordered" else np.nan,
-                       n_spins_largest=float(largest["n_spins"].mean()), fm_cluster=network[ci][0],
-                       percolating=network[ci][1])
+            row.update(
+                T_C=est.tc,
+                error=est.error,
+                status=est.status,
+                upper_bound=est.upper_bound,
+                T_min=float(est.temperatures.min()),
+                T_max=float(est.temperatures.max()),
+                n_temperatures=len(est.temperatures),
+                spacing=float((ok["T_high"] - ok["T_low"]).mean()) if est.status == "ordered" else np.nan,
+                n_spins_largest=float(largest["n_spins"].mean()),
+                fm_cluster=network[ci][0],
+                percolating=network[ci][1],
+            )
         summary.append(row)
     firsts = {composition_label(comps[ci]): temps for ci, temps in first.items()}
     return SweepResult(pd.DataFrame(summary), moments, by_label, settings, firsts)
 
 
-def _run_pass(table, comps, grids: dict, settings: SweepSettings, digests: dict, code: str, stage: str, client,
-              n_workers, cache: bool, progress: bool) -> list[tuple[int, dict, dict]]:
+def _run_pass(
+    table,
+    comps,
+    grids: dict,
+    settings: SweepSettings,
+    digests: dict,
+    code: str,
+    stage: str,
+    client,
+    n_workers,
+    cache: bool,
+    progress: bool,
+) -> list[tuple[int, dict, dict]]:
     """Run (or load from the cache) every (composition, size, realisation) task at ``grids[ci]`` (K)."""
     tasks, keys, owners = [], [], []
     for ci, temps in grids.items():
         for size in settings.sizes:
             for r in range(settings.n_realisations):
-                task = {"composition": comps[ci], "size": tuple(size), "realisation": r,
-                        "temperatures": np.asarray(temps, dtype=float), "n_sweeps": settings.n_sweeps,
-                        "n_therm": settings.n_therm, "n_overrelax": settings.n_overrelax, "seed": settings.seed}
+                task = {
+                    "composition": comps[ci],
+                    "size": tuple(size),
+                    "realisation": r,
+                    "temperatures": np.asarray(temps, dtype=float),
+                    "n_sweeps": settings.n_sweeps,
+                    "n_therm": settings.n_therm,
+                    "n_overrelax": settings.n_overrelax,
+                    "seed": settings.seed,
+                }
                 if stage == "refine":
                     task["stage"] = "refine"
                 tasks.append(task)
@@ -419,8 +484,16 @@ def _run_pass(table, comps, grids: dict, settings: SweepSettings, digests: dict,
             _cache_store(keys[todo[k]], result, tasks[todo[k]])
 
     desc = "Monte Carlo tasks" if stage == "first" else "Monte Carlo tasks, refined around T_C"
-    fresh = run_tasks(simulate_task, [tasks[k] for k in todo], shared=table, client=client, n_workers=n_workers,
-                      progress=progress, desc=desc, on_result=store)
+    fresh = run_tasks(
+        simulate_task,
+        [tasks[k] for k in todo],
+        shared=table,
+        client=client,
+        n_workers=n_workers,
+        progress=progress,
+        desc=desc,
+        on_result=store,
+    )
     for k, r in zip(todo, fresh):
         results[k] = r
     return list(zip(owners, tasks, results))
@@ -431,10 +504,22 @@ def _moments_frame(comps, results) -> pd.DataFrame:
     for ci, task, res in results:
         size = task["size"]
         for k, T in enumerate(res["T"]):
-            rows.append({"composition": ci, "label": composition_label(comps[ci]), "size": "x".join(map(str, size)),
-                         "n_sites": 6 * size[0] * size[1] * size[2], "realisation": task["realisation"], "T": float(T),
-                         "n_spins": res["n_spins"], "e": res["e"][k], "e2": res["e2"][k], "m": res["m"][k],
-                         "m2": res["m2"][k], "m4": res["m4"][k]})
+            rows.append(
+                {
+                    "composition": ci,
+                    "label": composition_label(comps[ci]),
+                    "size": "x".join(map(str, size)),
+                    "n_sites": 6 * size[0] * size[1] * size[2],
+                    "realisation": task["realisation"],
+                    "T": float(T),
+                    "n_spins": res["n_spins"],
+                    "e": res["e"][k],
+                    "e2": res["e2"][k],
+                    "m": res["m"][k],
+                    "m2": res["m2"][k],
+                    "m4": res["m4"][k],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -462,6 +547,7 @@ def tc_text(row) -> str:
     'below' (no Binder crossing above the lowest temperature simulated) is an upper bound, '< T_min';
     'none' is reserved for a composition whose ferromagnetic bonds do not percolate either.
     """
+
     def kelvin(t):
         return f"{t:.2g} K" if abs(t) < 1 else f"{t:.1f} K"
 
@@ -495,9 +581,21 @@ def _lattice_task(_, task: dict) -> dict:
     return {"m2": res.m2, "m4": res.m4, "T": res.temperatures, "n": model.n_spins}
 
 
-def lattice_sweep(kind: str, sizes, temperatures, *, J: float = 0.08617333262, n_runs: int = 3, n_sweeps: int = 1500,
-                  n_therm: int = 300, seed: int = 0, client="sync", progress: bool = False,
-                  cache: bool = True, refine: int = 0) -> pd.DataFrame:
+def lattice_sweep(
+    kind: str,
+    sizes,
+    temperatures,
+    *,
+    J: float = 0.08617333262,
+    n_runs: int = 3,
+    n_sweeps: int = 1500,
+    n_therm: int = 300,
+    seed: int = 0,
+    client="sync",
+    progress: bool = False,
+    cache: bool = True,
+    refine: int = 0,
+) -> pd.DataFrame:
     """Thermal moments of the nearest-neighbour cubic ferromagnet ``kind`` for Binder crossings.
 
     Independent runs (seeds) play the role of disorder realisations. ``J`` in meV (default k_B × 1 K:
@@ -521,13 +619,34 @@ def lattice_sweep(kind: str, sizes, temperatures, *, J: float = 0.08617333262, n
 
 
 def _lattice_pass(temps, stage, kind, sizes, J, n_runs, n_sweeps, n_therm, seed, client, progress, cache) -> pd.DataFrame:
-    tasks = [{"kind": kind, "L": int(L), "J": float(J), "temperatures": temps, "n_sweeps": int(n_sweeps),
-              "n_therm": int(n_therm), "seed": int(seed), "run": r} for L in sizes for r in range(n_runs)]
+    tasks = [
+        {
+            "kind": kind,
+            "L": int(L),
+            "J": float(J),
+            "temperatures": temps,
+            "n_sweeps": int(n_sweeps),
+            "n_therm": int(n_therm),
+            "seed": int(seed),
+            "run": r,
+        }
+        for L in sizes
+        for r in range(n_runs)
+    ]
     if stage == "refine":
         tasks = [{**t, "stage": "refine"} for t in tasks]
     code = _code_digest()
-    keys = [hashlib.sha256((json.dumps({**t, "temperatures": [round(float(x), 10) for x in temps]}, sort_keys=True)
-                            + "lattice" + code + str(_FORMAT)).encode()).hexdigest()[:24] for t in tasks]
+    keys = [
+        hashlib.sha256(
+            (
+                json.dumps({**t, "temperatures": [round(float(x), 10) for x in temps]}, sort_keys=True)
+                + "lattice"
+                + code
+                + str(_FORMAT)
+            ).encode()
+        ).hexdigest()[:24]
+        for t in tasks
+    ]
     results = [(_cache_load(k, "lattice", temps) if cache else None) for k in keys]
     todo = [k for k, r in enumerate(results) if r is None]
 
@@ -535,10 +654,14 @@ def _lattice_pass(temps, stage, kind, sizes, J, n_runs, n_sweeps, n_therm, seed,
         if cache:
             _cache_store(keys[todo[k]], result, tasks[todo[k]])
 
-    fresh = run_tasks(_lattice_task, [tasks[k] for k in todo], client=client, progress=progress,
-                      desc=f"{kind} lattice", on_result=store)
+    fresh = run_tasks(
+        _lattice_task, [tasks[k] for k in todo], client=client, progress=progress, desc=f"{kind} lattice", on_result=store
+    )
     for k, r in zip(todo, fresh):
         results[k] = r
-    rows = [{"size": f"L={t['L']}", "n_sites": res["n"], "realisation": t["run"], "T": T, "m2": m2, "m4": m4}
-            for t, res in zip(tasks, results) for T, m2, m4 in zip(res["T"], res["m2"], res["m4"])]
+    rows = [
+        {"size": f"L={t['L']}", "n_sites": res["n"], "realisation": t["run"], "T": T, "m2": m2, "m4": m4}
+        for t, res in zip(tasks, results)
+        for T, m2, m4 in zip(res["T"], res["m2"], res["m4"])
+    ]
     return pd.DataFrame(rows)

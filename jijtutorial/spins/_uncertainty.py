@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..structures import locate_bi_site
+from ..geometry import locate_bi_site
 from ._exchange_table import ZERO_SOURCE, check_table
 from ._lattice import check_concentrations
 from ._meanfield import j0_matrix
@@ -38,8 +38,9 @@ def symmetry_classes(table: pd.DataFrame) -> np.ndarray:
     return cls.reshape(-1)
 
 
-def perturbed_table(table: pd.DataFrame, sigma: float | None = None, seed=0, classes=None, *,
-                    include_missing: bool = True) -> pd.DataFrame:
+def perturbed_table(
+    table: pd.DataFrame, sigma: float | None = None, seed=0, classes=None, *, include_missing: bool = True
+) -> pd.DataFrame:
     """The table with J + σ z, z ~ N(0, 1) drawn once per symmetry class.
 
     sigma : meV, used where the table has no ``sigma`` of its own (NaN), e.g. for JuKKR values or
@@ -70,8 +71,9 @@ def _sigmas(table: pd.DataFrame, sigma: float | None, include_missing: bool) -> 
     return s
 
 
-def mean_field_spread(table: pd.DataFrame, composition, sigma: float | None = None, n_draws: int = 500,
-                      seed=0, *, include_missing: bool = True) -> np.ndarray:
+def mean_field_spread(
+    table: pd.DataFrame, composition, sigma: float | None = None, n_draws: int = 500, seed=0, *, include_missing: bool = True
+) -> np.ndarray:
     """Mean-field T_C (K) of ``composition`` for ``n_draws`` perturbed tables, shape (n_draws,).
 
     The same numbers as :func:`mean_field_tc` of :func:`perturbed_table` draw by draw (draw k uses
@@ -90,7 +92,7 @@ def mean_field_spread(table: pd.DataFrame, composition, sigma: float | None = No
     a = table["element_i"].map(index).to_numpy()
     b = table["element_j"].map(index).to_numpy()
     keep = ~(pd.isna(a) | pd.isna(b)) & (s > 0)
-    flat = (a[keep].astype(int) * len(elements) + b[keep].astype(int))
+    flat = a[keep].astype(int) * len(elements) + b[keep].astype(int)
     ss = np.random.SeedSequence(seed).spawn(n_draws)
     z = np.stack([np.random.default_rng(q).standard_normal(cls.max() + 1) for q in ss])  # (n_draws, n_classes)
     delta = np.zeros((n_draws, len(elements) ** 2))
