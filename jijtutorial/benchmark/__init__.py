@@ -53,6 +53,7 @@ from ._plots import (
                      parity_grid,
                      study_comparison_plot,
 )
+from ._prior_folds import ENGINE_MODEL, PRIOR_MODEL, PriorGPFolds
 from ._protocols import (
                          ALIASES,
                          LADDER,
@@ -117,8 +118,18 @@ from ._runner import (
                      setup,
                      single_threaded_blas,
 )
+from ._subgroups import (
+                     MAGNETIC_MOMENT,
+                     SUBGROUP_KINDS,
+                     magnetic_elements,
+                     subgroup_calibration,
+                     subgroup_reliability_plot,
+                     worst_subgroups,
+)
 
 __all__ = [
+    "ENGINE_MODEL", "MAGNETIC_MOMENT", "PRIOR_MODEL", "PriorGPFolds", "SUBGROUP_KINDS", "magnetic_elements",
+    "subgroup_calibration", "subgroup_reliability_plot", "worst_subgroups",
     "ALIASES", "ALPHAS", "BASELINE", "BenchmarkResult", "CURVE_MODELS", "DEFAULT_MODELS", "DualFit", "ERROR_COLUMNS",
     "EstimatorFit",
     "FoldFit", "FoldModel", "GAMMAS", "GPFit", "GP_MODEL", "KernelRidgeFolds", "LADDER", "LADDER_MODELS",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ._folds import FoldModel, KernelRidgeFolds, MeanFolds, PairGPFolds, PairKernelFolds
+from ._prior_folds import PRIOR_MODEL
 
 
 class StudyFigures(NamedTuple):
@@ -51,8 +52,9 @@ GP_MODEL = "PairGP"
 BASELINE = "Mean-baseline"
 #: The models of a ``study`` or ``pairs`` (``grouped``) run, as in chapter 6.
 DEFAULT_MODELS = STUDY_MODELS + (OUR_MODEL, BASELINE)
-#: The models of the ladder (``protocol='all'``, ``element``, ``distance``): the above and PairGP.
-LADDER_MODELS = STUDY_MODELS + (OUR_MODEL, GP_MODEL, BASELINE)
+#: The models of the ladder (``protocol='all'``, ``element``, ``distance``): the above, PairGP and PairGP with the
+#: crystal engine as a prior (:mod:`._prior_folds`).
+LADDER_MODELS = STUDY_MODELS + (OUR_MODEL, GP_MODEL, PRIOR_MODEL, BASELINE)
 #: Learning curves: the study's best model, the best study model in our reproduction, and ours.
 CURVE_MODELS = ("SOAP-KRR-rbf-rcut-4.0", "CM-KRR-lap-rcut-4.0", OUR_MODEL)
 
@@ -105,6 +107,10 @@ class ModelSpec:
             return PairGPFolds(**dict(self.options))
         if self.kernel == "mean":
             return MeanFolds()
+        if self.kernel in ("gp-prior", "engine"):  # the engine-prior models (:mod:`._prior_folds`)
+            from ._prior_folds import PriorGPFolds
+
+            return PriorGPFolds(engine_only=self.kernel == "engine", **dict(self.options))
         return KernelRidgeFolds(self.make_descriptor(cache), self.kernel, self.gammas, self.alphas, store=store)
 
 
@@ -121,6 +127,11 @@ def get_model(name: str) -> ModelSpec:
         return ModelSpec(str(name), None, None, "gp", options=_gp_options(str(name)))
     if name == BASELINE:
         return ModelSpec(name, None, None, "mean")
+    from ._prior_folds import ENGINE_MODEL, is_prior_model, prior_options
+
+    if is_prior_model(name):
+        return ModelSpec(str(name), None, None, "engine" if name == ENGINE_MODEL else "gp-prior",
+                         options=prior_options(str(name)))
     m = _NAME.match(str(name))
     if not m:
         raise ValueError(
