@@ -140,7 +140,7 @@ def _vector_geometries(vectors) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def fit_table_model(data="auto", selection: str = "distance", data_path=None, **params):
+def fit_table_model(data="auto", selection: str = "distance", data_path=None, prior: bool = False, **params):
     """:class:`~jijtutorial.kernels.PairGP` fitted on every row of a data set, for :func:`predict_jij_table`.
 
     Parameters
@@ -149,24 +149,33 @@ def fit_table_model(data="auto", selection: str = "distance", data_path=None, **
     selection : str
         The inner selection that chooses the kernel and calibrates σ (default ``'distance'``: most
         of a filled table is at distances never computed).
+    prior : bool
+        PairGP with the crystal engine as a prior (:class:`jijtutorial.prior_model.EnginePriorGP`: the
+        engine's J of each pair stacked with PairGP, σ with the prior's spread), up to 13.2 Å.
     **params : further parameters of PairGP.
 
     Returns
     -------
-    PairGP
+    PairGP or EnginePriorGP
         Fitted; ``frame_`` is the data it was fitted on.
     """
     from .benchmark import resolve_frame
     from .kernels import PairGP
 
     frame = resolve_frame(data, data_path)
+    if prior:
+        from .prior_model import EnginePriorGP
+
+        model = EnginePriorGP(selection=selection, gp_params=params or None).fit(frame, frame["J"].to_numpy(float))
+        model.frame_ = frame
+        return model
     model = PairGP(selection=selection, **params).fit(frame, frame["J"].to_numpy(float))
     model.frame_ = frame
     return model
 
 
 def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None, data="auto",
-                      selection: str = "distance", model=None, data_path=None) -> pd.DataFrame:
+                      selection: str = "distance", model=None, data_path=None, prior: bool = False) -> pd.DataFrame:
     """J (meV) with σ for every ordered pair of ``elements`` on every Bi–Bi geometry up to ``max_distance``.
 
     Parameters
@@ -184,6 +193,8 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
         Inner selection of the model (see :func:`fit_table_model`).
     model : PairGP, optional
         A model from :func:`fit_table_model` to reuse (its data are then used; ``data`` is ignored).
+    prior : bool
+        Fill with PairGP and the crystal engine as its prior (see :func:`fit_table_model`; up to 13.2 Å).
 
     Returns
     -------
@@ -202,7 +213,7 @@ def predict_jij_table(elements=None, max_distance: float = 13.2, *, vectors=None
     els = check_elements(elements)
     geos = bi_geometries(max_distance) if vectors is None else _vector_geometries(vectors)
     if model is None:
-        model = fit_table_model(data, selection, data_path)
+        model = fit_table_model(data, selection, data_path, prior=prior)
     frame = model.frame_
     q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in geos.to_dict("records")])
     mu, sd, unknown_element = model.predict(q, return_std=True, return_beyond=True)

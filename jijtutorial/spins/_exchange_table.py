@@ -50,7 +50,7 @@ REQUIRED_COLUMNS = ("element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy",
 TABLE_COLUMNS = ("element_i", "element_j", "rx", "ry", "rz", "distance", "sublattice_j", "geometry", "J", "Dx", "Dy",
                  "Dz", "sigma", "source", "n_rows", "J_spread")
 #: Ways to fill vectors the table does not cover.
-FILL_OPTIONS = ("predicted", "engine", "zero")
+FILL_OPTIONS = ("predicted", "engine", "engine-ml", "zero")
 #: Label of explicitly zero-filled entries in ``source``.
 ZERO_SOURCE = "zero (missing)"
 ENGINE_SOURCE = "engine"
@@ -59,6 +59,9 @@ PREDICTED_SOURCE = "predicted"
 #: Label of predicted entries beyond the data: an element whose periodic-table row has no element in the data
 #: (PairGP's ``beyond_data``: the mean coupling with σ the spread of the couplings, not an estimate of this pair).
 PREDICTED_BEYOND_SOURCE = "predicted (beyond data)"
+#: Label of entries filled by the learned model with the crystal engine as its prior (fill 'engine-ml',
+#: :class:`jijtutorial.prior_model.EnginePriorGP`).
+ENGINE_ML_SOURCE = "engine+ML"
 
 _MATCH_TOL = 0.02  # Å
 
@@ -219,9 +222,22 @@ def _expand(data, sites, row_site, targets, target_sub, matches, elements, sourc
 
 
 def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFrame:
-    """J and D (meV) of missing entries from the package's crystal engine (:mod:`jijtutorial.greens.engine`)."""
+    """J and D (meV) of missing entries from the package's crystal engine (:mod:`jijtutorial.greens.engine`).
+
+    With the engine's default settings and vectors up to 13.2 Å these are the rows of its cached table
+    (:func:`jijtutorial.engine_prior.engine_prior_table`, one representative per geometry; the
+    expansion carries them onto the missing vectors by symmetry); otherwise the engine computes them.
+    """
+    from ..engine_prior import PRIOR_MAX_DISTANCE, engine_prior_table
     from ..greens.engine import CrystalEngine, EngineSettings, exchange_table
 
+    reach = float(np.linalg.norm(missing[["rx", "ry", "rz"]].to_numpy(float), axis=1).max()) if len(missing) else 0.0
+    if int(kmesh) == EngineSettings().kmesh and reach <= PRIOR_MAX_DISTANCE + 0.01:
+        els = sorted(set(missing["element_i"].astype(str)) | set(missing["element_j"].astype(str)))
+        tab = engine_prior_table(elements=els, progress=progress)
+        out = tab[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz"]].copy()
+        out["source"] = ENGINE_SOURCE
+        return out
     engine = CrystalEngine(EngineSettings(kmesh=kmesh))
     vec = missing[["rx", "ry", "rz"]].to_numpy(float)
     keys = [tuple(np.round(v, 6)) for v in vec]
@@ -239,22 +255,24 @@ def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFr
     return out
 
 
-def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.DataFrame:
-    """J ± σ (meV) of missing entries from PairGP fitted on ``data`` (or the given fitted ``model``); D = 0."""
+def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model, prior: bool = False) -> pd.DataFrame:
+    """J ± σ (meV) of missing entries from PairGP (``prior``: with the engine prior) fitted on ``data`` (or the given
+    fitted ``model``); D = 0."""
     from ..jij_table import _vector_geometries, fit_table_model
 
     if model is None:
-        model = fit_table_model(data)
+        model = fit_table_model(data, prior=prior)
     elif not hasattr(model, "interval95_"):
         raise TypeError(f"table_model must be a fitted PairGP from jijtutorial.jij_table.fit_table_model, "
                         f"not {type(model).__name__}.")
     geos = _vector_geometries(missing[["rx", "ry", "rz"]].to_numpy(float))
     query = pd.concat([missing[["element_i", "element_j"]].reset_index(drop=True), geos], axis=1)
     mu, sd, beyond = model.predict(query, return_std=True, return_beyond=True)
+    label, label_beyond = ((ENGINE_ML_SOURCE, ENGINE_ML_SOURCE + " (beyond data)") if prior else
+                           (PREDICTED_SOURCE, PREDICTED_BEYOND_SOURCE))
     return pd.DataFrame({"element_i": query["element_i"], "element_j": query["element_j"], "rx": query["rx"],
                          "ry": query["ry"], "rz": query["rz"], "J": np.asarray(mu, float), "Dx": 0.0, "Dy": 0.0,
-                         "Dz": 0.0, "sigma": np.asarray(sd, float),
-                         "source": np.where(beyond, PREDICTED_BEYOND_SOURCE, PREDICTED_SOURCE)})
+                         "Dz": 0.0, "sigma": np.asarray(sd, float), "source": np.where(beyond, label_beyond, label)})
 
 
 def _geometry_labels(vectors) -> tuple[list[str], np.ndarray]:
@@ -286,11 +304,14 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
     cutoff : largest pair distance (Å) with a coupling; beyond it J = D = 0 by construction.
     fill : how to fill vectors the table does not cover, tried in order: 'predicted' (PairGP, the
         model of the filled table of chapter 7, fitted on ``data``: J with its σ in ``sigma``, D = 0),
-        'engine' (the package's crystal engine, both Bi sublattices) and/or 'zero'
-        (explicitly zero). Default (): raise, listing what is missing.
+        'engine' (the package's crystal engine, both Bi sublattices), 'engine-ml' (PairGP with the
+        engine as a prior, :class:`jijtutorial.prior_model.EnginePriorGP`, fitted on ``data``: J ± σ,
+        D = 0; ``source`` 'engine+ML') and/or 'zero' (explicitly zero). Default (): raise, listing
+        what is missing.
     engine_kmesh : k-points per axis of the engine's host Green function.
-    table_model : a fitted PairGP (:func:`jijtutorial.jij_table.fit_table_model`) for 'predicted',
-        to reuse across calls; default: fitted on ``data`` (about half a minute on the JuKKR table).
+    table_model : a fitted PairGP (:func:`jijtutorial.jij_table.fit_table_model`) for 'predicted', or one
+        fitted with ``prior=True`` for 'engine-ml', to reuse across calls; default: fitted on ``data``
+        (about half a minute on the JuKKR table).
     progress : tqdm bar over element pairs for the engine.
 
     Returns
@@ -312,13 +333,13 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         raise ValueError(f"cutoff must be a distance in Å of at least the nearest Bi–Bi distance (4.38 Å); got {cutoff!r}.")
     present = set(data["element_i"].astype(str)) | set(data["element_j"].astype(str))
     absent = [e for e in elements if e not in present]
-    if absent and not {"engine", "predicted"} & set(fill):
+    if absent and not {"engine", "predicted", "engine-ml"} & set(fill):
         raise ValueError(
             f"elements: no J data for {absent} in this table (it has {', '.join(sorted(present))}). Use a table that "
             f"covers them, fill='predicted' to predict them with the machine-learned model, or fill='engine' to "
             f"compute them with the package's Green-function engine."
         )
-    if absent and "predicted" in fill:
+    if absent and {"predicted", "engine-ml"} & set(fill):
         from ..jij_table import check_elements
 
         check_elements(absent)  # raises for an element the model does not know
@@ -331,7 +352,7 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
     reach = float(np.linalg.norm(ours[["rx", "ry", "rz"]].to_numpy(float), axis=1).max()) if len(ours) else 0.0
     targets, target_sub = _target_vectors(cutoff)
     beyond = np.linalg.norm(targets, axis=1) > reach + 0.01
-    if beyond.any() and not {"engine", "predicted"} & set(fill):
+    if beyond.any() and not {"engine", "predicted", "engine-ml"} & set(fill):
         raise ValueError(
             f"cutoff={cutoff:g} Å is beyond the table: its farthest pair among {', '.join(elements)} is at {reach:.2f} Å, "
             f"and {int(beyond.sum())} Bi sites lie between that and the cut-off. Choose cutoff < "
@@ -351,13 +372,16 @@ def exchange_table(data, elements, cutoff: float, *, fill=(), engine_kmesh: int 
         miss = frame["J"].isna()
         if not miss.any():
             break
-        if how in ("engine", "predicted"):
+        if how in ("engine", "predicted", "engine-ml"):
             todo = frame.loc[miss]
             if todo.empty:
                 continue
             reps = _engine_representatives(todo, targets, target_sub, matches)
             if how == "engine":
                 extra, label_fill = _engine_rows(reps, engine_kmesh, progress), ENGINE_SOURCE
+            elif how == "engine-ml":  # a table_model with the prior (weights_) is reused; else one is fitted
+                model = table_model if hasattr(table_model, "weights_") else None
+                extra, label_fill = _predicted_rows(reps, data, model, prior=True), ENGINE_ML_SOURCE
             else:
                 extra, label_fill = _predicted_rows(reps, data, table_model), PREDICTED_SOURCE
             e_sites, e_row_site = _snap(extra)
