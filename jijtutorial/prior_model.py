@@ -10,8 +10,7 @@ rows; a geometry without training rows takes that pooled scale): the prior is a(
 ``mode='stack'`` (the default): J = w_GP μ_GP + w_eng a(g) J_eng, μ_GP a
 :class:`~jijtutorial.kernels.PairGP` of J itself, the two weights (≥ 0) by least squares on the
 inner cross-validation predictions of the training rows (out-of-block, so the weights say how far
-each is to be trusted on the question the fold asks: for an unseen element the engine weighs more
-than for a pair like the computed ones).
+each is to be trusted on the question the fold asks; ``params_`` records them as ``w_gp``, ``w_engine``).
 
 ``mode='delta'`` (Δ-learning): J = a(g) J_eng + δ, δ a PairGP of J − a(g) J_eng. It trusts the
 engine fully where the GP has nothing to say: better for an unseen distance, worse for an unseen
@@ -288,6 +287,7 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
             mu_cv = y[rows] - res
             w, _ = nnls(np.column_stack([mu_cv, base[rows]]), y[rows])
             self.weights_ = (float(w[0]), float(w[1]))
+            self.params_.update(w_gp=round(self.weights_[0], 3), w_engine=round(self.weights_[1], 3))
             res = y[rows] - (w[0] * mu_cv + w[1] * base[rows])
         self.cv_mae_ = float(np.mean(np.abs(res))) if len(res) else gp.cv_mae_
         if self.tails == "prior":

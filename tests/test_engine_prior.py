@@ -253,3 +253,24 @@ def test_other_engine_settings_do_not_take_the_model_data_set():
     other = EngineSettings(kmesh=8)
     assert prior_key(other) != prior_key()
     assert _shipped(other, prior_geometries(other)) is None
+
+
+def test_the_reliability_plot_per_subgroup_has_a_panel_per_kind_and_a_white_background():
+    import matplotlib.pyplot as plt
+
+    from jijtutorial.benchmark import subgroup_reliability_plot
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame([dict(element_i=a, element_j=b, geometry=g, moment_i={"Cr": 3.8, "Cu": 0.0}[a])
+                          for g in ("same Bi layer, 4.38 Å", "across the vdW gap, 6.10 Å") for a in ("Cr", "Cu")
+                          for b in ("Cr", "Cu")] * 30)
+    pred = pd.DataFrame({"model": "m", "row": np.arange(len(frame)), "J": rng.normal(size=len(frame)), "J_pred": 0.0,
+                         "J_std": 1.0})
+    run = SimpleNamespace(predictions=pred, protocol="element", frame=frame)
+    fig = subgroup_reliability_plot(run, "m", "element")
+    assert len(fig.axes) == 3 and fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+    # diagonal, the two ±1σ/±2σ guides, one line per subgroup (+ two legend keys for the elements)
+    assert [len(ax.get_lines()) for ax in fig.axes] == [3 + 3, 3 + 2, 3 + 2 + 2]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no predictions with σ of model 'x'"):
+        subgroup_reliability_plot(run, "x", "element")
