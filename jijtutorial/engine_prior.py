@@ -14,14 +14,16 @@ pair table (:class:`EnginePrior`). The table does not depend on any data set or 
 Where the table comes from, in order:
 
 1. this process's memory;
-2. the package's model data set (``data/model_jij.csv``), which *is* this table for the model data
-   set's settings: used when its provenance records the same settings and the same digest of the
-   engine's source files (:func:`engine_source_digest`);
-3. the disk cache, ``$JIJTUTORIAL_CACHE_DIR/engine-prior-<key>.pkl``, key = SHA-256 of the
-   settings, the engine digest and the layout; read back only if the key, the columns, the rows and
-   the finiteness of every number check (:func:`jijtutorial.featurecache.load_cached_object`);
+2. the disk cache, ``$JIJTUTORIAL_CACHE_DIR/engine-prior-<key>.pkl``, key = SHA-256 of the
+   settings, the digest of the engine's source files (:func:`engine_source_digest`) and the layout;
+   read back only if the key, the columns, the rows and the finiteness of every number check
+   (:func:`jijtutorial.featurecache.load_cached_object`);
+3. the package's model data set (``data/model_jij.csv``), which *is* this table for the model data
+   set's settings: used when the CSV is the file its provenance describes, the provenance records
+   the same settings, and the engine of this code reproduces two of its rows (:func:`_spot_check`,
+   about 15 s once per engine digest and CSV); then written to 2;
 4. the engine itself (about 0.3 s of CPU per element pair and geometry; the 10 400 of the full table
-   about an hour on two busy cores, the 1728 JuKKR pairs a few minutes), written atomically to 3.
+   about an hour on two busy cores, the 1728 JuKKR pairs a few minutes), written atomically to 2.
 
 Only the element pairs and geometries asked for are computed; a later request computes the rest and
 adds it to the same file.
@@ -260,15 +262,7 @@ def _load_or_compute(settings, key, geos, have, want, progress, n_jobs, cache):
     parts = [] if have is None else [have]
     default = _settings_json(settings) == _settings_json(_settings(None))
     if have is None:
-        shipped = _shipped(settings, geos)
-        if shipped is not None:
-            parts.append(shipped)
-            origin = "model data set"
-        elif default:
-            _warn_once(("engine-prior", key), "stale",
-                       "the model data set (data/model_jij.csv) was not computed by this engine code and settings "
-                       "(its provenance records another engine digest or settings): the prior table is computed "
-                       "instead. Regenerate the data set with `jijtutorial generate-model-data`.")
+        stored = None
         if cache:
             path = _cache_path(key)
             stored = load_cached_object(path, key=key, expected_type=pd.DataFrame)
@@ -276,9 +270,22 @@ def _load_or_compute(settings, key, geos, have, want, progress, n_jobs, cache):
                 problem = _check_table(stored)
                 if problem is None:
                     parts.append(stored)
-                    origin = "cache" if origin == "computed" else origin
+                    origin = "cache"
                 else:
+                    stored = None
                     _warn_once(path, "corrupt", f"cache file {path} is unusable: {problem}. It is being recomputed.")
+        if stored is None or not want.isin(_index(stored)).all():
+            shipped = _shipped(settings, geos)
+            if shipped is not None:
+                parts.append(shipped)
+                origin = "model data set"
+                if cache:  # read back next time in a fraction of the time the CSV takes
+                    save_cached_object(_cache_path(key), _union(parts), key=key)
+            elif default:
+                _warn_once(("engine-prior", key), "stale",
+                           "the model data set (data/model_jij.csv) is not this engine's table (its provenance records "
+                           "other settings, or the engine of this code does not reproduce its rows): the prior table is "
+                           "computed instead. Regenerate the data set with `jijtutorial generate-model-data`.")
     table = _union(parts)
     missing = want[~want.isin(_index(table))] if len(table) else want
     if len(missing):
