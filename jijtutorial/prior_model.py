@@ -161,19 +161,17 @@ def fit_tail_sigma(residuals, sigma_gp, prior, mean=None, betas=TAIL_BETAS, taus
     return float(f), float(b), float(bm), float(t * rms)
 
 
-def residual_rows(X, inner=None, selection: str = "rows") -> np.ndarray:
-    """Training row of each inner cross-validation residual of a :class:`PairGP` fitted on ``X``, shape (k,).
+def inner_blocks(X, inner=None, selection: str = "rows") -> list | None:
+    """The inner blocks of a :class:`PairGP` fitted on ``X``, as lists of training rows, in its order (None: leave-one-out).
 
-    PairGP returns its residuals concatenated over its inner blocks in block order (a row in two
-    blocks twice): ``inner`` as given to its ``fit`` (None: every row once, leave-one-out; labels:
-    groups in sorted-label order; a list of blocks such as InnerBlocks: in their order), or, when
-    ``inner`` is None, the blocks of ``selection`` (pairs by their pair index, elements in
-    periodic-table order, geometries by their sorted keys).
+    ``inner`` as given to its ``fit`` (None: the blocks of ``selection``; labels: groups in sorted-label
+    order; a list of blocks such as InnerBlocks: in their order). With ``selection`` and no ``inner``:
+    pairs by their pair index, elements in periodic-table order, geometries by their sorted keys.
     """
     n = len(X)
     if inner is None:
         if selection == "rows":
-            return np.arange(n)
+            return None
         enc = encode_pairs(X)
         if selection == "pairs":
             inner = enc.pair_index()
@@ -185,11 +183,25 @@ def residual_rows(X, inner=None, selection: str = "rows") -> np.ndarray:
         else:
             raise ValueError(f"selection must be 'rows', 'pairs', 'element' or 'distance', not {selection!r}.")
     if isinstance(inner, list | tuple) and len(inner) and np.ndim(inner[0]) == 1:  # blocks of rows
-        return np.concatenate([np.asarray(b, int) for b in inner]) if len(inner) >= 2 else np.arange(n)
-    labels = np.asarray(inner)
-    if len(labels) != n:
-        raise ValueError(f"inner: {len(labels)} labels for {n} training rows.")
-    return np.argsort(labels, kind="stable") if len(np.unique(labels)) >= 2 else np.arange(n)
+        blocks = [np.asarray(b, int) for b in inner]
+    else:
+        labels = np.asarray(inner)
+        if len(labels) != n:
+            raise ValueError(f"inner: {len(labels)} labels for {n} training rows.")
+        order = np.argsort(labels, kind="stable")
+        sorted_labels = labels[order]
+        blocks = np.split(order, np.flatnonzero(sorted_labels[1:] != sorted_labels[:-1]) + 1) if len(order) else []
+    return blocks if len(blocks) >= 2 else None
+
+
+def residual_rows(X, inner=None, selection: str = "rows") -> np.ndarray:
+    """Training row of each inner cross-validation residual of a :class:`PairGP` fitted on ``X``, shape (k,).
+
+    PairGP returns its residuals concatenated over its inner blocks (:func:`inner_blocks`) in block
+    order, a row in two blocks twice; with leave-one-out every row once, in order.
+    """
+    blocks = inner_blocks(X, inner, selection)
+    return np.arange(len(X)) if blocks is None else np.concatenate(blocks)
 
 
 class EnginePriorGP(RegressorMixin, BaseEstimator):
@@ -276,24 +288,27 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
         self.params_ = {**gp.params_, "prior_scale": self.scale, "tails": self.tails, "mode": self.mode}
         self.grid_scores_ = gp.grid_scores_
         res, sd = np.asarray(gp.cv_residuals_, float), np.asarray(gp.cv_std_, float)
-        rows = residual_rows(X, inner, self.selection)
+        blocks = inner_blocks(X, inner, self.selection)
+        rows = np.arange(len(y)) if blocks is None else np.concatenate(blocks)
         if len(rows) != len(res):
             raise RuntimeError(f"EnginePriorGP: {len(res)} inner residuals but {len(rows)} block rows; the σ model "
                                f"cannot tell which pair each residual belongs to.")
+        # the prior's inner predictions: a(g) fitted without each block, as the outer fold will see a new one
+        base_cv = base[rows] if blocks is None else np.concatenate([self._block_base(enc.geo, y, e, B) for B in blocks])
         self.weights_ = (1.0, 1.0)
         if stack:  # weights of the two predictions from the inner (out-of-block) predictions of the GP
             from scipy.optimize import nnls
 
             mu_cv = y[rows] - res
-            w, _ = nnls(np.column_stack([mu_cv, base[rows]]), y[rows])
+            w, _ = nnls(np.column_stack([mu_cv, base_cv]), y[rows])
             self.weights_ = (float(w[0]), float(w[1]))
             self.params_.update(w_gp=round(self.weights_[0], 3), w_engine=round(self.weights_[1], 3))
-            res = y[rows] - (w[0] * mu_cv + w[1] * base[rows])
+            res = y[rows] - (w[0] * mu_cv + w[1] * base_cv)
         self.cv_mae_ = float(np.mean(np.abs(res))) if len(res) else gp.cv_mae_
         if self.tails == "prior":
             mu_cv = y[rows] - res
-            self.tail_params_ = fit_tail_sigma(res, sd, base[rows], mu_cv)
-            sd = self._tail(sd, base[rows], mu_cv)
+            self.tail_params_ = fit_tail_sigma(res, sd, base_cv, mu_cv)
+            sd = self._tail(sd, base_cv, mu_cv)
         else:
             self.tail_params_ = None
         self.cv_residuals_ = res
@@ -301,6 +316,13 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
         z = np.abs(res) / np.maximum(sd, 1e-300)
         self.interval95_ = max(2.0, float(np.quantile(z, 0.9545))) if len(z) else 2.0
         return self
+
+    def _block_base(self, geo, y, e, block) -> np.ndarray:
+        """a(g) J_eng of the rows of ``block`` with a(g) fitted on the other training rows."""
+        keep = np.ones(len(y), bool)
+        keep[block] = False
+        scales, a0 = fit_prior_scale(geo[keep], y[keep], e[keep], self.scale, self.shrinkage)
+        return np.array([scales.get(str(g), a0) for g in geo[block]]) * e[block]
 
     def _tail(self, sd, base, mean) -> np.ndarray:
         c, b, bm, t = self.tail_params_
@@ -359,4 +381,4 @@ class ScaledEngine(RegressorMixin, BaseEstimator):
 
 
 __all__ = ["EnginePriorGP", "PRIOR_MODES", "PRIOR_SCALES", "ScaledEngine", "TAIL_BETAS", "TAIL_LEVELS", "TAIL_MODES",
-           "TAIL_TAUS", "fit_prior_scale", "fit_tail_sigma", "residual_rows"]
+           "TAIL_TAUS", "fit_prior_scale", "fit_tail_sigma", "inner_blocks", "residual_rows"]
