@@ -3,9 +3,10 @@
 The engine (:mod:`jijtutorial.engine_prior`) gives J_eng for every element pair and geometry from
 tabulated atomic properties and its own Stoner moments, with no DFT output of any element. Its
 couplings are right in pattern more than in size (Pearson r 0.80 against the JuKKR table, |J|
-about twice too large), so it enters through a scale a(g) per pair geometry, fitted on the
-training rows only (least squares through the origin, shrunk toward the scale of all training
-rows; a geometry without training rows takes that pooled scale): the prior is a(g) J_eng.
+about three times too large on average, least-squares scale 0.30), so it enters through a scale
+a(g) per pair geometry, fitted on the training rows only (least squares through the origin, shrunk
+toward the scale of all training rows; a geometry without training rows takes that pooled scale):
+the prior is a(g) J_eng.
 
 ``mode='stack'`` (the default): J = w_GP μ_GP + w_eng a(g) J_eng, μ_GP a
 :class:`~jijtutorial.kernels.PairGP` of J itself, the two weights (≥ 0) by least squares on the

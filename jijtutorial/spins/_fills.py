@@ -6,7 +6,7 @@ the spin-model table of a composition with each fill of :func:`jijtutorial.spins
 * ``'zero'``: the missing shells at zero (a prediction too, without an error bar);
 * ``'predicted'`` (ML): PairGP fitted on the data (J ± σ, D = 0);
 * ``'engine'``: the package's crystal engine (:mod:`jijtutorial.greens.engine`, J and D, no σ; its |J|
-  is about twice JuKKR's where both exist);
+  is about three times JuKKR's on average where both exist);
 * ``'engine-ml'`` (engine + ML): PairGP with the engine as a prior
   (:class:`jijtutorial.prior_model.EnginePriorGP`, J ± σ, D = 0),
 
@@ -41,7 +41,7 @@ def compare_fills(data, composition: dict, cutoff: float, *, fills=tuple(FILLS),
 
     Returns
     -------
-    DataFrame, one row per fill: ``fill``, ``filled`` (number of pair vectors filled), ``nearest_shell``
+    DataFrame, one row per fill: ``fill``, ``filled`` (pair vectors of the composition's elements filled), ``nearest_shell``
     (geometry of the nearest missing shell of the first element with itself), ``J_nearest``,
     ``sigma_nearest`` (meV, mean over its vectors; NaN without σ), ``T_MF`` (K), ``T_MF_spread`` (K,
     standard deviation over the draws; 0 without σ), ``T_C``, ``error`` (K, Monte Carlo), ``status``
@@ -67,7 +67,8 @@ def compare_fills(data, composition: dict, cutoff: float, *, fills=tuple(FILLS),
         if tab is None:
             tab = exchange_table(data, elements, cutoff, fill=fill, progress=progress)
             tables[fill] = tab
-        filled = tab["source"].astype(str).map(_is_fill).to_numpy(bool)
+        ours = (tab["element_i"].isin(elements) & tab["element_j"].isin(elements)).to_numpy()
+        filled = tab["source"].astype(str).map(_is_fill).to_numpy(bool) & ours
         bb = tab[(tab.element_i == base) & (tab.element_j == base) & filled]
         near = bb[bb["distance"] == bb["distance"].min()] if len(bb) else bb
         has_sigma = bool(np.isfinite(tab.loc[filled, "sigma"].to_numpy(float)).any())
