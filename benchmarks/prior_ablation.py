@@ -8,8 +8,9 @@ P1  Engine-scaled: the engine alone, a(g) J_eng with a(g) fitted per geometry on
 P2  fixed mean function: PairGP of J − J_eng (a = 1)
 P3  Δ-learning with one scale for all geometries
 P4  Δ-learning with a scale per geometry
-P5  stacking: w_GP PairGP(J) + w_eng a(g) J_eng, weights from the inner cross-validation = PairGP+engine
-and, for the error bars, P5 with PairGP's own σ (no tail terms).
+P5  stacking: w_GP PairGP(J) + w_eng a(g) J_eng, weights from the inner cross-validation
+P6  P4 for an unseen distance, P5 otherwise = PairGP+engine
+and, for the error bars, P6 with PairGP's own σ (no tail terms).
 
 Usage::
 
@@ -35,8 +36,9 @@ STEPS = [
     ("P2 fixed mean function (a = 1)", "PairGP+engine[mode=delta;scale=none]"),
     ("P3 Δ-learning, one scale", "PairGP+engine[mode=delta;scale=global]"),
     ("P4 Δ-learning, scale per geometry", "PairGP+engine[mode=delta]"),
-    ("P5 stacking = PairGP+engine", "PairGP+engine"),
-    ("P5 with PairGP's own σ", "PairGP+engine[tails=gp]"),
+    ("P5 stacking", "PairGP+engine[mode=stack]"),
+    ("P6 P4 on distance, else P5 = PairGP+engine", "PairGP+engine"),
+    ("P6 with PairGP's own σ", "PairGP+engine[tails=gp]"),
 ]
 
 

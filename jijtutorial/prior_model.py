@@ -8,7 +8,12 @@ a(g) per pair geometry, fitted on the training rows only (least squares through 
 toward the scale of all training rows; a geometry without training rows takes that pooled scale):
 the prior is a(g) J_eng.
 
-``mode='stack'`` (the default): J = w_GP μ_GP + w_eng a(g) J_eng, μ_GP a
+``mode='auto'`` (the default) is Δ-learning when the question is an unseen distance and stacking
+otherwise, as the ablation on the JuKKR table chose (``benchmarks/prior_ablation.py``: stacking is
+best for an unseen element, Δ-learning for an unseen distance, where the engine carries the decay of
+J with distance that the data lack and the stacked GP has nothing to add).
+
+``mode='stack'``: J = w_GP μ_GP + w_eng a(g) J_eng, μ_GP a
 :class:`~jijtutorial.kernels.PairGP` of J itself, the two weights (≥ 0) by least squares on the
 inner cross-validation predictions of the training rows (out-of-block, so the weights say how far
 each is to be trusted on the question the fold asks; ``params_`` records them as ``w_gp``, ``w_engine``).
@@ -48,9 +53,9 @@ from .kernels import PairGP, encode_pairs
 
 #: How a(g) is fitted: per geometry, one for all geometries, or none (a = 1: the engine as a fixed mean function).
 PRIOR_SCALES = ("geometry", "global", "none")
-#: How the prior enters: 'delta' (PairGP of J − a(g) J_eng) or 'stack' (w_GP PairGP(J) + w_eng a(g) J_eng, the
-#: weights from the inner cross-validation predictions).
-PRIOR_MODES = ("delta", "stack")
+#: How the prior enters: 'delta' (PairGP of J − a(g) J_eng), 'stack' (w_GP PairGP(J) + w_eng a(g) J_eng, the
+#: weights from the inner cross-validation predictions) or 'auto' (delta for an unseen distance, else stack).
+PRIOR_MODES = ("auto", "delta", "stack")
 #: σ of the Δ-model: PairGP's own ('gp') or with the prior's spread and a floor ('prior').
 TAIL_MODES = ("gp", "prior")
 _ONE_SIGMA = 0.6826894921370859
@@ -222,8 +227,8 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
         PairGP's inner selection ('rows', 'pairs', 'element', 'distance').
     gp_params : dict, optional
         Further parameters of :class:`PairGP`.
-    mode : {'stack', 'delta'}
-        How the prior enters (:data:`PRIOR_MODES`).
+    mode : {'auto', 'stack', 'delta'}
+        How the prior enters (:data:`PRIOR_MODES`); ``mode_`` is the one used.
 
     Attributes
     ----------
@@ -235,7 +240,7 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, prior=None, scale: str = "geometry", shrinkage: float = 1.0, tails: str = "prior",
-                 selection: str = "rows", gp_params=None, mode: str = "stack"):
+                 selection: str = "rows", gp_params=None, mode: str = "auto"):
         self.prior = prior
         self.mode = mode
         self.scale = scale
@@ -282,11 +287,12 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
         e = self.prior_values(X)
         self.scales_, self.pooled_scale_ = fit_prior_scale(enc.geo, y, e, self.scale, self.shrinkage)
         base = np.array([self.scales_.get(str(g), self.pooled_scale_) for g in enc.geo]) * e
-        stack = self.mode == "stack"
+        self.mode_ = self._resolve_mode(inner)
+        stack = self.mode_ == "stack"
         gp = PairGP(selection=self.selection, **(self.gp_params or {}))
         gp.fit(X, y if stack else y - base, inner=inner)
         self.gp_ = gp
-        self.params_ = {**gp.params_, "prior_scale": self.scale, "tails": self.tails, "mode": self.mode}
+        self.params_ = {**gp.params_, "prior_scale": self.scale, "tails": self.tails, "mode": self.mode_}
         self.grid_scores_ = gp.grid_scores_
         res, sd = np.asarray(gp.cv_residuals_, float), np.asarray(gp.cv_std_, float)
         blocks = inner_blocks(X, inner, self.selection)
@@ -317,6 +323,14 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
         z = np.abs(res) / np.maximum(sd, 1e-300)
         self.interval95_ = max(2.0, float(np.quantile(z, 0.9545))) if len(z) else 2.0
         return self
+
+    def _resolve_mode(self, inner) -> str:
+        """'auto': Δ-learning when the question is an unseen distance (inner blocks of kind 'distance', or that
+        selection), stacking otherwise."""
+        if self.mode != "auto":
+            return self.mode
+        kind = getattr(inner, "kind", None) if inner is not None else self.selection
+        return "delta" if kind == "distance" else "stack"
 
     def _block_base(self, geo, y, e, block) -> np.ndarray:
         """a(g) J_eng of the rows of ``block`` with a(g) fitted on the other training rows."""

@@ -115,6 +115,16 @@ def test_no_held_out_information_reaches_the_model(toy, mode):
     assert np.all(np.isfinite(mu)) and np.all(sd > 0)
 
 
+def test_auto_mode_is_delta_learning_for_an_unseen_distance_and_stacking_otherwise(toy):
+    y = toy["J"].to_numpy()
+    prior = FunctionPrior(_toy_prior)
+    tr = np.flatnonzero(toy["distance"] < 13)
+    for kind, mode in (("distance", "delta"), ("element", "stack"), ("pairs", "stack")):
+        m = EnginePriorGP(prior, gp_params=GP).fit(toy.iloc[tr], y[tr], inner=inner_selection(toy, tr, kind))
+        assert m.mode_ == mode and m.params_["mode"] == mode
+    assert EnginePriorGP(prior, selection="distance", gp_params=GP).fit(toy, y).mode_ == "delta"
+
+
 def test_bad_parameters_are_named(toy):
     y = toy["J"].to_numpy()
     prior = FunctionPrior(_toy_prior)
@@ -197,7 +207,7 @@ def test_prior_model_names_and_variants():
     spec = get_model("PairGP+engine[mode=delta;tails=gp]")
     assert spec.kernel == "gp-prior" and dict(spec.options) == {"mode": "delta", "tails": "gp"}
     assert get_model("Engine-scaled").kernel == "engine" and get_model("PairGP+engine").options == ()
-    with pytest.raises(ValueError, match="mode: delta, stack"):
+    with pytest.raises(ValueError, match="mode: auto, delta, stack"):
         get_model("PairGP+engine[mode=sum]")
     with pytest.raises(ValueError, match="closing"):
         get_model("PairGP+engine[mode=delta")

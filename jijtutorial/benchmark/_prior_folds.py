@@ -1,8 +1,9 @@
 """The engine-prior models in the benchmark: ``PairGP+engine`` and ``Engine-scaled`` (the engine alone).
 
 ``PairGP+engine`` is :class:`jijtutorial.prior_model.EnginePriorGP` (PairGP and the scaled engine
-stacked, σ with the prior's spread, a relative part and a floor); variants read
-``PairGP+engine[mode=delta;tails=gp]`` with the parameters ``mode`` ('stack', 'delta': Δ-learning),
+stacked, or Δ-learned for an unseen distance; σ with the prior's spread, a relative part and a floor);
+variants read ``PairGP+engine[mode=delta;tails=gp]`` with the parameters ``mode`` ('auto', 'stack',
+'delta': Δ-learning),
 ``scale`` ('geometry', 'global', 'none') and ``tails`` ('prior', 'gp'). ``Engine-scaled``
 is a(g) J_eng alone (:class:`jijtutorial.prior_model.ScaledEngine`). The engine table is the same
 for every fold (it holds no data, :mod:`jijtutorial.engine_prior`); each fold fits a(g), δ and σ on
@@ -19,7 +20,7 @@ from ._folds import FoldModel, GPFit
 PRIOR_MODEL = "PairGP+engine"
 ENGINE_MODEL = "Engine-scaled"
 #: Variant parameters of ``PairGP+engine[...]`` and their allowed values.
-PRIOR_OPTIONS = {"scale": ("geometry", "global", "none"), "tails": ("prior", "gp"), "mode": ("delta", "stack")}
+PRIOR_OPTIONS = {"scale": ("geometry", "global", "none"), "tails": ("prior", "gp"), "mode": ("auto", "delta", "stack")}
 
 
 def is_prior_model(name) -> bool:
