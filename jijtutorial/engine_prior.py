@@ -114,11 +114,10 @@ def _shipped(settings, geos) -> pd.DataFrame | None:
     settings, and the engine of this code reproduces two of its rows (:func:`_spot_check`; about 15 s
     once, then remembered in the cache folder under the engine's source digest and the CSV's SHA-256).
     """
-    from .datasets import load_model, model_path
+    from .datasets import MODEL_FILENAME, PACKAGE_DATA_DIR, load_model
 
-    try:
-        path = model_path(generate_if_missing=False)
-    except FileNotFoundError:
+    path = PACKAGE_DATA_DIR / MODEL_FILENAME  # the shipped file only: never generated here
+    if not path.is_file():
         return None
     frame = load_model(path)
     prov = frame.attrs.get("provenance", {})
