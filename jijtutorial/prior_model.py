@@ -228,7 +228,8 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
     gp_params : dict, optional
         Further parameters of :class:`PairGP`.
     mode : {'auto', 'stack', 'delta'}
-        How the prior enters (:data:`PRIOR_MODES`); ``mode_`` is the one used.
+        How the prior enters (:data:`PRIOR_MODES`); ``mode_`` is the one used ('stack' also when the
+        prior reproduces every training J exactly, as on the model data set, which is the engine's table).
 
     Attributes
     ----------
@@ -288,6 +289,10 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
         self.scales_, self.pooled_scale_ = fit_prior_scale(enc.geo, y, e, self.scale, self.shrinkage)
         base = np.array([self.scales_.get(str(g), self.pooled_scale_) for g in enc.geo]) * e
         self.mode_ = self._resolve_mode(inner)
+        if self.mode_ == "delta" and np.all(np.abs(y - base) <= 1e-9 * max(float(np.max(np.abs(y))), 1e-300)):
+            # the prior reproduces every training J (the model data set is the engine's own table): the residuals
+            # leave a GP nothing to learn and σ nothing to be calibrated on; stacking weighs the two instead
+            self.mode_ = "stack"
         stack = self.mode_ == "stack"
         gp = PairGP(selection=self.selection, **(self.gp_params or {}))
         gp.fit(X, y if stack else y - base, inner=inner)

@@ -284,3 +284,13 @@ def test_the_reliability_plot_per_subgroup_has_a_panel_per_kind_and_a_white_back
     plt.close(fig)
     with pytest.raises(ValueError, match="no predictions with σ of model 'x'"):
         subgroup_reliability_plot(run, "x", "element")
+
+
+def test_a_prior_that_is_the_data_leaves_delta_learning_nothing_and_stacking_takes_over(toy):
+    y = toy["J"].to_numpy()
+    exact = FunctionPrior(lambda X: pd.Series(y, index=toy.index).reindex(X.index).to_numpy())
+    m = EnginePriorGP(exact, mode="delta", scale="global", selection="distance", gp_params=GP).fit(toy, y)
+    assert m.mode_ == "stack" and m.params_["mode"] == "stack"
+    np.testing.assert_allclose(m.predict(toy), y, atol=1e-9)
+    mu, sd = m.predict(toy, return_std=True)
+    assert np.all(np.isfinite(sd)) and np.all(sd > 0)
