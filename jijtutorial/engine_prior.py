@@ -45,10 +45,9 @@ import pandas as pd
 
 from .elements import IMPURITY_ELEMENTS
 
-#: Source files (relative to the package) whose code the engine's numbers depend on.
-ENGINE_SOURCES = ("elements.py", "structures.py", "greens/bi_pairs.py", "greens/contour.py", "greens/crystal.py",
-                  "greens/crystal_green.py", "greens/dshell.py", "greens/dshell_exchange.py", "greens/engine.py",
-                  "greens/slater_koster.py", "greens/tight_binding.py")
+#: Source files (glob patterns relative to the package) whose code the engine's numbers depend on: the whole
+#: Green-function package, the elements and the crystal geometry (wherever it lives).
+ENGINE_SOURCES = ("elements.py", "structures.py", "geometry/*.py", "greens/*.py")
 #: Largest pair distance of the prior table (Å): every Bi–Bi geometry of both sublattices up to it.
 PRIOR_MAX_DISTANCE = 13.2
 #: Columns of the prior table.
@@ -64,14 +63,15 @@ _LOCK = threading.Lock()
 def engine_source_digest() -> str:
     """SHA-256 (first 16 hex digits) of the engine's source files (:data:`ENGINE_SOURCES`).
 
-    Recorded in the model data set's provenance and part of the prior table's cache key: a change of
-    the engine's code invalidates both.
+    Part of the prior table's cache key and of the name of the spot check's record: a change of the
+    engine's code invalidates the cached table, and the model data set is checked against the engine again.
     """
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for name in ENGINE_SOURCES:
-        h.update(name.encode())
-        h.update((root / name).read_bytes())
+    for pattern in ENGINE_SOURCES:
+        for path in sorted(root.glob(pattern)):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
