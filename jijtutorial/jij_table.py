@@ -201,7 +201,7 @@ class TableModel:
         return self.d.predict(query, return_std=True)
 
 
-def fit_table_model(data="auto", selection: str = "distance", data_path=None, **params) -> TableModel:
+def fit_table_model(data="auto", selection: str = "distance", data_path=None, prior: bool = False, **params) -> TableModel:
     """PairGP (J) and EquivariantDGP (D) fitted on every row of a data set, for :func:`predict_jij_table`.
 
     Parameters
@@ -211,6 +211,9 @@ def fit_table_model(data="auto", selection: str = "distance", data_path=None, **
     selection : str
         The inner selection that chooses the kernels and calibrates σ (default ``'distance'``: most
         of a filled table is at distances never computed).
+    prior : bool
+        The model of J is PairGP with the crystal engine as a prior (:class:`jijtutorial.prior_model.EnginePriorGP`:
+        the engine's J of each pair stacked with PairGP, σ with the prior's spread), up to 13.2 Å.
     **params : further parameters of PairGP.
 
     Returns
@@ -222,7 +225,12 @@ def fit_table_model(data="auto", selection: str = "distance", data_path=None, **
     from .targets import D
 
     frame = resolve_frame(data, data_path)
-    j = PairGP(selection=selection, **params).fit(frame, frame["J"].to_numpy(float))
+    if prior:
+        from .prior_model import EnginePriorGP
+
+        j = EnginePriorGP(selection=selection, gp_params=params or None).fit(frame, frame["J"].to_numpy(float))
+    else:
+        j = PairGP(selection=selection, **params).fit(frame, frame["J"].to_numpy(float))
     d = None
     if set(D.columns) <= set(frame.columns) and np.any(D.values(frame)):  # data without D: no model of it
         d = EquivariantDGP(selection=selection).fit(frame, D.values(frame))
@@ -238,6 +246,7 @@ def predict_jij_table(
     selection: str = "distance",
     model=None,
     data_path=None,
+    prior: bool = False,
 ) -> pd.DataFrame:
     """J (meV) with σ for every ordered pair of ``elements`` on every Bi–Bi geometry up to ``max_distance``.
 
@@ -256,6 +265,8 @@ def predict_jij_table(
         Inner selection of the models (see :func:`fit_table_model`).
     model : TableModel, optional
         The models from :func:`fit_table_model` to reuse (their data are then used; ``data`` is ignored).
+    prior : bool
+        Fill J with PairGP and the crystal engine as its prior (see :func:`fit_table_model`; up to 13.2 Å).
 
     Returns
     -------
@@ -277,7 +288,7 @@ def predict_jij_table(
     els = check_elements(elements)
     geos = bi_geometries(max_distance) if vectors is None else _vector_geometries(vectors)
     if model is None:
-        model = fit_table_model(data, selection, data_path)
+        model = fit_table_model(data, selection, data_path, prior=prior)
     if not isinstance(model, TableModel):
         raise TypeError(f"model must be the TableModel of jijtutorial.jij_table.fit_table_model, not {type(model).__name__}.")
     frame = model.frame

@@ -36,6 +36,7 @@ from ._curves import learning_curve
 from ._folds import FoldFit, FoldModel, KernelRidgeFolds, PairKernelFolds
 from ._leakage import TWIN_LOOKUP, leakage_breakdown, twin_rows
 from ._plots import breakdown_plot, ladder_plot, learning_curve_plot, parity_grid, study_comparison_plot
+from ._prior_folds import PRIOR_MODEL
 from ._reference import compare_one_fold, sklearn_reference
 from ._registry import (
     ALPHAS,
@@ -66,6 +67,7 @@ from ._report import (
 from ._results import BenchmarkResult, LadderResult
 from ._runner import run_benchmark, run_ladder
 from ._setup import map_threads, resolve_frame, single_threaded_blas
+from ._subgroups import magnetic_elements, subgroup_calibration, subgroup_reliability_plot, worst_subgroups
 
 __all__ = [
     "ALPHAS",
@@ -81,6 +83,7 @@ __all__ = [
     "LadderResult",
     "ModelSpec",
     "OUR_MODEL",
+    "PRIOR_MODEL",
     "PROTOCOLS",
     "PairKernelFolds",
     "STUDY_MODELS",
@@ -107,6 +110,7 @@ __all__ = [
     "ladder_plot",
     "ladder_table",
     "leakage_breakdown",
+    "magnetic_elements",
     "learning_curve",
     "learning_curve_plot",
     "map_threads",
@@ -122,6 +126,9 @@ __all__ = [
     "single_threaded_blas",
     "sklearn_reference",
     "study_comparison_plot",
+    "subgroup_calibration",
+    "subgroup_reliability_plot",
     "subsample_pairs",
     "twin_rows",
+    "worst_subgroups",
 ]

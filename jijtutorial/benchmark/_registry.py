@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from ._folds import FoldModel, KernelRidgeFolds, MeanFolds, PairGPFolds, PairKernelFolds
 from ._folds_d import ComponentFolds, EquivariantDFolds, MagnitudeFolds, MeanDFolds
+from ._prior_folds import PRIOR_MODEL
 
 
 class StudyFigures(NamedTuple):
@@ -52,8 +53,9 @@ GP_MODEL = "PairGP"
 BASELINE = "Mean-baseline"
 #: The models of a ``study`` or ``pairs`` (``grouped``) run, as in chapter 6.
 DEFAULT_MODELS = STUDY_MODELS + (OUR_MODEL, BASELINE)
-#: The models of the ladder (``protocol='all'``, ``element``, ``distance``): the above and PairGP.
-LADDER_MODELS = STUDY_MODELS + (OUR_MODEL, GP_MODEL, BASELINE)
+#: The models of the ladder (``protocol='all'``, ``element``, ``distance``): the above, PairGP and PairGP with the
+#: crystal engine as a prior (:mod:`._prior_folds`).
+LADDER_MODELS = STUDY_MODELS + (OUR_MODEL, GP_MODEL, PRIOR_MODEL, BASELINE)
 #: Models of the DM vector D (target 'D'): the equivariant GP and its three baselines (see
 #: :mod:`jijtutorial.benchmark._folds_d`).
 D_MODEL = "EquivariantGP-D"
@@ -124,6 +126,10 @@ class ModelSpec:
             model = PairGPFolds(**dict(self.options))
         elif self.kernel == "mean":
             model = MeanFolds()
+        elif self.kernel in ("gp-prior", "engine"):  # the engine-prior models (:mod:`._prior_folds`)
+            from ._prior_folds import PriorGPFolds
+
+            model = PriorGPFolds(engine_only=self.kernel == "engine", **dict(self.options))
         elif self.kernel in dict(_D_KERNELS.values()):
             model = dict(_D_KERNELS.values())[self.kernel](**dict(self.options))
         else:
@@ -164,6 +170,11 @@ def get_model(name: str) -> ModelSpec:
         return ModelSpec(name, None, None, "mean")
     if name in _D_KERNELS:
         return ModelSpec(name, None, None, _D_KERNELS[name][0], target="D")
+    from ._prior_folds import ENGINE_MODEL, is_prior_model, prior_options
+
+    if is_prior_model(name):
+        kernel = "engine" if name == ENGINE_MODEL else "gp-prior"
+        return ModelSpec(str(name), None, None, kernel, options=prior_options(str(name)))
     keys = "|".join(map(re.escape, _descriptors()))
     m = re.match(f"^({keys}){_NAME_TAIL}", str(name))
     if not m:

@@ -19,6 +19,7 @@ from ..parallel import dask_client, run_tasks
 from ._binder import CurieEstimate, binder, crossing, curie_from_binder, refinement_temperatures
 from ._conventions import PAIR_COUNTINGS, as_pairs_once
 from ._exchange_table import FILL_OPTIONS, REQUIRED_COLUMNS, TABLE_COLUMNS, exchange_table, load_table, symmetry_residuals
+from ._fills import FILLS, compare_fills
 from ._lattice import (
     DiluteConfiguration,
     bi_sites,
@@ -66,6 +67,7 @@ from ._uncertainty import mean_field_spread, perturbed_table, symmetry_classes
 
 __all__ = [
     "DEFAULT_SIZES",
+    "FILLS",
     "FILL_OPTIONS",
     "HBAR",
     "K_B",
@@ -85,6 +87,7 @@ __all__ = [
     "cell_widths",
     "check_size_for_cutoff",
     "clusters",
+    "compare_fills",
     "codoping_mean_field",
     "composition_label",
     "configuration_from_sites",

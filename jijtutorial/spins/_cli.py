@@ -129,7 +129,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fill",
         default="zero",
         help="fill vectors the table lacks: 'zero', 'predicted' (the machine-learned filled table, J ± σ), "
-        "'engine', 'engine,zero' or 'none' (raise)",
+        "'engine', 'engine-ml' (the learned model with the engine as its prior, J ± σ), 'engine,zero' or 'none' (raise)",
     )
     parser.add_argument("--sizes", default=None, help="supercells, e.g. 16x16x2,24x24x3,32x32x4 (the default)")
     parser.add_argument("--realisations", type=int, default=10, help="disorder realisations per size (default 10)")

@@ -66,7 +66,7 @@ TABLE_COLUMNS = (
     "J_spread",
 )
 #: Ways to fill vectors the table does not cover.
-FILL_OPTIONS = ("predicted", "engine", "zero")
+FILL_OPTIONS = ("predicted", "engine", "engine-ml", "zero")
 #: Label of explicitly zero-filled entries in ``source``.
 ZERO_SOURCE = "zero (missing)"
 ENGINE_SOURCE = "engine"
@@ -75,6 +75,9 @@ PREDICTED_SOURCE = "predicted"
 #: Label of predicted entries beyond the data: an element whose periodic-table row has no element in the data
 #: (PairGP's ``beyond_data``: the mean coupling with σ the spread of the couplings, not an estimate of this pair).
 PREDICTED_BEYOND_SOURCE = "predicted (beyond data)"
+#: Label of entries filled by the learned model with the crystal engine as its prior (fill 'engine-ml',
+#: :class:`jijtutorial.prior_model.EnginePriorGP`).
+ENGINE_ML_SOURCE = "engine+ML"
 
 _MATCH_TOL = 0.02  # Å
 
@@ -248,8 +251,22 @@ def _expand(data, sites, row_site, targets, target_sub, matches, elements, sourc
 
 
 def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFrame:
-    """J and D (meV) of missing entries from the package's crystal engine (:mod:`jijtutorial.greens.engine`)."""
+    """J and D (meV) of missing entries from the package's crystal engine (:mod:`jijtutorial.greens.engine`).
+
+    With the engine's default settings and vectors up to 13.2 Å these are the rows of its cached table
+    (:func:`jijtutorial.engine_prior.engine_prior_table`, one representative per geometry; the
+    expansion carries them onto the missing vectors by symmetry); otherwise the engine computes them.
+    """
+    from ..engine_prior import PRIOR_MAX_DISTANCE, engine_prior_table
     from ..greens.engine import CrystalEngine, EngineSettings, exchange_table
+
+    reach = float(np.linalg.norm(missing[["rx", "ry", "rz"]].to_numpy(float), axis=1).max()) if len(missing) else 0.0
+    if int(kmesh) == EngineSettings().kmesh and reach <= PRIOR_MAX_DISTANCE + 0.01:
+        els = sorted(set(missing["element_i"].astype(str)) | set(missing["element_j"].astype(str)))
+        tab = engine_prior_table(elements=els, progress=progress)
+        out = tab[["element_i", "element_j", "rx", "ry", "rz", "J", "Dx", "Dy", "Dz"]].copy()
+        out["source"] = ENGINE_SOURCE
+        return out
 
     engine = CrystalEngine(EngineSettings(kmesh=kmesh))
     vec = missing[["rx", "ry", "rz"]].to_numpy(float)
@@ -267,15 +284,16 @@ def _engine_rows(missing: pd.DataFrame, kmesh: int, progress: bool) -> pd.DataFr
     return out
 
 
-def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.DataFrame:
+def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model, prior: bool = False) -> pd.DataFrame:
     """J ± σ and D (meV) of missing entries from the filled table's models fitted on ``data`` (or the given ``model``).
 
+    ``prior``: the model of J is PairGP with the crystal engine as its prior (fill 'engine-ml').
     D comes from the equivariant model of D; where the data have no D (no model of it) it is 0.
     """
     from ..jij_table import TableModel, _vector_geometries, fit_table_model
 
     if model is None:
-        model = fit_table_model(data)
+        model = fit_table_model(data, prior=prior)
     elif not isinstance(model, TableModel):
         raise TypeError(
             f"table_model must be the TableModel of jijtutorial.jij_table.fit_table_model, not {type(model).__name__}."
@@ -284,6 +302,9 @@ def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.Data
     query = pd.concat([missing[["element_i", "element_j"]].reset_index(drop=True), geos], axis=1)
     mu, sd, beyond = model.j.predict(query, return_std=True, return_beyond=True)
     d = np.zeros((len(query), 3)) if model.d is None else model.d.predict(query)
+    label, label_beyond = (
+        (ENGINE_ML_SOURCE, ENGINE_ML_SOURCE + " (beyond data)") if prior else (PREDICTED_SOURCE, PREDICTED_BEYOND_SOURCE)
+    )
     return pd.DataFrame(
         {
             "element_i": query["element_i"],
@@ -296,7 +317,7 @@ def _predicted_rows(missing: pd.DataFrame, data: pd.DataFrame, model) -> pd.Data
             "Dy": d[:, 1],
             "Dz": d[:, 2],
             "sigma": np.asarray(sd, float),
-            "source": np.where(beyond, PREDICTED_BEYOND_SOURCE, PREDICTED_SOURCE),
+            "source": np.where(beyond, label_beyond, label),
         }
     )
 
@@ -335,11 +356,13 @@ def exchange_table(
     fill : how to fill vectors the table does not cover, tried in order: 'predicted' (the models of the
         filled table of chapter 7, fitted on ``data``: J with its σ in ``sigma``, D from the equivariant
         model of D),
-        'engine' (the package's crystal engine, both Bi sublattices) and/or 'zero'
-        (explicitly zero). Default (): raise, listing what is missing.
+        'engine' (the package's crystal engine, both Bi sublattices), 'engine-ml' (as 'predicted', with
+        PairGP given the engine as a prior, :class:`jijtutorial.prior_model.EnginePriorGP`; ``source``
+        'engine+ML') and/or 'zero' (explicitly zero). Default (): raise, listing what is missing.
     engine_kmesh : k-points per axis of the engine's host Green function.
     table_model : the models of the filled table (:func:`jijtutorial.jij_table.fit_table_model`) for
-        'predicted', to reuse across calls; default: fitted on ``data`` (about half a minute on the JuKKR table).
+        'predicted' (or fitted with ``prior=True`` for 'engine-ml'), to reuse across calls; default: fitted
+        on ``data`` (about half a minute on the JuKKR table).
     progress : tqdm bar over element pairs for the engine.
 
     Returns
@@ -361,13 +384,13 @@ def exchange_table(
         raise ValueError(f"cutoff must be a distance in Å of at least the nearest Bi–Bi distance (4.38 Å); got {cutoff!r}.")
     present = set(data["element_i"].astype(str)) | set(data["element_j"].astype(str))
     absent = [e for e in elements if e not in present]
-    if absent and not {"engine", "predicted"} & set(fill):
+    if absent and not {"engine", "predicted", "engine-ml"} & set(fill):
         raise ValueError(
             f"elements: no J data for {absent} in this table (it has {', '.join(sorted(present))}). Use a table that "
             f"covers them, fill='predicted' to predict them with the machine-learned model, or fill='engine' to "
             f"compute them with the package's Green-function engine."
         )
-    if absent and "predicted" in fill:
+    if absent and {"predicted", "engine-ml"} & set(fill):
         from ..jij_table import check_elements
 
         check_elements(absent)  # raises for an element the model does not know
@@ -380,7 +403,7 @@ def exchange_table(
     reach = float(np.linalg.norm(ours[["rx", "ry", "rz"]].to_numpy(float), axis=1).max()) if len(ours) else 0.0
     targets, target_sub = _target_vectors(cutoff)
     beyond = np.linalg.norm(targets, axis=1) > reach + 0.01
-    if beyond.any() and not {"engine", "predicted"} & set(fill):
+    if beyond.any() and not {"engine", "predicted", "engine-ml"} & set(fill):
         raise ValueError(
             f"cutoff={cutoff:g} Å is beyond the table: its farthest pair among {', '.join(elements)} is at {reach:.2f} Å, "
             f"and {int(beyond.sum())} Bi sites lie between that and the cut-off. Choose cutoff < "
@@ -400,13 +423,16 @@ def exchange_table(
         miss = frame["J"].isna()
         if not miss.any():
             break
-        if how in ("engine", "predicted"):
+        if how in ("engine", "predicted", "engine-ml"):
             todo = frame.loc[miss]
             if todo.empty:
                 continue
             reps = _engine_representatives(todo, targets, target_sub, matches)
             if how == "engine":
                 extra, label_fill = _engine_rows(reps, engine_kmesh, progress), ENGINE_SOURCE
+            elif how == "engine-ml":  # a table_model whose J model has the prior (weights_) is reused; else one is fitted
+                model = table_model if hasattr(getattr(table_model, "j", None), "weights_") else None
+                extra, label_fill = _predicted_rows(reps, data, model, prior=True), ENGINE_ML_SOURCE
             else:
                 extra, label_fill = _predicted_rows(reps, data, table_model), PREDICTED_SOURCE
             e_sites, e_row_site = _snap(extra)
