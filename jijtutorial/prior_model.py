@@ -48,7 +48,6 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .elements import IMPURITY_ELEMENTS
 from .kernels import PairGP, encode_pairs
 
 #: How a(g) is fitted: per geometry, one for all geometries, or none (a = 1: the engine as a fixed mean function).
@@ -171,36 +170,22 @@ def fit_tail_sigma(
 
 
 def inner_blocks(X, inner=None, selection: str = "rows") -> list | None:
-    """The inner blocks of a :class:`PairGP` fitted on ``X``, as lists of training rows, in its order (None: leave-one-out).
+    """The inner blocks of a :class:`PairGP` fitted on ``X``, as arrays of training rows, in its order (None: leave-one-out).
 
-    ``inner`` as given to its ``fit`` (None: the blocks of ``selection``; labels: groups in sorted-label
-    order; a list of blocks such as InnerBlocks: in their order). With ``selection`` and no ``inner``:
-    pairs by their pair index, elements in periodic-table order, geometries by their sorted keys.
+    ``inner`` as given to its ``fit`` (None: the blocks of the rung that ``selection`` names,
+    :func:`jijtutorial.protocols.protocol_of_blocks`). The blocks are built exactly as PairGP builds
+    them (the same protocol record and the same grouping), so residual ``k`` of PairGP belongs to the
+    rows of block ``k``.
     """
-    n = len(X)
+    from .kernels._krr_path import group_blocks
+    from .protocols import protocol_of_blocks
+
     if inner is None:
-        if selection == "rows":
-            return None
-        enc = encode_pairs(X)
-        if selection == "pairs":
-            inner = enc.pair_index()
-        elif selection == "element":
-            inner = [np.flatnonzero((enc.a == x) | (enc.b == x)) for x in range(len(IMPURITY_ELEMENTS))]
-            inner = [b for b in inner if len(b)]
-        elif selection == "distance":
-            inner = [np.flatnonzero(enc.geo == g) for g in np.unique(enc.geo)]
-        else:
-            raise ValueError(f"selection must be 'rows', 'pairs', 'element' or 'distance', not {selection!r}.")
-    if isinstance(inner, list | tuple) and len(inner) and np.ndim(inner[0]) == 1:  # blocks of rows
-        blocks = [np.asarray(b, int) for b in inner]
-    else:
-        labels = np.asarray(inner)
-        if len(labels) != n:
-            raise ValueError(f"inner: {len(labels)} labels for {n} training rows.")
-        order = np.argsort(labels, kind="stable")
-        sorted_labels = labels[order]
-        blocks = np.split(order, np.flatnonzero(sorted_labels[1:] != sorted_labels[:-1]) + 1) if len(order) else []
-    return blocks if len(blocks) >= 2 else None
+        inner = protocol_of_blocks(selection).inner_blocks(X)
+    if inner is not None and not isinstance(inner, list | tuple) and len(np.asarray(inner)) != len(X):
+        raise ValueError(f"inner: {len(np.asarray(inner))} labels for {len(X)} training rows.")
+    blocks = group_blocks(inner)
+    return [np.asarray(b, int) for b in blocks] if blocks is not None and len(blocks) >= 2 else None
 
 
 def residual_rows(X, inner=None, selection: str = "rows") -> np.ndarray:

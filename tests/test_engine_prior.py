@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from toydata import ladder_frame
 
-from jijtutorial.benchmark import get_model, inner_selection, subgroup_calibration, worst_subgroups
+from jijtutorial.benchmark import get_model, subgroup_calibration, worst_subgroups
 from jijtutorial.kernels import PairGP
 from jijtutorial.prior_model import EnginePriorGP, fit_prior_scale, fit_tail_sigma, residual_rows
+from jijtutorial.protocols import get_protocol
 
 
 class FunctionPrior:
@@ -96,7 +97,7 @@ def test_no_held_out_information_reaches_the_model(toy, mode):
     te = np.flatnonzero((toy.element_i == e) | (toy.element_j == e))
     tr = np.setdiff1d(np.arange(len(toy)), te)
     y = toy["J"].to_numpy()
-    inner = inner_selection(toy, tr, "element")
+    inner = get_protocol("element").inner_blocks(toy, tr)
     prior = FunctionPrior(_toy_prior)
     # the prior of every pair holding Fe replaced: as if the table had been built without it
     without = FunctionPrior(lambda X: np.where((X.element_i == e) | (X.element_j == e), np.nan, _toy_prior(X)))
@@ -120,7 +121,7 @@ def test_auto_mode_is_delta_learning_for_an_unseen_distance_and_stacking_otherwi
     prior = FunctionPrior(_toy_prior)
     tr = np.flatnonzero(toy["distance"] < 13)
     for kind, mode in (("distance", "delta"), ("element", "stack"), ("pairs", "stack")):
-        m = EnginePriorGP(prior, gp_params=GP).fit(toy.iloc[tr], y[tr], inner=inner_selection(toy, tr, kind))
+        m = EnginePriorGP(prior, gp_params=GP).fit(toy.iloc[tr], y[tr], inner=get_protocol(kind).inner_blocks(toy, tr))
         assert m.mode_ == mode and m.params_["mode"] == mode
     assert EnginePriorGP(prior, selection="distance", gp_params=GP).fit(toy, y).mode_ == "delta"
 
@@ -238,7 +239,7 @@ def test_the_prior_of_the_model_data_set_is_its_own_j_on_every_row(engine_prior)
 
 
 def test_the_prior_is_invariant_under_the_site_symmetry_and_the_swap(engine_prior):
-    from jijtutorial.spins import site_operations
+    from jijtutorial.geometry import site_operations
 
     ops, _ = site_operations()  # C3v of the upper Bi site
     from jijtutorial.datasets import load_model
