@@ -107,11 +107,6 @@ TAIL_TAUS = np.concatenate([[0.0], np.geomspace(0.01, 1.0, 9)])
 TAIL_LEVELS = np.round(np.linspace(0.62, 0.80, 19), 3)
 
 
-def _coverage_gap(e, sd) -> float:
-    """The larger distance of the ±1σ and ±2σ coverage of residuals ``e`` from 0.683 and 0.954."""
-    return max(abs(float(np.mean(e <= sd)) - _ONE_SIGMA), abs(float(np.mean(e <= 2 * sd)) - 0.9545))
-
-
 def fit_tail_sigma(
     residuals, sigma_gp, prior, mean=None, betas=TAIL_BETAS, taus=TAIL_TAUS, levels=TAIL_LEVELS
 ) -> tuple[float, float, float, float]:
@@ -149,23 +144,32 @@ def fit_tail_sigma(
     if not all(np.all(np.isfinite(x)) for x in (e, s, p, m)):
         raise ValueError("residuals, sigma_gp, prior and mean must be finite.")
     rms = float(np.sqrt(np.mean(e**2))) or 1.0
-    best = None
-    for b in betas:
-        for bm in betas if mean is not None else (0.0,):
-            for t in taus:
-                shape = np.sqrt(s**2 + (b * p) ** 2 + (bm * m) ** 2 + (t * rms) ** 2)
-                if not np.all(shape > 0):
-                    continue
-                z = e / shape
-                for f in np.quantile(z, levels):
-                    if not f > 0:
-                        continue
-                    key = (round(_coverage_gap(e, f * shape), 4), float(np.mean(f * shape)))
-                    if best is None or key < best[0]:
-                        best = (key, f, b, bm, t)
-    if best is None:
+    # every shape of the grids at once, in the order (β, β_μ, τ) of a nested loop: rows of ``shapes``
+    b_mu = np.asarray(betas, float) if mean is not None else np.zeros(1)
+    grid = np.array([(b, bm, t) for b in betas for bm in b_mu for t in taus], float).reshape(-1, 3)
+    shapes = np.sqrt(
+        s[None, :] ** 2 + (grid[:, :1] * p[None, :]) ** 2 + (grid[:, 1:2] * m[None, :]) ** 2 + (grid[:, 2:3] * rms) ** 2
+    )
+    ok = np.all(shapes > 0, axis=1)
+    if not ok.any():
         return 1.0, 0.0, 0.0, 0.0
-    _, f, b, bm, t = best
+    grid, shapes = grid[ok], shapes[ok]
+    z = np.sort(e[None, :] / shapes, axis=1)
+    factors = np.quantile(z, levels, axis=1).T  # (shapes, levels): the candidate c of each shape
+    n = z.shape[1]
+    # coverage of ±1σ and ±2σ with σ = c · shape: the fraction of z = |e| / shape at or below c and 2c
+    cov1 = np.array([np.searchsorted(row, f, side="right") for row, f in zip(z, factors)]) / n
+    cov2 = np.array([np.searchsorted(row, 2 * f, side="right") for row, f in zip(z, factors)]) / n
+    gap = np.round(np.maximum(np.abs(cov1 - _ONE_SIGMA), np.abs(cov2 - 0.9545)), 4)
+    width = factors * shapes.mean(axis=1)[:, None]
+    valid = factors > 0
+    if not valid.any():
+        return 1.0, 0.0, 0.0, 0.0
+    gap = np.where(valid, gap, np.inf).ravel()
+    width = np.where(valid, width, np.inf).ravel()
+    best = int(np.lexsort((np.arange(gap.size), width, gap))[0])  # lowest miss, then narrowest, then grid order
+    i, j = divmod(best, factors.shape[1])
+    f, (b, bm, t) = factors[i, j], grid[i]
     return float(f), float(b), float(bm), float(t * rms)
 
 
@@ -269,8 +273,13 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
         enc = encode_pairs(X)
         return np.array([self.scales_.get(str(g), self.pooled_scale_) for g in enc.geo]) * self.prior_values(X)
 
-    def fit(self, X, y, inner=None):
-        """Fit on a training pair table ``X`` (with moments) and J ``y`` (meV); ``inner`` as in :meth:`PairGP.fit`."""
+    def fit(self, X, y, inner=None, *, fitted_gp=None):
+        """Fit on a training pair table ``X`` (with moments) and J ``y`` (meV); ``inner`` as in :meth:`PairGP.fit`.
+
+        ``fitted_gp``: a :class:`PairGP` with this model's settings (:meth:`gp_params_full`) already fitted
+        on the same ``X``, ``y`` and ``inner``, used instead of fitting it again when the mode is stacking
+        (the benchmark shares PairGP's fold fit this way); ignored for Δ-learning, whose GP learns J − a(g) J_eng.
+        """
         if self.scale not in PRIOR_SCALES:
             raise ValueError(f"EnginePriorGP: scale must be one of {PRIOR_SCALES}, not {self.scale!r}.")
         if self.tails not in TAIL_MODES:
@@ -284,14 +293,17 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
         e = self.prior_values(X)
         self.scales_, self.pooled_scale_ = fit_prior_scale(enc.geo, y, e, self.scale, self.shrinkage)
         base = np.array([self.scales_.get(str(g), self.pooled_scale_) for g in enc.geo]) * e
-        self.mode_ = self._resolve_mode(inner)
+        self.mode_ = self.resolve_mode(inner)
         if self.mode_ == "delta" and np.all(np.abs(y - base) <= 1e-9 * max(float(np.max(np.abs(y))), 1e-300)):
             # the prior reproduces every training J (the model data set is the engine's own table): the residuals
             # leave a GP nothing to learn and σ nothing to be calibrated on; stacking weighs the two instead
             self.mode_ = "stack"
         stack = self.mode_ == "stack"
-        gp = PairGP(selection=self.selection, **(self.gp_params or {}))
-        gp.fit(X, y if stack else y - base, inner=inner)
+        if stack and fitted_gp is not None:
+            gp = self._check_fitted_gp(fitted_gp)
+        else:
+            gp = PairGP(**self.gp_params_full())
+            gp.fit(X, y if stack else y - base, inner=inner)
         self.gp_ = gp
         self.params_ = {**gp.params_, "prior_scale": self.scale, "tails": self.tails, "mode": self.mode_}
         self.grid_scores_ = gp.grid_scores_
@@ -327,7 +339,21 @@ class EnginePriorGP(RegressorMixin, BaseEstimator):
         self.interval95_ = max(2.0, float(np.quantile(z, 0.9545))) if len(z) else 2.0
         return self
 
-    def _resolve_mode(self, inner) -> str:
+    def gp_params_full(self) -> dict:
+        """The parameters of the PairGP this model fits (its ``selection`` and ``gp_params``)."""
+        return PairGP(selection=self.selection, **(self.gp_params or {})).get_params()
+
+    def _check_fitted_gp(self, gp):
+        """``gp`` if it is a fitted PairGP with this model's settings, else a clear error."""
+        if not isinstance(gp, PairGP) or gp.get_params() != self.gp_params_full():
+            raise ValueError(
+                "EnginePriorGP.fit: fitted_gp must be a PairGP with the settings of gp_params_full(); got "
+                f"{type(gp).__name__} with {gp.get_params() if isinstance(gp, PairGP) else 'other settings'}."
+            )
+        check_is_fitted(gp, "dual_coef_")
+        return gp
+
+    def resolve_mode(self, inner) -> str:
         """'auto': Δ-learning when the question is an unseen distance (inner blocks of kind 'distance', or that
         selection), stacking otherwise."""
         if self.mode != "auto":

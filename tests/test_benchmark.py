@@ -361,3 +361,50 @@ def test_an_interrupted_run_does_not_run_the_folds_still_queued():
         list(map_threads(fold, list(range(60)), 2))
     time.sleep(0.3)  # let the two running folds end
     assert len(ran) < 10  # the other ~50 folds were cancelled
+
+
+def test_shared_fits_make_each_fit_once_whatever_the_threads():
+    import pickle
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jijtutorial.benchmark._folds import SharedFits, fit_key
+
+    calls = []
+    lock = threading.Lock()
+
+    def make():
+        with lock:
+            calls.append(1)
+        time.sleep(0.05)  # long enough for every thread to ask while the first still fits
+        return object()
+
+    shared = SharedFits()
+    with ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: shared.get("k", make), range(8)))
+    assert len(calls) == 1 and all(o is outs[0] for o in outs) and (shared.made, shared.reused) == (1, 7)
+
+    def fails():
+        raise RuntimeError("no fit")
+
+    with pytest.raises(RuntimeError, match="no fit"):
+        shared.get("x", fails)
+    assert shared.get("x", lambda: 5) == 5  # a failed fit is not kept
+    copy = pickle.loads(pickle.dumps(shared))  # another process starts empty
+    assert isinstance(copy, SharedFits) and len(copy) == 0 and len(shared) == 2
+    shared.clear()
+    assert len(shared) == 0
+    # the key changes with each of what a fit depends on
+    tr, y, g = np.arange(5), np.ones(5), np.array([0, 0, 1, 1, 2])
+    base = fit_key("PairGP", {"a": 1}, tr, y, g)
+    assert base == fit_key("PairGP", {"a": 1}, tr.copy(), y.copy(), g.copy())
+    others = [
+        fit_key("PairGP", {"a": 2}, tr, y, g),
+        fit_key("PairGP", {"a": 1}, tr + 1, y, g),
+        fit_key("PairGP", {"a": 1}, tr, y * 1.000001, g),
+        fit_key("PairGP", {"a": 1}, tr, y, g[::-1]),
+        fit_key("PairGP", {"a": 1}, tr, y, None),
+        fit_key("Other", {"a": 1}, tr, y, g),
+    ]
+    assert all(k != base for k in others)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 from toydata import ladder_frame
 
 from jijtutorial.benchmark import get_model, subgroup_calibration, worst_subgroups
@@ -88,6 +89,28 @@ def test_stacking_weights_follow_what_predicts_the_left_out_blocks(toy):
     # a useless prior gets (almost) no say: its share of the predictions is small
     assert m2.weights_[0] > 0.8
     assert np.mean(np.abs(m2.weights_[1] * m2.baseline(toy))) < 0.1 * np.mean(np.abs(y))
+
+
+def test_a_shared_pairgp_fit_gives_the_stacked_model_of_a_refit(toy):
+    y = toy["J"].to_numpy()
+    prior = FunctionPrior(_toy_prior)
+    inner = get_protocol("element").inner_blocks(toy)
+    own = EnginePriorGP(prior, mode="stack", gp_params=GP).fit(toy, y, inner=inner)
+    model = EnginePriorGP(prior, mode="stack", gp_params=GP)
+    gp = PairGP(**model.gp_params_full()).fit(toy, y, inner=inner)
+    shared = model.fit(toy, y, inner=inner, fitted_gp=gp)
+    assert shared.gp_ is gp
+    q = toy.iloc[::3]
+    for a, b in zip(own.predict(q, return_std=True), shared.predict(q, return_std=True)):
+        np.testing.assert_array_equal(a, b)
+    assert own.tail_params_ == shared.tail_params_ and own.weights_ == shared.weights_
+    # Δ-learning fits its own GP of J − a(g) J_eng: a GP of J handed to it is not used
+    delta = EnginePriorGP(prior, mode="delta", gp_params=GP).fit(toy, y, inner=inner, fitted_gp=gp)
+    assert delta.gp_ is not gp
+    with pytest.raises(ValueError, match="fitted_gp must be a PairGP with the settings"):
+        EnginePriorGP(prior, mode="stack", gp_params={"alphas": (0.1,)}).fit(toy, y, inner=inner, fitted_gp=gp)
+    with pytest.raises(NotFittedError):
+        EnginePriorGP(prior, mode="stack", gp_params=GP).fit(toy, y, fitted_gp=PairGP(**model.gp_params_full()))
 
 
 @pytest.mark.parametrize("mode", ["stack", "delta"])
@@ -175,6 +198,38 @@ def test_tail_sigma_on_known_gaussians_covers_68_and_95_percent_of_fresh_draws()
     assert np.mean(np.abs(fresh) <= 2 * f * s) < 0.90
     with pytest.raises(ValueError, match="one value per residual"):
         fit_tail_sigma(np.ones(3), np.ones(2), np.ones(3))
+
+
+def _tail_sigma_by_loops(e, s, p, m):
+    """The search of fit_tail_sigma written as the plain nested loops it replaces (the reference)."""
+    from jijtutorial.prior_model import TAIL_BETAS, TAIL_LEVELS, TAIL_TAUS
+
+    e, p, m = np.abs(e), np.abs(p), np.abs(m)
+    rms = float(np.sqrt(np.mean(e**2)))
+    best = None
+    for b in TAIL_BETAS:
+        for bm in TAIL_BETAS:
+            for t in TAIL_TAUS:
+                shape = np.sqrt(s**2 + (b * p) ** 2 + (bm * m) ** 2 + (t * rms) ** 2)
+                for f in np.quantile(e / shape, TAIL_LEVELS):
+                    sd = f * shape
+                    gap = max(abs(np.mean(e <= sd) - 0.6826894921370859), abs(np.mean(e <= 2 * sd) - 0.9545))
+                    key = (round(float(gap), 4), float(np.mean(sd)))
+                    if best is None or key < best[0]:
+                        best = (key, f, b, bm, t)
+    _, f, b, bm, t = best
+    return f, b, bm, t * rms
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tail_sigma_search_equals_the_nested_loops(seed):
+    rng = np.random.default_rng(seed)
+    n = 300
+    s = rng.uniform(0.01, 0.3, n)
+    p = rng.normal(scale=2.0, size=n)
+    m = rng.normal(scale=1.0, size=n)
+    e = np.sqrt((1.5 * s) ** 2 + (0.2 * p) ** 2 + 0.05**2) * rng.standard_t(3, size=n)  # heavy tails
+    assert fit_tail_sigma(e, s, p, m) == pytest.approx(_tail_sigma_by_loops(e, s, p, m), rel=1e-12, abs=1e-15)
 
 
 def test_coverage_per_subgroup_on_known_gaussians():

@@ -286,6 +286,41 @@ def test_the_ladder_runs_every_model_on_every_rung(ladder, toy, tmp_path):
         fold_breakdown(ladder.rungs["study"])
 
 
+def test_worker_processes_give_the_run_of_threads(ladder, toy):
+    proc = run_ladder(
+        toy, "all", LADDER_TOY_MODELS, n_splits=3, n_repeats=1, test_size=0.25, progress=False, n_jobs=2, processes=True
+    )
+    for p in PROTOCOLS:
+        a, b = ladder.rungs[p], proc.rungs[p]
+        assert b.config["processes"] and not a.config["processes"]
+        pd.testing.assert_frame_equal(a.predictions, b.predictions)
+        pd.testing.assert_frame_equal(a.test_predictions, b.test_predictions)
+        cols = ["model", "MAE", "R2", "test_MAE", "test_R2"]
+        pd.testing.assert_frame_equal(a.table[cols], b.table[cols])
+        keep = [c for c in a.folds.columns if not c.startswith("t_")]
+        pd.testing.assert_frame_equal(a.folds[keep], b.folds[keep])
+
+
+def test_pairgp_and_the_stacked_prior_model_fit_pairgp_once_per_fold(toy, monkeypatch):
+    import jijtutorial.benchmark._runner as runner
+
+    made = []
+
+    class Recording(runner.SharedFits):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(runner, "SharedFits", Recording)
+    both = run_benchmark(
+        toy, "study", [GP_MODEL, "PairGP+engine"], n_splits=3, n_repeats=1, test_size=0.25, progress=False, n_jobs=2
+    )
+    # 3 folds and the held-out task: each PairGP made once and used again by the stacked model
+    assert (made[0].made, made[0].reused) == (4, 4) and len(made[0]) == 0  # and dropped after the protocol
+    alone = run_benchmark(toy, "study", [GP_MODEL], n_splits=3, n_repeats=1, test_size=0.25, progress=False, n_jobs=1)
+    pd.testing.assert_frame_equal(both.predictions[both.predictions.model == GP_MODEL].reset_index(drop=True), alone.predictions)
+
+
 def test_grouped_alias_gives_the_same_run_under_its_own_name(toy):
     a = run_benchmark(toy, "grouped", [OUR_MODEL], n_splits=3, n_repeats=1, test_size=0.25, progress=False)
     b = run_benchmark(toy, "pairs", [OUR_MODEL], n_splits=3, n_repeats=1, test_size=0.25, progress=False)

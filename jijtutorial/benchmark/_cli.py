@@ -60,7 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.2,
         help="fraction held out as a test set, in [0, 1) (0: none; element and distance have none)",
     )
-    parser.add_argument("--jobs", type=int, default=None, help="worker threads for the folds (default: CPUs, at most 4)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="folds run side by side: threads, or worker processes for the ladder (default: CPUs, at most 4)",
+    )
     parser.add_argument("--learning-curve", action="store_true", help="also compute learning curves")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
@@ -143,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.seed < 2**32 - 100:  # seed + repeat seeds scikit-learn's splitters
         raise ValueError(f"--seed must be a whole number from 0 to {2**32 - 101}, not {args.seed}.")
     if args.jobs is not None and args.jobs < 1:
-        raise ValueError(f"--jobs must be a positive number of threads, not {args.jobs}.")
+        raise ValueError(f"--jobs must be a positive number of parallel folds, not {args.jobs}.")
     out = output_folder(args.out)  # before any computation
     kw = dict(
         n_splits=args.folds,

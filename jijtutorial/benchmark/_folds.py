@@ -22,11 +22,19 @@ cross-validation folds, each given as row positions:
 :class:`KernelRidgeFolds` (a descriptor with a linear, Gaussian or Laplacian kernel),
 :class:`PairKernelFolds` (SymPair-KRR), :class:`PairGPFolds` (PairGP) and :class:`MeanFolds` (the
 baseline) implement it.
+
+Fold models of one run may share a fit through :class:`SharedFits` (``shared_fits``, set when the
+run prepares them): PairGP of J on a fold is fitted once for ``PairGP`` and for the stacked
+``PairGP+engine``, which would otherwise fit the very same GP again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import pickle
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,8 +121,94 @@ class GPFit(EstimatorFit):
     interval95: float = 2.0
 
 
+class SharedFits:
+    """Fits that several fold models of one run have in common, each made once (thread-safe).
+
+    :meth:`get` returns the result of ``make()`` stored under ``key``: the first thread that asks
+    makes it, the others asking for the same key wait for that result (or its error). Keys must
+    name everything the fit depends on (:func:`fit_key`); :meth:`clear` drops every entry (the runner
+    does so after each protocol, so a run holds at most one protocol's fits).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._slots: dict = {}
+        self.made = 0
+        self.reused = 0
+
+    def get(self, key, make):
+        with self._lock:
+            slot = self._slots.get(key)
+            owner = slot is None
+            if owner:
+                slot = self._slots[key] = Future()
+                self.made += 1
+            else:
+                self.reused += 1
+        if owner:
+            try:
+                slot.set_result(make())
+            except BaseException as err:
+                slot.set_exception(err)
+                with self._lock:  # a failed fit is not kept: the next request tries again
+                    if self._slots.get(key) is slot:
+                        del self._slots[key]
+                raise
+        return slot.result()
+
+    def __reduce__(self):  # a copy (another process) starts empty: fits are shared within one process only
+        return (SharedFits, ())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._slots.clear()
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+
+def fit_key(kind: str, params: dict, train_idx, y_train, groups_train) -> tuple:
+    """The key of a fold fit in :class:`SharedFits`: the estimator, its parameters and digests of the training
+    rows, their targets and the inner selection (the frame is the run's own, the same for every model)."""
+
+    def digest(obj) -> str:
+        if obj is None:
+            return "none"
+        if isinstance(obj, np.ndarray):
+            data = obj.dtype.str.encode() + repr(obj.shape).encode() + np.ascontiguousarray(obj).tobytes()
+        else:
+            data = pickle.dumps(obj, protocol=5)
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+    return (
+        kind,
+        repr(sorted(params.items())),
+        digest(np.asarray(train_idx)),
+        digest(np.asarray(y_train, float)),
+        digest(groups_train),
+    )
+
+
+def fit_pair_gp(model, params: dict, train_idx, y_train, groups_train):
+    """:class:`~jijtutorial.kernels.PairGP` with ``params`` fitted on the training rows of ``model``'s frame,
+    through the run's :class:`SharedFits` when ``model.shared_fits`` is set."""
+    tr = np.asarray(train_idx)
+
+    def make():
+        return PairGP(**params).fit(model.frame_.iloc[tr], y_train, inner=groups_train)
+
+    shared = getattr(model, "shared_fits", None)
+    if shared is None:
+        return make()
+    full = PairGP(**params).get_params()
+    return shared.get(fit_key("PairGP", full, tr, y_train, groups_train), make)
+
+
 class FoldModel:
     """Base of the fold models (see the module docstring)."""
+
+    #: The run's :class:`SharedFits` (set when the run prepares the model; None: nothing shared).
+    shared_fits = None
 
     #: Whether ``predict_fold`` can return a standard deviation (``return_std=True``).
     predicts_std = False
@@ -328,8 +422,7 @@ class PairGPFolds(FoldModel):
         return self
 
     def fit_fold(self, train_idx, y_train, groups_train=None) -> GPFit:
-        tr = np.asarray(train_idx)
-        est = PairGP(**self.params).fit(self.frame_.iloc[tr], y_train, inner=groups_train)
+        est = fit_pair_gp(self, self.params, train_idx, y_train, groups_train)
         return GPFit(dict(est.params_), est.cv_mae_, est.grid_scores_, estimator=est, interval95=est.interval95_)
 
     def predict_fold(self, fit: GPFit, test_idx, return_std: bool = False):

@@ -7,14 +7,15 @@ variants read ``PairGP+engine[mode=delta;tails=gp]`` with the parameters ``mode`
 ``scale`` ('geometry', 'global', 'none') and ``tails`` ('prior', 'gp'). ``Engine-scaled``
 is a(g) J_eng alone (:class:`jijtutorial.prior_model.ScaledEngine`). The engine table is the same
 for every fold (it holds no data, :mod:`jijtutorial.engine_prior`); each fold fits a(g), δ and σ on
-its training rows only, with the fold's own inner selection.
+its training rows only, with the fold's own inner selection. When stacking, the PairGP of J is the
+same fit as the ``PairGP`` model's on that fold and is made once for both (:class:`._folds.SharedFits`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._folds import FoldModel, GPFit
+from ._folds import FoldModel, GPFit, fit_pair_gp
 
 #: Names of the engine-prior models.
 PRIOR_MODEL = "PairGP+engine"
@@ -77,9 +78,13 @@ class PriorGPFolds(FoldModel):
         tr = np.asarray(train_idx)
         if self.engine_only:
             est = ScaledEngine(self.prior_, **{k: v for k, v in self.params.items() if k == "scale"})
+            est.fit(self.frame_.iloc[tr], y_train, inner=groups_train)
         else:
             est = EnginePriorGP(self.prior_, selection="rows", **self.params)
-        est.fit(self.frame_.iloc[tr], y_train, inner=groups_train)
+            shared = None
+            if est.resolve_mode(groups_train) == "stack":  # PairGP of J itself: the same fit as the PairGP model's
+                shared = fit_pair_gp(self, est.gp_params_full(), tr, y_train, groups_train)
+            est.fit(self.frame_.iloc[tr], y_train, inner=groups_train, fitted_gp=shared)
         return GPFit(dict(est.params_), est.cv_mae_, est.grid_scores_, estimator=est, interval95=est.interval95_)
 
     def predict_fold(self, fit: GPFit, test_idx, return_std: bool = False):

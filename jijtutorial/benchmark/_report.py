@@ -302,11 +302,17 @@ def ladder_markdown(ladder, digits: int = 3) -> str:
     seconds = [f"{r.protocol} {r.seconds:.1f} s" for r in results]
     prep = getattr(ladder, "prepare_seconds", {}) or results[0].config.get("prepare_seconds", {})
     total = getattr(ladder, "seconds", None)
+    in_processes = bool(results[0].config.get("processes", False))
     notes.append(
-        "Time of each rung (wall, folds of all models): "
+        (
+            "Time of each rung (its folds' summed wall time over the parallel worker processes; the rungs ran side by side): "
+            if in_processes
+            else "Time of each rung (wall, folds of all models): "
+        )
         + ", ".join(seconds)
         + (
-            f"; preparing the models once (featurisation, matrices, overlapping the first rung's folds): "
+            f"; preparing the models once (featurisation, matrices"
+            f"{', before the folds' if in_processes else ', overlapping the first rung' + chr(39) + 's folds'}): "
             f"{sum(prep.values()):.1f} s"
             if prep
             else ""

@@ -132,11 +132,12 @@ def setup(dataset, protocol: str, n_splits: int = 5, n_repeats: int = 3, seed: i
     return Setup(frame, name, protocol, frame["J"].to_numpy(float), rung.groups(frame), splits, rung.name, labels or [])
 
 
-def prepared_models(models, frame: pd.DataFrame, cache=True):
+def prepared_models(models, frame: pd.DataFrame, cache=True, shared_fits=None):
     """``(spec, fold_model, seconds)`` for each model name, its fold interface prepared on ``frame``.
 
     Models on the same descriptor share its Gram and distance matrices; ``seconds`` is the time
-    spent preparing (featurisation, matrices).
+    spent preparing (featurisation, matrices). ``shared_fits``: a :class:`._folds.SharedFits` the
+    models share fold fits through (PairGP and the stacked PairGP+engine), None: none shared.
     """
     stores: dict[str, dict] = {}
     for name in models:
@@ -144,5 +145,7 @@ def prepared_models(models, frame: pd.DataFrame, cache=True):
         t0 = time.perf_counter()
         desc = spec.make_descriptor(cache)
         store = stores.setdefault(repr(desc), {}) if desc is not None else None
-        model = spec.fold_model(cache, store).prepare(frame)
+        model = spec.fold_model(cache, store)
+        model.shared_fits = shared_fits
+        model = model.prepare(frame)
         yield spec, model, time.perf_counter() - t0
