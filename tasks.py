@@ -75,7 +75,9 @@ def ensure_env(extras: tuple[str, ...] = ("book", "test")) -> None:
         venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
     _run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     _run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{','.join(extras)}]"])
-    STAMP.write_text(" ".join((want,) + extras))
+    tmp = STAMP.with_name(STAMP.name + f".{os.getpid()}.tmp")  # a stamp cut short must not claim a finished install
+    tmp.write_text(" ".join((want,) + extras))
+    os.replace(tmp, STAMP)
     if "book" in extras:  # JupyterLab comes with the book tools
         install_lab_settings()
     _say(f"environment ready in {time.perf_counter() - t0:.0f} s")
