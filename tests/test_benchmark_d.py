@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from toydata import d_frame
 
@@ -53,6 +54,14 @@ def test_d_run_scores_against_the_symmetrised_d(toy, tmp_path):
     p = res.predictions
     assert {"Dx", "Dx_raw", "Dx_pred", "Dx_std"} <= set(p.columns)
     assert (tmp_path / "table-toy-D-pairs.csv").is_file() and (tmp_path / "predictions-toy-D-pairs.csv").is_file()
+    # worker processes (as the ladder runs) give the same run
+    proc = run_benchmark(
+        toy, "pairs", target="D", n_splits=2, n_repeats=1, test_size=0.0, progress=False, n_jobs=2, processes=True
+    )
+    assert proc.config["processes"]
+    pd.testing.assert_frame_equal(proc.predictions, res.predictions)
+    scores = [c for c in res.table.columns if not c.startswith("t_")]
+    pd.testing.assert_frame_equal(proc.table[scores], res.table[scores])
 
 
 def test_models_of_j_and_d_are_not_mixed(toy):
