@@ -415,7 +415,8 @@ def predict_jij_table(
     if not isinstance(model, TableModel):
         raise TypeError(f"model must be the TableModel of jijtutorial.jij_table.fit_table_model, not {type(model).__name__}.")
     frame = model.frame
-    q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in geos.to_dict("records")])
+    records = geos.to_dict("records")  # once, not once per element pair
+    q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in records])
     mu, sd, unknown_element = model.j.predict(q, return_std=True, return_beyond=True)
     q["J_model"], q["J_std_model"] = mu, sd
     # the data's own rows: same ordered pair and geometry (layer class and distance)
