@@ -161,6 +161,15 @@ def test(args: list[str]) -> int:
     return subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
 
 
+def chapter_notebooks(numbers=()) -> list[Path]:
+    """The chapters in ``notebooks/`` (``07b_...`` too), in order; only those numbered ``numbers`` if given
+    (``07`` names chapters 7 and 7b, ``07b`` chapter 7b alone)."""
+    chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+    if numbers:
+        chapters = [c for c in chapters if c.name[:2] in numbers or c.name.split("_", 1)[0] in numbers]
+    return chapters
+
+
 def prepare(args: list[str]) -> int:
     """Run every chapter once with its default parameters (no book build), filling the results cache.
 
@@ -172,9 +181,8 @@ def prepare(args: list[str]) -> int:
     ensure_env(EXTRAS["book"])
     import tempfile
 
-    chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    chapters = chapter_notebooks(args)
     if args:
-        chapters = [c for c in chapters if c.name[:2] in args]
         if not chapters:
             _say(f"no chapter numbered {' '.join(args)} in notebooks/")
             return 2
@@ -229,7 +237,7 @@ def lab(args: list[str]) -> int:
         args = args[:k] + args[k + 2 :]
     folder.mkdir(parents=True, exist_ok=True)
     copied, kept = [], []
-    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for nb in chapter_notebooks():
         if (folder / nb.name).exists():
             kept.append(nb.name)
         else:

@@ -18,10 +18,16 @@ belongs to the vector ``rx, ry, rz`` of the row -- the class's representative, o
 vector where the data has the pair -- and turns with it onto the other vectors of the class
 (:func:`jijtutorial.spins.exchange_table` does that). For i on a *lower* Bi site use the inversion
 through the quintuple-layer centre: J(A on lower, B at r) = J(A on upper, B at -r), D unchanged.
+
+Cache. The fitted models (:class:`TableModel`, :func:`fit_table_model`) are stored in the cache folder
+(``$JIJTUTORIAL_CACHE_DIR``) under a key of the data's values, the arguments of the fit and the code it
+runs, and read back instead of refitted (``cache=False`` turns this off; ``jijtutorial jij-table --no-cache``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -201,7 +207,82 @@ class TableModel:
         return self.d.predict(query, return_std=True)
 
 
-def fit_table_model(data="auto", selection: str = "distance", data_path=None, prior: bool = False, **params) -> TableModel:
+#: The code a stored :class:`TableModel` depends on: this module and every package module it imports
+#: (the kernels, the engine prior and its engine, geometry, targets, protocols ...), transitively.
+TABLE_MODEL_CODE = ("jijtutorial.jij_table",)
+#: Modules left out of that digest: ``benchmark`` only gives :func:`jijtutorial.benchmark.resolve_frame`
+#: (the frame it returns enters the key by value), ``plotting`` and ``tables`` only present results.
+NOT_FIT_CODE = ("jijtutorial.benchmark", "jijtutorial.plotting", "jijtutorial.tables")
+#: Layout of a stored TableModel (part of its key).
+TABLE_MODEL_FORMAT = 1
+
+
+def _frame_digest(frame: pd.DataFrame) -> str:
+    """SHA-256 (first 20 hex digits) of every value of ``frame``: its columns, their dtypes and rows in order.
+
+    Exact, not rounded: two frames have the same digest only if each column holds the same bytes
+    (numbers) or the same values of the same types (text, objects). ``attrs`` do not enter: the
+    models never read them.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps([len(frame), [str(c) for c in frame.columns], [str(t) for t in frame.dtypes]]).encode())
+    for c in frame.columns:
+        col = frame[c]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biufcmM":
+            h.update(np.ascontiguousarray(col.to_numpy()).tobytes())
+        else:
+            h.update(json.dumps([f"{type(v).__name__}:{v!r}" for v in col.to_numpy(object)]).encode())
+    return h.hexdigest()[:20]
+
+
+def _plain(value):
+    """``value`` as JSON (tuples and arrays as lists), or a TypeError for anything a key cannot hold exactly."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    raise TypeError(type(value).__name__)
+
+
+def _table_model_key(frame: pd.DataFrame, selection: str, prior: bool, params: dict) -> str | None:
+    """Key of the stored :class:`TableModel` of ``frame`` fitted with these arguments (None: not storable).
+
+    The key is a SHA-256 of the frame's values (:func:`_frame_digest`), ``selection``, ``prior``,
+    ``params``, the digest of the code of the fit (:data:`TABLE_MODEL_CODE` and what it imports, less
+    :data:`NOT_FIT_CODE`), the versions of jijtutorial, numpy, scipy, pandas and scikit-learn (the
+    fit's numbers and the pickle depend on them) and :data:`TABLE_MODEL_FORMAT`. A parameter that is not
+    plain data (numbers, text, sequences of them) has no exact key: None, and the model is not stored.
+    """
+    import scipy
+    import sklearn
+
+    from . import __version__
+    from .featurecache import code_digest
+
+    try:
+        args = _plain({"selection": selection, "prior": bool(prior), "params": params})
+    except TypeError:
+        return None
+    blob = json.dumps(
+        {
+            "data": _frame_digest(frame),
+            "arguments": args,
+            "source": code_digest(*TABLE_MODEL_CODE, exclude=NOT_FIT_CODE),
+            "versions": [__version__, np.__version__, scipy.__version__, pd.__version__, sklearn.__version__],
+            "format": TABLE_MODEL_FORMAT,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def fit_table_model(
+    data="auto", selection: str = "distance", data_path=None, prior: bool = False, *, cache: bool = True, **params
+) -> TableModel:
     """PairGP (J) and EquivariantDGP (D) fitted on every row of a data set, for :func:`predict_jij_table`.
 
     Parameters
@@ -211,20 +292,56 @@ def fit_table_model(data="auto", selection: str = "distance", data_path=None, pr
     selection : str
         The inner selection that chooses the kernels and calibrates σ (default ``'distance'``: most
         of a filled table is at distances never computed).
+    data_path : str or path-like, optional
+        File or folder of the data set named by ``data`` (default: its usual place).
     prior : bool
         The model of J is PairGP with the crystal engine as a prior (:class:`jijtutorial.prior_model.EnginePriorGP`:
         the engine's J of each pair stacked with PairGP, σ with the prior's spread), up to 13.2 Å.
+    cache : bool
+        Reuse the models fitted earlier on the same data with the same arguments and code, and store a
+        new fit, in ``$JIJTUTORIAL_CACHE_DIR/table-model-<key>.pkl`` (key: :func:`_table_model_key`).
+        A fit on the 10 400 rows of the model data set takes about two minutes on two cores; reading
+        it back, a few seconds. A damaged file, or one holding anything else, is reported with a
+        :class:`jijtutorial.featurecache.CacheWarning` and refitted. ``False``: always fit, store nothing.
     **params : further parameters of PairGP.
 
     Returns
     -------
     TableModel
+        Its ``frame`` is always the data given here (with their ``attrs``), also when the models are read
+        from the cache.
     """
     from .benchmark import resolve_frame
+
+    frame = resolve_frame(data, data_path)
+    key = _table_model_key(frame, selection, prior, params) if cache else None
+    if key is None:
+        return _fit_table_model(frame, selection, prior, params)
+    from .featurecache import cache_dir, load_cached_object, save_cached_object
+    from .featurecache._files import _file_lock, _warn_once
+
+    path = cache_dir() / f"table-model-{key}.pkl"
+    # one fit for processes that ask at once (two chapters run side by side): the others wait and read it
+    with _file_lock(path):
+        stored = load_cached_object(path, key=key, expected_type=TableModel)
+        if stored is not None:
+            if stored.selection == selection and stored.frame.equals(frame):
+                return TableModel(stored.j, stored.d, frame, selection)
+            _warn_once(
+                path,
+                "corrupt",
+                f"cache file {path} is unusable: its models were fitted on other data. It is being recomputed and replaced.",
+            )
+        model = _fit_table_model(frame, selection, prior, params)
+        save_cached_object(path, model, key=key)
+    return model
+
+
+def _fit_table_model(frame: pd.DataFrame, selection: str, prior: bool, params: dict) -> TableModel:
+    """The fit itself (see :func:`fit_table_model`), on a resolved frame."""
     from .kernels import EquivariantDGP, PairGP
     from .targets import D
 
-    frame = resolve_frame(data, data_path)
     if prior:
         from .prior_model import EnginePriorGP
 
@@ -247,6 +364,7 @@ def predict_jij_table(
     model=None,
     data_path=None,
     prior: bool = False,
+    cache: bool = True,
 ) -> pd.DataFrame:
     """J (meV) with σ for every ordered pair of ``elements`` on every Bi–Bi geometry up to ``max_distance``.
 
@@ -261,12 +379,17 @@ def predict_jij_table(
         a Bi site (one row per vector, multiplicity 1).
     data : ``'auto'``, ``'jukkr'``, ``'model'`` or a tidy DataFrame
         The computed couplings: copied where present, and the model's training set.
+    data_path : str or path-like, optional
+        File or folder of the data set named by ``data`` (default: its usual place).
     selection : str
         Inner selection of the models (see :func:`fit_table_model`).
     model : TableModel, optional
         The models from :func:`fit_table_model` to reuse (their data are then used; ``data`` is ignored).
     prior : bool
         Fill J with PairGP and the crystal engine as its prior (see :func:`fit_table_model`; up to 13.2 Å).
+    cache : bool
+        Reuse the models fitted earlier on the same data, arguments and code (``$JIJTUTORIAL_CACHE_DIR``,
+        see :func:`fit_table_model`); ``False``: fit them afresh and store nothing. Ignored with ``model``.
 
     Returns
     -------
@@ -288,11 +411,12 @@ def predict_jij_table(
     els = check_elements(elements)
     geos = bi_geometries(max_distance) if vectors is None else _vector_geometries(vectors)
     if model is None:
-        model = fit_table_model(data, selection, data_path, prior=prior)
+        model = fit_table_model(data, selection, data_path, prior=prior, cache=cache)
     if not isinstance(model, TableModel):
         raise TypeError(f"model must be the TableModel of jijtutorial.jij_table.fit_table_model, not {type(model).__name__}.")
     frame = model.frame
-    q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in geos.to_dict("records")])
+    records = geos.to_dict("records")  # once, not once per element pair
+    q = pd.DataFrame([dict(element_i=a, element_j=b, **g) for a in els for b in els for g in records])
     mu, sd, unknown_element = model.j.predict(q, return_std=True, return_beyond=True)
     q["J_model"], q["J_std_model"] = mu, sd
     # the data's own rows: same ordered pair and geometry (layer class and distance)
@@ -427,6 +551,9 @@ def add_arguments(parser) -> None:
         help="what the model is tuned and its σ calibrated for (default: unseen distances)",
     )
     parser.add_argument("--out", default="jij-table.csv", help="CSV file to write")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="fit the models afresh and do not store them (default: reuse an earlier fit)"
+    )
 
 
 def run(args) -> int:
@@ -448,7 +575,7 @@ def run(args) -> int:
         raise ValueError("--" + text if text.startswith("elements:") else text) from None
     out = output_file(args.out)
     t0 = time.perf_counter()
-    model = fit_table_model(args.dataset, args.selection, args.data_path)
+    model = fit_table_model(args.dataset, args.selection, args.data_path, cache=not args.no_cache)
     table = predict_jij_table(els, args.max_distance, model=model)
     with atomic_path(out) as tmp:  # a run killed while writing leaves the previous table whole
         table.to_csv(tmp, index=False)

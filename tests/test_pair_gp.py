@@ -348,3 +348,36 @@ def test_sympair_krr_checks_the_same_inputs(toy, column, value, at):
             SymmetricPairKRR(alpha=1e-3).fit(bad, y)
         else:
             SymmetricPairKRR(alpha=1e-3).fit(toy, y).predict(bad)
+
+
+def test_a_pickled_distinct_gp_keeps_its_factor_exactly_and_half_as_large():
+    """A stored GP (the filled table's) predicts and cross-validates to the same bits as the one fitted."""
+    import pickle
+
+    rng = np.random.default_rng(5)
+    m, n_test = 60, 25
+    x = rng.uniform(0, 10, m + n_test)
+    K = np.exp(-((x[:, None] - x[None]) ** 2) / 4)
+    inverse = np.concatenate([np.arange(m), rng.integers(0, m, 20)])  # some inputs with two rows
+    y = rng.normal(size=len(inverse))
+    gp = DistinctGP(K[:m, :m], y, inverse, 0.05)
+    blocks = [np.arange(k, k + 6) for k in range(0, m, 6)]
+    e, v, rows = gp.leave_block_out(blocks)  # forms L^-1 and A^-1 on the way
+    mu, var = gp.predict(K[m:, :m], np.ones(n_test))
+    assert gp._Li is not None
+    state = gp.__getstate__()
+    assert state["_Li"] is None and state["_LiT"] is None and state["_H"] is None
+    assert state["L"][0] == "lower triangle" and len(state["L"][3]) == m * (m + 1) // 2
+    back = pickle.loads(pickle.dumps(gp))
+    assert back.L.dtype == gp.L.dtype and back.L.flags.f_contiguous == gp.L.flags.f_contiguous
+    np.testing.assert_array_equal(back.L, gp.L)
+    for a, b in zip(back.predict(K[m:, :m], np.ones(n_test)), (mu, var)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(back.leave_block_out(blocks), (e, v, rows)):
+        np.testing.assert_array_equal(a, b)
+    assert len(pickle.dumps(back)) < 0.6 * len(pickle.dumps(gp.__dict__))  # no caches, half of L
+    # a factor with anything above its diagonal -- even -0.0 -- is kept whole
+    odd = pickle.loads(pickle.dumps(gp))
+    odd.L[0, 1] = -0.0
+    again = pickle.loads(pickle.dumps(odd))
+    assert np.signbit(again.L[0, 1]) and not isinstance(odd.__getstate__()["L"], tuple)

@@ -63,13 +63,37 @@ class DistinctGP:
     """
 
     def __init__(self, K, y, inverse, alpha: float, w=None, w_var=None):
-        self.K = np.asarray(K, float)
-        m = self.K.shape[0]
+        K = np.asarray(K, float)  # not kept: every later use goes through L (and K is as large as L)
+        m = K.shape[0]
         self._setup(m, y, inverse, alpha, w, w_var)
-        A = self.K.copy()
+        A = K.copy()
         A.flat[:: m + 1] += self.noise
         self.L = sla.cholesky(A, lower=True, check_finite=False, overwrite_a=True)
         self.c = sla.cho_solve((self.L, True), self.ybar, check_finite=False)
+
+    # -- pickling: a stored model (e.g. the filled table's) keeps only what it cannot form again exactly --
+    def __getstate__(self):
+        """The state without the caches formed on first use (``L^-1``, its transpose, ``A^-1``, the rows of each
+        input: formed again from ``L`` by the same operations, to the same bits) and with ``L`` packed to its
+        lower triangle (its upper triangle is zero): half the bytes, exact."""
+        state = dict(self.__dict__)
+        state.update(_H=None, _Li=None, _LiT=None, _rows_of=None)
+        L = state.get("L")
+        if isinstance(L, np.ndarray) and L.ndim == 2 and L.shape[0] == L.shape[1] and L.dtype == float:
+            lower = np.tri(L.shape[0], dtype=bool)
+            if not L[~lower].view(np.uint64).any():  # every bit zero above the diagonal (no -0.0 either)
+                order = "F" if L.flags.f_contiguous and not L.flags.c_contiguous else "C"
+                state["L"] = ("lower triangle", L.shape[0], order, L[lower])
+        return state
+
+    def __setstate__(self, state):
+        L = state.get("L")
+        if isinstance(L, tuple) and len(L) == 4 and L[0] == "lower triangle":
+            _, m, order, packed = L
+            full = np.zeros((m, m), order=order)
+            full[np.tri(m, dtype=bool)] = packed
+            state = {**state, "L": full}
+        self.__dict__.update(state)
 
     def _setup(self, m, y, inverse, alpha, w, w_var):
         """Rows, counts, mean targets and noise of the m distinct inputs (shared by the solvers)."""

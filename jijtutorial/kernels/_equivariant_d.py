@@ -327,6 +327,8 @@ class EquivariantDGP(RegressorMixin, BaseEstimator):
             raise np.linalg.LinAlgError("EquivariantDGP: no grid cell gave a positive definite system; raise alphas.")
         score, em, gm, alpha, tab, kap, model, points, gps = best
         e_obs, v_obs, _, _ = self._inner_cv(ch, fams, gps, blocks, kinds, tab, model, points, variance=True)
+        for gp in gps:  # not needed to predict (the Cholesky factor is), formed again if a method asks
+            gp._H = gp._Li = gp._LiT = None
         self.sigma_scale_, self.sigma_power_ = calibrate_sigma(e_obs, v_obs)
         v = np.maximum(v_obs, 1e-300)
         self.variance_range_ = (float(np.quantile(v, 0.01)), float(np.quantile(v, 0.99))) if len(v) else (1e-300, np.inf)

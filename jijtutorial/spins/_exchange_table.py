@@ -362,7 +362,7 @@ def exchange_table(
     engine_kmesh : k-points per axis of the engine's host Green function.
     table_model : the models of the filled table (:func:`jijtutorial.jij_table.fit_table_model`) for
         'predicted' (or fitted with ``prior=True`` for 'engine-ml'), to reuse across calls; default: fitted
-        on ``data`` (about half a minute on the JuKKR table).
+        on ``data``, or read back from the cache folder where a call before fitted them on the same data.
     progress : tqdm bar over element pairs for the engine.
 
     Returns
