@@ -52,12 +52,13 @@ def main(argv=None) -> int:
 
     import pandas as pd
 
-    from jijtutorial.benchmark import ladder_table, run_benchmark, subgroup_calibration, worst_subgroups
+    from jijtutorial.benchmark import ladder_table, run_benchmark, run_ladder, subgroup_calibration, worst_subgroups
 
     protocols = [p.strip() for p in args.protocols.split(",")]
     names = [m for _, m in STEPS]
     t0 = time.perf_counter()
-    res = run_benchmark(
+    run = run_ladder if len(protocols) > 1 else run_benchmark
+    res = run(
         args.dataset,
         protocols if len(protocols) > 1 else protocols[0],
         names,
