@@ -24,9 +24,10 @@ variant. A benchmark, not a test: it takes a few minutes.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
+
+from _steps import parse_arguments, run_steps
 
 A1 = "element_modes=profile;geometry_modes=independent;activity=moment;activity_floor=0;bias=0;unseen_moment=median"
 STEPS = [
@@ -42,46 +43,18 @@ STEPS = [
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="auto", choices=("auto", "jukkr", "model"))
-    parser.add_argument("--protocols", default="study,pairs,element,distance")
-    parser.add_argument("--jobs", type=int, default=None)
-    parser.add_argument("--out", default=None, help="CSV file for the table (optional)")
-    args = parser.parse_args(argv)
+    args = parse_arguments(__doc__.splitlines()[0], argv)
 
     import pandas as pd
 
-    from jijtutorial.benchmark import ladder_table, run_benchmark, run_ladder
-
-    protocols = [p.strip() for p in args.protocols.split(",")]
-    names = [m for _, m in STEPS]
-    t0 = time.perf_counter()
-    run = run_ladder if len(protocols) > 1 else run_benchmark
-    res = run(
-        args.dataset,
-        protocols if len(protocols) > 1 else protocols[0],
-        names,
-        n_jobs=args.jobs,
-        progress=sys.stderr.isatty(),
-        test_size=0.0,
-    )
-    rungs = res.rungs.values() if hasattr(res, "rungs") else [res]
-    wide = ladder_table(list(rungs))
-    label = dict((m, s) for s, m in STEPS)
-    wide.index = [label[m] for m in wide.index]
-    pd.set_option("display.width", 250)
-    print(
-        f"Ablation on the {next(iter(rungs)).dataset} data (MAE in meV, R²; study and pairs: mean over folds, "
-        "element and distance: pooled)\n"
-    )
-    print(wide.round(3).to_string())
+    rungs, wide, label, t0 = run_steps(STEPS, args, "Ablation")
     cal = pd.concat([r.calibration for r in rungs], ignore_index=True)
     if len(cal):
         cal["model"] = cal["model"].map(label)
         print("\nError bars: fraction of test pairs within ±1σ, ±2σ and ±J_95 (goal 0.683, 0.954, 0.95)\n")
         print(
             cal.pivot(index="model", columns="protocol", values=["within_1sigma", "within_2sigma", "within_J95"])
-            .reindex([label[m] for m in names if label[m] in set(cal["model"])])
+            .reindex([s for s, _ in STEPS if s in set(cal["model"])])
             .round(3)
             .to_string()
         )

@@ -26,9 +26,10 @@ benchmark, not a test: it takes several minutes.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
+
+from _steps import parse_arguments, run_steps
 
 STEPS = [
     ("P0 PairGP (no prior)", "PairGP"),
@@ -43,39 +44,13 @@ STEPS = [
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="auto", choices=("auto", "jukkr", "model"))
-    parser.add_argument("--protocols", default="study,pairs,element,distance")
-    parser.add_argument("--jobs", type=int, default=None)
-    parser.add_argument("--out", default=None, help="CSV file for the table (optional)")
-    args = parser.parse_args(argv)
+    args = parse_arguments(__doc__.splitlines()[0], argv)
 
     import pandas as pd
 
-    from jijtutorial.benchmark import ladder_table, run_benchmark, run_ladder, subgroup_calibration, worst_subgroups
+    from jijtutorial.benchmark import subgroup_calibration, worst_subgroups
 
-    protocols = [p.strip() for p in args.protocols.split(",")]
-    names = [m for _, m in STEPS]
-    t0 = time.perf_counter()
-    run = run_ladder if len(protocols) > 1 else run_benchmark
-    res = run(
-        args.dataset,
-        protocols if len(protocols) > 1 else protocols[0],
-        names,
-        n_jobs=args.jobs,
-        progress=sys.stderr.isatty(),
-        test_size=0.0,
-    )
-    rungs = list(res.rungs.values()) if hasattr(res, "rungs") else [res]
-    wide = ladder_table(rungs)
-    label = dict((m, s) for s, m in STEPS)
-    wide.index = [label[m] for m in wide.index]
-    pd.set_option("display.width", 250)
-    print(
-        f"Engine-prior ablation on the {rungs[0].dataset} data (MAE in meV, R²; study and pairs: mean over folds, "
-        "element and distance: pooled)\n"
-    )
-    print(wide.round(3).to_string())
+    rungs, wide, label, t0 = run_steps(STEPS, args, "Engine-prior ablation")
     sub = pd.concat([subgroup_calibration(r) for r in rungs], ignore_index=True)
     worst = worst_subgroups(sub)
     worst["model"] = worst["model"].map(label)
